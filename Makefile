@@ -1,0 +1,59 @@
+# libsimnet — see README.md.  `make` builds build/libsimnet.so, `make test`
+# runs every test (unit tests of core/, differential probes, integration).
+
+CC      ?= cc
+BUILD   := build
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
+BASE    := -std=gnu11 -D_GNU_SOURCE -fPIC -fexceptions -pthread $(WARN) -I.
+LDLIBS  := -ldl -pthread
+
+CORE_SRC    := $(wildcard core/*.c)
+PRELOAD_SRC := $(wildcard preload/*.c)
+CORE_OBJ    := $(CORE_SRC:%.c=$(BUILD)/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(BUILD)/%.o)
+
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+PROBE_SRC := $(wildcard tests/probes/*.c)
+PROBE_BIN := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
+
+LIB := $(BUILD)/libsimnet.so
+
+all: $(LIB)
+
+# The exported symbol list is generated from preload/symbols.h, the one
+# list of interposed functions: the .so exports exactly those names.
+$(BUILD)/exports.map: preload/exports.map.in preload/symbols.h
+	@mkdir -p $(@D)
+	$(CC) -E -P -I. -x c $< -o $@
+
+$(BUILD)/%.o: %.c $(wildcard core/*.h preload/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(BASE) -fvisibility=hidden $(CFLAGS) -c $< -o $@
+
+$(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
+	$(CC) -shared -o $@ $(CORE_OBJ) $(PRELOAD_OBJ) \
+	    -Wl,--version-script=$(BUILD)/exports.map -Wl,-z,now $(LDLIBS)
+
+# Unit tests link core/ directly (no preload); integration tests use the
+# library only through probe programs run with LD_PRELOAD in the child.
+$(BUILD)/libsimcore.a: $(CORE_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/libsimcore.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $< tests/harness.c -o $@ $(BUILD)/libsimcore.a -lcriterion $(LDLIBS)
+
+$(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) -D_FORTIFY_SOURCE=2 $< -o $@ $(LDLIBS)
+
+test: $(LIB) $(TEST_BIN) $(PROBE_BIN)
+	@scripts/run-tests $(TEST_BIN)
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all test clean
+.SECONDARY:

@@ -1,0 +1,102 @@
+/* The shared arena: one file per network, mapped MAP_SHARED by every
+ * process of that network.
+ *
+ * Layout (all found by offset from the mapping's base; nothing in the
+ * arena is a pointer):
+ *   header | proc table | socket table | port table | heap
+ * The header carries a magic, a layout version and the size; a mismatch is
+ * reported as a one-line error, never a crash.  The heap holds ring
+ * buffers, allocated lazily by power-of-two size class.
+ *
+ * Locks: hdr->lock guards every control-plane change (socket table, port
+ * table, listener queues, peer links, procs); hdr->heap_lock guards the
+ * heap only (a leaf: nothing is locked inside it).
+ */
+#ifndef SN_ARENA_H
+#define SN_ARENA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core/lock.h"
+
+#define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
+#define SN_LAYOUT_VERSION 1
+#define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
+#define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
+#define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
+#define SN_HEAP_CLASSES   13      /* ... largest: 16 MiB */
+#define SN_DEFAULT_SIZE   (4ULL << 30)  /* sparse: only touched pages cost */
+
+/* Linux defaults that shape what programs observe; copied from the host's
+ * sysctls when the network is created so differential tests agree. */
+typedef struct sn_limits {
+    int32_t tcp_wmem_def, tcp_rmem_def;  /* net.ipv4.tcp_{w,r}mem[1] */
+    int32_t wmem_def, rmem_def;          /* net.core.{w,r}mem_default */
+    int32_t wmem_max, rmem_max;          /* net.core.{w,r}mem_max */
+    int32_t somaxconn;
+    int32_t port_lo, port_hi;            /* ip_local_port_range */
+} sn_limits;
+
+typedef struct sn_proc {
+    int32_t  pid;         /* 0: free entry */
+    uint32_t pad;
+    uint64_t start_time;  /* /proc/pid/stat field 22: tells pid reuse apart */
+} sn_proc;
+
+typedef struct sn_hdr {
+    uint64_t  magic;
+    uint32_t  version;
+    uint32_t  hdr_size;
+    uint64_t  size;
+    sn_lock_t lock;
+    sn_lock_t heap_lock;
+    sn_limits lim;
+    /* socket table: slots below sock_hwm have initialised locks */
+    uint32_t  sock_hwm;
+    int32_t   sock_free;           /* free-list head, linked by sock.next */
+    uint32_t  nsocks;              /* slots in use */
+    uint32_t  proc_hwm;
+    uint32_t  port_next[2];        /* ephemeral port hint: stream, dgram */
+    uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
+    uint32_t  pad;
+    /* heap */
+    uint64_t  heap_off, heap_end, heap_top;
+    uint64_t  heap_free[SN_HEAP_CLASSES];
+} sn_hdr;
+
+struct sn_sock;
+
+/* A process's view of one attached arena.  Pointers here are local. */
+typedef struct sn_arena {
+    uint8_t        *base;
+    size_t          size;
+    sn_hdr         *hdr;
+    sn_proc        *procs;
+    struct sn_sock *socks;
+    int32_t        *ports;      /* [2][65536] heads of bind chains */
+    uint8_t        *heap;       /* == base; heap offsets are from base */
+    int             proc;       /* this process's index in procs */
+} sn_arena;
+
+/* Map (creating if needed) the arena file at `path`.  On failure returns
+ * -errno and writes a one-line reason into err. */
+int  sn_arena_open(sn_arena *a, const char *path, size_t size,
+                   char *err, size_t errlen);
+/* Initialise an anonymous shared arena (unit tests; inherited by fork). */
+int  sn_arena_anon(sn_arena *a, size_t size);
+void sn_arena_close(sn_arena *a);
+size_t sn_arena_min_size(void);
+
+/* Register the calling process (under the arena lock); sets a->proc. */
+int  sn_arena_attach_proc(sn_arena *a);
+
+/* Heap blocks: power-of-two size class, offset from base; 0 on failure. */
+uint64_t sn_heap_alloc(sn_arena *a, uint32_t size);
+void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size);
+
+static inline void sn_arena_lock(sn_arena *a)   { sn_lock(&a->hdr->lock); }
+static inline void sn_arena_unlock(sn_arena *a) { sn_unlock(&a->hdr->lock); }
+
+#endif

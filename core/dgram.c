@@ -1,0 +1,161 @@
+/* The datagram path: each message is a record in the receiver's ring,
+ * carrying its source and destination addresses; a message is never split
+ * and is dropped whole when it does not fit, as on Linux loopback. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/ports.h"
+#include "core/sock.h"
+#include "core/wait.h"
+
+#define MAX_V4_PAYLOAD 65507   /* 65535 - IPv4 header - UDP header */
+#define MAX_V6_PAYLOAD 65527   /* 65535 - UDP header (jumbograms aside) */
+#define MIN_DGRAM_RING (128u << 10)
+#define MAX_DGRAM_RING (4u << 20)
+
+typedef struct rec_hdr {
+    uint32_t len;          /* payload bytes */
+    uint32_t pad;
+    sn_addr  from, to;
+} rec_hdr;
+
+static uint32_t rec_size(uint32_t len)
+{
+    return (uint32_t)sizeof(rec_hdr) + ((len + 7u) & ~7u);
+}
+
+static uint32_t dgram_ring_size(const sn_sock *rcv)
+{
+    uint32_t cap = MIN_DGRAM_RING;
+    while (cap < (uint32_t)rcv->rcvbuf && cap < MAX_DGRAM_RING)
+        cap <<= 1;
+    return cap;
+}
+
+static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
+{
+    if (!m->name) {
+        if (k->state != SN_CONNECTED)
+            return -EDESTADDRREQ;
+        *dst = k->peer;
+        return 0;
+    }
+    int r = sn_addr_parse(k->family, m->name, m->namelen, false, dst);
+    if (r < 0)
+        return r;
+    if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
+        (atomic_load(&k->opt) & SN_O_V6ONLY))
+        return -ENETUNREACH;
+    if (dst->port == 0)
+        return -EINVAL;
+    sn_addr_resolve_any(dst);
+    return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
+}
+
+/* Append one record to t's ring, if it fits.  rx_prod is held. */
+static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
+{
+    if (!t->rx.cap && sn_ring_alloc(a, &t->rx, dgram_ring_size(t)) < 0)
+        return;
+    uint32_t need = rec_size(h->len);
+    if (sn_ring_space(&t->rx) < need)
+        return;                         /* receive queue full: dropped */
+    uint8_t *buf = a->heap + t->rx.off;
+    sn_ring_put(&t->rx, buf, h, sizeof *h, 0);
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    sn_ring_put_iov(&t->rx, buf, &c, h->len, sizeof *h);
+    sn_ring_publish(&t->rx, need);      /* header, payload, padding at once */
+    t->bytes_rx += h->len;
+}
+
+ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (flags & MSG_OOB)
+        return -EOPNOTSUPP;
+    size_t len = sn_iov_total(m->iov, m->iovcnt);
+    sn_addr dst;
+    int r = dgram_dest(a, k, m, &dst);
+    if (r < 0)
+        return r;
+    if (len > (sn_addr_is_v4(&dst) ? MAX_V4_PAYLOAD : MAX_V6_PAYLOAD))
+        return -EMSGSIZE;
+    if (atomic_load(&k->shut) & SN_SHUT_WR)
+        return -EPIPE;
+    rec_hdr h = {.len = (uint32_t)len, .to = dst};
+    sn_arena_lock(a);
+    if ((r = sn_sock_autobind(a, s, NULL)) < 0) {
+        sn_arena_unlock(a);
+        return r;
+    }
+    h.from = k->local;
+    if (sn_addr_is_any(&h.from))
+        sn_addr_source_for(&dst, &h.from);
+    h.from.port = k->local.port;
+    /* A v4 datagram from a dual-stack socket still leaves as IPv4. */
+    int t = sn_ports_dgram_target(a, &dst, &h.from);
+    if (t < 0) {
+        /* Nobody there: dropped.  On loopback the ICMP "port
+         * unreachable" comes back at once, and a connected socket
+         * reports it as ECONNREFUSED on its next call. */
+        if (k->state == SN_CONNECTED)
+            sn_sock_set_error(k, ECONNREFUSED);
+        sn_arena_unlock(a);
+        return (ssize_t)len;
+    }
+    sn_sock *T = sn_sock_at(a, t);
+    sn_lock(&T->rx_prod);               /* order: arena -> rx_prod */
+    sn_arena_unlock(a);
+    enqueue(a, T, &h, m);
+    sn_unlock(&T->rx_prod);
+    k->bytes_tx += len;
+    sn_wake(a, t);
+    return (ssize_t)len;
+}
+
+ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (flags & MSG_OOB)
+        return -EINVAL;
+    size_t want = sn_iov_total(m->iov, m->iovcnt);
+    sn_lock(&k->rx_cons);
+    if (!sn_ring_used(&k->rx)) {
+        sn_unlock(&k->rx_cons);
+        int e = atomic_exchange(&k->so_error, 0);
+        if (e)
+            return -e;
+        return -EAGAIN;
+    }
+    rec_hdr h;
+    const uint8_t *buf = a->heap + k->rx.off;
+    sn_ring_get(&k->rx, buf, 0, &h, sizeof h);
+    uint32_t n = want < h.len ? (uint32_t)want : h.len;
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    sn_ring_get_iov(&k->rx, buf, sizeof h, &c, n);
+    if (!(flags & MSG_PEEK))
+        sn_ring_consume(&k->rx, rec_size(h.len));
+    sn_unlock(&k->rx_cons);
+    m->from = h.from;
+    m->to = h.to;
+    m->full_len = h.len;
+    m->truncated = n < h.len;
+    return (flags & MSG_TRUNC) ? (ssize_t)h.len : (ssize_t)n;
+}
+
+int sn_dgram_next_len(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_lock(&k->rx_cons);
+    uint32_t len = 0;
+    if (sn_ring_used(&k->rx)) {
+        rec_hdr h;
+        sn_ring_get(&k->rx, a->heap + k->rx.off, 0, &h, sizeof h);
+        len = h.len;
+    }
+    sn_unlock(&k->rx_cons);
+    return (int)len;
+}

@@ -1,0 +1,185 @@
+#include "core/ports.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/sock.h"
+
+static int32_t *chain(sn_arena *a, int type, uint16_t port)
+{
+    return &a->ports[(type == SOCK_STREAM ? 0 : 65536) + port];
+}
+
+/* Does socket k, bound to its local address, receive for address x?
+ * An AF_INET6 socket on :: covers IPv4 too unless IPV6_V6ONLY. */
+static bool covers(const sn_sock *k, const sn_addr *x)
+{
+    const sn_addr *l = &k->local;
+    bool lv4 = sn_addr_is_v4(l), xv4 = sn_addr_is_v4(x);
+    if (sn_addr_is_any(l)) {
+        if (k->family == AF_INET)
+            return xv4;
+        if (lv4)                       /* ::ffff:0.0.0.0 on a v6 socket */
+            return xv4;
+        return !xv4 || !(atomic_load(&k->opt) & SN_O_V6ONLY);
+    }
+    return sn_addr_same_ip(l, x);
+}
+
+/* Do two bindings of the same port claim a common address? */
+static bool overlap(const sn_sock *x, const sn_sock *y)
+{
+    if (sn_addr_is_any(&x->local) && sn_addr_is_any(&y->local)) {
+        /* Both wildcards: they meet on IPv4 or on IPv6. */
+        bool x4 = covers(x, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
+        bool y4 = covers(y, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
+        bool x6 = x->family == AF_INET6 && !sn_addr_is_v4(&x->local);
+        bool y6 = y->family == AF_INET6 && !sn_addr_is_v4(&y->local);
+        return (x4 && y4) || (x6 && y6);
+    }
+    if (sn_addr_is_any(&x->local))
+        return covers(x, &y->local);
+    if (sn_addr_is_any(&y->local))
+        return covers(y, &x->local);
+    return sn_addr_same_ip(&x->local, &y->local);
+}
+
+static bool may_share(const sn_sock *old, const sn_sock *new_)
+{
+    uint32_t o = atomic_load(&old->opt), n = atomic_load(&new_->opt);
+    if ((o & SN_O_REUSEPORT) && (n & SN_O_REUSEPORT))
+        return true;
+    if ((o & SN_O_REUSEADDR) && (n & SN_O_REUSEADDR))
+        return new_->type == SOCK_DGRAM || (old->state != SN_LISTEN &&
+                                            new_->state != SN_LISTEN);
+    return false;
+}
+
+static bool port_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    for (int32_t i = *chain(a, k->type, port); i >= 0; i = a->socks[i].next) {
+        sn_sock *o = sn_sock_at(a, i);
+        if (i == s || !overlap(o, k))
+            continue;
+        /* An ephemeral port is never shared, whatever the options. */
+        if (ephemeral || !may_share(o, k))
+            return true;
+    }
+    return false;
+}
+
+static void link_port(sn_arena *a, int s, uint16_t port)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int32_t *head = chain(a, k->type, port);
+    k->local.port = port;
+    k->next = *head;
+    *head = s;
+}
+
+int sn_ports_bind(sn_arena *a, int s, sn_addr *want)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_hdr *h = a->hdr;
+    uint16_t saved = want->port;
+    k->local = *want;
+    if (want->port != 0) {
+        if (port_conflicts(a, s, want->port, false)) {
+            memset(&k->local, 0, sizeof k->local);
+            return -EADDRINUSE;
+        }
+        link_port(a, s, want->port);
+        return 0;
+    }
+    /* Ephemeral: walk the range from the hint, wrapping around, and take
+     * the first port no overlapping socket uses. */
+    uint32_t lo = (uint32_t)h->lim.port_lo, hi = (uint32_t)h->lim.port_hi;
+    uint32_t n = hi - lo + 1, *next = &h->port_next[k->type == SOCK_STREAM ? 0 : 1];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = lo + ((*next - lo + i) % n);
+        if (!port_conflicts(a, s, (uint16_t)p, true)) {
+            *next = p + 1 > hi ? lo : p + 1;
+            link_port(a, s, (uint16_t)p);
+            want->port = (uint16_t)p;
+            return 0;
+        }
+    }
+    want->port = saved;
+    memset(&k->local, 0, sizeof k->local);
+    return -EADDRINUSE;
+}
+
+void sn_ports_unbind(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int32_t *p = chain(a, k->type, k->local.port);
+    while (*p >= 0 && *p != s)
+        p = &a->socks[*p].next;
+    if (*p == s)
+        *p = k->next;
+    k->next = -1;
+}
+
+int sn_ports_can_listen(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint8_t saved = k->state;
+    k->state = SN_LISTEN;           /* judge the pair as it would become */
+    bool bad = port_conflicts(a, s, k->local.port, false);
+    k->state = saved;
+    return bad ? -EADDRINUSE : 0;
+}
+
+int sn_ports_listener(sn_arena *a, const sn_addr *dst)
+{
+    int best = -1, best_score = 0, ties = 0, pick[64];
+    for (int32_t i = *chain(a, SOCK_STREAM, dst->port); i >= 0;
+         i = a->socks[i].next) {
+        sn_sock *k = sn_sock_at(a, i);
+        if (k->state != SN_LISTEN || !covers(k, dst))
+            continue;
+        int score = sn_addr_is_any(&k->local) ? 1 : 2;
+        if (score > best_score) {
+            best_score = score;
+            ties = 0;
+        }
+        if (score == best_score && ties < 64)
+            pick[ties++] = i;
+    }
+    if (ties == 0)
+        return -1;
+    /* An SO_REUSEPORT group: spread new connections over its members. */
+    best = pick[ties > 1 ? a->hdr->rr++ % (uint32_t)ties : 0];
+    return best;
+}
+
+int sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src)
+{
+    int best_score = 0, ties = 0, pick[64];
+    for (int32_t i = *chain(a, SOCK_DGRAM, dst->port); i >= 0;
+         i = a->socks[i].next) {
+        sn_sock *k = sn_sock_at(a, i);
+        if (!covers(k, dst))
+            continue;
+        int score = sn_addr_is_any(&k->local) ? 1 : 2;
+        if (k->state == SN_CONNECTED) {
+            /* A connected socket takes only its peer's datagrams. */
+            if (!sn_addr_equal(&k->peer, src))
+                continue;
+            score += 4;
+        }
+        if (score > best_score) {
+            best_score = score;
+            ties = 0;
+        }
+        if (score == best_score && ties < 64)
+            pick[ties++] = i;
+    }
+    if (ties == 0)
+        return -1;
+    /* SO_REUSEPORT: one flow (source) always lands on the same member. */
+    uint32_t hash = (uint32_t)src->port * 2654435761u ^ src->ip[15];
+    return pick[hash % (uint32_t)ties];
+}

@@ -1,0 +1,26 @@
+/* The port table: for each (type, port) a chain of the sockets bound to
+ * it, and the rules that decide who may share a port (wildcards, dual
+ * stack, SO_REUSEADDR, SO_REUSEPORT), who gets an ephemeral port, and which
+ * socket an arriving connection or datagram is delivered to.  Every
+ * function runs under the arena lock. */
+#ifndef SN_PORTS_H
+#define SN_PORTS_H
+
+#include <stdbool.h>
+
+#include "core/addr.h"
+#include "core/arena.h"
+
+/* Bind socket s to *want (port 0: pick an ephemeral one, which is written
+ * back).  -EADDRINUSE on a conflict or when no port is left. */
+int  sn_ports_bind(sn_arena *a, int s, sn_addr *want);
+void sn_ports_unbind(sn_arena *a, int s);
+/* Linux re-checks at listen(): two SO_REUSEADDR sockets may share a port
+ * only while neither listens. */
+int  sn_ports_can_listen(sn_arena *a, int s);
+/* The listener that a connection to dst reaches, or -1. */
+int  sn_ports_listener(sn_arena *a, const sn_addr *dst);
+/* The datagram socket that a datagram from src to dst reaches, or -1. */
+int  sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src);
+
+#endif

@@ -1,0 +1,82 @@
+#include "core/procs.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/sock.h"
+#include "core/sys_linux.h"
+
+uint64_t sn_proc_start_time(int pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    long n = sn_sys_read(fd, buf, sizeof buf - 1);
+    sn_sys_close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = 0;
+    /* The command name may contain spaces and parentheses: fields are
+     * counted from the last ')'.  starttime is field 22; the state after
+     * ')' is field 3. */
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    for (int field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+bool sn_proc_alive(const sn_proc *p)
+{
+    if (p->pid <= 0)
+        return false;
+    uint64_t st = sn_proc_start_time(p->pid);
+    return st != 0 && st == p->start_time;
+}
+
+void sn_procs_reap(sn_arena *a, int i)
+{
+    uint32_t hwm = a->hdr->sock_hwm;
+    for (uint32_t s = 0; s < hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state != SN_FREE && (k->holders[i / 8] & (1u << (i % 8))))
+            sn_sock_drop_holder(a, (int)s, i);
+    }
+    memset(&a->procs[i], 0, sizeof a->procs[i]);
+}
+
+int sn_procs_attach(sn_arena *a)
+{
+    sn_hdr *h = a->hdr;
+    int pid = getpid();
+    uint64_t st = sn_proc_start_time(pid);
+    int free_i = -1;
+    for (uint32_t i = 0; i < h->proc_hwm; i++) {
+        sn_proc *p = &a->procs[i];
+        if (p->pid == pid && p->start_time == st)
+            return (int)i;          /* ourselves, before an execve */
+        if (p->pid == 0 && free_i < 0)
+            free_i = (int)i;
+    }
+    if (free_i < 0 && h->proc_hwm < SN_MAX_PROCS)
+        free_i = (int)h->proc_hwm++;
+    if (free_i < 0) {
+        for (uint32_t i = 0; i < h->proc_hwm && free_i < 0; i++)
+            if (!sn_proc_alive(&a->procs[i])) {
+                sn_procs_reap(a, (int)i);
+                free_i = (int)i;
+            }
+    }
+    if (free_i < 0)
+        return -EMFILE;
+    a->procs[free_i].pid = pid;
+    a->procs[free_i].start_time = st;
+    return free_i;
+}

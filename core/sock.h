@@ -1,0 +1,179 @@
+/* Simulated sockets: the objects in the arena's socket table and every
+ * operation on them.  All functions return a value >= 0 or -errno and never
+ * block: an operation that cannot proceed returns -EAGAIN, and the caller
+ * waits with sn_wait (core/wait.h) and tries again.
+ *
+ * State machine (stream):
+ *   NEW --bind--> BOUND --listen--> LISTEN
+ *   NEW/BOUND --connect--> CONNECTING (queued: listener backlog full)
+ *                       \-> CONNECTED
+ *   CONNECTED: half-closes and the peer's end are flags in `shut`;
+ *   a reset or a refused connect ends in CLOSED with so_error set.
+ * Datagram sockets use NEW, BOUND and CONNECTED (a default peer).
+ *
+ * Ownership: control fields change under the arena lock.  The data path
+ * (send/recv) does not take it: it reads state with atomic loads and
+ * serialises on the receiving socket's rx_prod / rx_cons locks.
+ */
+#ifndef SN_SOCK_H
+#define SN_SOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/addr.h"
+#include "core/arena.h"
+#include "core/lock.h"
+#include "core/ring.h"
+
+enum sn_state {
+    SN_FREE = 0,
+    SN_NEW,
+    SN_BOUND,
+    SN_LISTEN,
+    SN_CONNECTING,
+    SN_CONNECTED,
+    SN_CLOSED,
+};
+
+/* sock.shut: what has ended, each bit set once. */
+#define SN_SHUT_RD    0x01  /* shutdown(SHUT_RD) here */
+#define SN_SHUT_WR    0x02  /* shutdown(SHUT_WR) here: peer sees EOF */
+#define SN_PEER_FIN   0x04  /* peer sends no more: EOF once rx drains */
+#define SN_PEER_GONE  0x08  /* peer closed: what we send is discarded */
+#define SN_RESET      0x10  /* connection reset (so_error tells how) */
+
+/* sock.opt: boolean options and flags of the open file. */
+#define SN_O_NONBLOCK   0x0001
+#define SN_O_REUSEADDR  0x0002
+#define SN_O_REUSEPORT  0x0004
+#define SN_O_KEEPALIVE  0x0008
+#define SN_O_V6ONLY     0x0010
+#define SN_O_NODELAY    0x0020
+#define SN_O_CORK       0x0040
+#define SN_O_LINGER     0x0080
+#define SN_O_BROADCAST  0x0100
+#define SN_O_PKTINFO    0x0200  /* IP_PKTINFO */
+#define SN_O_RECVPKTINFO6 0x0400 /* IPV6_RECVPKTINFO */
+#define SN_O_BOUND_PORT 0x0800  /* port chosen by the user (not implicit) */
+#define SN_O_OOBINLINE  0x1000
+#define SN_O_QUICKACK   0x2000
+
+/* A small store for options Linux accepts and reads back but that change
+ * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
+#define SN_XOPTS 12
+typedef struct sn_xopt {
+    int16_t level, name;
+    int32_t val;
+} sn_xopt;
+
+typedef struct sn_sock {
+    /* --- kept when the slot is reused: locks are initialised once --- */
+    sn_lock_t         rx_prod, rx_cons;   /* producers / consumers of rx */
+    uint32_t          gen;       /* bumped when the slot is freed */
+    _Atomic uint32_t  seq;       /* bumped on every change worth a look */
+    _Atomic uint32_t  nwait;     /* threads in futex_wait on seq */
+    /* --- zeroed when the slot is allocated (from `state` on) --- */
+    _Atomic uint8_t   state;
+    uint8_t           family;    /* AF_INET, AF_INET6 */
+    uint8_t           type;      /* SOCK_STREAM, SOCK_DGRAM */
+    uint8_t           protocol;  /* IPPROTO_TCP, IPPROTO_UDP */
+    uint8_t           in_chain;  /* linked in the port table */
+    uint8_t           was_connected;
+    uint8_t           pad[2];
+    _Atomic uint32_t  opt;       /* SN_O_* */
+    _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
+    _Atomic int32_t   so_error;  /* positive errno, reported once */
+    int32_t           sndbuf, rcvbuf;   /* as getsockopt reports them */
+    int32_t           linger;
+    int32_t           rcvlowat;
+    int64_t           rcvtimeo_ns, sndtimeo_ns;  /* 0: none */
+    sn_addr           local, peer;
+    /* stream peer, packed (slot << 32 | gen) so it reads in one load;
+     * -1 when there is none. */
+    _Atomic int64_t   peer_ref;
+    int32_t           next;      /* port chain / free list */
+    /* listener */
+    int32_t           backlog;
+    int32_t           acc_head, acc_tail, acc_len;  /* ready connections */
+    int32_t           syn_head, syn_tail;           /* waiting connectors */
+    int32_t           qnext;     /* link while in a listener queue */
+    int32_t           listener;  /* CONNECTING: listener whose syn queue */
+    /* data */
+    sn_ring           rx;        /* stream bytes or datagram records */
+    uint64_t          bytes_rx, bytes_tx;
+    /* identity of the placeholder kernel socket (preload fills it) */
+    uint64_t          dev, ino;
+    /* lifetime: which processes hold an fd to it */
+    uint32_t          nref;
+    uint8_t           holders[SN_MAX_PROCS / 8];
+    sn_xopt           xopt[SN_XOPTS];
+} sn_sock;
+
+static inline sn_sock *sn_sock_at(sn_arena *a, int s) { return &a->socks[s]; }
+
+/* Socket lifecycle (sock.c) */
+int  sn_sock_create(sn_arena *a, int family, int type, int protocol);
+void sn_sock_set_ident(sn_arena *a, int s, uint64_t dev, uint64_t ino);
+int  sn_sock_find_ident(sn_arena *a, uint64_t dev, uint64_t ino);
+void sn_sock_hold(sn_arena *a, int s);      /* this process holds s */
+void sn_sock_release(sn_arena *a, int s);   /* ... no longer */
+int  sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);
+int  sn_sock_listen(sn_arena *a, int s, int backlog);
+/* 0: connected; -EINPROGRESS: queued (backlog full), wait and call
+ * sn_sock_connect_result; other -errno: failed. */
+int  sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);
+/* While CONNECTING: -EAGAIN; else 0 or the error that ended the attempt. */
+int  sn_sock_connect_result(sn_arena *a, int s);
+/* Returns the new socket, held by this process; *peer is its peer. */
+int  sn_sock_accept(sn_arena *a, int s, sn_addr *peer);
+int  sn_sock_shutdown(sn_arena *a, int s, int how);
+/* Local or peer name as a sockaddr of the socket's family; returns its
+ * full length or -ENOTCONN. */
+int  sn_sock_name(sn_arena *a, int s, bool peer, struct sockaddr_storage *out);
+
+/* Data (stream.c, dgram.c).  msghdr buffers are the caller's, already
+ * checked; name/control are filled when given. */
+typedef struct sn_msg {
+    const struct iovec    *iov;
+    int                    iovcnt;
+    const struct sockaddr *name;      /* send: destination, or NULL */
+    socklen_t              namelen;
+    sn_addr                from;      /* recv: source of the data */
+    sn_addr                to;        /* recv: address it was sent to */
+    size_t                 full_len;  /* recv: the datagram's real length */
+    bool                   truncated; /* recv: datagram was cut */
+} sn_msg;
+
+ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
+ssize_t sn_sock_recv(sn_arena *a, int s, sn_msg *m, int flags);
+ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags);
+ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags);
+ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags);
+ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags);
+int     sn_sock_inq(sn_arena *a, int s);    /* FIONREAD / SIOCINQ */
+int     sn_sock_outq(sn_arena *a, int s);   /* SIOCOUTQ */
+int     sn_dgram_disconnect(sn_arena *a, int s);
+int     sn_dgram_next_len(sn_arena *a, int s);  /* first datagram's size */
+
+/* Options (opts.c).  Values are already copied into local memory. */
+int sn_sock_setopt(sn_arena *a, int s, int level, int name,
+                   const void *val, socklen_t len);
+int sn_sock_getopt(sn_arena *a, int s, int level, int name,
+                   void *val, socklen_t *len);
+
+/* The user-visible sockaddr for an address of socket s; its length. */
+socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,
+                         struct sockaddr_storage *out);
+
+/* Helpers shared by the core modules (arena lock held where noted). */
+void     sn_sock_drop_holder(sn_arena *a, int s, int proc);  /* locked */
+int      sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst); /* locked */
+sn_sock *sn_sock_peer(sn_arena *a, sn_sock *k, int *peer_slot);
+void     sn_sock_set_error(sn_sock *k, int err);
+int      sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t want);
+uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd);
+
+#endif

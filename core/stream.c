@@ -1,0 +1,182 @@
+/* The stream data path: bytes from one end go into the receive ring of the
+ * other.  No arena lock here: the sender serialises on the receiver's
+ * rx_prod lock, which also keeps the ring from being freed under it (slot
+ * release takes the same lock), and checks the slot generation so a reused
+ * slot is never written. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "core/sock.h"
+#include "core/wait.h"
+
+#define MIN_RING (4u << 10)
+#define MAX_RING (4u << 20)
+
+uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd)
+{
+    /* What Linux lets be in flight on loopback is the receiver's buffer
+     * plus the sender's; the ring holds both. */
+    uint64_t want = (uint64_t)rcv->rcvbuf + (uint64_t)snd->sndbuf;
+    uint32_t cap = MIN_RING;
+    while (cap < want && cap < MAX_RING)
+        cap <<= 1;
+    return cap;
+}
+
+int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
+{
+    uint64_t off = sn_heap_alloc(a, cap);
+    if (!off)
+        return -ENOBUFS;
+    r->off = off;
+    r->cap = cap;
+    return 0;
+}
+
+/* The errors a send meets before it looks for room, in Linux's order:
+ * a pending error (reset) first, then a closed sending side. */
+static int send_gate(sn_sock *k)
+{
+    uint8_t st = k->state;
+    if (st == SN_CONNECTING)
+        return -EAGAIN;                 /* blocking send waits for it */
+    int e = atomic_exchange(&k->so_error, 0);
+    if (e)
+        return -e;
+    uint32_t sh = atomic_load(&k->shut);
+    if (st != SN_CONNECTED || (sh & (SN_SHUT_WR | SN_RESET)))
+        return -EPIPE;
+    return 0;
+}
+
+ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (flags & MSG_OOB)
+        return -EOPNOTSUPP;             /* urgent data is not simulated */
+    int r = send_gate(k);
+    if (r < 0)
+        return r;
+    size_t len = sn_iov_total(m->iov, m->iovcnt);
+    int ps;
+    sn_sock *p = sn_sock_peer(a, k, &ps);
+    if (!p) {
+        /* The peer closed.  Linux delivers this write, the peer answers
+         * with a reset, and the next write fails with EPIPE. */
+        sn_sock_set_error(k, EPIPE);
+        atomic_fetch_or(&k->shut, SN_SHUT_WR);
+        return (ssize_t)len;
+    }
+    if (len == 0)
+        return 0;
+    sn_lock(&p->rx_prod);
+    if (p->gen != (uint32_t)atomic_load(&k->peer_ref) || p->state == SN_FREE) {
+        sn_unlock(&p->rx_prod);
+        return (ssize_t)len;            /* closed meanwhile: as above */
+    }
+    if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, sn_stream_ring_size(a, p, k))) < 0) {
+        sn_unlock(&p->rx_prod);
+        return -EAGAIN;                 /* heap full: wait for room */
+    }
+    uint32_t room = sn_ring_space(&p->rx);
+    uint32_t n = len < room ? (uint32_t)len : room;
+    if (n) {
+        sn_iovc c;
+        sn_iovc_init(&c, m->iov, m->iovcnt);
+        sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
+        sn_ring_publish(&p->rx, n);
+    }
+    sn_unlock(&p->rx_prod);
+    if (!n)
+        return -EAGAIN;
+    k->bytes_tx += n;
+    sn_wake(a, ps);
+    return n;
+}
+
+/* Why a read found no data: EOF, an error, or try again. */
+static ssize_t recv_empty(sn_sock *k, uint32_t sh)
+{
+    if (sh & SN_PEER_FIN)
+        return 0;
+    int e = atomic_exchange(&k->so_error, 0);
+    if (e)
+        return -e;
+    if (sh & (SN_SHUT_RD | SN_RESET))
+        return 0;
+    uint8_t st = k->state;
+    if (st == SN_CONNECTED || st == SN_CONNECTING)
+        return -EAGAIN;
+    return -ENOTCONN;
+}
+
+ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint8_t st = k->state;
+    if (st == SN_LISTEN || st == SN_NEW || st == SN_BOUND)
+        return -ENOTCONN;
+    if (flags & MSG_OOB)
+        return -EINVAL;                 /* no urgent data, ever */
+    size_t want = sn_iov_total(m->iov, m->iovcnt);
+    if (want == 0)
+        return 0;                       /* Linux: a zero-length read returns at once */
+    /* Load the flags before the ring: the writer publishes its bytes
+     * before it sets FIN, so "FIN seen, ring empty" really is the end. */
+    uint32_t sh = atomic_load(&k->shut);
+    sn_lock(&k->rx_cons);
+    uint32_t used = sn_ring_used(&k->rx);
+    if (!used) {
+        sn_unlock(&k->rx_cons);
+        return recv_empty(k, sh);
+    }
+    uint32_t n = want < used ? (uint32_t)want : used;
+    if (!(flags & MSG_TRUNC)) {         /* TCP MSG_TRUNC: discard, no copy */
+        sn_iovc c;
+        sn_iovc_init(&c, m->iov, m->iovcnt);
+        sn_ring_get_iov(&k->rx, a->heap + k->rx.off, 0, &c, n);
+    }
+    if (!(flags & MSG_PEEK))
+        sn_ring_consume(&k->rx, n);
+    sn_unlock(&k->rx_cons);
+    m->from = k->peer;
+    if (!(flags & MSG_PEEK)) {
+        k->bytes_rx += n;
+        int ps;
+        if (sn_sock_peer(a, k, &ps))
+            sn_wake(a, ps);             /* room for the writer */
+    }
+    return n;
+}
+
+int sn_sock_inq(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->type == SOCK_STREAM)
+        return k->state == SN_LISTEN ? -EINVAL : (int)sn_ring_used(&k->rx);
+    return sn_dgram_next_len(a, s);
+}
+
+int sn_sock_outq(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->type == SOCK_STREAM && k->state == SN_LISTEN)
+        return -EINVAL;
+    /* Bytes in the peer's ring are already "acknowledged" in Linux terms:
+     * nothing is ever waiting in a send queue here. */
+    return 0;
+}
+
+ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    if (sn_sock_at(a, s)->type == SOCK_STREAM)
+        return sn_stream_send(a, s, m, flags);
+    return sn_dgram_send(a, s, m, flags);
+}
+
+ssize_t sn_sock_recv(sn_arena *a, int s, sn_msg *m, int flags)
+{
+    if (sn_sock_at(a, s)->type == SOCK_STREAM)
+        return sn_stream_recv(a, s, m, flags);
+    return sn_dgram_recv(a, s, m, flags);
+}

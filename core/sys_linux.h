@@ -1,0 +1,72 @@
+/* Linux specifics of core: raw system calls made without touching
+ * errno (core never writes errno, the preload layer owns it; nor calls an
+ * interposed libc function such as close or read), and the
+ * spin-wait hint.  A macOS port replaces this file (__ulock_wait/wake). */
+#ifndef SN_SYS_LINUX_H
+#define SN_SYS_LINUX_H
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline long sn_raw_syscall6(long n, long a1, long a2, long a3, long a4,
+                                   long a5, long a6)
+{
+#if defined(__x86_64__)
+    long ret;
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8),
+                       "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+#else
+    int saved = errno;
+    long ret = syscall(n, a1, a2, a3, a4, a5, a6);
+    if (ret < 0)
+        ret = -errno;
+    errno = saved;
+    return ret;
+#endif
+}
+
+/* Sleep while *word == val, until the absolute CLOCK_MONOTONIC deadline
+ * (NULL: forever).  Returns 0 or -errno (-EAGAIN, -ETIMEDOUT, -EINTR). */
+static inline long sn_futex_wait(_Atomic uint32_t *word, uint32_t val,
+                                 const struct timespec *deadline)
+{
+    return sn_raw_syscall6(SYS_futex, (long)word, FUTEX_WAIT_BITSET, val,
+                           (long)deadline, 0, FUTEX_BITSET_MATCH_ANY);
+}
+
+static inline void sn_futex_wake_all(_Atomic uint32_t *word)
+{
+    sn_raw_syscall6(SYS_futex, (long)word, FUTEX_WAKE, INT32_MAX, 0, 0, 0);
+}
+
+static inline long sn_sys_close(int fd)
+{
+    return sn_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+}
+
+static inline long sn_sys_read(int fd, void *buf, size_t n)
+{
+    return sn_raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+static inline void sn_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+#endif

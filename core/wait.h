@@ -1,0 +1,32 @@
+/* Waiting and waking across processes.
+ *
+ * Each socket has a sequence word, bumped by whoever changes something a
+ * waiter could be waiting for (data in, room freed, a connection, a close).
+ * A waiter registers (nwait++), reads seq, re-checks its condition, then
+ * sleeps in FUTEX_WAIT on seq.  The futex is not FUTEX_PRIVATE: the word is
+ * in a MAP_SHARED file, so the kernel keys it by (inode, offset) and any
+ * process can wake it.  A waker bumps seq and calls FUTEX_WAKE only when
+ * nwait says someone sleeps.  All of these are seq_cst, which is what makes
+ * "waker saw nwait == 0" imply "the waiter will see the new seq".
+ *
+ * Restart semantics come from the kernel itself: an untimed FUTEX_WAIT is
+ * restarted after a SA_RESTART handler and fails with EINTR otherwise; a
+ * timed one always fails with EINTR.  That is exactly Linux's rule for a
+ * blocking recv without and with SO_RCVTIMEO.
+ */
+#ifndef SN_WAIT_H
+#define SN_WAIT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "core/arena.h"
+
+uint32_t sn_wait_prepare(sn_arena *a, int s);   /* nwait++, returns seq */
+void     sn_wait_done(sn_arena *a, int s);      /* nwait-- */
+/* Sleep until seq moves away from `seq` or the CLOCK_MONOTONIC deadline
+ * passes (NULL: none).  0, -ETIMEDOUT or -EINTR. */
+int      sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline);
+void     sn_wake(sn_arena *a, int s);
+
+#endif

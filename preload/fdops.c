@@ -1,0 +1,144 @@
+/* fcntl, fcntl64, ioctl, dup, dup2, dup3.  The placeholder is a real
+ * kernel file, so the kernel does the fd work (numbering, FD_CLOEXEC,
+ * O_NONBLOCK in F_GETFL); we only keep the fd table and the socket's
+ * non-blocking flag in step. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <stdarg.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "core/sock.h"
+#include "preload/fdtab.h"
+#include "preload/init.h"
+#include "preload/real.h"
+#include "preload/ret.h"
+#include "preload/uaccess.h"
+
+static void set_nonblock(int s, bool on)
+{
+    sn_sock *k = sn_sock_at(sn_net(), s);
+    if (on)
+        atomic_fetch_or(&k->opt, SN_O_NONBLOCK);
+    else
+        atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_NONBLOCK);
+}
+
+/* A new fd number now refers to socket s (dup, F_DUPFD...). */
+static int adopt(int nfd, int s)
+{
+    if (nfd >= 0)
+        sn_fdtab_add(nfd, s);
+    return nfd;
+}
+
+static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return real(fd, cmd, arg);
+    int r = real(fd, cmd, arg);
+    if (r < 0)
+        return r;
+    switch (cmd) {
+    case F_SETFL:
+        set_nonblock(s, ((long)arg & O_NONBLOCK) != 0);
+        break;
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        adopt(r, s);
+        break;
+    }
+    return r;
+}
+
+/* Linux reads the third argument as a long-sized word; so does glibc. */
+int fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(REAL(fcntl), fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    return fcntl_common(REAL(fcntl64), fd, cmd, arg);
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    void *arg = va_arg(ap, void *);
+    va_end(ap);
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(ioctl)(fd, req, arg);
+    int r, *ip = arg;
+    switch (req) {
+    case FIONBIO:
+        if (sn_uaccess(ip, sizeof *ip, false) < 0)
+            return (int)sn_ret(-EFAULT);
+        r = REAL(ioctl)(fd, req, arg);
+        if (r == 0)
+            set_nonblock(s, *ip != 0);
+        return r;
+    case SIOCINQ:          /* == FIONREAD */
+    case SIOCOUTQ:
+    case SIOCATMARK:
+        if (sn_uaccess(ip, sizeof *ip, true) < 0)
+            return (int)sn_ret(-EFAULT);
+        r = req == SIOCINQ ? sn_sock_inq(sn_net(), s)
+          : req == SIOCOUTQ ? sn_sock_outq(sn_net(), s) : 0;
+        if (r < 0)
+            return (int)sn_ret(r);
+        *ip = r;
+        return 0;
+    default:
+        /* Interface queries (SIOCGIFCONF...) work on any socket: the
+         * placeholder answers them as the kernel would. */
+        return REAL(ioctl)(fd, req, arg);
+    }
+}
+
+int dup(int fd)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(dup)(fd);
+    return adopt(REAL(dup)(fd), s);
+}
+
+/* After a successful dup2/dup3 the kernel closed `nfd`'s old file. */
+static int after_dup(int r, int fd, int nfd)
+{
+    if (r < 0 || fd == nfd)
+        return r;
+    int s = sn_fd_slot(fd);
+    if (sn_fd_slot(nfd) >= 0)
+        sn_fdtab_forget(nfd);
+    if (s >= 0)
+        adopt(nfd, s);
+    return r;
+}
+
+int dup2(int fd, int nfd)
+{
+    if (sn_fd_slot(fd) < 0 && sn_fd_slot(nfd) < 0)
+        return REAL(dup2)(fd, nfd);
+    return after_dup(REAL(dup2)(fd, nfd), fd, nfd);
+}
+
+int dup3(int fd, int nfd, int flags)
+{
+    if (sn_fd_slot(fd) < 0 && sn_fd_slot(nfd) < 0)
+        return REAL(dup3)(fd, nfd, flags);
+    return after_dup(REAL(dup3)(fd, nfd, flags), fd, nfd);
+}

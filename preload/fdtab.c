@@ -1,0 +1,68 @@
+#include "preload/fdtab.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "core/sock.h"
+#include "preload/init.h"
+
+_Atomic int32_t *sn_fdtab;
+int              sn_fdtab_size;
+
+static uint32_t       *refs;   /* per socket slot: fds here that refer to it */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+#define MAX_TABLE (1 << 20)
+
+int sn_fdtab_init(void)
+{
+    struct rlimit rl;
+    rlim_t n = MAX_TABLE;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < n)
+        n = rl.rlim_max < 1024 ? 1024 : rl.rlim_max;
+    /* Reserved, not committed: untouched pages cost nothing. */
+    void *t = mmap(NULL, n * sizeof(int32_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *r = mmap(NULL, SN_MAX_SOCKS * sizeof(uint32_t), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (t == MAP_FAILED || r == MAP_FAILED)
+        return -1;
+    refs = r;
+    sn_fdtab = t;
+    sn_fdtab_size = (int)n;
+    return 0;
+}
+
+void sn_fdtab_lock(void)   { pthread_mutex_lock(&lock); }
+void sn_fdtab_unlock(void) { pthread_mutex_unlock(&lock); }
+
+void sn_fdtab_add(int fd, int slot)
+{
+    if ((unsigned)fd >= (unsigned)sn_fdtab_size)
+        return;
+    sn_fdtab_lock();
+    refs[slot]++;
+    atomic_store(&sn_fdtab[fd], slot + 1);
+    sn_fdtab_unlock();
+}
+
+void sn_fdtab_forget(int fd)
+{
+    if ((unsigned)fd >= (unsigned)sn_fdtab_size)
+        return;
+    sn_fdtab_lock();
+    int slot = atomic_exchange(&sn_fdtab[fd], 0) - 1;
+    bool last = slot >= 0 && --refs[slot] == 0;
+    sn_fdtab_unlock();
+    if (last)
+        sn_sock_release(sn_net(), slot);
+}
+
+void sn_fdtab_hold_all(void)
+{
+    for (int s = 0; s < SN_MAX_SOCKS; s++)
+        if (refs[s])
+            sn_sock_hold(sn_net(), s);
+}

@@ -1,0 +1,37 @@
+/* This process's table from fd to simulated socket.
+ *
+ * The kernel placeholder behind each simulated fd is what dup, fork and
+ * close-on-exec act on; this table is a cache telling which fds are ours,
+ * plus a count per socket of the fds here that refer to it: when the last
+ * one closes, the process drops its hold on the socket in the arena.
+ *
+ * The lookup on the pass-through path is one bounds check and one load.
+ */
+#ifndef SN_FDTAB_H
+#define SN_FDTAB_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+extern _Atomic int32_t *sn_fdtab;     /* owner: fdtab.c; slot + 1, 0: not ours */
+extern int              sn_fdtab_size;
+
+static inline int sn_fd_slot(int fd)
+{
+    if (__builtin_expect((unsigned)fd >= (unsigned)sn_fdtab_size, 0))
+        return -1;
+    return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
+}
+
+int  sn_fdtab_init(void);
+/* fd now refers to socket slot (a new fd: socket, accept, dup). */
+void sn_fdtab_add(int fd, int slot);
+/* fd no longer refers to a simulated socket (it was closed or replaced);
+ * releases the socket if it was this process's last fd to it. */
+void sn_fdtab_forget(int fd);
+/* After fork, in the child: hold every socket the table refers to. */
+void sn_fdtab_hold_all(void);
+void sn_fdtab_lock(void);
+void sn_fdtab_unlock(void);
+
+#endif

@@ -1,0 +1,137 @@
+#include "preload/init.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/procs.h"
+#include "core/sock.h"
+#include "preload/fdtab.h"
+#include "preload/real.h"
+
+static sn_arena       net;
+static bool           net_ok;
+static int            fd_base;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* Diagnostics go straight to fd 2 with a system call: no stdio state, no
+ * interposed write(). */
+static void say(const char *fmt, const char *a, const char *b)
+{
+    char line[600];
+    int n = snprintf(line, sizeof line, fmt, a, b);
+    if (n > (int)sizeof line - 1)
+        n = (int)sizeof line - 1;
+    syscall(SYS_write, 2, line, (size_t)n);
+}
+
+static bool valid_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || s[0] == '.' || s[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!(s[i] >= 'a' && s[i] <= 'z') && !(s[i] >= 'A' && s[i] <= 'Z') &&
+            !(s[i] >= '0' && s[i] <= '9') && s[i] != '.' && s[i] != '_' &&
+            s[i] != '-')
+            return false;
+    return true;
+}
+
+/* Where arenas live: $SIMNET_DIR, else $XDG_RUNTIME_DIR/simnet, else
+ * /dev/shm/simnet-$UID (tmpfs: no write-back of ring memory to a disk),
+ * else /tmp/simnet-$UID. */
+static int runtime_dir(char *out, size_t n)
+{
+    const char *d = getenv("SIMNET_DIR");
+    if (d && *d)
+        snprintf(out, n, "%s", d);
+    else if ((d = getenv("XDG_RUNTIME_DIR")) && *d)
+        snprintf(out, n, "%s/simnet", d);
+    else if (access("/dev/shm", W_OK) == 0)
+        snprintf(out, n, "/dev/shm/simnet-%u", (unsigned)getuid());
+    else
+        snprintf(out, n, "/tmp/simnet-%u", (unsigned)getuid());
+    if (mkdir(out, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    struct stat st;
+    if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    return 0;
+}
+
+static void after_fork_child(void)
+{
+    sn_fdtab_unlock();
+    if (!net_ok)
+        return;
+    /* A new process: its own entry, holding every socket it inherited. */
+    if (sn_arena_attach_proc(&net) < 0) {
+        say("libsimnet: %s%s\n", "too many processes in the network", "");
+        return;
+    }
+    sn_fdtab_hold_all();
+}
+
+static void init(void)
+{
+    int saved = errno;
+    sn_real_init();
+    if (sn_fdtab_init() < 0) {
+        say("libsimnet: %s%s\n", "cannot allocate the fd table", "");
+        errno = saved;
+        return;
+    }
+    const char *b = getenv("SIMNET_FD_BASE");
+    if (b && *b) {
+        char *end;
+        long v = strtol(b, &end, 10);
+        if (*end || v < 0 || v >= sn_fdtab_size)
+            say("libsimnet: ignoring invalid SIMNET_FD_BASE '%s'%s\n", b, "");
+        else
+            fd_base = (int)v;
+    }
+    const char *name = getenv("SIMNET_NETWORK");
+    if (!name || !*name)
+        name = "default";
+    char dir[400], path[480], err[300];
+    int r;
+    if (!valid_name(name)) {
+        say("libsimnet: invalid SIMNET_NETWORK '%s': use 1-64 of "
+            "[A-Za-z0-9._-], not starting with '.' or '-'%s\n", name, "");
+    } else if ((r = runtime_dir(dir, sizeof dir)) < 0) {
+        say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
+    } else {
+        snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+        if (sn_arena_open(&net, path, SN_DEFAULT_SIZE, err, sizeof err) < 0)
+            say("libsimnet: %s%s\n", err, "");
+        else if (sn_arena_attach_proc(&net) < 0)
+            say("libsimnet: %s%s\n", "too many processes in the network", "");
+        else
+            net_ok = true;
+    }
+    pthread_atfork(sn_fdtab_lock, sn_fdtab_unlock, after_fork_child);
+    errno = saved;
+}
+
+__attribute__((constructor)) static void sn_constructor(void)
+{
+    pthread_once(&once, init);
+}
+
+sn_arena *sn_net(void)
+{
+    pthread_once(&once, init);
+    return net_ok ? &net : NULL;
+}
+
+int sn_fd_base(void)
+{
+    return fd_base;
+}

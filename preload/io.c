@@ -1,0 +1,488 @@
+/* Moving data: read, write, readv, writev, recv*, send*, sendfile and the
+ * fortified __*_chk variants.  They all funnel into io_recv / io_send,
+ * which add what core leaves out: blocking, MSG_WAITALL, partial writes,
+ * SIGPIPE, and pointer checks. */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/sock.h"
+#include "preload/block.h"
+#include "preload/fdtab.h"
+#include "preload/init.h"
+#include "preload/real.h"
+#include "preload/ret.h"
+#include "preload/uaccess.h"
+
+extern void __chk_fail(void) __attribute__((noreturn));
+
+typedef struct io_ctx {
+    sn_msg *m;
+    int     flags;
+} io_ctx;
+
+static ssize_t try_recv(int s, void *c)
+{
+    io_ctx *x = c;
+    return sn_sock_recv(sn_net(), s, x->m, x->flags);
+}
+
+static ssize_t try_send(int s, void *c)
+{
+    io_ctx *x = c;
+    return sn_sock_send(sn_net(), s, x->m, x->flags);
+}
+
+static int check_iov(const struct iovec *iov, int n, bool write)
+{
+    if (n < 0 || n > IOV_MAX)
+        return -EINVAL;
+    int r = sn_uaccess_iov(iov, n, write);
+    if (r < 0)
+        return r;
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        if (iov[i].iov_len > SSIZE_MAX - total)
+            return -EINVAL;
+        total += iov[i].iov_len;
+    }
+    return 0;
+}
+
+/* Drop the first `done` bytes of an iovec array, in a copy. */
+static int iov_advance(struct iovec *dst, const struct iovec *src, int n, size_t done)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (done >= src[i].iov_len) {
+            done -= src[i].iov_len;
+            continue;
+        }
+        dst[k].iov_base = (char *)src[i].iov_base + done;
+        dst[k].iov_len = src[i].iov_len - done;
+        done = 0;
+        k++;
+    }
+    return k;
+}
+
+static ssize_t io_recv(int s, sn_msg *m, int flags)
+{
+    int r = check_iov(m->iov, m->iovcnt, true);
+    if (r < 0)
+        return r;
+    sn_sock *k = sn_sock_at(sn_net(), s);
+    bool nb = sn_nonblocking(s, flags);
+    io_ctx x = {m, flags & ~MSG_WAITALL};
+    ssize_t n = sn_block(s, nb, k->rcvtimeo_ns, try_recv, &x);
+    if (n <= 0 || !(flags & MSG_WAITALL) || k->type != SOCK_STREAM ||
+        (flags & (MSG_PEEK | MSG_TRUNC)) || nb)
+        return n;
+    /* MSG_WAITALL: go on until the buffer is full, EOF, an error, a
+     * signal or the timeout; what arrived so far is the answer then. */
+    size_t want = sn_iov_total(m->iov, m->iovcnt), got = (size_t)n;
+    struct iovec rest[IOV_MAX];
+    const struct iovec *orig = m->iov;
+    int orig_n = m->iovcnt;
+    while (got < want) {
+        m->iovcnt = iov_advance(rest, orig, orig_n, got);
+        m->iov = rest;
+        n = sn_block(s, false, k->rcvtimeo_ns, try_recv, &x);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    m->iov = orig;
+    m->iovcnt = orig_n;
+    return (ssize_t)got;
+}
+
+static ssize_t io_send(int s, sn_msg *m, int flags)
+{
+    int r = check_iov(m->iov, m->iovcnt, false);
+    if (r < 0)
+        return r;
+    sn_sock *k = sn_sock_at(sn_net(), s);
+    bool nb = sn_nonblocking(s, flags);
+    io_ctx x = {m, flags};
+    ssize_t n = sn_block(s, nb, k->sndtimeo_ns, try_send, &x);
+    if (n >= 0 && k->type == SOCK_STREAM && !nb) {
+        /* A blocking stream send returns when everything is queued, or
+         * with what was queued when a signal or the timeout stopped it. */
+        size_t want = sn_iov_total(m->iov, m->iovcnt), done = (size_t)n;
+        struct iovec rest[IOV_MAX];
+        const struct iovec *orig = m->iov;
+        int orig_n = m->iovcnt;
+        while (done < want) {
+            m->iovcnt = iov_advance(rest, orig, orig_n, done);
+            m->iov = rest;
+            n = sn_block(s, false, k->sndtimeo_ns, try_send, &x);
+            if (n <= 0)
+                break;
+            done += (size_t)n;
+        }
+        m->iov = orig;
+        m->iovcnt = orig_n;
+        n = done ? (ssize_t)done : n;
+    }
+    if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
+        raise(SIGPIPE);
+    return n;
+}
+
+/* ---- read/write family ---- */
+
+ssize_t read(int fd, void *buf, size_t len)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(read)(fd, buf, len);
+    struct iovec v = {buf, len};
+    sn_msg m = {.iov = &v, .iovcnt = 1};
+    return sn_ret(io_recv(s, &m, 0));
+}
+
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+    if (len > buflen)
+        __chk_fail();
+    if (sn_fd_slot(fd) < 0)
+        return REAL(__read_chk)(fd, buf, len, buflen);
+    return read(fd, buf, len);
+}
+
+ssize_t write(int fd, const void *buf, size_t len)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(write)(fd, buf, len);
+    struct iovec v = {(void *)buf, len};
+    sn_msg m = {.iov = &v, .iovcnt = 1};
+    return sn_ret(io_send(s, &m, 0));
+}
+
+ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(readv)(fd, iov, n);
+    sn_msg m = {.iov = iov, .iovcnt = n};
+    return sn_ret(io_recv(s, &m, 0));
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(writev)(fd, iov, n);
+    sn_msg m = {.iov = iov, .iovcnt = n};
+    return sn_ret(io_send(s, &m, 0));
+}
+
+/* ---- recv family ---- */
+
+/* Fill the source address for recvfrom/recvmsg: datagram sockets only;
+ * TCP leaves it empty (length 0), as Linux does. */
+static int give_source(int s, const sn_msg *m, struct sockaddr *addr,
+                       socklen_t *alen)
+{
+    sn_arena *a = sn_net();
+    if (!addr || !alen)
+        return 0;
+    if (sn_sock_at(a, s)->type != SOCK_DGRAM) {
+        if (sn_uaccess(alen, sizeof *alen, true) < 0)
+            return -EFAULT;
+        *alen = 0;
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t full = sn_sock_format(a, s, &m->from, &ss);
+    return sn_copy_sockaddr_out(addr, alen, &ss, full);
+}
+
+ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
+                 struct sockaddr *addr, socklen_t *alen)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
+    if (addr && (sn_uaccess(alen, sizeof *alen, true) < 0))
+        return sn_ret(-EFAULT);
+    if (addr && (int)*alen < 0)
+        return sn_ret(-EINVAL);
+    struct iovec v = {buf, len};
+    sn_msg m = {.iov = &v, .iovcnt = 1};
+    ssize_t n = io_recv(s, &m, flags);
+    if (n >= 0) {
+        int r = give_source(s, &m, addr, alen);
+        if (r < 0)
+            n = r;
+    }
+    return sn_ret(n);
+}
+
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    if (sn_fd_slot(fd) < 0)
+        return REAL(recv)(fd, buf, len, flags);
+    return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t __recv_chk(int fd, void *buf, size_t len, size_t buflen, int flags)
+{
+    if (len > buflen)
+        __chk_fail();
+    if (sn_fd_slot(fd) < 0)
+        return REAL(__recv_chk)(fd, buf, len, buflen, flags);
+    return recvfrom(fd, buf, len, flags, NULL, NULL);
+}
+
+ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
+                       struct sockaddr *addr, socklen_t *alen)
+{
+    if (len > buflen)
+        __chk_fail();
+    if (sn_fd_slot(fd) < 0)
+        return REAL(__recvfrom_chk)(fd, buf, len, buflen, flags, addr, alen);
+    return recvfrom(fd, buf, len, flags, addr, alen);
+}
+
+/* Append one control message; false (and MSG_CTRUNC) when it won't fit. */
+static bool put_cmsg(struct msghdr *msg, size_t *used, int level, int type,
+                     const void *data, size_t dlen)
+{
+    if (msg->msg_controllen < *used + CMSG_SPACE(dlen)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        return false;
+    }
+    struct cmsghdr *c = (struct cmsghdr *)((char *)msg->msg_control + *used);
+    memset(c, 0, CMSG_SPACE(dlen));
+    c->cmsg_len = CMSG_LEN(dlen);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    memcpy(CMSG_DATA(c), data, dlen);
+    *used += CMSG_SPACE(dlen);
+    return true;
+}
+
+/* IP_PKTINFO / IPV6_RECVPKTINFO: the address the datagram was sent to
+ * (interface 1, loopback).  A dual-stack socket gets IP_PKTINFO for IPv4
+ * datagrams and IPV6_PKTINFO (with the mapped address) for all. */
+static void put_pktinfo(int s, const sn_msg *m, struct msghdr *msg)
+{
+    sn_sock *k = sn_sock_at(sn_net(), s);
+    uint32_t opt = atomic_load(&k->opt);
+    size_t used = 0;
+    if (k->type == SOCK_DGRAM && (opt & SN_O_PKTINFO) && sn_addr_is_v4(&m->to)) {
+        struct in_pktinfo pi = {.ipi_ifindex = 1};
+        memcpy(&pi.ipi_spec_dst, m->to.ip + 12, 4);
+        memcpy(&pi.ipi_addr, m->to.ip + 12, 4);
+        put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+    }
+    if (k->type == SOCK_DGRAM && k->family == AF_INET6 && (opt & SN_O_RECVPKTINFO6)) {
+        struct in6_pktinfo pi = {.ipi6_ifindex = 1};
+        memcpy(&pi.ipi6_addr, m->to.ip, 16);
+        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
+    }
+    msg->msg_controllen = used;
+}
+
+static ssize_t do_recvmsg(int s, struct msghdr *msg, int flags)
+{
+    if (sn_uaccess(msg, sizeof *msg, true) < 0)
+        return -EFAULT;
+    if (msg->msg_controllen &&
+        sn_uaccess(msg->msg_control, msg->msg_controllen, true) < 0)
+        return -EFAULT;
+    if (msg->msg_name && (int)msg->msg_namelen < 0)
+        return -EINVAL;
+    sn_msg m = {.iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen};
+    if (msg->msg_iovlen > IOV_MAX)
+        return -EMSGSIZE;
+    ssize_t n = io_recv(s, &m, flags);
+    if (n < 0)
+        return n;
+    msg->msg_flags = m.truncated ? MSG_TRUNC : 0;
+    if (msg->msg_name) {
+        socklen_t l = msg->msg_namelen;
+        int r = give_source(s, &m, msg->msg_name, &l);
+        if (r < 0)
+            return r;
+        msg->msg_namelen = l;
+    } else {
+        msg->msg_namelen = 0;
+    }
+    put_pktinfo(s, &m, msg);
+    return n;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(recvmsg)(fd, msg, flags);
+    return sn_ret(do_recvmsg(s, msg, flags));
+}
+
+int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
+             struct timespec *timeout)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(recvmmsg)(fd, v, n, flags, timeout);
+    if (n > UIO_MAXIOV)
+        n = UIO_MAXIOV;
+    unsigned i;
+    ssize_t r = 0;
+    for (i = 0; i < n; i++) {
+        /* After the first message, MSG_WAITFORONE makes the rest
+         * non-blocking. */
+        int f = (i > 0 && (flags & MSG_WAITFORONE)) ? flags | MSG_DONTWAIT : flags;
+        r = do_recvmsg(s, &v[i].msg_hdr, f & ~MSG_WAITFORONE);
+        if (r < 0)
+            break;
+        v[i].msg_len = (unsigned)r;
+    }
+    if (i > 0)
+        return (int)i;
+    return (int)sn_ret(r);
+}
+
+/* ---- send family ---- */
+
+ssize_t sendto(int fd, const void *buf, size_t len, int flags,
+               const struct sockaddr *addr, socklen_t alen)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(sendto)(fd, buf, len, flags, addr, alen);
+    struct sockaddr_storage ss;
+    struct iovec v = {(void *)buf, len};
+    sn_msg m = {.iov = &v, .iovcnt = 1};
+    if (addr && sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+        int r = sn_copy_sockaddr_in(&ss, addr, alen);
+        if (r < 0)
+            return sn_ret(r);
+        m.name = (struct sockaddr *)&ss;
+        m.namelen = alen;
+    }
+    return sn_ret(io_send(s, &m, flags));
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+    if (sn_fd_slot(fd) < 0)
+        return REAL(send)(fd, buf, len, flags);
+    return sendto(fd, buf, len, flags, NULL, 0);
+}
+
+static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
+{
+    if (sn_uaccess(msg, sizeof *msg, false) < 0)
+        return -EFAULT;
+    if (msg->msg_iovlen > IOV_MAX)
+        return -EMSGSIZE;
+    struct sockaddr_storage ss;
+    sn_msg m = {.iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen};
+    if (msg->msg_name && msg->msg_namelen &&
+        sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+        int r = sn_copy_sockaddr_in(&ss, msg->msg_name, msg->msg_namelen);
+        if (r < 0)
+            return r;
+        m.name = (struct sockaddr *)&ss;
+        m.namelen = msg->msg_namelen;
+    }
+    return io_send(s, &m, flags);
+}
+
+ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(sendmsg)(fd, msg, flags);
+    return sn_ret(do_sendmsg(s, msg, flags));
+}
+
+int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(sendmmsg)(fd, v, n, flags);
+    if (n > UIO_MAXIOV)
+        n = UIO_MAXIOV;
+    unsigned i;
+    ssize_t r = 0;
+    for (i = 0; i < n; i++) {
+        r = do_sendmsg(s, &v[i].msg_hdr, flags);
+        if (r < 0)
+            break;
+        v[i].msg_len = (unsigned)r;
+    }
+    if (i > 0)
+        return (int)i;
+    return (int)sn_ret(r);
+}
+
+/* sendfile to a simulated socket from a real file: read a chunk with
+ * pread, send it, and move the file offset by what was really sent. */
+static ssize_t sendfile_sim(int s, int in_fd, off64_t *offset, size_t count)
+{
+    if (sn_fd_slot(in_fd) >= 0)
+        return -EINVAL;                 /* a socket is no source for sendfile */
+    if (offset && sn_uaccess(offset, sizeof *offset, true) < 0)
+        return -EFAULT;
+    off64_t pos = offset ? *offset : lseek64(in_fd, 0, SEEK_CUR);
+    if (pos < 0)
+        return -errno;
+    char buf[64 * 1024];
+    size_t done = 0;
+    ssize_t r = 0;
+    while (done < count) {
+        size_t want = count - done < sizeof buf ? count - done : sizeof buf;
+        ssize_t got = pread64(in_fd, buf, want, pos + (off64_t)done);
+        if (got < 0) {
+            r = -errno;
+            break;
+        }
+        if (got == 0)
+            break;
+        struct iovec v = {buf, (size_t)got};
+        sn_msg m = {.iov = &v, .iovcnt = 1};
+        r = io_send(s, &m, 0);
+        if (r <= 0)
+            break;
+        done += (size_t)r;
+        if (r < got)
+            break;                      /* non-blocking socket is full */
+    }
+    if (offset)
+        *offset = pos + (off64_t)done;
+    else
+        lseek64(in_fd, pos + (off64_t)done, SEEK_SET);
+    return done ? (ssize_t)done : r;
+}
+
+ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
+{
+    int s = sn_fd_slot(out_fd);
+    if (s < 0) {
+        if (sn_fd_slot(in_fd) >= 0)
+            return sn_ret(-EINVAL);
+        return REAL(sendfile64)(out_fd, in_fd, offset, count);
+    }
+    return sn_ret(sendfile_sim(s, in_fd, offset, count));
+}
+
+ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    if (sn_fd_slot(out_fd) < 0 && sn_fd_slot(in_fd) < 0)
+        return REAL(sendfile)(out_fd, in_fd, offset, count);
+    /* off_t is 64 bits on the 64-bit targets this library supports. */
+    return sendfile64(out_fd, in_fd, (off64_t *)offset, count);
+}

@@ -1,0 +1,33 @@
+/* The real libc functions, found with dlsym(RTLD_NEXT) from the list in
+ * symbols.h.  REAL(name) is always callable: the table is filled on first
+ * use, even when another library's constructor calls us before ours ran. */
+#ifndef SN_REAL_H
+#define SN_REAL_H
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "preload/symbols.h"
+
+typedef struct sn_real_table {
+#define X(ret, name, params) ret(*name) params;
+    SN_SYMBOLS(X)
+#undef X
+} sn_real_table;
+
+/* The interposed functions themselves: the only symbols with default
+ * visibility in the library (everything else is built hidden). */
+#define X(ret, name, params) __attribute__((visibility("default"))) ret name params;
+SN_SYMBOLS(X)
+#undef X
+
+extern sn_real_table sn_real;   /* owner: real.c; written once by sn_real_init */
+void sn_real_init(void);
+
+#define REAL(name) \
+    (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : (sn_real_init(), sn_real.name))
+
+#endif

@@ -1,0 +1,177 @@
+/* socket, bind, listen, accept, accept4, connect, shutdown, close.
+ * Each has one shape: not ours -> the real libc; ours -> core, then
+ * sn_ret() turns -errno into errno and -1. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/sock.h"
+#include "preload/block.h"
+#include "preload/fdtab.h"
+#include "preload/init.h"
+#include "preload/real.h"
+#include "preload/ret.h"
+#include "preload/uaccess.h"
+
+#define SOCK_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
+
+/* The kernel object behind a simulated fd: an unbound AF_UNIX socket, so
+ * fstat says S_IFSOCK, dup/fork/close-on-exec work natively, and the
+ * number is allocated like any socket's.  Its (st_dev, st_ino) lets any
+ * process recognise it later. */
+static int make_placeholder(int slot, int flags)
+{
+    int fd = REAL(socket)(AF_UNIX, SOCK_STREAM | (flags & SOCK_FLAGS), 0);
+    if (fd < 0)
+        return -errno;
+    int base = sn_fd_base();
+    if (base > 0 && fd < base) {
+        int moved = REAL(fcntl)(fd, (flags & SOCK_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, base);
+        int e = errno;
+        REAL(close)(fd);
+        if (moved < 0)
+            return -e;
+        fd = moved;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0)
+        sn_sock_set_ident(sn_net(), slot, st.st_dev, st.st_ino);
+    /* A number we still list was closed behind our back (an internal
+     * libc close, a raw system call): forget the old socket first. */
+    if (sn_fd_slot(fd) >= 0)
+        sn_fdtab_forget(fd);
+    sn_fdtab_add(fd, slot);
+    if (flags & SOCK_NONBLOCK)
+        atomic_fetch_or(&sn_sock_at(sn_net(), slot)->opt, SN_O_NONBLOCK);
+    return fd;
+}
+
+int socket(int domain, int type, int protocol)
+{
+    if (domain != AF_INET && domain != AF_INET6)
+        return REAL(socket)(domain, type, protocol);
+    sn_arena *a = sn_net();
+    if (!a)
+        return (int)sn_ret(-ENETDOWN);
+    if (type & ~(0xf | SOCK_FLAGS))
+        return (int)sn_ret(-EINVAL);
+    int s = sn_sock_create(a, domain, type & 0xf, protocol);
+    if (s < 0)
+        return (int)sn_ret(s);
+    int fd = make_placeholder(s, type);
+    if (fd < 0)
+        sn_sock_release(a, s);
+    return (int)sn_ret(fd);
+}
+
+int close(int fd)
+{
+    if (sn_fd_slot(fd) < 0)
+        return REAL(close)(fd);
+    /* Forget first: once the number is closed the kernel may hand it to
+     * another thread's open(). */
+    sn_fdtab_forget(fd);
+    return REAL(close)(fd);
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(bind)(fd, addr, len);
+    struct sockaddr_storage ss;
+    int r = sn_copy_sockaddr_in(&ss, addr, len);
+    if (r == 0)
+        r = sn_sock_bind(sn_net(), s, (struct sockaddr *)&ss, len);
+    return (int)sn_ret(r);
+}
+
+int listen(int fd, int backlog)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(listen)(fd, backlog);
+    return (int)sn_ret(sn_sock_listen(sn_net(), s, backlog));
+}
+
+static ssize_t try_connect(int s, void *ctx)
+{
+    return sn_sock_connect_result(sn_net(), s);
+}
+
+int connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(connect)(fd, addr, len);
+    sn_arena *a = sn_net();
+    struct sockaddr_storage ss;
+    int r = sn_copy_sockaddr_in(&ss, addr, len);
+    if (r == 0)
+        r = sn_sock_connect(a, s, (struct sockaddr *)&ss, len);
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->type != SOCK_STREAM || (r != 0 && r != -EINPROGRESS))
+        return (int)sn_ret(r);
+    /* A non-blocking TCP connect always answers EINPROGRESS on Linux, even
+     * when loopback completes it at once; completion shows as writable. */
+    if (sn_nonblocking(s, 0))
+        return (int)sn_ret(-EINPROGRESS);
+    if (r == -EINPROGRESS) {
+        r = (int)sn_block(s, false, k->sndtimeo_ns, try_connect, NULL);
+        if (r == -EAGAIN)
+            r = -EINPROGRESS;       /* SO_SNDTIMEO ran out */
+    }
+    return (int)sn_ret(r);
+}
+
+typedef struct accept_ctx { sn_addr peer; } accept_ctx;
+
+static ssize_t try_accept(int s, void *ctx)
+{
+    return sn_sock_accept(sn_net(), s, &((accept_ctx *)ctx)->peer);
+}
+
+int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(accept4)(fd, addr, alen, flags);
+    sn_arena *a = sn_net();
+    if (flags & ~SOCK_FLAGS)
+        return (int)sn_ret(-EINVAL);
+    if (addr && sn_uaccess(alen, sizeof *alen, true) < 0)
+        return (int)sn_ret(-EFAULT);
+    if (addr && (int)*alen < 0)
+        return (int)sn_ret(-EINVAL);
+    accept_ctx ctx;
+    int c = (int)sn_block(s, sn_nonblocking(s, 0), sn_sock_at(a, s)->rcvtimeo_ns,
+                          try_accept, &ctx);
+    if (c < 0)
+        return (int)sn_ret(c);
+    int nfd = make_placeholder(c, flags);
+    if (nfd < 0) {
+        sn_sock_release(a, c);      /* no fd for it: the peer sees a reset */
+        return (int)sn_ret(nfd);
+    }
+    struct sockaddr_storage ss;
+    socklen_t full = sn_sock_format(a, c, &ctx.peer, &ss);
+    sn_copy_sockaddr_out(addr, alen, &ss, full);
+    return nfd;
+}
+
+int accept(int fd, struct sockaddr *addr, socklen_t *alen)
+{
+    if (sn_fd_slot(fd) < 0)
+        return REAL(accept)(fd, addr, alen);
+    return accept4(fd, addr, alen, 0);
+}
+
+int shutdown(int fd, int how)
+{
+    int s = sn_fd_slot(fd);
+    if (s < 0)
+        return REAL(shutdown)(fd, how);
+    return (int)sn_ret(sn_sock_shutdown(sn_net(), s, how));
+}
