@@ -7,7 +7,7 @@
 
 /* How long to spin before sleeping: on two cores a peer often answers
  * within a few microseconds, cheaper than a futex sleep and wake-up. */
-#define SPIN_ROUNDS 2000
+#define SPIN_ROUNDS 200
 
 uint32_t sn_wait_prepare(sn_arena *a, int s)
 {
