@@ -33,15 +33,39 @@ static uint32_t dgram_ring_size(const sn_sock *rcv)
     return cap;
 }
 
+/* Where a datagram goes.  Linux's families rules for sendto: an IPv4
+ * socket takes AF_UNSPEC as AF_INET; an IPv6 socket takes AF_INET (sent as
+ * IPv4 unless IPV6_V6ONLY) and AF_UNSPEC as "no address". */
 static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
 {
-    if (!m->name) {
+    const struct sockaddr *sa = m->name;
+    int fam = AF_UNSPEC, pfam = k->family;
+    if (sa) {
+        if (m->namelen < sizeof(sa_family_t))
+            return -EINVAL;
+        fam = sa->sa_family;
+        if (k->family == AF_INET6 && fam == AF_UNSPEC)
+            sa = NULL;
+    }
+    if (!sa) {
         if (k->state != SN_CONNECTED)
             return -EDESTADDRREQ;
         *dst = k->peer;
         return 0;
     }
-    int r = sn_addr_parse(k->family, m->name, m->namelen, false, dst);
+    struct sockaddr_storage ss;
+    if (k->family == AF_INET && fam == AF_UNSPEC) {
+        memcpy(&ss, sa, m->namelen < sizeof ss ? m->namelen : sizeof ss);
+        ss.ss_family = AF_INET;
+        sa = (const struct sockaddr *)&ss;
+    } else if (k->family == AF_INET6 && fam == AF_INET) {
+        if (atomic_load(&k->opt) & SN_O_V6ONLY)
+            return -ENETUNREACH;
+        pfam = AF_INET;
+    } else if (k->family == AF_INET6 && fam != AF_INET6) {
+        return -EINVAL;
+    }
+    int r = sn_addr_parse(pfam, sa, m->namelen, false, dst);
     if (r < 0)
         return r;
     if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
@@ -49,6 +73,13 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
         return -ENETUNREACH;
     if (dst->port == 0)
         return -EINVAL;
+    /* 255.255.255.255 and loopback's 127.255.255.255 are broadcasts. */
+    static const uint8_t bcast[4] = {255, 255, 255, 255};
+    bool limited = sn_addr_is_v4(dst) && memcmp(dst->ip + 12, bcast, 4) == 0;
+    bool lo_bcast = sn_addr_is_v4(dst) && dst->ip[12] == 127 &&
+                    memcmp(dst->ip + 13, bcast, 3) == 0;
+    if ((limited || lo_bcast) && !(atomic_load(&k->opt) & SN_O_BROADCAST))
+        return -EACCES;
     sn_addr_resolve_any(dst);
     return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
 }
@@ -76,21 +107,29 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
     size_t len = sn_iov_total(m->iov, m->iovcnt);
+    /* Linux binds a port before it even looks at the destination. */
+    sn_arena_lock(a);
+    int r = sn_sock_autobind(a, s, NULL);
+    sn_arena_unlock(a);
+    if (r < 0)
+        return r;
     sn_addr dst;
-    int r = dgram_dest(a, k, m, &dst);
+    r = dgram_dest(a, k, m, &dst);
     if (r < 0)
         return r;
     if (len > (sn_addr_is_v4(&dst) ? MAX_V4_PAYLOAD : MAX_V6_PAYLOAD))
         return -EMSGSIZE;
     if (atomic_load(&k->shut) & SN_SHUT_WR)
         return -EPIPE;
+    /* A pending error (an earlier datagram's ICMP) is reported here, once. */
+    int e = atomic_exchange(&k->so_error, 0);
+    if (e)
+        return -e;
     rec_hdr h = {.len = (uint32_t)len, .to = dst};
     sn_arena_lock(a);
-    if ((r = sn_sock_autobind(a, s, NULL)) < 0) {
-        sn_arena_unlock(a);
-        return r;
-    }
     h.from = k->local;
+    if (m->has_src && sn_addr_is_any(&h.from))
+        h.from = m->src;                /* IP_PKTINFO / IPV6_PKTINFO on send */
     if (sn_addr_is_any(&h.from))
         sn_addr_source_for(&dst, &h.from);
     h.from.port = k->local.port;
@@ -127,7 +166,7 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
         int e = atomic_exchange(&k->so_error, 0);
         if (e)
             return -e;
-        return -EAGAIN;
+        return (atomic_load(&k->shut) & SN_SHUT_RD) ? 0 : -EAGAIN;
     }
     rec_hdr h;
     const uint8_t *buf = a->heap + k->rx.off;

@@ -228,8 +228,8 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
     const plain_opt *p = find_plain(level, name, k->type);
     if (!p)
         return -ENOPROTOOPT;
-    if (v < p->lo || v > p->hi)
-        return -EINVAL;
+    if (v < p->lo || v > p->hi || (level == IPPROTO_IP && name == IP_TTL && v == 0))
+        return -EINVAL;       /* a TTL is 1..255, or -1 for the default */
     sn_xopt *x = xopt_slot(k, level, name, true);
     if (!x)
         return -ENOBUFS;
@@ -330,7 +330,7 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
     if ((int)*len < 0)
         return -EINVAL;
     if (!level_ok(k, level))
-        return -ENOPROTOOPT;
+        return -EOPNOTSUPP;   /* Linux: ENOPROTOOPT to set, EOPNOTSUPP to get */
     uint32_t f = flag_of(k, level, name);
     if (f) {
         *len = put_int(val, *len, !!(atomic_load(&k->opt) & f));

@@ -50,9 +50,9 @@ static bool may_share(const sn_sock *old, const sn_sock *new_)
     uint32_t o = atomic_load(&old->opt), n = atomic_load(&new_->opt);
     if ((o & SN_O_REUSEPORT) && (n & SN_O_REUSEPORT))
         return true;
+    /* Linux looks at the other socket only: it must not be listening. */
     if ((o & SN_O_REUSEADDR) && (n & SN_O_REUSEADDR))
-        return new_->type == SOCK_DGRAM || (old->state != SN_LISTEN &&
-                                            new_->state != SN_LISTEN);
+        return new_->type == SOCK_DGRAM || old->state != SN_LISTEN;
     return false;
 }
 

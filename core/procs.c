@@ -35,6 +35,8 @@ uint64_t sn_proc_start_time(int pid)
 
 bool sn_proc_alive(const sn_proc *p)
 {
+    if (p->pid == -1)
+        return true;                /* reserved for a child being forked */
     if (p->pid <= 0)
         return false;
     uint64_t st = sn_proc_start_time(p->pid);
@@ -52,31 +54,52 @@ void sn_procs_reap(sn_arena *a, int i)
     memset(&a->procs[i], 0, sizeof a->procs[i]);
 }
 
+/* A free entry: never used, released, or left by a process that is gone
+ * (its sockets are released first). */
+static int alloc_entry(sn_arena *a)
+{
+    sn_hdr *h = a->hdr;
+    for (uint32_t i = 0; i < h->proc_hwm; i++)
+        if (a->procs[i].pid == 0)
+            return (int)i;
+    if (h->proc_hwm < SN_MAX_PROCS)
+        return (int)h->proc_hwm++;
+    for (uint32_t i = 0; i < h->proc_hwm; i++)
+        if (!sn_proc_alive(&a->procs[i])) {
+            sn_procs_reap(a, (int)i);
+            return (int)i;
+        }
+    return -EMFILE;
+}
+
 int sn_procs_attach(sn_arena *a)
 {
     sn_hdr *h = a->hdr;
     int pid = getpid();
     uint64_t st = sn_proc_start_time(pid);
-    int free_i = -1;
     for (uint32_t i = 0; i < h->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
         if (p->pid == pid && p->start_time == st)
             return (int)i;          /* ourselves, before an execve */
-        if (p->pid == 0 && free_i < 0)
-            free_i = (int)i;
     }
-    if (free_i < 0 && h->proc_hwm < SN_MAX_PROCS)
-        free_i = (int)h->proc_hwm++;
-    if (free_i < 0) {
-        for (uint32_t i = 0; i < h->proc_hwm && free_i < 0; i++)
-            if (!sn_proc_alive(&a->procs[i])) {
-                sn_procs_reap(a, (int)i);
-                free_i = (int)i;
-            }
+    int i = alloc_entry(a);
+    if (i >= 0)
+        sn_procs_claim(a, i, pid);
+    return i;
+}
+
+int sn_procs_reserve(sn_arena *a)
+{
+    int i = alloc_entry(a);
+    if (i >= 0) {
+        a->procs[i].pid = -1;       /* taken, owner not born yet */
+        a->procs[i].start_time = 0;
     }
-    if (free_i < 0)
-        return -EMFILE;
-    a->procs[free_i].pid = pid;
-    a->procs[free_i].start_time = st;
-    return free_i;
+    return i;
+}
+
+void sn_procs_claim(sn_arena *a, int i, int pid)
+{
+    a->procs[i].start_time = sn_proc_start_time(pid);
+    a->procs[i].pid = pid;
 }

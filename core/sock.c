@@ -118,6 +118,12 @@ int sn_sock_find_ident(sn_arena *a, uint64_t dev, uint64_t ino)
     return -1;
 }
 
+void sn_sock_hold_for(sn_arena *a, int s, int proc)
+{
+    if (sn_sock_at(a, s)->state != SN_FREE)
+        set_holder(sn_sock_at(a, s), proc);
+}
+
 void sn_sock_hold(sn_arena *a, int s)
 {
     sn_arena_lock(a);
@@ -161,9 +167,52 @@ static void notify_peer_closed(sn_arena *a, sn_sock *k, bool abort)
         p->state = SN_CLOSED;
     } else {
         atomic_fetch_or(&p->shut, SN_PEER_FIN | SN_PEER_GONE);
+        sn_sock_fin_check(p);
     }
     p->peer_ref = -1;
     sn_wake(a, ps);
+}
+
+/* Both directions have seen their FIN: the connection is over (Linux
+ * moves the socket to CLOSE; getpeername says ENOTCONN).  Data still in
+ * the ring stays readable. */
+void sn_sock_fin_check(sn_sock *k)
+{
+    uint32_t sh = atomic_load(&k->shut);
+    if ((sh & SN_SHUT_WR) && (sh & SN_PEER_FIN) && k->state == SN_CONNECTED)
+        k->state = SN_CLOSED;
+}
+
+/* Give back what an implicit bind took (Linux: a port not locked by the
+ * user's bind() is released, an address not chosen by the user is
+ * forgotten) after a failed connect or a UDP disconnect. */
+static void release_implicit(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint32_t o = atomic_load(&k->opt);
+    uint16_t port = k->local.port;
+    if (!(o & SN_O_BOUND_PORT) && k->in_chain) {
+        sn_ports_unbind(a, s);
+        k->in_chain = 0;
+        port = 0;
+    }
+    if (!(o & SN_O_BOUND_ADDR))
+        sn_addr_any(k->family, &k->local);
+    k->local.port = port;
+}
+
+/* A connection attempt meets a closed port (RST): the socket ends in
+ * CLOSE with both directions shut, its error set, its implicit port given
+ * back. */
+static void refuse(sn_arena *a, int c)
+{
+    sn_sock *C = sn_sock_at(a, c);
+    sn_sock_set_error(C, ECONNREFUSED);
+    C->state = SN_CLOSED;
+    C->listener = -1;
+    atomic_store(&C->shut, SN_SHUT_RD | SN_SHUT_WR);
+    release_implicit(a, c);
+    sn_wake(a, c);
 }
 
 /* ---- listener queues ---- */
@@ -278,13 +327,8 @@ static void stop_listening(sn_arena *a, int l)
         slot_free(a, s);
     }
     L->acc_len = 0;
-    while ((s = q_pop(a, &L->syn_head, &L->syn_tail)) >= 0) {
-        sn_sock *C = sn_sock_at(a, s);
-        sn_sock_set_error(C, ECONNREFUSED);
-        C->state = SN_CLOSED;
-        C->listener = -1;
-        sn_wake(a, s);
-    }
+    while ((s = q_pop(a, &L->syn_head, &L->syn_tail)) >= 0)
+        refuse(a, s);
 }
 
 /* ---- release ---- */
@@ -378,10 +422,12 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
     if (k->in_chain || k->state != SN_NEW) {
         r = -EINVAL;
     } else {
-        bool user_port = want.port != 0;
+        bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
         r = bind_locked(a, s, &want);
         if (r == 0 && user_port)
             atomic_fetch_or(&k->opt, SN_O_BOUND_PORT);
+        if (r == 0 && user_addr)
+            atomic_fetch_or(&k->opt, SN_O_BOUND_ADDR);
     }
     sn_arena_unlock(a);
     return r;
@@ -440,6 +486,7 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         if (k->was_connected)
             return -EISCONN;
         k->state = k->in_chain ? SN_BOUND : SN_NEW;  /* retry after refusal */
+        atomic_store(&k->shut, 0);
         break;
     default:
         break;
@@ -468,7 +515,43 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     return establish(a, s, l, dst);
 }
 
-int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
+/* The connect() after a non-blocking one said EINPROGRESS reports how
+ * that attempt ended, as Linux's socket state machine does. */
+static int nb_connect_outcome(sn_sock *k)
+{
+    switch (k->state) {
+    case SN_CONNECTING:
+        return -EALREADY;
+    case SN_CONNECTED:
+        k->nb_connect = 0;
+        return 0;
+    default: {
+        k->nb_connect = 0;
+        int e = atomic_exchange(&k->so_error, 0);
+        atomic_store(&k->shut, 0);
+        return e ? -e : -ECONNABORTED;
+    }
+    }
+}
+
+static int dgram_connect_locked(sn_arena *a, int s, const sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int r = sn_sock_autobind(a, s, dst);
+    if (r < 0)
+        return r;
+    if (sn_addr_is_any(&k->local)) {
+        uint16_t port = k->local.port;
+        sn_addr_source_for(dst, &k->local);
+        k->local.port = port;
+    }
+    k->peer = *dst;
+    k->state = SN_CONNECTED;
+    return 0;
+}
+
+int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
+                    socklen_t len, bool nonblock)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
@@ -481,19 +564,21 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len
     if (r < 0)
         return r;
     sn_arena_lock(a);
-    if (k->type == SOCK_STREAM) {
-        r = stream_connect_locked(a, s, &dst);
+    if (k->type == SOCK_DGRAM) {
+        r = dgram_connect_locked(a, s, &dst);
+    } else if (k->nb_connect) {
+        r = nb_connect_outcome(k);
     } else {
-        /* UDP connect: a default destination and a source filter. */
-        r = sn_sock_autobind(a, s, &dst);
-        if (r == 0) {
-            if (sn_addr_is_any(&k->local)) {
-                uint16_t port = k->local.port;
-                sn_addr_source_for(&dst, &k->local);
-                k->local.port = port;
-            }
-            k->peer = dst;
-            k->state = SN_CONNECTED;
+        r = stream_connect_locked(a, s, &dst);
+        if (r == -ECONNREFUSED)
+            release_implicit(a, s);
+        if (nonblock && (r == 0 || r == -EINPROGRESS || r == -ECONNREFUSED)) {
+            /* Linux answers EINPROGRESS and lets the outcome arrive:
+             * writable, or SO_ERROR = ECONNREFUSED with both ways shut. */
+            if (r == -ECONNREFUSED)
+                refuse(a, s);
+            k->nb_connect = 1;
+            r = -EINPROGRESS;
         }
     }
     sn_arena_unlock(a);
@@ -508,7 +593,10 @@ int sn_sock_connect_result(sn_arena *a, int s)
         return -EAGAIN;
     if (st == SN_CONNECTED)
         return 0;
+    /* Refused while we waited: report it and leave the socket as a
+     * failed blocking connect does, ready for another attempt. */
     int e = atomic_exchange(&k->so_error, 0);
+    atomic_store(&k->shut, 0);
     return e ? -e : -ECONNREFUSED;
 }
 
@@ -518,14 +606,8 @@ int sn_dgram_disconnect(sn_arena *a, int s)
     sn_arena_lock(a);
     if (k->state == SN_CONNECTED) {
         memset(&k->peer, 0, sizeof k->peer);
+        release_implicit(a, s);
         k->state = k->in_chain ? SN_BOUND : SN_NEW;
-        /* Linux keeps the port but forgets the source address chosen for
-         * the peer, unless the user bound it explicitly. */
-        if (!(atomic_load(&k->opt) & SN_O_BOUND_PORT)) {
-            uint16_t port = k->local.port;
-            sn_addr_any(k->family, &k->local);
-            k->local.port = port;
-        }
     }
     sn_arena_unlock(a);
     return 0;
@@ -578,8 +660,10 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
             sn_sock *p = sn_sock_peer(a, k, &ps);
             if (p) {
                 atomic_fetch_or(&p->shut, SN_PEER_FIN);
+                sn_sock_fin_check(p);
                 sn_wake(a, ps);
             }
+            sn_sock_fin_check(k);
         }
         break;
     default:

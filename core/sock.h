@@ -60,6 +60,7 @@ enum sn_state {
 #define SN_O_BOUND_PORT 0x0800  /* port chosen by the user (not implicit) */
 #define SN_O_OOBINLINE  0x1000
 #define SN_O_QUICKACK   0x2000
+#define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
 
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
@@ -82,7 +83,10 @@ typedef struct sn_sock {
     uint8_t           protocol;  /* IPPROTO_TCP, IPPROTO_UDP */
     uint8_t           in_chain;  /* linked in the port table */
     uint8_t           was_connected;
-    uint8_t           pad[2];
+    uint8_t           nb_connect;  /* a non-blocking connect answered
+                                      EINPROGRESS; the next connect()
+                                      reports how it ended */
+    uint8_t           pad;
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
@@ -119,12 +123,16 @@ int  sn_sock_create(sn_arena *a, int family, int type, int protocol);
 void sn_sock_set_ident(sn_arena *a, int s, uint64_t dev, uint64_t ino);
 int  sn_sock_find_ident(sn_arena *a, uint64_t dev, uint64_t ino);
 void sn_sock_hold(sn_arena *a, int s);      /* this process holds s */
+void sn_sock_hold_for(sn_arena *a, int s, int proc);    /* arena locked */
 void sn_sock_release(sn_arena *a, int s);   /* ... no longer */
 int  sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);
 int  sn_sock_listen(sn_arena *a, int s, int backlog);
 /* 0: connected; -EINPROGRESS: queued (backlog full), wait and call
- * sn_sock_connect_result; other -errno: failed. */
-int  sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);
+ * sn_sock_connect_result; other -errno: failed.  A non-blocking stream
+ * connect answers -EINPROGRESS even when done, as Linux does; the next
+ * connect() then says 0 (done), -EALREADY (still queued) or the error. */
+int  sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
+                     socklen_t len, bool nonblock);
 /* While CONNECTING: -EAGAIN; else 0 or the error that ended the attempt. */
 int  sn_sock_connect_result(sn_arena *a, int s);
 /* Returns the new socket, held by this process; *peer is its peer. */
@@ -135,12 +143,16 @@ int  sn_sock_shutdown(sn_arena *a, int s, int how);
 int  sn_sock_name(sn_arena *a, int s, bool peer, struct sockaddr_storage *out);
 
 /* Data (stream.c, dgram.c).  msghdr buffers are the caller's, already
- * checked; name/control are filled when given. */
+ * checked.  MSG_DONTWAIT in flags tells core the caller will not wait:
+ * what a blocking call waits for (SO_RCVLOWAT, MSG_PEEK|MSG_WAITALL) is
+ * then not waited for. */
 typedef struct sn_msg {
     const struct iovec    *iov;
     int                    iovcnt;
     const struct sockaddr *name;      /* send: destination, or NULL */
     socklen_t              namelen;
+    sn_addr                src;       /* send: source asked for by pktinfo */
+    bool                   has_src;
     sn_addr                from;      /* recv: source of the data */
     sn_addr                to;        /* recv: address it was sent to */
     size_t                 full_len;  /* recv: the datagram's real length */
@@ -170,6 +182,7 @@ socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,
 
 /* Helpers shared by the core modules (arena lock held where noted). */
 void     sn_sock_drop_holder(sn_arena *a, int s, int proc);  /* locked */
+void     sn_sock_fin_check(sn_sock *k);                      /* locked */
 int      sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst); /* locked */
 sn_sock *sn_sock_peer(sn_arena *a, sn_sock *k, int *peer_slot);
 void     sn_sock_set_error(sn_sock *k, int err);

@@ -33,6 +33,17 @@ int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
     return 0;
 }
 
+/* Our data met a reset: the connection is over for us, with `err`
+ * pending (Linux: EPIPE when the peer's FIN came first, ECONNRESET
+ * otherwise).  Arena lock held. */
+static void answer_reset(sn_sock *k, int err)
+{
+    sn_sock_set_error(k, err);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE);
+    k->peer_ref = -1;
+    k->state = SN_CLOSED;
+}
+
 /* The errors a send meets before it looks for room, in Linux's order:
  * a pending error (reset) first, then a closed sending side. */
 static int send_gate(sn_sock *k)
@@ -63,12 +74,28 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (!p) {
         /* The peer closed.  Linux delivers this write, the peer answers
          * with a reset, and the next write fails with EPIPE. */
-        sn_sock_set_error(k, EPIPE);
-        atomic_fetch_or(&k->shut, SN_SHUT_WR);
+        sn_arena_lock(a);
+        answer_reset(k, EPIPE);
+        sn_arena_unlock(a);
         return (ssize_t)len;
     }
     if (len == 0)
         return 0;
+    if ((atomic_load(&p->shut) & (SN_SHUT_RD | SN_SHUT_WR)) ==
+        (SN_SHUT_RD | SN_SHUT_WR)) {
+        /* Data for a socket that shut both ways (FIN_WAIT with its
+         * reading side shut): Linux answers with a reset, both ends
+         * close. */
+        sn_arena_lock(a);
+        sn_sock_set_error(p, ECONNRESET);
+        atomic_fetch_or(&p->shut, SN_RESET | SN_PEER_GONE);
+        p->state = SN_CLOSED;
+        p->peer_ref = -1;
+        answer_reset(k, (atomic_load(&k->shut) & SN_PEER_FIN) ? EPIPE : ECONNRESET);
+        sn_arena_unlock(a);
+        sn_wake(a, ps);
+        return (ssize_t)len;
+    }
     sn_lock(&p->rx_prod);
     if (p->gen != (uint32_t)atomic_load(&k->peer_ref) || p->state == SN_FREE) {
         sn_unlock(&p->rx_prod);
@@ -119,8 +146,6 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     if (flags & MSG_OOB)
         return -EINVAL;                 /* no urgent data, ever */
     size_t want = sn_iov_total(m->iov, m->iovcnt);
-    if (want == 0)
-        return 0;                       /* Linux: a zero-length read returns at once */
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
     uint32_t sh = atomic_load(&k->shut);
@@ -129,6 +154,17 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     if (!used) {
         sn_unlock(&k->rx_cons);
         return recv_empty(k, sh);
+    }
+    /* A blocking read waits for SO_RCVLOWAT bytes (all of them with
+     * MSG_PEEK|MSG_WAITALL) unless the stream has ended. */
+    size_t target = (flags & MSG_PEEK) && (flags & MSG_WAITALL)
+                        ? want
+                        : (size_t)k->rcvlowat < want ? (size_t)k->rcvlowat : want;
+    if (!(flags & MSG_DONTWAIT) && used < target &&
+        !(sh & (SN_PEER_FIN | SN_RESET | SN_SHUT_RD)) &&
+        !atomic_load(&k->so_error)) {
+        sn_unlock(&k->rx_cons);
+        return -EAGAIN;
     }
     uint32_t n = want < used ? (uint32_t)want : used;
     if (!(flags & MSG_TRUNC)) {         /* TCP MSG_TRUNC: discard, no copy */

@@ -92,11 +92,12 @@ int ioctl(int fd, unsigned long req, ...)
         return r;
     case SIOCINQ:          /* == FIONREAD */
     case SIOCOUTQ:
+    case SIOCOUTQNSD:      /* bytes not yet sent: never any here */
     case SIOCATMARK:
         if (sn_uaccess(ip, sizeof *ip, true) < 0)
             return (int)sn_ret(-EFAULT);
         r = req == SIOCINQ ? sn_sock_inq(sn_net(), s)
-          : req == SIOCOUTQ ? sn_sock_outq(sn_net(), s) : 0;
+          : req == SIOCATMARK ? 0 : sn_sock_outq(sn_net(), s);
         if (r < 0)
             return (int)sn_ret(r);
         *ip = r;

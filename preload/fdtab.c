@@ -60,9 +60,21 @@ void sn_fdtab_forget(int fd)
         sn_sock_release(sn_net(), slot);
 }
 
-void sn_fdtab_hold_all(void)
+void sn_fdtab_release_all(void)
 {
     for (int s = 0; s < SN_MAX_SOCKS; s++)
+        if (refs[s]) {
+            refs[s] = 0;
+            sn_sock_release(sn_net(), s);
+        }
+}
+
+void sn_fdtab_hold_all(int proc)
+{
+    sn_arena *a = sn_net();
+    sn_arena_lock(a);
+    for (int s = 0; s < SN_MAX_SOCKS; s++)
         if (refs[s])
-            sn_sock_hold(sn_net(), s);
+            sn_sock_hold_for(a, s, proc);
+    sn_arena_unlock(a);
 }

@@ -29,8 +29,13 @@ void sn_fdtab_add(int fd, int slot);
 /* fd no longer refers to a simulated socket (it was closed or replaced);
  * releases the socket if it was this process's last fd to it. */
 void sn_fdtab_forget(int fd);
-/* After fork, in the child: hold every socket the table refers to. */
-void sn_fdtab_hold_all(void);
+/* Hold every socket the table refers to for process entry `proc`
+ * (fdtab lock held by the caller). */
+void sn_fdtab_hold_all(int proc);
+/* At exit: the kernel is about to close every fd; let go of every socket
+ * so peers see EOF (a process killed without exiting is the lifecycle
+ * reaper's business). */
+void sn_fdtab_release_all(void);
 void sn_fdtab_lock(void);
 void sn_fdtab_unlock(void);
 

@@ -13,6 +13,7 @@
 #include "core/procs.h"
 #include "core/sock.h"
 #include "preload/fdtab.h"
+#include "preload/process.h"
 #include "preload/real.h"
 
 static sn_arena       net;
@@ -66,19 +67,6 @@ static int runtime_dir(char *out, size_t n)
     return 0;
 }
 
-static void after_fork_child(void)
-{
-    sn_fdtab_unlock();
-    if (!net_ok)
-        return;
-    /* A new process: its own entry, holding every socket it inherited. */
-    if (sn_arena_attach_proc(&net) < 0) {
-        say("libsimnet: %s%s\n", "too many processes in the network", "");
-        return;
-    }
-    sn_fdtab_hold_all();
-}
-
 static void init(void)
 {
     int saved = errno;
@@ -116,13 +104,21 @@ static void init(void)
         else
             net_ok = true;
     }
-    pthread_atfork(sn_fdtab_lock, sn_fdtab_unlock, after_fork_child);
+    sn_process_init();
     errno = saved;
 }
 
 __attribute__((constructor)) static void sn_constructor(void)
 {
     pthread_once(&once, init);
+}
+
+/* exit() (not _exit or a signal): runs after the program's atexit
+ * handlers, which may still have used their sockets. */
+__attribute__((destructor)) static void sn_destructor(void)
+{
+    if (net_ok && sn_fdtab)
+        sn_fdtab_release_all();
 }
 
 sn_arena *sn_net(void)

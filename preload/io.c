@@ -72,14 +72,43 @@ static int iov_advance(struct iovec *dst, const struct iovec *src, int n, size_t
     return k;
 }
 
+/* The buffer is bad: Linux only finds out when it copies, so the call
+ * waits, reports EOF or errors as usual, and says EFAULT only once there
+ * is data -- a datagram is consumed by the failed copy, stream bytes are
+ * not.  A zero-length receive tells which case we are in. */
+static ssize_t try_recv_fault(int s, void *c)
+{
+    io_ctx *x = c;
+    sn_arena *a = sn_net();
+    sn_msg none = {.iov = NULL, .iovcnt = 0};
+    if (sn_sock_at(a, s)->type == SOCK_STREAM) {
+        if (sn_sock_inq(a, s) > 0)
+            return -EFAULT;
+        return sn_sock_recv(a, s, &none, x->flags);
+    }
+    ssize_t r = sn_sock_recv(a, s, &none, x->flags & ~MSG_PEEK);
+    return r >= 0 ? -EFAULT : r;
+}
+
 static ssize_t io_recv(int s, sn_msg *m, int flags)
 {
-    int r = check_iov(m->iov, m->iovcnt, true);
-    if (r < 0)
-        return r;
     sn_sock *k = sn_sock_at(sn_net(), s);
+    /* TCP MSG_TRUNC throws the bytes away: the buffer is never touched. */
+    bool discard = k->type == SOCK_STREAM && (flags & MSG_TRUNC);
+    int r = check_iov(m->iov, m->iovcnt, !discard);
+    bool fault = r == -EFAULT && !discard;
+    if (r < 0 && r != -EFAULT)
+        return r;
     bool nb = sn_nonblocking(s, flags);
-    io_ctx x = {m, flags & ~MSG_WAITALL};
+    /* Core waits for nothing; MSG_DONTWAIT tells it the caller won't
+     * either.  MSG_WAITALL stays only with MSG_PEEK (no progress to add
+     * up: core itself says "not yet" until everything is there). */
+    int cf = (flags & ~MSG_WAITALL) | (nb ? MSG_DONTWAIT : 0);
+    if ((flags & MSG_PEEK) && (flags & MSG_WAITALL))
+        cf |= MSG_WAITALL;
+    io_ctx x = {m, cf};
+    if (fault)
+        return sn_block(s, nb, k->rcvtimeo_ns, try_recv_fault, &x);
     ssize_t n = sn_block(s, nb, k->rcvtimeo_ns, try_recv, &x);
     if (n <= 0 || !(flags & MSG_WAITALL) || k->type != SOCK_STREAM ||
         (flags & (MSG_PEEK | MSG_TRUNC)) || nb)
@@ -110,7 +139,7 @@ static ssize_t io_send(int s, sn_msg *m, int flags)
         return r;
     sn_sock *k = sn_sock_at(sn_net(), s);
     bool nb = sn_nonblocking(s, flags);
-    io_ctx x = {m, flags};
+    io_ctx x = {m, flags | (nb ? MSG_DONTWAIT : 0)};
     ssize_t n = sn_block(s, nb, k->sndtimeo_ns, try_send, &x);
     if (n >= 0 && k->type == SOCK_STREAM && !nb) {
         /* A blocking stream send returns when everything is queued, or
@@ -131,7 +160,8 @@ static ssize_t io_send(int s, sn_msg *m, int flags)
         m->iovcnt = orig_n;
         n = done ? (ssize_t)done : n;
     }
-    if (n == -EPIPE && !(flags & MSG_NOSIGNAL))
+    /* Only stream sockets raise SIGPIPE (UDP just says EPIPE). */
+    if (n == -EPIPE && k->type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
         raise(SIGPIPE);
     return n;
 }
@@ -143,6 +173,8 @@ ssize_t read(int fd, void *buf, size_t len)
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(read)(fd, buf, len);
+    if (len == 0)
+        return 0;               /* read(2) of nothing is 0 at once (recv waits) */
     struct iovec v = {buf, len};
     sn_msg m = {.iov = &v, .iovcnt = 1};
     return sn_ret(io_recv(s, &m, 0));
@@ -173,6 +205,9 @@ ssize_t readv(int fd, const struct iovec *iov, int n)
     if (s < 0)
         return REAL(readv)(fd, iov, n);
     sn_msg m = {.iov = iov, .iovcnt = n};
+    if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, true) == 0 &&
+        sn_iov_total(iov, n) == 0)
+        return 0;               /* as read(2): nothing asked, nothing waited for */
     return sn_ret(io_recv(s, &m, 0));
 }
 
@@ -182,6 +217,11 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     if (s < 0)
         return REAL(writev)(fd, iov, n);
     sn_msg m = {.iov = iov, .iovcnt = n};
+    /* writev(2) of nothing returns before the protocol: no empty datagram
+     * (write, send and sendmsg of nothing do send one). */
+    if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, false) == 0 &&
+        sn_iov_total(iov, n) == 0)
+        return 0;
     return sn_ret(io_send(s, &m, 0));
 }
 
@@ -212,10 +252,8 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
-    if (addr && (sn_uaccess(alen, sizeof *alen, true) < 0))
-        return sn_ret(-EFAULT);
-    if (addr && (int)*alen < 0)
-        return sn_ret(-EINVAL);
+    /* The address buffer is looked at after the data moved, as Linux
+     * does: a bad one fails the call but the data is gone. */
     struct iovec v = {buf, len};
     sn_msg m = {.iov = &v, .iovcnt = 1};
     ssize_t n = io_recv(s, &m, flags);
@@ -253,22 +291,28 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
     return recvfrom(fd, buf, len, flags, addr, alen);
 }
 
-/* Append one control message; false (and MSG_CTRUNC) when it won't fit. */
-static bool put_cmsg(struct msghdr *msg, size_t *used, int level, int type,
+/* Append one control message the way Linux's put_cmsg does: when it does
+ * not fit, MSG_CTRUNC, and as much of it as fits (header first) is still
+ * written. */
+static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type,
                      const void *data, size_t dlen)
 {
-    if (msg->msg_controllen < *used + CMSG_SPACE(dlen)) {
+    size_t room = msg->msg_controllen - *used;
+    if (room < sizeof(struct cmsghdr)) {
         msg->msg_flags |= MSG_CTRUNC;
-        return false;
+        return;
     }
-    struct cmsghdr *c = (struct cmsghdr *)((char *)msg->msg_control + *used);
-    memset(c, 0, CMSG_SPACE(dlen));
-    c->cmsg_len = CMSG_LEN(dlen);
-    c->cmsg_level = level;
-    c->cmsg_type = type;
-    memcpy(CMSG_DATA(c), data, dlen);
-    *used += CMSG_SPACE(dlen);
-    return true;
+    size_t len = CMSG_LEN(dlen);
+    if (room < len) {
+        msg->msg_flags |= MSG_CTRUNC;
+        len = room;
+    }
+    struct cmsghdr h = {.cmsg_len = len, .cmsg_level = level, .cmsg_type = type};
+    char *p = (char *)msg->msg_control + *used;
+    memcpy(p, &h, sizeof h);
+    memcpy(p + sizeof h, data, len - sizeof h);
+    size_t space = CMSG_SPACE(dlen);
+    *used += space < room ? space : room;
 }
 
 /* IP_PKTINFO / IPV6_RECVPKTINFO: the address the datagram was sent to
@@ -365,12 +409,16 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
     struct sockaddr_storage ss;
     struct iovec v = {(void *)buf, len};
     sn_msg m = {.iov = &v, .iovcnt = 1};
-    if (addr && sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+    if (addr) {
+        /* Copied for every type (a bad pointer is EFAULT even on TCP);
+         * TCP then ignores it. */
         int r = sn_copy_sockaddr_in(&ss, addr, alen);
         if (r < 0)
             return sn_ret(r);
-        m.name = (struct sockaddr *)&ss;
-        m.namelen = alen;
+        if (sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+            m.name = (struct sockaddr *)&ss;
+            m.namelen = alen;
+        }
     }
     return sn_ret(io_send(s, &m, flags));
 }
@@ -382,6 +430,39 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     return sendto(fd, buf, len, flags, NULL, 0);
 }
 
+/* Control messages on send: IP_PKTINFO / IPV6_PKTINFO choose the source
+ * address of a datagram.  Others are accepted and ignored. */
+static int take_pktinfo(const struct msghdr *msg, sn_msg *m)
+{
+    if (!msg->msg_controllen)
+        return 0;
+    if (sn_uaccess(msg->msg_control, msg->msg_controllen, false) < 0)
+        return -EFAULT;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_len < sizeof *c || c->cmsg_len > msg->msg_controllen)
+            return -EINVAL;
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+            c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(&m->src, 0, sizeof m->src);
+            m->src.ip[10] = m->src.ip[11] = 0xff;
+            memcpy(m->src.ip + 12, &pi.ipi_spec_dst, 4);
+            m->has_src = !sn_addr_is_any(&m->src);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+                   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof pi);
+            memset(&m->src, 0, sizeof m->src);
+            memcpy(m->src.ip, &pi.ipi6_addr, 16);
+            m->has_src = !sn_addr_is_any(&m->src);
+        }
+    }
+    if (m->has_src && !sn_addr_is_local(&m->src))
+        return -EINVAL;
+    return 0;
+}
+
 static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
 {
     if (sn_uaccess(msg, sizeof *msg, false) < 0)
@@ -390,6 +471,11 @@ static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
         return -EMSGSIZE;
     struct sockaddr_storage ss;
     sn_msg m = {.iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen};
+    if (sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+        int r = take_pktinfo(msg, &m);
+        if (r < 0)
+            return r;
+    }
     if (msg->msg_name && msg->msg_namelen &&
         sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
         int r = sn_copy_sockaddr_in(&ss, msg->msg_name, msg->msg_namelen);

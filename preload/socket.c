@@ -109,16 +109,11 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
     sn_arena *a = sn_net();
     struct sockaddr_storage ss;
     int r = sn_copy_sockaddr_in(&ss, addr, len);
+    bool nb = sn_nonblocking(s, 0);
     if (r == 0)
-        r = sn_sock_connect(a, s, (struct sockaddr *)&ss, len);
+        r = sn_sock_connect(a, s, (struct sockaddr *)&ss, len, nb);
     sn_sock *k = sn_sock_at(a, s);
-    if (k->type != SOCK_STREAM || (r != 0 && r != -EINPROGRESS))
-        return (int)sn_ret(r);
-    /* A non-blocking TCP connect always answers EINPROGRESS on Linux, even
-     * when loopback completes it at once; completion shows as writable. */
-    if (sn_nonblocking(s, 0))
-        return (int)sn_ret(-EINPROGRESS);
-    if (r == -EINPROGRESS) {
+    if (r == -EINPROGRESS && !nb) {
         r = (int)sn_block(s, false, k->sndtimeo_ns, try_connect, NULL);
         if (r == -EAGAIN)
             r = -EINPROGRESS;       /* SO_SNDTIMEO ran out */
@@ -141,10 +136,6 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
     sn_arena *a = sn_net();
     if (flags & ~SOCK_FLAGS)
         return (int)sn_ret(-EINVAL);
-    if (addr && sn_uaccess(alen, sizeof *alen, true) < 0)
-        return (int)sn_ret(-EFAULT);
-    if (addr && (int)*alen < 0)
-        return (int)sn_ret(-EINVAL);
     accept_ctx ctx;
     int c = (int)sn_block(s, sn_nonblocking(s, 0), sn_sock_at(a, s)->rcvtimeo_ns,
                           try_accept, &ctx);
@@ -155,9 +146,15 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
         sn_sock_release(a, c);      /* no fd for it: the peer sees a reset */
         return (int)sn_ret(nfd);
     }
+    /* Linux copies the address out after accepting; when that fails the
+     * new connection is closed and the call says why. */
     struct sockaddr_storage ss;
     socklen_t full = sn_sock_format(a, c, &ctx.peer, &ss);
-    sn_copy_sockaddr_out(addr, alen, &ss, full);
+    int r = sn_copy_sockaddr_out(addr, alen, &ss, full);
+    if (r < 0) {
+        close(nfd);
+        return (int)sn_ret(r);
+    }
     return nfd;
 }
 

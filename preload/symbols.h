@@ -44,6 +44,8 @@
     X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))                \
     X(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int,             \
                                 struct sockaddr *, socklen_t *))              \
+    /* processes: process.c */                                                \
+    X(pid_t, fork, (void))                                                    \
     /* descriptors: fdops.c */                                                \
     X(int, fcntl, (int, int, ...))                                            \
     X(int, fcntl64, (int, int, ...))                                          \
