@@ -215,9 +215,11 @@ int sn_arena_attach_proc(sn_arena *a)
     sn_arena_lock(a);
     int r = sn_procs_attach(a);
     sn_arena_unlock(a);
-    if (r >= 0)
-        a->proc = r;
-    return r < 0 ? r : 0;
+    if (r < 0)
+        return r;
+    a->proc = r;
+    sn_procs_lock_alive(a, r);
+    return 0;
 }
 
 /* ---- heap: power-of-two blocks, one free list per class ---- */

@@ -40,9 +40,10 @@ typedef struct sn_limits {
 } sn_limits;
 
 typedef struct sn_proc {
-    int32_t  pid;         /* 0: free entry */
-    uint32_t pad;
-    uint64_t start_time;  /* /proc/pid/stat field 22: tells pid reuse apart */
+    sn_lock_t alive;      /* held by the process for its whole life (procs.c) */
+    int32_t   pid;        /* 0: free entry, -1: reserved for a child in fork */
+    uint32_t  pad;
+    uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
 } sn_proc;
 
 typedef struct sn_hdr {

@@ -1,6 +1,8 @@
 #include "core/procs.h"
 
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,8 @@
 #include "core/sock.h"
 #include "core/sys_linux.h"
 
+/* Start time of a process, 0 if it does not exist or is a zombie (dead,
+ * not yet waited for: its sockets must go all the same). */
 uint64_t sn_proc_start_time(int pid)
 {
     char path[64], buf[1024];
@@ -26,7 +30,7 @@ uint64_t sn_proc_start_time(int pid)
      * counted from the last ')'.  starttime is field 22; the state after
      * ')' is field 3. */
     char *p = strrchr(buf, ')');
-    if (!p)
+    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
         return 0;
     for (int field = 2; field < 22 && p; field++)
         p = strchr(p + 1, ' ');
@@ -43,6 +47,46 @@ bool sn_proc_alive(const sn_proc *p)
     return st != 0 && st == p->start_time;
 }
 
+_Static_assert(offsetof(pthread_mutex_t, __data.__lock) == 0,
+               "the robust futex word is the first int of a pthread mutex");
+
+_Atomic uint32_t *sn_proc_word(sn_arena *a, int i)
+{
+    return (_Atomic uint32_t *)&a->procs[i].alive;
+}
+
+bool sn_proc_word_dead(uint32_t w)
+{
+    return (w & FUTEX_OWNER_DIED) || (w & FUTEX_TID_MASK) == 0;
+}
+
+void sn_procs_lock_alive(sn_arena *a, int i)
+{
+    sn_lock(&a->procs[i].alive);    /* EOWNERDEAD (after exec) is fine */
+}
+
+bool sn_proc_gone(sn_arena *a, int i)
+{
+    sn_proc *p = &a->procs[i];
+    if (p->pid <= 0 || !sn_proc_word_dead(atomic_load(sn_proc_word(a, i))))
+        return false;
+    return !sn_proc_alive(p);
+}
+
+bool sn_procs_collect(sn_arena *a, int i)
+{
+    if (!sn_proc_gone(a, i))
+        return false;
+    sn_procs_reap(a, i);
+    return true;
+}
+
+void sn_procs_sweep(sn_arena *a)
+{
+    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
+        sn_procs_collect(a, (int)i);
+}
+
 void sn_procs_reap(sn_arena *a, int i)
 {
     uint32_t hwm = a->hdr->sock_hwm;
@@ -51,7 +95,8 @@ void sn_procs_reap(sn_arena *a, int i)
         if (k->state != SN_FREE && (k->holders[i / 8] & (1u << (i % 8))))
             sn_sock_drop_holder(a, (int)s, i);
     }
-    memset(&a->procs[i], 0, sizeof a->procs[i]);
+    a->procs[i].pid = 0;            /* the mutex stays: it is reused */
+    a->procs[i].start_time = 0;
 }
 
 /* A free entry: never used, released, or left by a process that is gone
@@ -62,8 +107,10 @@ static int alloc_entry(sn_arena *a)
     for (uint32_t i = 0; i < h->proc_hwm; i++)
         if (a->procs[i].pid == 0)
             return (int)i;
-    if (h->proc_hwm < SN_MAX_PROCS)
+    if (h->proc_hwm < SN_MAX_PROCS) {
+        sn_lock_init(&a->procs[h->proc_hwm].alive);
         return (int)h->proc_hwm++;
+    }
     for (uint32_t i = 0; i < h->proc_hwm; i++)
         if (!sn_proc_alive(&a->procs[i])) {
             sn_procs_reap(a, (int)i);

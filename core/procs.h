@@ -25,4 +25,24 @@ uint64_t sn_proc_start_time(int pid);
 /* Release every socket held by entry i and free it. */
 void     sn_procs_reap(sn_arena *a, int i);
 
+/* Death without close (SIGKILL, a crash, _exit).
+ *
+ * Each process holds the robust mutex `alive` of its entry from the
+ * thread that attached, for as long as it lives.  When it dies the kernel
+ * walks the thread's robust list, marks the mutex word FUTEX_OWNER_DIED
+ * and wakes a waiter of that word.  So a process blocked on a peer also
+ * waits on the peer process's word (core/wait.c) and is woken by its
+ * death, with no polling; anyone can tell a dead process by reading one
+ * word.  The word also changes at execve (the kernel buries the robust
+ * list there too) and when the attaching thread exits early, so a dead
+ * word is confirmed against /proc before anything is released. */
+void              sn_procs_lock_alive(sn_arena *a, int i);  /* by process i itself */
+_Atomic uint32_t *sn_proc_word(sn_arena *a, int i);
+bool              sn_proc_word_dead(uint32_t w);
+bool              sn_proc_gone(sn_arena *a, int i);
+/* Arena lock held: reap entry i if its process is gone; true if it was. */
+bool              sn_procs_collect(sn_arena *a, int i);
+/* Arena lock held: reap every process that is gone. */
+void              sn_procs_sweep(sn_arena *a);
+
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/ports.h"
+#include "core/procs.h"
 #include "core/wait.h"
 
 #define PEER_REF(slot, gen) (((int64_t)(slot) << 32) | (uint32_t)(gen))
@@ -130,6 +131,60 @@ void sn_sock_hold(sn_arena *a, int s)
     if (sn_sock_at(a, s)->state != SN_FREE)
         set_holder(sn_sock_at(a, s), a->proc);
     sn_arena_unlock(a);
+}
+
+/* ---- death of holders ---- */
+
+static int holders_of(sn_arena *a, const sn_sock *k, int *procs, int max)
+{
+    int n = 0;
+    for (int i = 0; i < SN_MAX_PROCS / 8 && n < max; i++) {
+        uint8_t b = k->holders[i];
+        for (int j = 0; b && j < 8 && n < max; j++, b >>= 1)
+            if ((b & 1) && i * 8 + j != a->proc)
+                procs[n++] = i * 8 + j;
+    }
+    return n;
+}
+
+int sn_sock_watch(sn_arena *a, int s, int *procs, int max)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->type != SOCK_STREAM)
+        return 0;
+    if (k->state == SN_CONNECTING && k->listener >= 0)
+        return holders_of(a, sn_sock_at(a, k->listener), procs, max);
+    sn_sock *p = sn_sock_peer(a, k, NULL);
+    return p ? holders_of(a, p, procs, max) : 0;
+}
+
+bool sn_sock_collect(sn_arena *a, const int *procs, int n)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        if (sn_proc_gone(a, procs[i])) {
+            sn_arena_lock(a);
+            any |= sn_procs_collect(a, procs[i]);
+            sn_arena_unlock(a);
+        }
+    return any;
+}
+
+/* A listener whose every holder died is a closed port: reap them (which
+ * destroys it) before anyone queues on it.  Arena lock held. */
+static bool listener_orphaned(sn_arena *a, int l)
+{
+    sn_sock *L = sn_sock_at(a, l);
+    int procs[SN_MAX_PROCS];
+    int n = holders_of(a, L, procs, SN_MAX_PROCS);
+    if (n == 0 || (L->holders[a->proc / 8] & (1u << (a->proc % 8))))
+        return false;
+    for (int i = 0; i < n; i++)
+        if (!sn_proc_gone(a, procs[i]))
+            return false;
+    for (int i = 0; i < n; i++)
+        sn_procs_reap(a, procs[i]);
+    return true;
 }
 
 /* ---- peers ---- */
@@ -423,7 +478,15 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
         r = -EINVAL;
     } else {
         bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
+        sn_addr saved = want;
         r = bind_locked(a, s, &want);
+        if (r == -EADDRINUSE) {
+            /* The port may be held by processes that died without
+             * closing: bury them and look again. */
+            sn_procs_sweep(a);
+            want = saved;
+            r = bind_locked(a, s, &want);
+        }
         if (r == 0 && user_port)
             atomic_fetch_or(&k->opt, SN_O_BOUND_PORT);
         if (r == 0 && user_addr)
@@ -501,6 +564,8 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     }
     atomic_store(&k->so_error, 0);
     int l = sn_ports_listener(a, dst);
+    if (l >= 0 && listener_orphaned(a, l))
+        l = sn_ports_listener(a, dst);
     if (l < 0)
         return -ECONNREFUSED;
     sn_sock *L = sn_sock_at(a, l);

@@ -180,6 +180,14 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
 socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,
                          struct sockaddr_storage *out);
 
+/* The processes whose death would end a wait on s: the holders of the
+ * peer (a connected stream) or of the listener (a queued connect), not
+ * counting this process.  Read without the lock: a stale answer costs one
+ * extra wake-up. */
+int  sn_sock_watch(sn_arena *a, int s, int *procs, int max);
+/* Reap the processes sn_sock_watch named that are gone; true if any. */
+bool sn_sock_collect(sn_arena *a, const int *procs, int n);
+
 /* Helpers shared by the core modules (arena lock held where noted). */
 void     sn_sock_drop_holder(sn_arena *a, int s, int proc);  /* locked */
 void     sn_sock_fin_check(sn_sock *k);                      /* locked */

@@ -12,6 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#ifndef FUTEX2_SIZE_U32          /* older uapi headers call it FUTEX_32 */
+#define FUTEX2_SIZE_U32 0x02
+#endif
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
 static inline long sn_raw_syscall6(long n, long a1, long a2, long a3, long a4,
                                    long a5, long a6)
 {
@@ -43,6 +50,17 @@ static inline long sn_futex_wait(_Atomic uint32_t *word, uint32_t val,
 {
     return sn_raw_syscall6(SYS_futex, (long)word, FUTEX_WAIT_BITSET, val,
                            (long)deadline, 0, FUTEX_BITSET_MATCH_ANY);
+}
+
+/* Sleep on several words at once (Linux 5.16+), any of them shared
+ * between processes.  Returns the index of the word that woke us, or
+ * -errno (-EAGAIN: a word no longer held its value; -ENOSYS on old
+ * kernels). */
+static inline long sn_futex_waitv(struct futex_waitv *w, unsigned n,
+                                  const struct timespec *deadline)
+{
+    return sn_raw_syscall6(SYS_futex_waitv, (long)w, n, 0, (long)deadline,
+                           CLOCK_MONOTONIC, 0);
 }
 
 static inline void sn_futex_wake_all(_Atomic uint32_t *word)

@@ -2,6 +2,9 @@
 
 #include <errno.h>
 
+#include <string.h>
+
+#include "core/procs.h"
 #include "core/sys_linux.h"
 #include "core/sock.h"
 
@@ -32,6 +35,52 @@ int sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline)
     long r = sn_futex_wait(&k->seq, seq, deadline);
     if (r == 0 || r == -EAGAIN)         /* woken, or seq already moved */
         return 0;
+    return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
+}
+
+int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
+                  int n, const struct timespec *deadline)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    struct futex_waitv w[SN_WATCH_MAX + 1];
+    memset(w, 0, sizeof w);
+    w[0].uaddr = (uintptr_t)&k->seq;
+    w[0].val = seq;
+    w[0].flags = FUTEX2_SIZE_U32;
+    if (n > SN_WATCH_MAX)
+        n = SN_WATCH_MAX;
+    for (int i = 0; i < n; i++) {
+        _Atomic uint32_t *word = sn_proc_word(a, procs[i]);
+        uint32_t v = atomic_load(word);
+        if (sn_proc_word_dead(v))
+            return 1;
+        /* The kernel wakes a waiter at the owner's death only when the
+         * word says someone waits. */
+        if (!(v & FUTEX_WAITERS))
+            v = atomic_fetch_or(word, FUTEX_WAITERS) | FUTEX_WAITERS;
+        if (sn_proc_word_dead(v))
+            return 1;
+        w[i + 1].uaddr = (uintptr_t)word;
+        w[i + 1].val = v;
+        w[i + 1].flags = FUTEX2_SIZE_U32;
+    }
+    for (int i = 0; i < SPIN_ROUNDS; i++) {
+        if (atomic_load_explicit(&k->seq, memory_order_acquire) != seq)
+            return 0;
+        sn_cpu_relax();
+    }
+    long r = sn_futex_waitv(w, (unsigned)n + 1, deadline);
+    if (r == 0)
+        return 0;
+    if (r > 0) {
+        /* The kernel woke only us; pass it on to the others. */
+        sn_futex_wake_all((_Atomic uint32_t *)(uintptr_t)w[r].uaddr);
+        return 1;
+    }
+    if (r == -EAGAIN)
+        return atomic_load(&k->seq) != seq ? 0 : 1;
+    if (r == -ENOSYS)                   /* old kernel: plain wait */
+        return sn_wait(a, s, seq, deadline);
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
 }
 

@@ -28,5 +28,11 @@ void     sn_wait_done(sn_arena *a, int s);      /* nwait-- */
  * passes (NULL: none).  0, -ETIMEDOUT or -EINTR. */
 int      sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline);
 void     sn_wake(sn_arena *a, int s);
+/* As sn_wait, and also wake when one of the processes `procs` dies
+ * (core/procs.h).  Returns 1 when a watched process may have died (the
+ * caller collects it and retries), else as sn_wait. */
+int      sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
+                       int n, const struct timespec *deadline);
+#define SN_WATCH_MAX 32
 
 #endif

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "core/procs.h"
 #include "core/sock.h"
 #include "core/wait.h"
 #include "preload/init.h"
@@ -14,13 +15,36 @@ bool sn_nonblocking(int slot, int msg_flags)
            (atomic_load(&sn_sock_at(sn_net(), slot)->opt) & SN_O_NONBLOCK);
 }
 
+/* A peer that died without closing: bury it, so that this call sees the
+ * EOF or reset its death means.  True if something was buried. */
+static bool collect_peers(sn_arena *a, int slot)
+{
+    int procs[SN_WATCH_MAX];
+    int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
+    return n > 0 && sn_sock_collect(a, procs, n);
+}
+
+/* Our own alive lock must be held by a living thread of ours, or our
+ * death would go unnoticed; the attaching thread may have exited. */
+static void keep_alive_lock(sn_arena *a)
+{
+    if (sn_proc_word_dead(atomic_load(sn_proc_word(a, a->proc))))
+        sn_procs_lock_alive(a, a->proc);
+}
+
 ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
                  sn_try_fn try, void *ctx)
 {
     ssize_t r = try(slot, ctx);
-    if (r != -EAGAIN || nonblock)
+    if (r != -EAGAIN)
         return r;
     sn_arena *a = sn_net();
+    if (nonblock) {
+        if (collect_peers(a, slot))
+            r = try(slot, ctx);
+        return r;
+    }
+    keep_alive_lock(a);
     struct timespec deadline, *dl = NULL;
     if (timeout_ns > 0) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -38,11 +62,16 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
             sn_wait_done(a, slot);
             return r;
         }
-        int w = sn_wait(a, slot, seq, dl);
+        int procs[SN_WATCH_MAX];
+        int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
+        int w = n ? sn_wait_watch(a, slot, seq, procs, n, dl)
+                  : sn_wait(a, slot, seq, dl);
         sn_wait_done(a, slot);
-        if (w == -ETIMEDOUT)
+        if (w == 1)
+            sn_sock_collect(a, procs, n);
+        else if (w == -ETIMEDOUT)
             return -EAGAIN;
-        if (w < 0)
+        else if (w < 0)
             return w;
     }
 }

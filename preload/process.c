@@ -72,6 +72,9 @@ pid_t fork(void)
     if (pid == 0) {
         a->proc = child;
         sn_procs_claim(a, child, getpid());
+        sn_arena_unlock(a);
+        sn_procs_lock_alive(a, child);
+        return 0;
     } else if (pid > 0) {
         sn_procs_claim(a, child, pid);
     } else {
