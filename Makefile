@@ -41,7 +41,7 @@ $(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
 $(BUILD)/libsimcore.a: $(CORE_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/%.c tests/harness.h $(BUILD)/libsimcore.a
+$(BUILD)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(BUILD)/libsimcore.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) $< tests/harness.c -o $@ $(BUILD)/libsimcore.a -lcriterion $(LDLIBS)
 

@@ -117,8 +117,9 @@ void sn_addr_source_for(const sn_addr *dst, sn_addr *src)
 void sn_addr_resolve_any(sn_addr *dst)
 {
     if (sn_addr_is_any(dst)) {
-        uint16_t port = dst->port;
-        sn_addr_source_for(dst, dst);
-        dst->port = port;
+        sn_addr here;
+        sn_addr_source_for(dst, &here);
+        here.port = dst->port;
+        *dst = here;
     }
 }

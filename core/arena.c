@@ -25,9 +25,13 @@ static uint64_t off_ports(void)
 {
     return ALIGN_UP(off_socks() + (uint64_t)SN_MAX_SOCKS * sizeof(sn_sock), 4096);
 }
+static uint64_t off_timewait(void)
+{
+    return ALIGN_UP(off_ports() + 2 * 65536 * sizeof(int32_t), 4096);
+}
 static uint64_t off_heap(void)
 {
-    return ALIGN_UP(off_ports() + 2 * 65536 * sizeof(int32_t), 1 << 16);
+    return ALIGN_UP(off_timewait() + SN_TIMEWAIT_SLOTS * sizeof(sn_timewait), 1 << 16);
 }
 
 static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
@@ -38,6 +42,7 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->procs = (sn_proc *)(base + off_procs());
     a->socks = (sn_sock *)(base + off_socks());
     a->ports = (int32_t *)(base + off_ports());
+    a->timewait = (sn_timewait *)(base + off_timewait());
     a->heap = base;
     a->proc = -1;
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/addr.h"
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
@@ -61,13 +62,23 @@ typedef struct sn_hdr {
     uint32_t  proc_hwm;
     uint32_t  port_next[2];        /* ephemeral port hint: stream, dgram */
     uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
-    uint32_t  pad;
+    uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
     uint64_t  heap_free[SN_HEAP_CLASSES];
 } sn_hdr;
 
 struct sn_sock;
+
+/* A TCP endpoint in TIME_WAIT (ports.c): it keeps its port for 60 s after
+ * an active close, although its socket is gone. */
+#define SN_TIMEWAIT_SLOTS 4096
+typedef struct sn_timewait {
+    sn_addr  local;
+    int64_t  expiry_ns;   /* CLOCK_MONOTONIC; 0: free */
+    uint8_t  reuse;       /* SO_REUSEADDR of the closed socket */
+    uint8_t  pad[7];
+} sn_timewait;
 
 /* A process's view of one attached arena.  Pointers here are local. */
 typedef struct sn_arena {
@@ -77,6 +88,7 @@ typedef struct sn_arena {
     sn_proc        *procs;
     struct sn_sock *socks;
     int32_t        *ports;      /* [2][65536] heads of bind chains */
+    sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */
     uint8_t        *heap;       /* == base; heap offsets are from base */
     int             proc;       /* this process's index in procs */
 } sn_arena;

@@ -28,9 +28,9 @@ static size_t iovc_move(sn_iovc *c, void *dst, const void *src, size_t len)
         if (k > len - done)
             k = len - done;
         char *p = (char *)v->iov_base + c->off;
-        if (dst)
+        if (k && dst)                   /* {NULL, 0} iovecs are legal */
             memcpy((char *)dst + done, p, k);
-        else if (src)
+        else if (k && src)
             memcpy(p, (const char *)src + done, k);
         done += k;
         c->off += k;

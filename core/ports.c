@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/sock.h"
 
@@ -56,6 +57,47 @@ static bool may_share(const sn_sock *old, const sn_sock *new_)
     return false;
 }
 
+#define TIME_WAIT_NS (60LL * 1000000000LL)  /* Linux's TCP_TIMEWAIT_LEN */
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+void sn_ports_timewait(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_timewait *t = &a->timewait[a->hdr->tw_next++ % SN_TIMEWAIT_SLOTS];
+    t->local = k->local;
+    t->reuse = (atomic_load(&k->opt) & SN_O_REUSEADDR) != 0;
+    t->expiry_ns = now_ns() + TIME_WAIT_NS;
+}
+
+/* Does a TIME_WAIT endpoint keep socket k (about to bind `port`) out? */
+static bool timewait_conflicts(sn_arena *a, const sn_sock *k, uint16_t port)
+{
+    int64_t now = 0;
+    for (int i = 0; i < SN_TIMEWAIT_SLOTS; i++) {
+        sn_timewait *t = &a->timewait[i];
+        if (!t->expiry_ns || t->local.port != port)
+            continue;
+        if (!now)
+            now = now_ns();
+        if (t->expiry_ns <= now) {
+            t->expiry_ns = 0;
+            continue;
+        }
+        sn_sock tw = {.family = AF_INET6, .type = SOCK_STREAM, .local = t->local};
+        if (sn_addr_is_v4(&t->local))
+            tw.family = AF_INET;
+        if (overlap(&tw, k) && !(t->reuse && (atomic_load(&k->opt) & SN_O_REUSEADDR)))
+            return true;
+    }
+    return false;
+}
+
 static bool port_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -70,6 +112,16 @@ static bool port_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral)
     return false;
 }
 
+/* bind() also respects TIME_WAIT (connect's ephemeral ports do not). */
+static bool bind_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral,
+                           bool for_connect)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (port_conflicts(a, s, port, ephemeral))
+        return true;
+    return k->type == SOCK_STREAM && !for_connect && timewait_conflicts(a, k, port);
+}
+
 static void link_port(sn_arena *a, int s, uint16_t port)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -79,14 +131,14 @@ static void link_port(sn_arena *a, int s, uint16_t port)
     *head = s;
 }
 
-int sn_ports_bind(sn_arena *a, int s, sn_addr *want)
+int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
 {
     sn_sock *k = sn_sock_at(a, s);
     sn_hdr *h = a->hdr;
     uint16_t saved = want->port;
     k->local = *want;
     if (want->port != 0) {
-        if (port_conflicts(a, s, want->port, false)) {
+        if (bind_conflicts(a, s, want->port, false, for_connect)) {
             memset(&k->local, 0, sizeof k->local);
             return -EADDRINUSE;
         }
@@ -99,7 +151,7 @@ int sn_ports_bind(sn_arena *a, int s, sn_addr *want)
     uint32_t n = hi - lo + 1, *next = &h->port_next[k->type == SOCK_STREAM ? 0 : 1];
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = lo + ((*next - lo + i) % n);
-        if (!port_conflicts(a, s, (uint16_t)p, true)) {
+        if (!bind_conflicts(a, s, (uint16_t)p, true, for_connect)) {
             *next = p + 1 > hi ? lo : p + 1;
             link_port(a, s, (uint16_t)p);
             want->port = (uint16_t)p;

@@ -12,12 +12,18 @@
 #include "core/arena.h"
 
 /* Bind socket s to *want (port 0: pick an ephemeral one, which is written
- * back).  -EADDRINUSE on a conflict or when no port is left. */
-int  sn_ports_bind(sn_arena *a, int s, sn_addr *want);
+ * back).  -EADDRINUSE on a conflict or when no port is left.  for_connect:
+ * the implicit bind of connect(), which may take a port in TIME_WAIT. */
+int  sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect);
 void sn_ports_unbind(sn_arena *a, int s);
-/* Linux re-checks at listen(): two SO_REUSEADDR sockets may share a port
- * only while neither listens. */
+/* Linux re-checks at listen(): of two SO_REUSEADDR sockets on one port,
+ * only one may listen. */
 int  sn_ports_can_listen(sn_arena *a, int s);
+/* TIME_WAIT: after an active close the endpoint keeps its port for 60 s.
+ * bind() honours it (shared only when both sides had SO_REUSEADDR);
+ * connect()'s ephemeral ports ignore it, as Linux's tcp_tw_reuse does for
+ * loopback. */
+void sn_ports_timewait(sn_arena *a, int s);
 /* The listener that a connection to dst reaches, or -1. */
 int  sn_ports_listener(sn_arena *a, const sn_addr *dst);
 /* The datagram socket that a datagram from src to dst reaches, or -1. */

@@ -240,7 +240,9 @@ void sn_sock_fin_check(sn_sock *k)
 
 /* Give back what an implicit bind took (Linux: a port not locked by the
  * user's bind() is released, an address not chosen by the user is
- * forgotten) after a failed connect or a UDP disconnect. */
+ * forgotten) after a failed connect or a UDP disconnect.  TCP keeps
+ * showing the released port in getsockname (Linux clears the bind, not
+ * the socket's source port); UDP shows 0. */
 static void release_implicit(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -249,7 +251,10 @@ static void release_implicit(sn_arena *a, int s)
     if (!(o & SN_O_BOUND_PORT) && k->in_chain) {
         sn_ports_unbind(a, s);
         k->in_chain = 0;
-        port = 0;
+        if (k->type == SOCK_DGRAM)
+            port = 0;
+        if (k->state == SN_BOUND)
+            k->state = SN_NEW;
     }
     if (!(o & SN_O_BOUND_ADDR))
         sn_addr_any(k->family, &k->local);
@@ -405,6 +410,10 @@ static void destroy(sn_arena *a, int s)
         if (k->type == SOCK_STREAM) {
             bool abort = sn_ring_used(&k->rx) > 0 ||
                          ((atomic_load(&k->opt) & SN_O_LINGER) && k->linger == 0);
+            bool was_up = k->was_connected && !(atomic_load(&k->shut) & SN_RESET);
+            if (was_up && !abort &&
+                (k->fin_first || !(atomic_load(&k->shut) & SN_PEER_FIN)))
+                sn_ports_timewait(a, s);    /* the active closer waits */
             notify_peer_closed(a, k, abort);
         }
         break;
@@ -434,13 +443,13 @@ void sn_sock_release(sn_arena *a, int s)
 
 /* ---- bind, listen ---- */
 
-static int bind_locked(sn_arena *a, int s, sn_addr *want)
+static int bind_locked(sn_arena *a, int s, sn_addr *want, bool for_connect)
 {
     sn_sock *k = sn_sock_at(a, s);
-    int r = sn_ports_bind(a, s, want);
+    int r = sn_ports_bind(a, s, want, for_connect);
     if (r == 0) {
         k->in_chain = 1;
-        if (k->state == SN_NEW)
+        if (k->state == SN_NEW || k->state == SN_CLOSED)
             k->state = SN_BOUND;
     }
     return r;
@@ -455,7 +464,7 @@ int sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst)
     if (dst)
         sn_addr_source_for(dst, &want);
     want.port = 0;
-    int r = bind_locked(a, s, &want);
+    int r = bind_locked(a, s, &want, dst != NULL);
     /* Linux: bind() ran out of ports is EADDRINUSE, connect() is
      * EADDRNOTAVAIL. */
     return r == -EADDRINUSE && dst ? -EADDRNOTAVAIL : r;
@@ -474,18 +483,19 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
     if (!sn_addr_is_local(&want))
         return -EADDRNOTAVAIL;
     sn_arena_lock(a);
-    if (k->in_chain || k->state != SN_NEW) {
+    if (k->in_chain || (k->state != SN_NEW && k->state != SN_CLOSED) ||
+        k->was_connected) {
         r = -EINVAL;
     } else {
         bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
         sn_addr saved = want;
-        r = bind_locked(a, s, &want);
+        r = bind_locked(a, s, &want, false);
         if (r == -EADDRINUSE) {
             /* The port may be held by processes that died without
              * closing: bury them and look again. */
             sn_procs_sweep(a);
             want = saved;
-            r = bind_locked(a, s, &want);
+            r = bind_locked(a, s, &want, false);
         }
         if (r == 0 && user_port)
             atomic_fetch_or(&k->opt, SN_O_BOUND_PORT);
@@ -720,6 +730,8 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
         break;
     case SN_CONNECTED:
     case SN_CONNECTING:
+        if ((mask & SN_SHUT_WR) && !(atomic_load(&k->shut) & (SN_SHUT_WR | SN_PEER_FIN)))
+            k->fin_first = 1;
         atomic_fetch_or(&k->shut, mask);
         if ((mask & SN_SHUT_WR) && k->type == SOCK_STREAM) {
             sn_sock *p = sn_sock_peer(a, k, &ps);

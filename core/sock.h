@@ -86,7 +86,8 @@ typedef struct sn_sock {
     uint8_t           nb_connect;  /* a non-blocking connect answered
                                       EINPROGRESS; the next connect()
                                       reports how it ended */
-    uint8_t           pad;
+    uint8_t           fin_first; /* we sent FIN before the peer did:
+                                    the active close, TIME_WAIT follows */
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */

@@ -1,0 +1,615 @@
+/* Concurrency tests of core/: threads and processes sharing one arena,
+ * blocking with sn_wait_prepare / sn_wait / sn_wait_done exactly as the
+ * preload layer does.
+ *
+ * Assertions are made on the test's main thread only: worker threads and
+ * forked children record what they saw (results array, exit status) and
+ * the main thread checks it. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/test_core_util.h"
+
+static sn_arena A;
+
+static void setup(void)
+{
+    cr_assert_eq(sn_arena_anon(&A, 0), 0);
+    cr_assert_eq(sn_arena_attach_proc(&A), 0);
+}
+
+static void teardown(void)
+{
+    sn_arena_close(&A);
+}
+
+TestSuite(core_concurrency, .init = setup, .fini = teardown);
+
+/* The byte at stream offset i: not periodic at any small power of two, so
+ * a chunk delivered twice, dropped or out of order changes the result. */
+static inline uint8_t pattern(uint64_t i)
+{
+    uint64_t x = i * 0x9E3779B97F4A7C15ull;
+    return (uint8_t)((x >> 29) ^ (i >> 13));
+}
+
+/* FNV-1a, 64 bit. */
+static inline uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001B3ull;
+    return h;
+}
+#define FNV_INIT 0xcbf29ce484222325ull
+
+/* ================= one stream, two threads ================= */
+
+#define BIG_TOTAL (64ull << 20)
+
+typedef struct stream_job {
+    int      slot;
+    uint64_t bytes;
+    uint64_t sum;
+    int      err;         /* 0 or a negative errno */
+    uint64_t bad_at;      /* first wrong byte (reader), or UINT64_MAX */
+} stream_job;
+
+static void *producer(void *arg)
+{
+    stream_job *j = arg;
+    static uint8_t chunk[100003];          /* odd size: splits move around */
+    uint64_t h = FNV_INIT, off = 0;
+    while (off < BIG_TOTAL) {
+        size_t n = sizeof chunk;
+        if (n > BIG_TOTAL - off)
+            n = (size_t)(BIG_TOTAL - off);
+        for (size_t i = 0; i < n; i++)
+            chunk[i] = pattern(off + i);
+        h = fnv(h, chunk, n);
+        ssize_t r = tc_send_all(&A, j->slot, chunk, n, 10000);
+        if (r != (ssize_t)n) {
+            j->err = r < 0 ? (int)r : -EIO;
+            return NULL;
+        }
+        off += n;
+    }
+    j->bytes = off;
+    j->sum = h;
+    j->err = sn_sock_shutdown(&A, j->slot, SHUT_WR);
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    stream_job *j = arg;
+    static uint8_t buf[65536];
+    /* Read sizes vary so reads straddle the ring's end in many ways. */
+    static const size_t sizes[] = {1, 4096, 65536, 777, 32768, 13, 60000};
+    uint64_t h = FNV_INIT, off = 0;
+    j->bad_at = UINT64_MAX;
+    for (unsigned k = 0;; k++) {
+        tc_io io = {buf, sizes[k % (sizeof sizes / sizeof sizes[0])], 0};
+        ssize_t r = tc_block(&A, j->slot, 10000, tc_try_recv, &io);
+        if (r < 0) {
+            j->err = (int)r;
+            break;
+        }
+        if (r == 0)
+            break;                          /* EOF */
+        for (ssize_t i = 0; i < r && j->bad_at == UINT64_MAX; i++)
+            if (buf[i] != pattern(off + (uint64_t)i))
+                j->bad_at = off + (uint64_t)i;
+        h = fnv(h, buf, (size_t)r);
+        off += (uint64_t)r;
+    }
+    j->bytes = off;
+    j->sum = h;
+    return NULL;
+}
+
+Test(core_concurrency, stream_64mib_between_two_threads, .timeout = 30)
+{
+    int l, c, s;
+    cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
+    stream_job tx = {.slot = c}, rx = {.slot = s};
+    pthread_t pt, ct;
+    cr_assert_eq(pthread_create(&ct, NULL, consumer, &rx), 0);
+    cr_assert_eq(pthread_create(&pt, NULL, producer, &tx), 0);
+    pthread_join(pt, NULL);
+    pthread_join(ct, NULL);
+    cr_assert_eq(tx.err, 0, "producer: %d", tx.err);
+    cr_assert_eq(rx.err, 0, "consumer: %d", rx.err);
+    cr_assert_eq(tx.bytes, BIG_TOTAL);
+    cr_assert_eq(rx.bytes, BIG_TOTAL, "received %llu bytes",
+                 (unsigned long long)rx.bytes);
+    cr_assert_eq(rx.bad_at, UINT64_MAX, "first wrong byte at offset %llu",
+                 (unsigned long long)rx.bad_at);
+    cr_assert_eq(rx.sum, tx.sum, "checksums differ");
+    /* Stream accounting agrees. */
+    cr_assert_eq(sn_sock_at(&A, c)->bytes_tx, BIG_TOTAL);
+    cr_assert_eq(sn_sock_at(&A, s)->bytes_rx, BIG_TOTAL);
+    /* A ring much smaller than the transfer was wrapped many times. */
+    cr_assert_lt(sn_sock_at(&A, s)->rx.cap, BIG_TOTAL / 16);
+}
+
+/* ================= a blocked reader is woken by a close ================= */
+
+typedef struct wake_job {
+    int     slot;
+    ssize_t r;
+} wake_job;
+
+static void *blocked_reader(void *arg)
+{
+    wake_job *j = arg;
+    char b[16];
+    tc_io io = {b, sizeof b, 0};
+    j->r = tc_block(&A, j->slot, 5000, tc_try_recv, &io);
+    return NULL;
+}
+
+Test(core_concurrency, close_wakes_a_blocked_reader, .timeout = 10)
+{
+    int l, c, s;
+    cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
+    wake_job j = {.slot = s, .r = 12345};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, blocked_reader, &j), 0);
+    /* Let it go to sleep (the result is the same if it has not yet). */
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    sn_sock_release(&A, c);
+    pthread_join(t, NULL);
+    cr_assert_eq(j.r, 0, "reader got %zd instead of EOF", j.r);
+}
+
+/* ================= many connectors, one listener ================= */
+
+#define NCONN 16
+
+static _Atomic int attempted;   /* connectors past their first connect() */
+
+typedef struct conn_job {
+    int      port;
+    uint32_t id;
+    int      err;            /* 0, or what went wrong (negative errno) */
+    int      step;           /* where it went wrong */
+    int      local_port;
+    bool     queued;         /* connect had to wait for accept */
+} conn_job;
+
+static void *connector(void *arg)
+{
+    conn_job *j = arg;
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    int r;
+    if (c < 0) {
+        j->err = c, j->step = 1;
+        return NULL;
+    }
+    r = tc_connect4(&A, c, "127.0.0.1", j->port);
+    j->queued = r == -EINPROGRESS;
+    atomic_fetch_add(&attempted, 1);        /* publishes j->queued */
+    if (r == -EINPROGRESS)
+        r = (int)tc_block(&A, c, 10000, tc_try_connect_result, NULL);
+    if (r < 0) {
+        j->err = r, j->step = 2;
+        return NULL;
+    }
+    j->local_port = tc_local_port(&A, c);
+    uint32_t id = j->id, reply = 0;
+    ssize_t n = tc_send_all(&A, c, &id, sizeof id, 10000);
+    if (n != sizeof id) {
+        j->err = n < 0 ? (int)n : -EIO, j->step = 3;
+        return NULL;
+    }
+    n = tc_recv_all(&A, c, &reply, sizeof reply, 10000);
+    if (n != sizeof reply || reply != (id ^ 0xABCD1234u)) {
+        j->err = n < 0 ? (int)n : -EBADMSG, j->step = 4;
+        return NULL;
+    }
+    sn_sock_release(&A, c);
+    return NULL;
+}
+
+Test(core_concurrency, many_threads_connect_to_one_listener, .timeout = 20)
+{
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 0), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 2), 0);  /* small: some must queue */
+    int port = tc_local_port(&A, l);
+
+    conn_job jobs[NCONN];
+    pthread_t th[NCONN];
+    for (int i = 0; i < NCONN; i++) {
+        jobs[i] = (conn_job){.port = port, .id = 1000u + (uint32_t)i};
+        cr_assert_eq(pthread_create(&th[i], NULL, connector, &jobs[i]), 0);
+    }
+    /* Accept only once every connector has tried: then exactly backlog+1
+     * connections completed and the rest wait in line for accept(). */
+    for (int i = 0; i < 5000 && atomic_load(&attempted) < NCONN; i++) {
+        struct timespec ts = {0, 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    cr_assert_eq(atomic_load(&attempted), NCONN);
+    int queued = 0;
+    for (int i = 0; i < NCONN; i++)
+        queued += jobs[i].queued;
+    cr_assert_eq(queued, NCONN - 3, "%d connects waited in line", queued);
+    cr_assert_eq(sn_sock_at(&A, l)->acc_len, 3);
+
+    bool seen[NCONN] = {false};
+    int accepted[NCONN];
+    for (int k = 0; k < NCONN; k++) {
+        sn_addr peer;
+        int s = tc_accept_wait(&A, l, &peer, 10000);
+        cr_assert_geq(s, 0, "accept #%d: %d", k, s);
+        accepted[k] = s;
+        uint32_t id = 0;
+        cr_assert_eq(tc_recv_all(&A, s, &id, sizeof id, 10000), sizeof id);
+        cr_assert(id >= 1000 && id < 1000 + NCONN, "bad id %u", id);
+        cr_assert_not(seen[id - 1000], "id %u twice", id);
+        seen[id - 1000] = true;
+        uint32_t reply = id ^ 0xABCD1234u;
+        cr_assert_eq(tc_send_all(&A, s, &reply, sizeof reply, 10000),
+                     sizeof reply);
+        /* The accept's peer address is the connector's own name. */
+        cr_assert_eq(peer.port, sn_sock_at(&A, s)->peer.port);
+    }
+    for (int i = 0; i < NCONN; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < NCONN; i++)
+        cr_assert_eq(jobs[i].err, 0, "connector %d failed at step %d: %d", i,
+                     jobs[i].step, jobs[i].err);
+    /* Every connector had its own port. */
+    for (int i = 0; i < NCONN; i++)
+        for (int k = i + 1; k < NCONN; k++)
+            cr_assert_neq(jobs[i].local_port, jobs[k].local_port);
+    /* Each server end sees EOF now that its client closed. */
+    for (int k = 0; k < NCONN; k++) {
+        char b;
+        cr_assert_eq(tc_recv(&A, accepted[k], &b, 1, 0, NULL), 0);
+    }
+    cr_assert_eq(sn_sock_accept(&A, l, &(sn_addr){0}), -EAGAIN);
+}
+
+/* ================= several datagram senders, one receiver ================= */
+
+#define NSEND  4
+#define NDGRAM 2000
+
+typedef struct dgram_job {
+    int      port;
+    uint32_t who;
+    int      err;
+} dgram_job;
+
+static void *dgram_sender(void *arg)
+{
+    dgram_job *j = arg;
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    if (u < 0) {
+        j->err = u;
+        return NULL;
+    }
+    uint8_t msg[100];
+    for (uint32_t seq = 0; seq < NDGRAM; seq++) {
+        memcpy(msg, &j->who, 4);
+        memcpy(msg + 4, &seq, 4);
+        for (size_t i = 8; i < sizeof msg; i++)
+            msg[i] = (uint8_t)(j->who * 31 + seq + i);
+        ssize_t r = tc_sendto4(&A, u, msg, 8 + seq % 92, "127.0.0.1", j->port);
+        if (r != (ssize_t)(8 + seq % 92)) {
+            j->err = r < 0 ? (int)r : -EIO;
+            return NULL;
+        }
+    }
+    sn_sock_release(&A, u);
+    return NULL;
+}
+
+Test(core_concurrency, many_threads_send_datagrams_to_one_socket, .timeout = 20)
+{
+    int r = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    /* A queue large enough that nothing is dropped: the test then knows
+     * exactly what must arrive. */
+    cr_assert_eq(tc_setint(&A, r, SOL_SOCKET, SO_RCVBUFFORCE, 2 << 20), 0);
+    cr_assert_eq(tc_bind4(&A, r, "127.0.0.1", 0), 0);
+    int port = tc_local_port(&A, r);
+    dgram_job jobs[NSEND];
+    pthread_t th[NSEND];
+    for (int i = 0; i < NSEND; i++) {
+        jobs[i] = (dgram_job){.port = port, .who = (uint32_t)i};
+        cr_assert_eq(pthread_create(&th[i], NULL, dgram_sender, &jobs[i]), 0);
+    }
+    uint32_t next[NSEND] = {0};
+    int got = 0;
+    while (got < NSEND * NDGRAM) {
+        uint8_t b[128];
+        tc_io io = {b, sizeof b, 0};
+        ssize_t n = tc_block(&A, r, 10000, tc_try_recv, &io);
+        cr_assert_geq(n, 8, "recv %d: %zd", got, n);
+        uint32_t who, seq;
+        memcpy(&who, b, 4);
+        memcpy(&seq, b + 4, 4);
+        cr_assert_lt(who, NSEND);
+        cr_assert_eq(seq, next[who], "sender %u: got #%u, expected #%u",
+                     who, seq, next[who]);
+        cr_assert_eq(n, 8 + seq % 92);
+        for (ssize_t i = 8; i < n; i++)
+            cr_assert_eq(b[i], (uint8_t)(who * 31 + seq + (uint32_t)i));
+        next[who]++;
+        got++;
+    }
+    for (int i = 0; i < NSEND; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(jobs[i].err, 0, "sender %d: %d", i, jobs[i].err);
+    }
+    uint8_t b[4];
+    cr_assert_eq(tc_recv(&A, r, b, sizeof b, 0, NULL), -EAGAIN);
+}
+
+/* ================= a forked child as client ================= */
+
+#define FORK_BYTES (8u << 20)
+
+/* Child side: connect, send FORK_BYTES, half-close, read back the
+ * parent's checksum and compare.  Reports through its exit status. */
+static int child_client(int port, int parent_proc)
+{
+    if (sn_arena_attach_proc(&A) != 0)
+        return 10;
+    if (A.proc == parent_proc)
+        return 11;                       /* must be a new process entry */
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    if (c < 0)
+        return 12;
+    int r = tc_connect4(&A, c, "127.0.0.1", port);
+    if (r == -EINPROGRESS)
+        r = (int)tc_block(&A, c, 10000, tc_try_connect_result, NULL);
+    if (r != 0)
+        return 13;
+    static uint8_t chunk[65536];
+    uint64_t h = FNV_INIT;
+    for (uint32_t off = 0; off < FORK_BYTES; off += sizeof chunk) {
+        for (size_t i = 0; i < sizeof chunk; i++)
+            chunk[i] = pattern(off + i);
+        h = fnv(h, chunk, sizeof chunk);
+        if (tc_send_all(&A, c, chunk, sizeof chunk, 10000) != sizeof chunk)
+            return 14;
+    }
+    if (sn_sock_shutdown(&A, c, SHUT_WR) != 0)
+        return 15;
+    uint64_t back = 0;
+    if (tc_recv_all(&A, c, &back, sizeof back, 10000) != sizeof back)
+        return 16;
+    if (back != h)
+        return 17;
+    /* The parent closes next: EOF. */
+    char x;
+    if (tc_recv_all(&A, c, &x, 1, 10000) != 0)
+        return 18;
+    sn_sock_release(&A, c);
+    return 0;
+}
+
+Test(core_concurrency, forked_child_is_a_client, .timeout = 20)
+{
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 0), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
+    int port = tc_local_port(&A, l);
+    int me = A.proc;
+
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0)
+        _exit(child_client(port, me));
+
+    sn_addr peer;
+    int s = tc_accept_wait(&A, l, &peer, 10000);
+    cr_assert_geq(s, 0, "accept: %d", s);
+    static uint8_t buf[65536];
+    uint64_t h = FNV_INIT, total = 0, bad = UINT64_MAX;
+    for (;;) {
+        tc_io io = {buf, sizeof buf, 0};
+        ssize_t n = tc_block(&A, s, 10000, tc_try_recv, &io);
+        cr_assert_geq(n, 0, "recv: %zd", n);
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n && bad == UINT64_MAX; i++)
+            if (buf[i] != pattern(total + (uint64_t)i))
+                bad = total + (uint64_t)i;
+        h = fnv(h, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    cr_assert_eq(total, FORK_BYTES);
+    cr_assert_eq(bad, UINT64_MAX, "first wrong byte at %llu",
+                 (unsigned long long)bad);
+    cr_assert_eq(tc_send_all(&A, s, &h, sizeof h, 10000), sizeof h);
+    sn_sock_release(&A, s);
+
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died: status 0x%x", status);
+    cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
+                 WEXITSTATUS(status));
+    /* Two processes were registered; the child's socket is gone. */
+    cr_assert_geq(A.hdr->proc_hwm, 2);
+    cr_assert_eq(A.hdr->nsocks, 1, "only the listener should remain");
+}
+
+/* ================= a forked child as server ================= */
+
+Test(core_concurrency, forked_child_accepts_from_parent, .timeout = 20)
+{
+    /* The child makes the listener; the parent connects once it exists.
+     * The port is fixed so the parent knows it without a side channel. */
+    enum { PORT = 43210 };
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (sn_arena_attach_proc(&A) != 0)
+            _exit(10);
+        int l = sn_sock_create(&A, AF_INET6, SOCK_STREAM, 0);
+        if (l < 0 || tc_bind6(&A, l, "::", PORT) != 0 ||
+            sn_sock_listen(&A, l, 4) != 0)
+            _exit(11);
+        sn_addr peer;
+        int s = tc_accept_wait(&A, l, &peer, 10000);
+        if (s < 0)
+            _exit(12);
+        char b[6] = {0};
+        if (tc_recv_all(&A, s, b, 5, 10000) != 5 || strcmp(b, "hello") != 0)
+            _exit(13);
+        if (tc_send_all(&A, s, "world", 5, 10000) != 5)
+            _exit(14);
+        if (tc_recv_all(&A, s, b, 1, 10000) != 0)   /* parent's close */
+            _exit(15);
+        sn_sock_release(&A, s);
+        sn_sock_release(&A, l);
+        _exit(0);
+    }
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    int r = -ECONNREFUSED;
+    /* Retry until the child listens (each attempt is immediate). */
+    for (int i = 0; i < 2000 && r == -ECONNREFUSED; i++) {
+        r = tc_connect4(&A, c, "127.0.0.1", PORT);
+        if (r == -ECONNREFUSED) {
+            struct timespec ts = {0, 2 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (r == -EINPROGRESS)
+        r = (int)tc_block(&A, c, 10000, tc_try_connect_result, NULL);
+    cr_assert_eq(r, 0, "connect: %d", r);
+    cr_assert_eq(tc_send_all(&A, c, "hello", 5, 10000), 5);
+    char b[6] = {0};
+    cr_assert_eq(tc_recv_all(&A, c, b, 5, 10000), 5);
+    cr_assert_str_eq(b, "world");
+    sn_sock_release(&A, c);
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died: status 0x%x", status);
+    cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
+                 WEXITSTATUS(status));
+    cr_assert_eq(A.hdr->nsocks, 0);
+}
+
+/* ================= processes that die without closing ================= */
+
+Test(core_concurrency, dead_process_listener_is_a_closed_port, .timeout = 20)
+{
+    enum { PORT = 43220 };
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        /* Listen, with one connection queued, then die holding both. */
+        if (sn_arena_attach_proc(&A) != 0)
+            _exit(10);
+        int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+        if (l < 0 || tc_bind4(&A, l, "127.0.0.1", PORT) != 0 ||
+            sn_sock_listen(&A, l, 4) != 0)
+            _exit(11);
+        int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || tc_connect4(&A, c, "127.0.0.1", PORT) != 0)
+            _exit(12);
+        _exit(0);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child failed: status 0x%x", status);
+    cr_assert_eq(A.hdr->nsocks, 3, "listener, client, queued server end");
+
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_connect4(&A, c, "127.0.0.1", PORT), -ECONNREFUSED,
+                 "a dead process's listener took a connection");
+    cr_assert_eq(A.hdr->nsocks, 1, "the dead process's sockets survived");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", PORT), 0);
+}
+
+Test(core_concurrency, dead_process_holding_port_does_not_block_bind,
+     .timeout = 20)
+{
+    enum { PORT = 43221 };
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (sn_arena_attach_proc(&A) != 0)
+            _exit(10);
+        int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+        if (u < 0 || tc_bind4(&A, u, "127.0.0.1", PORT) != 0)
+            _exit(11);
+        _exit(0);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child failed: status 0x%x", status);
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "127.0.0.1", PORT), 0,
+                 "port still held by a dead process");
+}
+
+/* Blocking read in the preload's way, watching the peer's processes. */
+static ssize_t recv_watching(int s, void *buf, size_t len, long ms)
+{
+    struct timespec dl = tc_deadline_ms(ms);
+    for (;;) {
+        uint32_t seq = sn_wait_prepare(&A, s);
+        ssize_t r = tc_recv(&A, s, buf, len, 0, NULL);
+        if (r != -EAGAIN) {
+            sn_wait_done(&A, s);
+            return r;
+        }
+        int procs[SN_WATCH_MAX];
+        int n = sn_sock_watch(&A, s, procs, SN_WATCH_MAX);
+        int w = n ? sn_wait_watch(&A, s, seq, procs, n, &dl)
+                  : sn_wait(&A, s, seq, &dl);
+        sn_wait_done(&A, s);
+        if (w == 1)
+            sn_sock_collect(&A, procs, n);
+        else if (w < 0)
+            return w;
+    }
+}
+
+Test(core_concurrency, peer_process_death_ends_a_blocked_read, .timeout = 20)
+{
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 0), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
+    int port = tc_local_port(&A, l);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (sn_arena_attach_proc(&A) != 0)
+            _exit(10);
+        int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || tc_connect4(&A, c, "127.0.0.1", port) != 0)
+            _exit(11);
+        if (tc_send_all(&A, c, "hi", 2, 10000) != 2)
+            _exit(12);
+        /* Give the parent time to fall asleep, then die without close. */
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+        _exit(0);
+    }
+    int s = tc_accept_wait(&A, l, NULL, 10000);
+    cr_assert_geq(s, 0);
+    char b[4] = {0};
+    cr_assert_eq(tc_recv_all(&A, s, b, 2, 10000), 2);
+    cr_assert_str_eq(b, "hi");
+    /* The child is not waited for yet: a zombie counts as dead. */
+    cr_assert_eq(recv_watching(s, b, sizeof b, 10000), 0,
+                 "the death of the peer's process did not end the read");
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child failed: status 0x%x", status);
+}

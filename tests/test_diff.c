@@ -1,0 +1,97 @@
+/*
+ * test_diff.c — differential tests: every probe in tests/probes/ is run
+ * once on the real kernel and once under libsimnet (LD_PRELOAD in the
+ * child only), and the two transcripts must be identical.
+ *
+ * The kernel run is the expectation; nothing here is written by hand.  A
+ * transcript is the probe's combined stdout+stderr followed by its exit
+ * status, so a crash or a hang under the simulation is a mismatch too.
+ * A probe that does not exit 0 on the kernel is reported as broken
+ * (environment or probe bug) rather than as a simulation failure.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* Per-run limit; probes finish in about a second (they also arm
+ * alarm(10) themselves), so this only matters for a wedged run. */
+#define RUN_TIMEOUT_S 30
+
+static char *transcript(const char *out, int status)
+{
+    char *t;
+    size_t n = strlen(out);
+    const char *nl = (n && out[n - 1] != '\n') ? "\n" : "";
+    if (asprintf(&t, "%s%s[%s]\n", out, nl, run_status_str(status)) < 0)
+        abort();
+    return t;
+}
+
+static void diff_probe(const char *name)
+{
+    char *probe = repo_path("build/probes/%s", name);
+    char *lib = repo_path("build/libsimnet.so");
+    cr_assert(access(probe, X_OK) == 0, "probe not built: %s", probe);
+    cr_assert(access(lib, R_OK) == 0, "library not built: %s", lib);
+
+    char *argv[] = { probe, NULL };
+    char *kout, *sout;
+    size_t klen, slen;
+
+    int kst = run_capture(argv, 0, NULL, RUN_TIMEOUT_S, &kout, &klen);
+    cr_assert_eq(kst, 0, "probe %s is broken on the real kernel (%s):\n%s",
+                 name, run_status_str(kst), kout);
+
+    char *net = unique_network(name);
+    int sst = run_capture(argv, 1, net, RUN_TIMEOUT_S, &sout, &slen);
+
+    char *kt = transcript(kout, kst);
+    char *st = transcript(sout, sst);
+    if (strcmp(kt, st) != 0) {
+        char *d = text_diff("kernel", kt, "simnet", st);
+        /* Criterion only prints the assertion message, so the readable
+         * diff goes to stderr first. */
+        fprintf(stderr, "\n==== %s: simulation differs from kernel ====\n%s\n",
+                name, d);
+        free(d);
+    }
+    cr_assert_str_eq(st, kt, "probe %s: simnet output differs from kernel "
+                     "(unified diff printed above)", name);
+
+    free(kt);
+    free(st);
+    free(kout);
+    free(sout);
+    free(net);
+    free(lib);
+    free(probe);
+}
+
+#define DIFF_TEST(name) \
+    Test(diff, name, .timeout = 120) { diff_probe(#name); }
+
+DIFF_TEST(tcp_basic)
+DIFF_TEST(tcp_errors)
+DIFF_TEST(tcp_eof_reset)
+DIFF_TEST(tcp_shutdown)
+DIFF_TEST(tcp_nonblock)
+DIFF_TEST(tcp_backlog)
+DIFF_TEST(tcp_peek_waitall)
+DIFF_TEST(tcp_bigtransfer)
+DIFF_TEST(udp_basic)
+DIFF_TEST(udp_errors)
+DIFF_TEST(udp_connected)
+DIFF_TEST(udp_pktinfo)
+DIFF_TEST(v6_dualstack)
+DIFF_TEST(sockopts)
+DIFF_TEST(names)
+DIFF_TEST(fdops)
+DIFF_TEST(iovecs)
+DIFF_TEST(timeouts)
+DIFF_TEST(eintr)
+DIFF_TEST(bad_pointers)
+DIFF_TEST(sigpipe)
