@@ -8,6 +8,8 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/procs.h"
 #include "core/sock.h"
@@ -29,9 +31,13 @@ static uint64_t off_timewait(void)
 {
     return ALIGN_UP(off_ports() + 2 * 65536 * sizeof(int32_t), 4096);
 }
+static uint64_t off_bells(void)
+{
+    return ALIGN_UP(off_timewait() + SN_TIMEWAIT_SLOTS * sizeof(sn_timewait), 4096);
+}
 static uint64_t off_heap(void)
 {
-    return ALIGN_UP(off_timewait() + SN_TIMEWAIT_SLOTS * sizeof(sn_timewait), 1 << 16);
+    return ALIGN_UP(off_bells() + SN_MAX_BELLS * sizeof(sn_bell), 1 << 16);
 }
 
 static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
@@ -43,6 +49,8 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->socks = (sn_sock *)(base + off_socks());
     a->ports = (int32_t *)(base + off_ports());
     a->timewait = (sn_timewait *)(base + off_timewait());
+    a->bells = (sn_bell *)(base + off_bells());
+    a->bell_tx = -1;
     a->heap = base;
     a->proc = -1;
 }
@@ -111,6 +119,12 @@ static void init_header(sn_arena *a)
     h->heap_end = a->size;
     for (int i = 0; i < 2 * 65536; i++)
         a->ports[i] = -1;
+    /* Doorbells live in the abstract AF_UNIX namespace, shared by every
+     * network of the machine: a random token keeps their names apart. */
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    h->token = ((uint64_t)t.tv_nsec << 32) ^ (uint64_t)t.tv_sec ^
+               ((uint64_t)getpid() << 16) ^ (uint64_t)(uintptr_t)a->base;
     /* Publish last: a process that sees the magic sees a whole header. */
     __atomic_store_n(&h->magic, SN_MAGIC, __ATOMIC_RELEASE);
 }

@@ -63,12 +63,30 @@ typedef struct sn_hdr {
     uint32_t  port_next[2];        /* ephemeral port hint: stream, dgram */
     uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
+    uint64_t  token;               /* random: names this network's doorbells */
+    uint32_t  bell_hwm;
+    uint32_t  pad2;
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
     uint64_t  heap_free[SN_HEAP_CLASSES];
 } sn_hdr;
 
 struct sn_sock;
+
+/* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
+ * or epoll_wait learns that a simulated socket changed. */
+#define SN_MAX_BELLS 4096
+#define SN_BELL_Q    1024
+typedef struct sn_bell {
+    int32_t          owner;     /* proc index; -1: free */
+    _Atomic uint32_t pending;   /* rung and not yet drained */
+    uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
+    uint8_t          overflow;  /* the queue overflowed: look at everything */
+    uint16_t         pad;
+    uint32_t         qhead, qlen;
+    sn_lock_t        qlock;
+    int32_t          q[SN_BELL_Q];   /* socket slots that changed */
+} sn_bell;
 
 /* A TCP endpoint in TIME_WAIT (ports.c): it keeps its port for 60 s after
  * an active close, although its socket is gone. */
@@ -89,6 +107,8 @@ typedef struct sn_arena {
     struct sn_sock *socks;
     int32_t        *ports;      /* [2][65536] heads of bind chains */
     sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */
+    sn_bell        *bells;      /* [SN_MAX_BELLS] */
+    int             bell_tx;    /* this process's socket for ringing; -1 */
     uint8_t        *heap;       /* == base; heap offsets are from base */
     int             proc;       /* this process's index in procs */
 } sn_arena;

@@ -150,7 +150,7 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     enqueue(a, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
-    sn_wake(a, t);
+    sn_wake_ev(a, t, SN_EV_IN);
     return (ssize_t)len;
 }
 

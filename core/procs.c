@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/bell.h"
 #include "core/sock.h"
 #include "core/sys_linux.h"
 
@@ -95,6 +96,7 @@ void sn_procs_reap(sn_arena *a, int i)
         if (k->state != SN_FREE && (k->holders[i / 8] & (1u << (i % 8))))
             sn_sock_drop_holder(a, (int)s, i);
     }
+    sn_bells_reap(a, i);
     a->procs[i].pid = 0;            /* the mutex stays: it is reused */
     a->procs[i].start_time = 0;
 }

@@ -62,6 +62,8 @@ enum sn_state {
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
 
+#define SN_SOCK_BELLS 8
+
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
 #define SN_XOPTS 12
@@ -109,6 +111,11 @@ typedef struct sn_sock {
     /* data */
     sn_ring           rx;        /* stream bytes or datagram records */
     uint64_t          bytes_rx, bytes_tx;
+    /* readiness for poll/epoll (core/bell.c, core/ready.c) */
+    _Atomic uint32_t  ev_in, ev_out;       /* count input / output events */
+    _Atomic uint32_t  nbells;
+    _Atomic uint32_t  bells[SN_SOCK_BELLS]; /* id << 1 | exclusive; 0 free */
+    uint32_t          excl_rr;
     /* identity of the placeholder kernel socket (preload fills it) */
     uint64_t          dev, ino;
     /* lifetime: which processes hold an fd to it */
@@ -167,6 +174,9 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags);
 ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags);
 ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags);
 int     sn_sock_inq(sn_arena *a, int s);    /* FIONREAD / SIOCINQ */
+/* What poll reports now: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR...
+ * (ready.c).  The same bits as EPOLL*. */
+int     sn_sock_poll(sn_arena *a, int s);
 int     sn_sock_outq(sn_arena *a, int s);   /* SIOCOUTQ */
 int     sn_dgram_disconnect(sn_arena *a, int s);
 int     sn_dgram_next_len(sn_arena *a, int s);  /* first datagram's size */

@@ -117,7 +117,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (!n)
         return -EAGAIN;
     k->bytes_tx += n;
-    sn_wake(a, ps);
+    sn_wake_ev(a, ps, SN_EV_IN);
     return n;
 }
 
@@ -180,7 +180,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         k->bytes_rx += n;
         int ps;
         if (sn_sock_peer(a, k, &ps))
-            sn_wake(a, ps);             /* room for the writer */
+            sn_wake_ev(a, ps, SN_EV_OUT);   /* room for the writer */
     }
     return n;
 }

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "core/bell.h"
 #include "core/procs.h"
 #include "core/sys_linux.h"
 #include "core/sock.h"
@@ -84,10 +85,16 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
 }
 
-void sn_wake(sn_arena *a, int s)
+void sn_wake_ev(sn_arena *a, int s, int ev)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (ev & SN_EV_IN)
+        atomic_fetch_add(&k->ev_in, 1);
+    if (ev & SN_EV_OUT)
+        atomic_fetch_add(&k->ev_out, 1);
     atomic_fetch_add(&k->seq, 1);
     if (atomic_load(&k->nwait))
         sn_futex_wake_all(&k->seq);
+    if (atomic_load(&k->nbells))
+        sn_bells_ring_sock(a, s);
 }

@@ -27,7 +27,13 @@ void     sn_wait_done(sn_arena *a, int s);      /* nwait-- */
 /* Sleep until seq moves away from `seq` or the CLOCK_MONOTONIC deadline
  * passes (NULL: none).  0, -ETIMEDOUT or -EINTR. */
 int      sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline);
-void     sn_wake(sn_arena *a, int s);
+/* Something changed on socket s: bump seq, wake futex sleepers, ring its
+ * doorbells.  `ev` says which kind (edge-triggered epoll reports an edge
+ * per new event of the kind it waits for). */
+#define SN_EV_IN  1
+#define SN_EV_OUT 2
+void     sn_wake_ev(sn_arena *a, int s, int ev);
+static inline void sn_wake(sn_arena *a, int s) { sn_wake_ev(a, s, SN_EV_IN | SN_EV_OUT); }
 /* As sn_wait, and also wake when one of the processes `procs` dies
  * (core/procs.h).  Returns 1 when a watched process may have died (the
  * caller collects it and retries), else as sn_wait. */

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include "core/sock.h"
+#include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
@@ -33,11 +34,23 @@ static int adopt(int nfd, int s)
     return nfd;
 }
 
+/* Duplicating an epoll fd: the copy names the same instance. */
+static int adopt_epoll(int fd, int nfd)
+{
+    if (nfd >= 0 && nfd != fd)
+        sn_epoll_fd_dup(fd, nfd);
+    return nfd;
+}
+
 static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
 {
     int s = sn_fd_slot(fd);
-    if (s < 0)
-        return real(fd, cmd, arg);
+    if (s < 0) {
+        int r = real(fd, cmd, arg);
+        if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && sn_epoll_is(fd))
+            adopt_epoll(fd, r);
+        return r;
+    }
     int r = real(fd, cmd, arg);
     if (r < 0)
         return r;
@@ -113,11 +126,17 @@ int dup(int fd)
 {
     int s = sn_fd_slot(fd);
     if (s < 0)
-        return REAL(dup)(fd);
+        return sn_epoll_is(fd) ? adopt_epoll(fd, REAL(dup)(fd)) : REAL(dup)(fd);
     return adopt(REAL(dup)(fd), s);
 }
 
 /* After a successful dup2/dup3 the kernel closed `nfd`'s old file. */
+static bool involved(int fd, int nfd)
+{
+    return sn_fd_slot(fd) >= 0 || sn_fd_slot(nfd) >= 0 || sn_epoll_is(fd) ||
+           sn_epoll_is(nfd);
+}
+
 static int after_dup(int r, int fd, int nfd)
 {
     if (r < 0 || fd == nfd)
@@ -125,21 +144,25 @@ static int after_dup(int r, int fd, int nfd)
     int s = sn_fd_slot(fd);
     if (sn_fd_slot(nfd) >= 0)
         sn_fdtab_forget(nfd);
+    if (sn_epoll_is(nfd))
+        sn_epoll_fd_closed(nfd);
     if (s >= 0)
         adopt(nfd, s);
+    else if (sn_epoll_is(fd))
+        adopt_epoll(fd, nfd);
     return r;
 }
 
 int dup2(int fd, int nfd)
 {
-    if (sn_fd_slot(fd) < 0 && sn_fd_slot(nfd) < 0)
+    if (!involved(fd, nfd))
         return REAL(dup2)(fd, nfd);
     return after_dup(REAL(dup2)(fd, nfd), fd, nfd);
 }
 
 int dup3(int fd, int nfd, int flags)
 {
-    if (sn_fd_slot(fd) < 0 && sn_fd_slot(nfd) < 0)
+    if (!involved(fd, nfd))
         return REAL(dup3)(fd, nfd, flags);
     return after_dup(REAL(dup3)(fd, nfd, flags), fd, nfd);
 }

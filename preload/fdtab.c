@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 
 #include "core/sock.h"
+#include "preload/epoll.h"
 #include "preload/init.h"
 
 _Atomic int32_t *sn_fdtab;
@@ -56,8 +57,10 @@ void sn_fdtab_forget(int fd)
     int slot = atomic_exchange(&sn_fdtab[fd], 0) - 1;
     bool last = slot >= 0 && --refs[slot] == 0;
     sn_fdtab_unlock();
-    if (last)
+    if (last) {
+        sn_epoll_forget_slot(slot);
         sn_sock_release(sn_net(), slot);
+    }
 }
 
 void sn_fdtab_release_all(void)

@@ -15,6 +15,7 @@
 
 #include "core/procs.h"
 #include "core/sock.h"
+#include "preload/doorbell.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/process.h"
@@ -39,6 +40,7 @@ static void atfork_child(void)
     sn_arena *a = sn_net();
     if (in_our_fork)
         return;
+    sn_fork_generation++;
     sn_fdtab_unlock();
     if (a && sn_arena_attach_proc(a) == 0)
         sn_fdtab_hold_all(a->proc);
@@ -70,6 +72,7 @@ pid_t fork(void)
         return pid;                 /* proc table full: child is unattached */
     sn_arena_lock(a);
     if (pid == 0) {
+        sn_fork_generation++;
         a->proc = child;
         sn_procs_claim(a, child, getpid());
         sn_arena_unlock(a);

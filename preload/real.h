@@ -4,6 +4,10 @@
 #ifndef SN_REAL_H
 #define SN_REAL_H
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/types.h>

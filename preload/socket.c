@@ -9,6 +9,7 @@
 
 #include "core/sock.h"
 #include "preload/block.h"
+#include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
@@ -68,8 +69,11 @@ int socket(int domain, int type, int protocol)
 
 int close(int fd)
 {
-    if (sn_fd_slot(fd) < 0)
+    if (sn_fd_slot(fd) < 0) {
+        if (sn_epoll_is(fd))
+            sn_epoll_fd_closed(fd);
         return REAL(close)(fd);
+    }
     /* Forget first: once the number is closed the kernel may hand it to
      * another thread's open(). */
     sn_fdtab_forget(fd);

@@ -1,0 +1,64 @@
+/* Readiness: what poll/select/epoll report for a simulated socket, in
+ * Linux's terms (tcp_poll, datagram_poll). */
+
+#include <poll.h>
+
+#include "core/sock.h"
+
+/* Linux calls a TCP socket writable while what it has queued is at most
+ * two thirds of its send buffer (sk_stream_is_writeable); here the queue
+ * is the peer's ring. */
+static bool stream_writable(sn_arena *a, sn_sock *k)
+{
+    sn_sock *p = sn_sock_peer(a, k, NULL);
+    if (!p || !p->rx.cap)
+        return true;
+    return sn_ring_used(&p->rx) <= p->rx.cap / 3 * 2;
+}
+
+static int stream_poll(sn_arena *a, sn_sock *k)
+{
+    uint8_t st = k->state;
+    uint32_t sh = atomic_load(&k->shut);
+    int m = 0;
+    if (st == SN_LISTEN)
+        return k->acc_head >= 0 ? POLLIN | POLLRDNORM : 0;
+    bool rcv_shut = sh & (SN_PEER_FIN | SN_SHUT_RD | SN_RESET);
+    bool snd_shut = sh & (SN_SHUT_WR | SN_RESET);
+    bool closed = st == SN_NEW || st == SN_BOUND || st == SN_CLOSED;
+    if ((rcv_shut && snd_shut) || closed)
+        m |= POLLHUP;
+    if (rcv_shut)
+        m |= POLLIN | POLLRDNORM | POLLRDHUP;
+    if (st != SN_CONNECTING) {
+        uint32_t used = sn_ring_used(&k->rx);
+        if (used && used >= (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1))
+            m |= POLLIN | POLLRDNORM;
+        if (snd_shut || stream_writable(a, k))
+            m |= POLLOUT | POLLWRNORM;
+    }
+    if (atomic_load(&k->so_error))
+        m |= POLLERR;
+    return m;
+}
+
+static int dgram_poll(sn_arena *a, sn_sock *k)
+{
+    uint32_t sh = atomic_load(&k->shut);
+    int m = POLLOUT | POLLWRNORM | POLLWRBAND;   /* UDP is always writable */
+    if (atomic_load(&k->so_error))
+        m |= POLLERR;
+    if (sh & SN_SHUT_RD)
+        m |= POLLIN | POLLRDNORM | POLLRDHUP;
+    if ((sh & (SN_SHUT_RD | SN_SHUT_WR)) == (SN_SHUT_RD | SN_SHUT_WR))
+        m |= POLLHUP;
+    if (sn_ring_used(&k->rx))
+        m |= POLLIN | POLLRDNORM;
+    return m;
+}
+
+int sn_sock_poll(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    return k->type == SOCK_STREAM ? stream_poll(a, k) : dgram_poll(a, k);
+}

@@ -1,0 +1,122 @@
+#include "preload/doorbell.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "core/bell.h"
+#include "core/procs.h"
+#include "preload/init.h"
+#include "preload/real.h"
+
+unsigned sn_fork_generation;
+
+int sn_doorbell_open(sn_doorbell *b, bool queued)
+{
+    sn_arena *a = sn_net();
+    b->id = 0;
+    b->fd = -1;
+    if (!a)
+        return -ENETDOWN;
+    int id = sn_bell_alloc(a, queued);
+    if (id < 0)
+        return id;
+    int fd = REAL(socket)(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_un un;
+    socklen_t len = sn_bell_name(a, id, &un);
+    if (fd < 0 || REAL(bind)(fd, (struct sockaddr *)&un, len) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            REAL(close)(fd);
+        sn_bell_free(a, id);
+        return -e;
+    }
+    b->id = id;
+    b->fd = fd;
+    return 0;
+}
+
+void sn_doorbell_close(sn_doorbell *b)
+{
+    if (b->fd >= 0)
+        REAL(close)(b->fd);
+    if (b->id && sn_net())
+        sn_bell_free(sn_net(), b->id);
+    b->id = 0;
+    b->fd = -1;
+}
+
+void sn_doorbell_drain(sn_doorbell *b)
+{
+    char buf[64];
+    while (REAL(recv)(b->fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+        ;
+    sn_bell_rearm(sn_net(), b->id);
+}
+
+/* ---- one bell per thread ---- */
+
+static __thread sn_doorbell tbell = {0, -1};
+static __thread unsigned    tbell_gen;
+static pthread_key_t        tbell_key;
+static pthread_once_t       tbell_once = PTHREAD_ONCE_INIT;
+
+static void tbell_release(void *p)
+{
+    (void)p;
+    sn_doorbell_close(&tbell);
+}
+
+static void tbell_key_init(void)
+{
+    pthread_key_create(&tbell_key, tbell_release);
+}
+
+sn_doorbell *sn_thread_doorbell(void)
+{
+    if (tbell.id && tbell_gen != sn_fork_generation) {
+        /* Inherited from the parent: its socket and id are the parent's. */
+        REAL(close)(tbell.fd);
+        tbell.id = 0;
+        tbell.fd = -1;
+    }
+    if (!tbell.id) {
+        if (sn_doorbell_open(&tbell, false) < 0)
+            return NULL;
+        tbell_gen = sn_fork_generation;
+        pthread_once(&tbell_once, tbell_key_init);
+        pthread_setspecific(tbell_key, &tbell);
+    }
+    return &tbell;
+}
+
+/* ---- pidfds ---- */
+
+typedef struct pidfd_entry { int pid; int fd; } pidfd_entry;
+static pidfd_entry     pidfds[SN_MAX_PROCS];
+static pthread_mutex_t pidfd_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int sn_proc_pidfd(int proc)
+{
+    sn_arena *a = sn_net();
+    int pid = a->procs[proc].pid;
+    if (pid <= 0)
+        return -1;
+    pthread_mutex_lock(&pidfd_lock);
+    pidfd_entry *e = &pidfds[proc];
+    if (e->pid != pid || e->fd <= 0) {
+        if (e->fd > 0)
+            REAL(close)(e->fd);
+        /* pidfd_open gives a close-on-exec fd that polls readable once
+         * the process has exited. */
+        long fd = syscall(SYS_pidfd_open, pid, 0);
+        e->fd = fd < 0 ? 0 : (int)fd;
+        e->pid = pid;
+    }
+    int fd = e->fd > 0 ? e->fd : -1;
+    pthread_mutex_unlock(&pidfd_lock);
+    return fd;
+}

@@ -1,0 +1,502 @@
+/* epoll over any mix of real and simulated fds.
+ *
+ * An epoll instance is a real kernel epoll fd, which holds the real fds,
+ * plus, here, the list of simulated ones.  The instance owns a queued
+ * doorbell (core/bell.h), kept in the kernel set under a marker cookie and
+ * attached to each simulated socket of the list: a change rings it and
+ * queues the socket, so epoll_wait looks only at sockets that changed (and
+ * at level-triggered ones still ready), never at the whole list.  A pidfd
+ * per process holding a peer joins the kernel set too: a peer that dies
+ * wakes the waiter, which buries it (and so ends its connections).
+ *
+ * Semantics follow Linux: level by default; EPOLLET reports an edge per
+ * new event of a kind asked for; EPOLLONESHOT disarms after one report
+ * until EPOLL_CTL_MOD; EPOLLEXCLUSIVE rings one instance of those sharing
+ * a socket; the cookie comes back untouched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "core/bell.h"
+#include "core/procs.h"
+#include "core/sock.h"
+#include "core/wait.h"
+#include "preload/doorbell.h"
+#include "preload/epoll.h"
+#include "preload/fdtab.h"
+#include "preload/init.h"
+#include "preload/real.h"
+#include "preload/ret.h"
+#include "preload/uaccess.h"
+
+/* Cookies of our own entries in the kernel set.  A program's cookie could
+ * collide only by using these very 64-bit values. */
+#define TAG_BELL  0x534e42454c4c0000ULL          /* "SNBELL" */
+#define TAG_PID   0x534e504944000000ULL          /* "SNPID" + proc */
+#define TAG_MASK  0xffffffffff000000ULL
+
+#define HASH 256
+#define USER_FLAGS (EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)
+
+typedef struct ep_item {
+    int             fd, slot;
+    uint32_t        events;       /* as given, flags included */
+    epoll_data_t    data;
+    uint32_t        last_in, last_out;   /* event counters at last report */
+    bool            disarmed;     /* EPOLLONESHOT fired */
+    bool            checking;     /* on the check list */
+    struct ep_item *next_fd, *next_slot, *next_check;
+} ep_item;
+
+typedef struct ep_inst {
+    pthread_mutex_t lock;
+    int             refs;         /* fds of this process naming it */
+    int             epfd;         /* one of them, for our own epoll_ctl */
+    sn_doorbell     bell;
+    ep_item        *by_fd[HASH], *by_slot[HASH];
+    ep_item        *check;        /* to look at on the next wait */
+    uint8_t         watched[SN_MAX_PROCS];   /* pidfd in the kernel set */
+    struct ep_inst *next;         /* all instances of the process */
+} ep_inst;
+
+static ep_inst       **eptab;     /* fd -> instance (owner: this file) */
+static ep_inst        *all;
+static pthread_mutex_t all_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static ep_inst *inst_of(int fd)
+{
+    if (!eptab || (unsigned)fd >= (unsigned)sn_fdtab_size)
+        return NULL;
+    return __atomic_load_n(&eptab[fd], __ATOMIC_ACQUIRE);
+}
+
+bool sn_epoll_is(int fd)
+{
+    return inst_of(fd) != NULL;
+}
+
+static void set_inst(int fd, ep_inst *in)
+{
+    __atomic_store_n(&eptab[fd], in, __ATOMIC_RELEASE);
+}
+
+/* ---- items ---- */
+
+static ep_item *find_fd(ep_inst *in, int fd)
+{
+    for (ep_item *it = in->by_fd[fd % HASH]; it; it = it->next_fd)
+        if (it->fd == fd)
+            return it;
+    return NULL;
+}
+
+static bool slot_used(ep_inst *in, int slot, ep_item *except)
+{
+    for (ep_item *it = in->by_slot[slot % HASH]; it; it = it->next_slot)
+        if (it->slot == slot && it != except)
+            return true;
+    return false;
+}
+
+static void to_check(ep_inst *in, ep_item *it)
+{
+    if (!it->checking) {
+        it->checking = true;
+        it->next_check = in->check;
+        in->check = it;
+    }
+}
+
+static void unlink_item(ep_inst *in, ep_item *it)
+{
+    ep_item **p;
+    for (p = &in->by_fd[it->fd % HASH]; *p != it; p = &(*p)->next_fd)
+        ;
+    *p = it->next_fd;
+    for (p = &in->by_slot[it->slot % HASH]; *p != it; p = &(*p)->next_slot)
+        ;
+    *p = it->next_slot;
+    for (p = &in->check; *p; p = &(*p)->next_check)
+        if (*p == it) {
+            *p = it->next_check;
+            break;
+        }
+    if (!slot_used(in, it->slot, NULL))
+        sn_bell_detach(sn_net(), it->slot, in->bell.id);
+    free(it);
+}
+
+/* Pidfds of the processes holding this socket's peer. */
+static void watch_peers(ep_inst *in, int slot)
+{
+    int procs[SN_WATCH_MAX];
+    int n = sn_sock_watch(sn_net(), slot, procs, SN_WATCH_MAX);
+    for (int i = 0; i < n; i++) {
+        if (in->watched[procs[i]])
+            continue;
+        int pfd = sn_proc_pidfd(procs[i]);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)procs[i]};
+        if (pfd >= 0 && REAL(epoll_ctl)(in->epfd, EPOLL_CTL_ADD, pfd, &ev) == 0)
+            in->watched[procs[i]] = 1;
+    }
+}
+
+/* ---- create, close ---- */
+
+static void table_init(void)
+{
+    void *t = mmap(NULL, (size_t)sn_fdtab_size * sizeof *eptab, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (t != MAP_FAILED)
+        eptab = t;
+}
+
+static int make_inst(int epfd)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    if (epfd < 0 || !sn_net() || (unsigned)epfd >= (unsigned)sn_fdtab_size)
+        return epfd;
+    pthread_once(&once, table_init);
+    ep_inst *in = calloc(1, sizeof *in);
+    if (!eptab || !in || sn_doorbell_open(&in->bell, true) < 0) {
+        free(in);
+        return epfd;                 /* a plain kernel epoll, no simulation */
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_BELL};
+    REAL(epoll_ctl)(epfd, EPOLL_CTL_ADD, in->bell.fd, &ev);
+    pthread_mutex_init(&in->lock, NULL);
+    in->refs = 1;
+    in->epfd = epfd;
+    pthread_mutex_lock(&all_lock);
+    in->next = all;
+    all = in;
+    pthread_mutex_unlock(&all_lock);
+    set_inst(epfd, in);
+    return epfd;
+}
+
+int epoll_create(int size)
+{
+    return make_inst(REAL(epoll_create)(size));
+}
+
+int epoll_create1(int flags)
+{
+    return make_inst(REAL(epoll_create1)(flags));
+}
+
+static void destroy(ep_inst *in)
+{
+    pthread_mutex_lock(&all_lock);
+    for (ep_inst **p = &all; *p; p = &(*p)->next)
+        if (*p == in) {
+            *p = in->next;
+            break;
+        }
+    pthread_mutex_unlock(&all_lock);
+    for (int h = 0; h < HASH; h++)
+        while (in->by_fd[h])
+            unlink_item(in, in->by_fd[h]);
+    sn_doorbell_close(&in->bell);
+    pthread_mutex_destroy(&in->lock);
+    free(in);
+}
+
+void sn_epoll_fd_closed(int fd)
+{
+    ep_inst *in = inst_of(fd);
+    if (!in)
+        return;
+    set_inst(fd, NULL);
+    pthread_mutex_lock(&in->lock);
+    bool last = --in->refs == 0;
+    pthread_mutex_unlock(&in->lock);
+    if (last)
+        destroy(in);
+}
+
+void sn_epoll_fd_dup(int fd, int nfd)
+{
+    ep_inst *in = inst_of(fd);
+    if (!in || nfd < 0 || (unsigned)nfd >= (unsigned)sn_fdtab_size)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->refs++;
+    pthread_mutex_unlock(&in->lock);
+    set_inst(nfd, in);
+}
+
+void sn_epoll_forget_slot(int slot)
+{
+    pthread_mutex_lock(&all_lock);
+    for (ep_inst *in = all; in; in = in->next) {
+        pthread_mutex_lock(&in->lock);
+        for (ep_item *p = in->by_slot[slot % HASH]; p;) {
+            ep_item *nx = p->next_slot;
+            if (p->slot == slot)
+                unlink_item(in, p);
+            p = nx;
+        }
+        pthread_mutex_unlock(&in->lock);
+    }
+    pthread_mutex_unlock(&all_lock);
+}
+
+/* ---- epoll_ctl ---- */
+
+static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev)
+{
+    struct epoll_event e = {0};
+    if (op != EPOLL_CTL_DEL) {
+        if (sn_uaccess(ev, sizeof *ev, false) < 0)
+            return -EFAULT;
+        e = *ev;
+    }
+    ep_item *it = find_fd(in, fd);
+    sn_sock *k = sn_sock_at(sn_net(), slot);
+    switch (op) {
+    case EPOLL_CTL_ADD: {
+        if (it)
+            return -EEXIST;
+        if ((e.events & EPOLLEXCLUSIVE) &&
+            ((e.events & EPOLLONESHOT) ||
+             (e.events & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+                                     EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE))))
+            return -EINVAL;
+        if (!slot_used(in, slot, NULL)) {
+            int r = sn_bell_attach(sn_net(), slot, in->bell.id,
+                                   (e.events & EPOLLEXCLUSIVE) != 0);
+            if (r < 0)
+                return r;
+        }
+        it = calloc(1, sizeof *it);
+        if (!it)
+            return -ENOMEM;
+        it->fd = fd;
+        it->slot = slot;
+        it->next_fd = in->by_fd[fd % HASH];
+        in->by_fd[fd % HASH] = it;
+        it->next_slot = in->by_slot[slot % HASH];
+        in->by_slot[slot % HASH] = it;
+        break;
+    }
+    case EPOLL_CTL_MOD:
+        if (!it)
+            return -ENOENT;
+        if ((it->events & EPOLLEXCLUSIVE) || (e.events & EPOLLEXCLUSIVE))
+            return -EINVAL;
+        break;
+    case EPOLL_CTL_DEL:
+        if (!it)
+            return -ENOENT;
+        unlink_item(in, it);
+        return 0;
+    default:
+        return -EINVAL;
+    }
+    it->events = e.events;
+    it->data = e.data;
+    it->disarmed = false;
+    /* Report what is ready now once, edge-triggered or not. */
+    it->last_in = atomic_load(&k->ev_in) - 1;
+    it->last_out = atomic_load(&k->ev_out) - 1;
+    to_check(in, it);
+    watch_peers(in, slot);
+    return 0;
+}
+
+int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
+{
+    int slot = sn_fd_slot(fd);
+    ep_inst *in = inst_of(epfd);
+    if (slot < 0)
+        return REAL(epoll_ctl)(epfd, op, fd, ev);
+    if (!in) {
+        /* Not an epoll fd of ours: let the kernel name the error. */
+        if (REAL(fcntl)(epfd, F_GETFD) < 0)
+            return (int)sn_ret(-EBADF);
+        return (int)sn_ret(-EINVAL);
+    }
+    pthread_mutex_lock(&in->lock);
+    int r = ctl_sim(in, op, fd, slot, ev);
+    pthread_mutex_unlock(&in->lock);
+    return (int)sn_ret(r);
+}
+
+/* ---- epoll_wait ---- */
+
+#define IN_KIND  (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR)
+#define OUT_KIND (EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND)
+
+/* Look at the sockets that changed and the level-triggered ones still
+ * ready; fill up to max events.  Instance lock held. */
+static int collect(ep_inst *in, struct epoll_event *out, int max)
+{
+    sn_arena *a = sn_net();
+    sn_doorbell_drain(&in->bell);
+    for (int s; (s = sn_bell_pop(a, in->bell.id)) != -1;) {
+        for (int h = 0; s == -2 && h < HASH; h++)      /* overflow: all */
+            for (ep_item *it = in->by_fd[h]; it; it = it->next_fd)
+                to_check(in, it);
+        if (s >= 0)
+            for (ep_item *it = in->by_slot[s % HASH]; it; it = it->next_slot)
+                if (it->slot == s)
+                    to_check(in, it);
+    }
+    int n = 0;
+    ep_item **p = &in->check;
+    while (*p && n < max) {
+        ep_item *it = *p;
+        sn_sock *k = sn_sock_at(a, it->slot);
+        uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
+        uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
+        uint32_t ein = atomic_load(&k->ev_in), eout = atomic_load(&k->ev_out);
+        if (m && (it->events & EPOLLET)) {
+            /* An edge: a new event of a kind asked for since the last
+             * report. */
+            bool edge = ((m & IN_KIND) && ein != it->last_in) ||
+                        ((m & OUT_KIND) && eout != it->last_out);
+            if (!edge)
+                m = 0;
+        }
+        bool keep = false;
+        if (m) {
+            out[n].events = m;
+            out[n].data = it->data;
+            n++;
+            it->last_in = ein;
+            it->last_out = eout;
+            if (it->events & EPOLLONESHOT)
+                it->disarmed = true;
+            /* Level-triggered: still ready next time unless it changes. */
+            keep = !(it->events & (EPOLLET | EPOLLONESHOT));
+        }
+        if (keep) {
+            p = &it->next_check;
+        } else {
+            *p = it->next_check;
+            it->checking = false;
+        }
+    }
+    /* Something is still ready: keep the kernel's epoll fd readable too,
+     * for a program that polls the epoll fd itself. */
+    if (in->check)
+        sn_bell_ring(a, in->bell.id);
+    return n;
+}
+
+/* Drop our own entries from what the kernel returned; bury dead peers. */
+static int filter(ep_inst *in, struct epoll_event *ev, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t tag = ev[i].data.u64 & TAG_MASK;
+        if (ev[i].data.u64 == TAG_BELL)
+            continue;
+        if (tag == TAG_PID) {
+            int proc = (int)(ev[i].data.u64 & 0xffffff);
+            if (proc < SN_MAX_PROCS) {
+                sn_sock_collect(sn_net(), &proc, 1);
+                pthread_mutex_lock(&in->lock);
+                if (in->watched[proc]) {
+                    int pfd = sn_proc_pidfd(proc);
+                    if (pfd >= 0)
+                        REAL(epoll_ctl)(in->epfd, EPOLL_CTL_DEL, pfd, NULL);
+                    in->watched[proc] = 0;
+                }
+                pthread_mutex_unlock(&in->lock);
+            }
+            continue;
+        }
+        ev[k++] = ev[i];
+    }
+    return k;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
+                    int64_t timeout_ns, const sigset_t *mask)
+{
+    if (max <= 0)
+        return -EINVAL;
+    if (sn_uaccess(ev, (size_t)max * sizeof *ev, true) < 0)
+        return -EFAULT;
+    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    for (;;) {
+        pthread_mutex_lock(&in->lock);
+        int n = collect(in, ev, max);
+        pthread_mutex_unlock(&in->lock);
+        if (n < max) {
+            int r = REAL(epoll_wait)(epfd, ev + n, max - n, 0);
+            if (r > 0)
+                n += filter(in, ev + n, r);
+        }
+        int64_t left = deadline < 0 ? -1 : deadline - now_ns();
+        if (n > 0 || (deadline >= 0 && left <= 0))
+            return n;
+        struct timespec ts, *tsp = NULL;
+        if (left >= 0) {
+            ts.tv_sec = left / 1000000000LL;
+            ts.tv_nsec = left % 1000000000LL;
+            tsp = &ts;
+        }
+        int r = REAL(epoll_pwait2)(epfd, ev, max, tsp, mask);
+        if (r < 0)
+            return -errno;
+        n = filter(in, ev, r);
+        if (n > 0) {
+            pthread_mutex_lock(&in->lock);
+            n += collect(in, ev + n, max - n);
+            pthread_mutex_unlock(&in->lock);
+            return n;
+        }
+    }
+}
+
+int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
+                 const struct timespec *tmo, const sigset_t *mask)
+{
+    ep_inst *in = inst_of(epfd);
+    if (!in)
+        return REAL(epoll_pwait2)(epfd, ev, max, tmo, mask);
+    int64_t ns = -1;
+    if (tmo) {
+        if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
+            return (int)sn_ret(-EFAULT);
+        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
+            return (int)sn_ret(-EINVAL);
+        ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
+    }
+    return (int)sn_ret(sim_wait(in, epfd, ev, max, ns, mask));
+}
+
+int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
+                const sigset_t *mask)
+{
+    ep_inst *in = inst_of(epfd);
+    if (!in)
+        return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
+    return (int)sn_ret(sim_wait(in, epfd, ev, max,
+                                timeout < 0 ? -1 : timeout * 1000000LL, mask));
+}
+
+int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+    ep_inst *in = inst_of(epfd);
+    if (!in)
+        return REAL(epoll_wait)(epfd, ev, max, timeout);
+    return (int)sn_ret(sim_wait(in, epfd, ev, max,
+                                timeout < 0 ? -1 : timeout * 1000000LL, NULL));
+}

@@ -1,0 +1,318 @@
+/* poll, ppoll, __poll_chk, select, pselect over any mix of real and
+ * simulated fds.
+ *
+ * Simulated fds are answered by core (sn_sock_poll); the kernel gets the
+ * real fds plus this thread's doorbell, attached to every simulated socket
+ * of the set, plus a pidfd for each process holding a peer (its death ends
+ * the connection).  The kernel wait returns when anything happens, and the
+ * loop looks again; nothing here ever sleeps on a timer of its own.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+
+#include "core/bell.h"
+#include "core/sock.h"
+#include "core/wait.h"
+#include "preload/doorbell.h"
+#include "preload/fdtab.h"
+#include "preload/init.h"
+#include "preload/real.h"
+#include "preload/ret.h"
+#include "preload/uaccess.h"
+
+extern void __chk_fail(void) __attribute__((noreturn));
+
+#define EXTRA_MAX (1 + 16)   /* the doorbell and up to 16 pidfds */
+
+static bool any_simulated(const struct pollfd *fds, nfds_t n)
+{
+    for (nfds_t i = 0; i < n; i++)
+        if (sn_fd_slot(fds[i].fd) >= 0)
+            return true;
+    return false;
+}
+
+/* Answer the simulated entries; count those with something to say. */
+static int poll_sim(sn_arena *a, struct pollfd *fds, nfds_t n)
+{
+    int ready = 0;
+    for (nfds_t i = 0; i < n; i++) {
+        int s = sn_fd_slot(fds[i].fd);
+        if (s < 0)
+            continue;
+        fds[i].revents = (short)(sn_sock_poll(a, s) &
+                                 (fds[i].events | POLLERR | POLLHUP));
+        ready += fds[i].revents != 0;
+    }
+    return ready;
+}
+
+static void attach_all(sn_arena *a, struct pollfd *fds, nfds_t n, int id, bool on)
+{
+    for (nfds_t i = 0; i < n; i++) {
+        int s = sn_fd_slot(fds[i].fd);
+        if (s < 0)
+            continue;
+        if (on)
+            sn_bell_attach(a, s, id, false);
+        else
+            sn_bell_detach(a, s, id);
+    }
+}
+
+/* pidfds of the processes our simulated sockets' peers live in. */
+static int add_watch(sn_arena *a, struct pollfd *fds, nfds_t n,
+                     struct pollfd *extra, int *procs, int nextra)
+{
+    int k = 0;
+    for (nfds_t i = 0; i < n && k < nextra; i++) {
+        int s = sn_fd_slot(fds[i].fd), w[SN_WATCH_MAX];
+        if (s < 0)
+            continue;
+        int m = sn_sock_watch(a, s, w, SN_WATCH_MAX);
+        for (int j = 0; j < m && k < nextra; j++) {
+            bool dup = false;
+            for (int x = 0; x < k; x++)
+                dup |= procs[x] == w[j];
+            int pfd = dup ? -1 : sn_proc_pidfd(w[j]);
+            if (pfd < 0)
+                continue;
+            procs[k] = w[j];
+            extra[k] = (struct pollfd){.fd = pfd, .events = POLLIN};
+            k++;
+        }
+    }
+    return k;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* The heart of poll: `timeout_ns` < 0 waits forever. */
+static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
+                    const sigset_t *mask)
+{
+    sn_arena *a = sn_net();
+    if (sn_uaccess(fds, n * sizeof *fds, true) < 0)
+        return -EFAULT;
+    sn_doorbell *bell = sn_thread_doorbell();
+    /* The kernel's copy: real fds in place, simulated ones as -1 (which
+     * the kernel skips), then the doorbell and the pidfds. */
+    size_t total = n + EXTRA_MAX;
+    struct pollfd stackbuf[64], *k = total <= 64 ? stackbuf : malloc(total * sizeof *k);
+    if (!k)
+        return -ENOMEM;
+    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    int result = 0, procs[EXTRA_MAX];
+    bool attached = false;
+    for (;;) {
+        for (nfds_t i = 0; i < n; i++) {
+            k[i] = fds[i];
+            k[i].revents = 0;
+            if (sn_fd_slot(fds[i].fd) >= 0)
+                k[i].fd = -1;
+        }
+        int ready = poll_sim(a, fds, n);
+        int64_t left = deadline < 0 ? -1 : deadline - now_ns();
+        if (left < 0 && deadline >= 0)
+            left = 0;
+        bool sleep = ready == 0 && left != 0 && bell;
+        if (sleep && !attached) {
+            attach_all(a, fds, n, bell->id, true);
+            attached = true;
+            sn_doorbell_drain(bell);
+            continue;               /* look again now that changes ring */
+        }
+        nfds_t nk = n;
+        int nw = 0;
+        if (sleep) {
+            k[nk++] = (struct pollfd){.fd = bell->fd, .events = POLLIN};
+            nw = add_watch(a, fds, n, k + nk, procs, EXTRA_MAX - 1);
+            nk += (nfds_t)nw;
+        }
+        struct timespec ts, *tsp = NULL;
+        if (!sleep)
+            left = 0;
+        if (left >= 0) {
+            ts.tv_sec = left / 1000000000LL;
+            ts.tv_nsec = left % 1000000000LL;
+            tsp = &ts;
+        }
+        int r = REAL(ppoll)(k, nk, tsp, sleep ? mask : NULL);
+        if (r < 0) {
+            result = -errno;
+            break;
+        }
+        bool again = false;
+        if (sleep) {
+            if (k[n].revents) {
+                sn_doorbell_drain(bell);
+                again = true;
+            }
+            for (int j = 0; j < nw; j++)
+                if (k[n + 1 + j].revents) {
+                    sn_sock_collect(a, &procs[j], 1);
+                    again = true;
+                }
+        }
+        int real_ready = 0;
+        for (nfds_t i = 0; i < n; i++)
+            if (sn_fd_slot(fds[i].fd) < 0) {
+                fds[i].revents = k[i].revents;
+                real_ready += k[i].revents != 0;
+            }
+        if (again && real_ready == 0)
+            continue;
+        result = real_ready + poll_sim(a, fds, n);
+        break;
+    }
+    if (attached)
+        attach_all(a, fds, n, bell->id, false);
+    if (k != stackbuf)
+        free(k);
+    return result;
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+          const sigset_t *mask)
+{
+    if (!any_simulated(fds, n) || !sn_net())
+        return REAL(ppoll)(fds, n, tmo, mask);
+    int64_t ns = -1;
+    if (tmo) {
+        if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
+            return (int)sn_ret(-EFAULT);
+        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
+            return (int)sn_ret(-EINVAL);
+        ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
+    }
+    return (int)sn_ret(sim_poll(fds, n, ns, mask));
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+    if (!any_simulated(fds, n) || !sn_net())
+        return REAL(poll)(fds, n, timeout);
+    return (int)sn_ret(sim_poll(fds, n, timeout < 0 ? -1 : timeout * 1000000LL, NULL));
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < n)
+        __chk_fail();
+    return poll(fds, n, timeout);
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+                const sigset_t *mask, size_t fdslen)
+{
+    if (fdslen / sizeof *fds < n)
+        __chk_fail();
+    return ppoll(fds, n, tmo, mask);
+}
+
+/* ---- select, through poll ---- */
+
+/* Linux's select sets: readable covers hang-up and error, writable covers
+ * error, "exceptional" is priority data. */
+#define SEL_IN  (POLLIN | POLLRDNORM | POLLRDBAND | POLLHUP | POLLERR)
+#define SEL_OUT (POLLOUT | POLLWRNORM | POLLWRBAND | POLLERR)
+#define SEL_EX  (POLLPRI)
+
+static bool sets_have_sim(int n, fd_set *r, fd_set *w, fd_set *e)
+{
+    for (int fd = 0; fd < n; fd++)
+        if (sn_fd_slot(fd) >= 0 && ((r && FD_ISSET(fd, r)) ||
+                                    (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e))))
+            return true;
+    return false;
+}
+
+static int sim_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
+                      const sigset_t *mask)
+{
+    if ((r && sn_uaccess(r, sizeof *r, true) < 0) ||
+        (w && sn_uaccess(w, sizeof *w, true) < 0) ||
+        (e && sn_uaccess(e, sizeof *e, true) < 0))
+        return -EFAULT;
+    struct pollfd *p = malloc(((size_t)n + 1) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    nfds_t np = 0;
+    for (int fd = 0; fd < n; fd++) {
+        short ev = (short)((r && FD_ISSET(fd, r) ? POLLIN : 0) |
+                           (w && FD_ISSET(fd, w) ? POLLOUT : 0) |
+                           (e && FD_ISSET(fd, e) ? POLLPRI : 0));
+        if (ev)
+            p[np++] = (struct pollfd){.fd = fd, .events = ev};
+    }
+    int res = sim_poll(p, np, ns, mask);
+    if (res >= 0) {
+        res = 0;
+        for (nfds_t i = 0; i < np; i++)
+            if (p[i].revents & POLLNVAL)
+                res = -EBADF;          /* select says EBADF, poll says NVAL */
+    }
+    if (res >= 0) {
+        if (r) FD_ZERO(r);
+        if (w) FD_ZERO(w);
+        if (e) FD_ZERO(e);
+        for (nfds_t i = 0; i < np; i++) {
+            short rv = p[i].revents, ev = p[i].events;
+            if ((ev & POLLIN) && (rv & SEL_IN)) { FD_SET(p[i].fd, r); res++; }
+            if ((ev & POLLOUT) && (rv & SEL_OUT)) { FD_SET(p[i].fd, w); res++; }
+            if ((ev & POLLPRI) && (rv & SEL_EX)) { FD_SET(p[i].fd, e); res++; }
+        }
+    }
+    free(p);
+    return res;
+}
+
+int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+    if (n < 0 || n > FD_SETSIZE || !sn_net() || !sets_have_sim(n, r, w, e))
+        return REAL(select)(n, r, w, e, tv);
+    int64_t ns = -1, start = now_ns();
+    if (tv) {
+        if (sn_uaccess(tv, sizeof *tv, true) < 0)
+            return (int)sn_ret(-EFAULT);
+        if (tv->tv_sec < 0 || tv->tv_usec < 0)
+            return (int)sn_ret(-EINVAL);
+        ns = tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL;
+    }
+    int res = sim_select(n, r, w, e, ns, NULL);
+    if (tv) {
+        /* Linux writes back the time that was left. */
+        int64_t left = ns - (now_ns() - start);
+        if (left < 0)
+            left = 0;
+        tv->tv_sec = left / 1000000000LL;
+        tv->tv_usec = (left % 1000000000LL) / 1000;
+    }
+    return (int)sn_ret(res);
+}
+
+int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *tmo,
+            const sigset_t *mask)
+{
+    if (n < 0 || n > FD_SETSIZE || !sn_net() || !sets_have_sim(n, r, w, e))
+        return REAL(pselect)(n, r, w, e, tmo, mask);
+    int64_t ns = -1;
+    if (tmo) {
+        if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
+            return (int)sn_ret(-EFAULT);
+        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
+            return (int)sn_ret(-EINVAL);
+        ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
+    }
+    return (int)sn_ret(sim_select(n, r, w, e, ns, mask));
+}
