@@ -1,5 +1,6 @@
 #include "core/procs.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <stddef.h>
@@ -45,7 +46,15 @@ bool sn_proc_alive(const sn_proc *p)
     if (p->pid <= 0)
         return false;
     uint64_t st = sn_proc_start_time(p->pid);
-    return st != 0 && st == p->start_time;
+    if (st)
+        return p->start_time == 0 || st == p->start_time;
+    /* No /proc here (a chroot): ask the kernel whether the pid exists. */
+    int saved = errno;
+    bool alive = false;
+    if (access("/proc/self/stat", F_OK) != 0)
+        alive = kill(p->pid, 0) == 0 || errno == EPERM;
+    errno = saved;
+    return alive;
 }
 
 _Static_assert(offsetof(pthread_mutex_t, __data.__lock) == 0,
@@ -128,8 +137,14 @@ int sn_procs_attach(sn_arena *a)
     uint64_t st = sn_proc_start_time(pid);
     for (uint32_t i = 0; i < h->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
-        if (p->pid == pid && p->start_time == st)
-            return (int)i;          /* ourselves, before an execve */
+        if (p->pid == pid && p->start_time == st) {
+            /* Ourselves before an execve, or an entry our parent took for
+             * us in fork/posix_spawn: its holds are ours.  Doorbells made
+             * by the old program image are gone with it. */
+            sn_bells_reap(a, (int)i);
+            a->reattached = true;
+            return (int)i;
+        }
     }
     int i = alloc_entry(a);
     if (i >= 0)

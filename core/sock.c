@@ -125,6 +125,19 @@ void sn_sock_hold_for(sn_arena *a, int s, int proc)
         set_holder(sn_sock_at(a, s), proc);
 }
 
+void sn_sock_send_copy(sn_arena *a, int s)
+{
+    if (sn_sock_at(a, s)->state != SN_FREE)
+        sn_sock_at(a, s)->inflight++;
+}
+
+void sn_sock_recv_copy(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->state != SN_FREE && k->inflight)
+        k->inflight--;
+}
+
 void sn_sock_hold(sn_arena *a, int s)
 {
     sn_arena_lock(a);
@@ -430,7 +443,9 @@ void sn_sock_drop_holder(sn_arena *a, int s, int proc)
     if (k->state == SN_FREE || !(k->holders[proc / 8] & bit))
         return;
     k->holders[proc / 8] &= (uint8_t)~bit;
-    if (--k->nref == 0)
+    /* A copy in flight in an SCM_RIGHTS message keeps it alive: its
+     * receiver will hold it (a message never received leaks it). */
+    if (--k->nref == 0 && !k->inflight)
         destroy(a, s);
 }
 

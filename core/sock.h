@@ -118,8 +118,10 @@ typedef struct sn_sock {
     uint32_t          excl_rr;
     /* identity of the placeholder kernel socket (preload fills it) */
     uint64_t          dev, ino;
-    /* lifetime: which processes hold an fd to it */
+    /* lifetime: which processes hold an fd to it, and how many copies are
+     * travelling in SCM_RIGHTS messages not yet received */
     uint32_t          nref;
+    uint32_t          inflight;
     uint8_t           holders[SN_MAX_PROCS / 8];
     sn_xopt           xopt[SN_XOPTS];
 } sn_sock;
@@ -132,6 +134,9 @@ void sn_sock_set_ident(sn_arena *a, int s, uint64_t dev, uint64_t ino);
 int  sn_sock_find_ident(sn_arena *a, uint64_t dev, uint64_t ino);
 void sn_sock_hold(sn_arena *a, int s);      /* this process holds s */
 void sn_sock_hold_for(sn_arena *a, int s, int proc);    /* arena locked */
+/* SCM_RIGHTS: a copy leaves in a message / arrives (arena locked). */
+void sn_sock_send_copy(sn_arena *a, int s);
+void sn_sock_recv_copy(sn_arena *a, int s);
 void sn_sock_release(sn_arena *a, int s);   /* ... no longer */
 int  sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);
 int  sn_sock_listen(sn_arena *a, int s, int backlog);

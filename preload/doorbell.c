@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -9,10 +10,52 @@
 
 #include "core/bell.h"
 #include "core/procs.h"
+#include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
 
 unsigned sn_fork_generation;
+
+/* ---- our own fds ---- */
+
+static _Atomic uint8_t *libfd;       /* fd -> 1 when the library owns it */
+static pthread_once_t   libfd_once = PTHREAD_ONCE_INIT;
+
+static void libfd_init(void)
+{
+    void *m = mmap(NULL, (size_t)sn_fdtab_size, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED)
+        libfd = m;
+}
+
+void sn_libfd_mark(int fd, bool ours)
+{
+    pthread_once(&libfd_once, libfd_init);
+    if (libfd && fd >= 0 && fd < sn_fdtab_size)
+        atomic_store(&libfd[fd], ours);
+}
+
+bool sn_libfd_is(int fd)
+{
+    return libfd && fd >= 0 && fd < sn_fdtab_size && atomic_load(&libfd[fd]);
+}
+
+/* Defined below: the pidfd cache forgets fds in [lo, hi]. */
+static void pidfds_closed(unsigned lo, unsigned hi);
+
+void sn_libfds_closed(unsigned lo, unsigned hi)
+{
+    if (!libfd)
+        return;
+    unsigned top = (unsigned)sn_fdtab_size;
+    for (unsigned fd = lo; fd <= hi && fd < top; fd++)
+        atomic_store(&libfd[fd], 0);
+    pidfds_closed(lo, hi);
+    sn_arena *a = sn_net();
+    if (a && a->bell_tx >= 0 && (unsigned)a->bell_tx >= lo && (unsigned)a->bell_tx <= hi)
+        a->bell_tx = -1;
+}
 
 int sn_doorbell_open(sn_doorbell *b, bool queued)
 {
@@ -36,13 +79,16 @@ int sn_doorbell_open(sn_doorbell *b, bool queued)
     }
     b->id = id;
     b->fd = fd;
+    sn_libfd_mark(fd, true);
     return 0;
 }
 
 void sn_doorbell_close(sn_doorbell *b)
 {
-    if (b->fd >= 0)
+    if (b->fd >= 0 && sn_libfd_is(b->fd)) {
+        sn_libfd_mark(b->fd, false);
         REAL(close)(b->fd);
+    }
     if (b->id && sn_net())
         sn_bell_free(sn_net(), b->id);
     b->id = 0;
@@ -79,7 +125,13 @@ sn_doorbell *sn_thread_doorbell(void)
 {
     if (tbell.id && tbell_gen != sn_fork_generation) {
         /* Inherited from the parent: its socket and id are the parent's. */
-        REAL(close)(tbell.fd);
+        if (sn_libfd_is(tbell.fd))
+            REAL(close)(tbell.fd);
+        tbell.id = 0;
+        tbell.fd = -1;
+    } else if (tbell.id && !sn_libfd_is(tbell.fd)) {
+        /* The program closed it: the id is still ours, the fd is not. */
+        sn_bell_free(sn_net(), tbell.id);
         tbell.id = 0;
         tbell.fd = -1;
     }
@@ -99,6 +151,15 @@ typedef struct pidfd_entry { int pid; int fd; } pidfd_entry;
 static pidfd_entry     pidfds[SN_MAX_PROCS];
 static pthread_mutex_t pidfd_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void pidfds_closed(unsigned lo, unsigned hi)
+{
+    pthread_mutex_lock(&pidfd_lock);
+    for (int i = 0; i < SN_MAX_PROCS; i++)
+        if (pidfds[i].fd > 0 && (unsigned)pidfds[i].fd >= lo && (unsigned)pidfds[i].fd <= hi)
+            pidfds[i].fd = 0;
+    pthread_mutex_unlock(&pidfd_lock);
+}
+
 int sn_proc_pidfd(int proc)
 {
     sn_arena *a = sn_net();
@@ -108,13 +169,19 @@ int sn_proc_pidfd(int proc)
     pthread_mutex_lock(&pidfd_lock);
     pidfd_entry *e = &pidfds[proc];
     if (e->pid != pid || e->fd <= 0) {
-        if (e->fd > 0)
+        if (e->fd > 0 && sn_libfd_is(e->fd)) {
+            sn_libfd_mark(e->fd, false);
             REAL(close)(e->fd);
+        }
         /* pidfd_open gives a close-on-exec fd that polls readable once
          * the process has exited. */
+        int saved = errno;
         long fd = syscall(SYS_pidfd_open, pid, 0);
+        errno = saved;
         e->fd = fd < 0 ? 0 : (int)fd;
         e->pid = pid;
+        if (e->fd > 0)
+            sn_libfd_mark(e->fd, true);
     }
     int fd = e->fd > 0 ? e->fd : -1;
     pthread_mutex_unlock(&pidfd_lock);

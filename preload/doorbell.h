@@ -23,6 +23,13 @@ sn_doorbell *sn_thread_doorbell(void);
 /* A pidfd for the process of entry `proc`, cached; -1 if unavailable. */
 int  sn_proc_pidfd(int proc);
 
+/* The library's own fds (bells, pidfds, the ringing socket): a program
+ * that closes them (closefrom, a loop to the fd limit, daemonizing) gets
+ * its way; we notice here and make new ones when next needed. */
+void sn_libfd_mark(int fd, bool ours);
+bool sn_libfd_is(int fd);
+void sn_libfds_closed(unsigned lo, unsigned hi);
+
 /* Bumped in a forked child: per-thread state from the parent is stale. */
 extern unsigned sn_fork_generation;   /* owner: doorbell.c */
 

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "core/sock.h"
 #include "preload/epoll.h"
@@ -70,6 +71,42 @@ void sn_fdtab_release_all(void)
             refs[s] = 0;
             sn_sock_release(sn_net(), s);
         }
+}
+
+void sn_fdtab_sync_holds(void)
+{
+    sn_arena *a = sn_net();
+    int me = a->proc;
+    sn_arena_lock(a);
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state == SN_FREE)
+            continue;
+        bool held = k->holders[me / 8] & (1u << (me % 8));
+        if (refs[s] && !held)
+            sn_sock_hold_for(a, (int)s, me);
+        else if (!refs[s] && held)
+            sn_sock_drop_holder(a, (int)s, me);
+    }
+    sn_arena_unlock(a);
+}
+
+bool sn_fdtab_adopt(int fd)
+{
+    struct stat st;
+    sn_arena *a = sn_net();
+    if (!a || sn_fd_slot(fd) >= 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+        return false;
+    sn_arena_lock(a);
+    int s = sn_sock_find_ident(a, st.st_dev, st.st_ino);
+    if (s >= 0) {
+        sn_sock_hold_for(a, s, a->proc);
+        sn_sock_recv_copy(a, s);
+    }
+    sn_arena_unlock(a);
+    if (s >= 0)
+        sn_fdtab_add(fd, s);
+    return s >= 0;
 }
 
 void sn_fdtab_hold_all(int proc)

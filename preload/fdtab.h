@@ -11,6 +11,7 @@
 #define SN_FDTAB_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 extern _Atomic int32_t *sn_fdtab;     /* owner: fdtab.c; slot + 1, 0: not ours */
@@ -36,6 +37,13 @@ void sn_fdtab_hold_all(int proc);
  * so peers see EOF (a process killed without exiting is the lifecycle
  * reaper's business). */
 void sn_fdtab_release_all(void);
+/* Make this process's holds in the arena match the table: hold what an fd
+ * here names, let go of the rest (after execve closed the close-on-exec
+ * ones). */
+void sn_fdtab_sync_holds(void);
+/* An fd we did not make names a simulated socket (inherited across exec,
+ * received with SCM_RIGHTS)?  Then add it to the table; true if so. */
+bool sn_fdtab_adopt(int fd);
 void sn_fdtab_lock(void);
 void sn_fdtab_unlock(void);
 

@@ -20,6 +20,7 @@ static sn_arena       net;
 static bool           net_ok;
 static int            fd_base;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
+static __thread bool  in_init;   /* init's own calls must not wait for it */
 
 /* Diagnostics go straight to fd 2 with a system call: no stdio state, no
  * interposed write(). */
@@ -70,6 +71,7 @@ static int runtime_dir(char *out, size_t n)
 static void init(void)
 {
     int saved = errno;
+    in_init = true;
     sn_real_init();
     if (sn_fdtab_init() < 0) {
         say("libsimnet: %s%s\n", "cannot allocate the fd table", "");
@@ -105,6 +107,9 @@ static void init(void)
             net_ok = true;
     }
     sn_process_init();
+    if (net_ok)
+        sn_process_adopt_inherited();
+    in_init = false;
     errno = saved;
 }
 
@@ -123,7 +128,8 @@ __attribute__((destructor)) static void sn_destructor(void)
 
 sn_arena *sn_net(void)
 {
-    pthread_once(&once, init);
+    if (!in_init)
+        pthread_once(&once, init);
     return net_ok ? &net : NULL;
 }
 

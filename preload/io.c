@@ -366,11 +366,51 @@ static ssize_t do_recvmsg(int s, struct msghdr *msg, int flags)
     return n;
 }
 
+/* SCM_RIGHTS on a real (AF_UNIX) socket: a simulated socket may travel
+ * in it.  The sender counts a copy in flight, so that closing its own fd
+ * right after cannot destroy the socket; the receiver recognises the
+ * placeholder it got and holds the socket. */
+enum { SCM_RECEIVED, SCM_SENDING, SCM_NOT_SENT };
+
+static void scm_rights(const struct msghdr *msg, int what)
+{
+    if (!msg || !msg->msg_control || msg->msg_controllen < sizeof(struct cmsghdr) ||
+        !sn_net())
+        return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c;
+         c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        int n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (int i = 0; i < n; i++) {
+            int f;
+            memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof f);
+            int s = sn_fd_slot(f);
+            if (what == SCM_RECEIVED) {
+                sn_fdtab_adopt(f);
+            } else if (s >= 0) {
+                /* Counted before the send: the receiver may take it
+                 * before sendmsg even returns here. */
+                sn_arena_lock(sn_net());
+                if (what == SCM_SENDING)
+                    sn_sock_send_copy(sn_net(), s);
+                else
+                    sn_sock_recv_copy(sn_net(), s);
+                sn_arena_unlock(sn_net());
+            }
+        }
+    }
+}
+
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     int s = sn_fd_slot(fd);
-    if (s < 0)
-        return REAL(recvmsg)(fd, msg, flags);
+    if (s < 0) {
+        ssize_t r = REAL(recvmsg)(fd, msg, flags);
+        if (r >= 0 && msg->msg_controllen)
+            scm_rights(msg, SCM_RECEIVED);
+        return r;
+    }
     return sn_ret(do_recvmsg(s, msg, flags));
 }
 
@@ -490,8 +530,20 @@ static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     int s = sn_fd_slot(fd);
-    if (s < 0)
-        return REAL(sendmsg)(fd, msg, flags);
+    if (s < 0) {
+        bool ctl = msg && sn_uaccess(msg, sizeof *msg, false) == 0 &&
+                   msg->msg_controllen &&
+                   sn_uaccess(msg->msg_control, msg->msg_controllen, false) == 0;
+        if (ctl)
+            scm_rights(msg, SCM_SENDING);
+        ssize_t r = REAL(sendmsg)(fd, msg, flags);
+        if (r < 0 && ctl) {
+            int e = errno;
+            scm_rights(msg, SCM_NOT_SENT);
+            errno = e;
+        }
+        return r;
+    }
     return sn_ret(do_sendmsg(s, msg, flags));
 }
 

@@ -10,12 +10,18 @@
  * A fork that does not come through our fork() (glibc's daemon() calls
  * its internal one) is caught by the atfork child handler, which attaches
  * the child late: best effort, as the race above is open then. */
+#include <dirent.h>
+#include <linux/close_range.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "core/procs.h"
 #include "core/sock.h"
 #include "preload/doorbell.h"
+#include "preload/epoll.h"
+#include "preload/init.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/process.h"
@@ -85,4 +91,112 @@ pid_t fork(void)
     }
     sn_arena_unlock(a);
     return pid;
+}
+
+/* vfork: the child would run on our memory until it execs, which our
+ * bookkeeping cannot share; fork is a valid vfork (POSIX lets the child
+ * run on a copy), and our fork gives the child its holds first. */
+pid_t vfork(void)
+{
+    return fork();
+}
+
+/* posix_spawn: the child inherits every socket not marked close-on-exec;
+ * as with fork, its entry and holds are made before it exists, and its
+ * constructor, after the exec, finds them by pid and keeps what it
+ * really has. */
+static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                             const posix_spawnattr_t *, char *const[], char *const[]),
+                 pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    sn_arena *a = sn_net();
+    if (!a)
+        return real(pid, path, fa, attr, argv, envp);
+    sn_fdtab_lock();
+    sn_arena_lock(a);
+    int child = sn_procs_reserve(a);
+    sn_arena_unlock(a);
+    if (child >= 0)
+        sn_fdtab_hold_all(child);
+    pid_t p = 0;
+    int r = real(&p, path, fa, attr, argv, envp);
+    sn_fdtab_unlock();
+    if (child >= 0) {
+        sn_arena_lock(a);
+        if (r == 0)
+            sn_procs_claim(a, child, p);
+        else
+            sn_procs_reap(a, child);
+        sn_arena_unlock(a);
+    }
+    if (r == 0 && pid)
+        *pid = p;
+    return r;
+}
+
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return spawn(REAL(posix_spawn), pid, path, fa, attr, argv, envp);
+}
+
+int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+    return spawn(REAL(posix_spawnp), pid, file, fa, attr, argv, envp);
+}
+
+/* After execve (or as a spawned child): the simulated sockets among the
+ * fds we inherited.  /proc/self/fd lists them; each is recognised by the
+ * identity of its placeholder. */
+void sn_process_adopt_inherited(void)
+{
+    sn_arena *a = sn_net();
+    if (!a || (!a->reattached && a->hdr->nsocks == 0))
+        return;                     /* nothing could have been inherited */
+    DIR *d = opendir("/proc/self/fd");
+    if (d) {
+        int self = dirfd(d);
+        for (struct dirent *e; (e = readdir(d));) {
+            char *end;
+            long fd = strtol(e->d_name, &end, 10);
+            if (*end || fd == self || e->d_name[0] == '.')
+                continue;
+            sn_fdtab_adopt((int)fd);
+        }
+        closedir(d);
+    } else {
+        for (int fd = 0; fd < 1024; fd++)   /* no /proc (a chroot) */
+            sn_fdtab_adopt(fd);
+    }
+    if (a->reattached)
+        sn_fdtab_sync_holds();      /* close-on-exec sockets are gone */
+}
+
+/* closefrom / close_range: forget what they close, ours included. */
+static void forget_range(unsigned lo, unsigned hi)
+{
+    unsigned top = (unsigned)sn_fdtab_size;
+    for (unsigned fd = lo; fd <= hi && fd < top; fd++) {
+        if (sn_fd_slot((int)fd) >= 0)
+            sn_fdtab_forget((int)fd);
+        else if (sn_epoll_is((int)fd))
+            sn_epoll_fd_closed((int)fd);
+    }
+    sn_libfds_closed(lo, hi);
+}
+
+int close_range(unsigned lo, unsigned hi, int flags)
+{
+    if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
+        forget_range(lo, hi);
+    return REAL(close_range)(lo, hi, flags);
+}
+
+void closefrom(int lo)
+{
+    if (lo >= 0)
+        forget_range((unsigned)lo, ~0u);
+    REAL(closefrom)(lo);
 }

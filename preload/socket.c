@@ -9,6 +9,7 @@
 
 #include "core/sock.h"
 #include "preload/block.h"
+#include "preload/doorbell.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
@@ -72,6 +73,8 @@ int close(int fd)
     if (sn_fd_slot(fd) < 0) {
         if (sn_epoll_is(fd))
             sn_epoll_fd_closed(fd);
+        else if (sn_libfd_is(fd))
+            sn_libfds_closed((unsigned)fd, (unsigned)fd);
         return REAL(close)(fd);
     }
     /* Forget first: once the number is closed the kernel may hand it to

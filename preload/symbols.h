@@ -64,6 +64,17 @@
                           const struct timespec *, const sigset_t *))         \
     /* processes: process.c */                                                \
     X(pid_t, fork, (void))                                                    \
+    X(pid_t, vfork, (void))                                                   \
+    X(int, posix_spawn, (pid_t *, const char *,                               \
+                         const posix_spawn_file_actions_t *,                  \
+                         const posix_spawnattr_t *, char *const[],            \
+                         char *const[]))                                      \
+    X(int, posix_spawnp, (pid_t *, const char *,                              \
+                          const posix_spawn_file_actions_t *,                 \
+                          const posix_spawnattr_t *, char *const[],           \
+                          char *const[]))                                     \
+    X(int, close_range, (unsigned int, unsigned int, int))                    \
+    X(void, closefrom, (int))                                                 \
     /* descriptors: fdops.c */                                                \
     X(int, fcntl, (int, int, ...))                                            \
     X(int, fcntl64, (int, int, ...))                                          \
