@@ -19,8 +19,9 @@ PROBE_SRC := $(wildcard tests/probes/*.c)
 PROBE_BIN := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
 
 LIB := $(BUILD)/libsimnet.so
+INSPECT := $(BUILD)/simnet-inspect
 
-all: $(LIB)
+all: $(LIB) $(INSPECT)
 
 # The exported symbol list is generated from preload/symbols.h, the one
 # list of interposed functions: the .so exports exactly those names.
@@ -36,6 +37,10 @@ $(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(CORE_OBJ) $(PRELOAD_OBJ) \
 	    -Wl,--version-script=$(BUILD)/exports.map -Wl,-z,now $(LDLIBS)
 
+# The launcher's helper that reads arenas (scripts/simnet ls).
+$(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a
+	$(CC) $(BASE) $(CFLAGS) $< -o $@ $(BUILD)/libsimcore.a $(LDLIBS)
+
 # Unit tests link core/ directly (no preload); integration tests use the
 # library only through probe programs run with LD_PRELOAD in the child.
 $(BUILD)/libsimcore.a: $(CORE_OBJ)
@@ -49,7 +54,7 @@ $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -D_FORTIFY_SOURCE=2 $< -o $@ $(LDLIBS)
 
-test: $(LIB) $(TEST_BIN) $(PROBE_BIN)
+test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
 	@scripts/run-tests $(TEST_BIN)
 
 clean:

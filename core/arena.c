@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/bell.h"
 #include "core/procs.h"
 #include "core/sock.h"
 #include "core/sys_linux.h"
@@ -153,13 +154,49 @@ static int check_header(sn_arena *a, size_t file_size, char *err, size_t errlen)
 
 size_t sn_arena_min_size(void) { return off_heap() + (16u << 20); }
 
-int sn_arena_open(sn_arena *a, const char *path, size_t size,
+bool sn_arena_stale(sn_arena *a)
+{
+    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++) {
+        sn_proc *p = &a->procs[i];
+        if (p->pid == -1)
+            return false;           /* a fork in progress */
+        if (p->pid > 0 && (!sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))) ||
+                           sn_proc_alive(p)))
+            return false;
+    }
+    return true;
+}
+
+int sn_arena_remove_if_stale(const char *path)
+{
+    sn_arena a;
+    char err[256];
+    int r = sn_arena_open(&a, path, 0, 0, err, sizeof err);
+    if (r < 0)
+        return r;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) {
+        sn_arena_close(&a);
+        return -errno;
+    }
+    flock(fd, LOCK_EX);             /* no one attaches while we decide */
+    bool stale = sn_arena_stale(&a);
+    if (stale)
+        unlink(path);
+    flock(fd, LOCK_UN);
+    sn_sys_close(fd);
+    sn_arena_close(&a);
+    return stale ? 1 : 0;
+}
+
+int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                   char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     if (size < sn_arena_min_size())
         size = sn_arena_min_size();
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |
+                            O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int e = errno;
         snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(e));
@@ -201,6 +238,18 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size,
     else if ((r = check_header(a, size, err, errlen)) < 0) {
         munmap(p, size);
         memset(a, 0, sizeof *a);
+        goto out;
+    }
+    if (flags & SN_ARENA_ATTACH) {
+        if (!fresh && sn_arena_stale(a)) {
+            /* Every process is gone: start the network afresh (memory
+             * of old rings is given back by truncating the file). */
+            ftruncate(fd, 0);
+            ftruncate(fd, (off_t)size);
+            init_header(a);
+        }
+        if ((r = sn_arena_attach_proc(a)) < 0)
+            snprintf(err, errlen, "too many processes in the network");
     }
 out:
     flock(fd, LOCK_UN);

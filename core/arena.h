@@ -114,10 +114,20 @@ typedef struct sn_arena {
     int             proc;       /* this process's index in procs */
 } sn_arena;
 
-/* Map (creating if needed) the arena file at `path`.  On failure returns
- * -errno and writes a one-line reason into err. */
-int  sn_arena_open(sn_arena *a, const char *path, size_t size,
+/* Map the arena file at `path`.  SN_ARENA_CREATE makes it if missing;
+ * SN_ARENA_ATTACH registers the calling process, under the file's lock,
+ * after resetting a network whose processes are all gone (a stale one:
+ * its sockets belong to nobody).  On failure returns -errno and writes a
+ * one-line reason into err. */
+#define SN_ARENA_CREATE 1
+#define SN_ARENA_ATTACH 2
+int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
+/* No process of the network is alive. */
+bool sn_arena_stale(sn_arena *a);
+/* Remove the arena file if its network is stale: 1 removed, 0 in use,
+ * -errno. */
+int  sn_arena_remove_if_stale(const char *path);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);

@@ -99,10 +99,9 @@ static void init(void)
         say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
     } else {
         snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-        if (sn_arena_open(&net, path, SN_DEFAULT_SIZE, err, sizeof err) < 0)
+        if (sn_arena_open(&net, path, SN_DEFAULT_SIZE,
+                          SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err) < 0)
             say("libsimnet: %s%s\n", err, "");
-        else if (sn_arena_attach_proc(&net) < 0)
-            say("libsimnet: %s%s\n", "too many processes in the network", "");
         else
             net_ok = true;
     }

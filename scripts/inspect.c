@@ -1,0 +1,170 @@
+/* simnet-inspect: the part of the `simnet` launcher that reads arenas.
+ *
+ *   simnet-inspect ls DIR              live networks in DIR
+ *   simnet-inspect show DIR NAME       sockets of one network, like ss
+ *   simnet-inspect gc DIR [SECONDS]    remove networks nobody uses (older
+ *                                      than SECONDS, default 60)
+ *
+ * It maps arenas without attaching to them and reads without locks: a
+ * snapshot that may be a moment old, never a change.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "core/procs.h"
+#include "core/sock.h"
+
+static const char *state_name(const sn_sock *k)
+{
+    uint32_t sh = atomic_load(&k->shut);
+    switch (k->state) {
+    case SN_NEW:        return "UNCONN";
+    case SN_BOUND:      return k->type == SOCK_DGRAM ? "UNCONN" : "BOUND";
+    case SN_LISTEN:     return "LISTEN";
+    case SN_CONNECTING: return "SYN-SENT";
+    case SN_CONNECTED:
+        if (k->type == SOCK_DGRAM)  return "ESTAB";
+        if ((sh & SN_SHUT_WR) && (sh & SN_PEER_FIN)) return "LAST-ACK";
+        if (sh & SN_SHUT_WR)        return "FIN-WAIT-2";
+        if (sh & SN_PEER_FIN)       return "CLOSE-WAIT";
+        return "ESTAB";
+    case SN_CLOSED:     return "CLOSE";
+    default:            return "?";
+    }
+}
+
+static void format(const sn_sock *k, const sn_addr *x, char *out, size_t n)
+{
+    char ip[INET6_ADDRSTRLEN];
+    if (k->family == AF_INET || sn_addr_is_v4(x)) {
+        inet_ntop(AF_INET, x->ip + 12, ip, sizeof ip);
+        snprintf(out, n, "%s:%u", ip, x->port);
+    } else {
+        inet_ntop(AF_INET6, x->ip, ip, sizeof ip);
+        snprintf(out, n, "[%s]:%u", ip, x->port);
+    }
+}
+
+static int open_arena(sn_arena *a, const char *dir, const char *name)
+{
+    char path[4096], err[256];
+    snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+    int r = sn_arena_open(a, path, 0, 0, err, sizeof err);
+    if (r < 0)
+        fprintf(stderr, "simnet: %s\n", err);
+    return r;
+}
+
+static int live_procs(sn_arena *a)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
+        if (a->procs[i].pid > 0 && sn_proc_alive(&a->procs[i]))
+            n++;
+    return n;
+}
+
+static int cmd_ls(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno == ENOENT)
+            return 0;               /* no network was ever made here */
+        fprintf(stderr, "simnet: cannot read %s: %s\n", dir, strerror(errno));
+        return 1;
+    }
+    printf("%-40s %6s %8s\n", "NETWORK", "PROCS", "SOCKETS");
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n <= 6 || strcmp(e->d_name + n - 6, ".arena") != 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(n - 6), e->d_name);
+        sn_arena a;
+        if (open_arena(&a, dir, name) < 0)
+            continue;
+        int live = live_procs(&a);
+        if (live)
+            printf("%-40s %6d %8u\n", name, live, a.hdr->nsocks);
+        sn_arena_close(&a);
+    }
+    closedir(d);
+    return 0;
+}
+
+static int cmd_show(const char *dir, const char *name)
+{
+    sn_arena a;
+    if (open_arena(&a, dir, name) < 0)
+        return 1;
+    printf("%-5s %-10s %8s %8s %-46s %-46s %s\n", "Netid", "State", "Recv-Q",
+           "Send-Q", "Local Address:Port", "Peer Address:Port", "Pids");
+    for (uint32_t s = 0; s < a.hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(&a, (int)s);
+        if (k->state == SN_FREE)
+            continue;
+        char local[64], peer[64] = "*", pids[256] = "";
+        format(k, &k->local, local, sizeof local);
+        if (k->state == SN_CONNECTED || k->state == SN_CONNECTING)
+            format(k, &k->peer, peer, sizeof peer);
+        unsigned rq = sn_ring_used(&k->rx), sq = 0;
+        if (k->state == SN_LISTEN) {
+            rq = (unsigned)k->acc_len;
+            sq = (unsigned)k->backlog;
+        } else {
+            sn_sock *p = sn_sock_peer(&a, k, NULL);
+            if (p)
+                sq = sn_ring_used(&p->rx);
+        }
+        size_t used = 0;
+        for (int i = 0; i < SN_MAX_PROCS && used < sizeof pids - 16; i++)
+            if (k->holders[i / 8] & (1u << (i % 8)))
+                used += (size_t)snprintf(pids + used, sizeof pids - used, "%s%d",
+                                         used ? "," : "", a.procs[i].pid);
+        if (!used)
+            snprintf(pids, sizeof pids, "(queued)");
+        printf("%-5s %-10s %8u %8u %-46s %-46s %s\n",
+               k->type == SOCK_STREAM ? "tcp" : "udp", state_name(k), rq, sq,
+               local, peer, pids);
+    }
+    sn_arena_close(&a);
+    return 0;
+}
+
+static int cmd_gc(const char *dir, long min_age)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n <= 6 || strcmp(e->d_name + n - 6, ".arena") != 0)
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) == 0 && now - st.st_mtime >= min_age)
+            sn_arena_remove_if_stale(path);
+    }
+    closedir(d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "ls") == 0)
+        return cmd_ls(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "show") == 0)
+        return cmd_show(argv[2], argv[3]);
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "gc") == 0)
+        return cmd_gc(argv[2], argc == 4 ? strtol(argv[3], NULL, 10) : 60);
+    fprintf(stderr, "usage: simnet-inspect ls DIR | show DIR NAME | gc DIR [SECONDS]\n");
+    return 2;
+}
