@@ -320,13 +320,13 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     if (!in) {
         /* Not an epoll fd of ours: let the kernel name the error. */
         if (REAL(fcntl)(epfd, F_GETFD) < 0)
-            return (int)sn_ret(-EBADF);
-        return (int)sn_ret(-EINVAL);
+            return (int)SN_RET(fd, -EBADF);
+        return (int)SN_RET(fd, -EINVAL);
     }
     pthread_mutex_lock(&in->lock);
     int r = ctl_sim(in, op, fd, slot, ev);
     pthread_mutex_unlock(&in->lock);
-    return (int)sn_ret(r);
+    return (int)SN_RET(fd, r);
 }
 
 /* ---- epoll_wait ---- */
@@ -474,12 +474,12 @@ int epoll_pwait2(int epfd, struct epoll_event *ev, int max,
     int64_t ns = -1;
     if (tmo) {
         if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(epfd, -EFAULT);
         if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
-            return (int)sn_ret(-EINVAL);
+            return (int)SN_RET(epfd, -EINVAL);
         ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
     }
-    return (int)sn_ret(sim_wait(in, epfd, ev, max, ns, mask));
+    return (int)SN_RET(epfd, sim_wait(in, epfd, ev, max, ns, mask));
 }
 
 int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
@@ -488,7 +488,7 @@ int epoll_pwait(int epfd, struct epoll_event *ev, int max, int timeout,
     ep_inst *in = inst_of(epfd);
     if (!in)
         return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
-    return (int)sn_ret(sim_wait(in, epfd, ev, max,
+    return (int)SN_RET(epfd, sim_wait(in, epfd, ev, max,
                                 timeout < 0 ? -1 : timeout * 1000000LL, mask));
 }
 
@@ -497,6 +497,6 @@ int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
     ep_inst *in = inst_of(epfd);
     if (!in)
         return REAL(epoll_wait)(epfd, ev, max, timeout);
-    return (int)sn_ret(sim_wait(in, epfd, ev, max,
+    return (int)SN_RET(epfd, sim_wait(in, epfd, ev, max,
                                 timeout < 0 ? -1 : timeout * 1000000LL, NULL));
 }

@@ -98,7 +98,7 @@ int ioctl(int fd, unsigned long req, ...)
     switch (req) {
     case FIONBIO:
         if (sn_uaccess(ip, sizeof *ip, false) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(fd, -EFAULT);
         r = REAL(ioctl)(fd, req, arg);
         if (r == 0)
             set_nonblock(s, *ip != 0);
@@ -108,11 +108,11 @@ int ioctl(int fd, unsigned long req, ...)
     case SIOCOUTQNSD:      /* bytes not yet sent: never any here */
     case SIOCATMARK:
         if (sn_uaccess(ip, sizeof *ip, true) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(fd, -EFAULT);
         r = req == SIOCINQ ? sn_sock_inq(sn_net(), s)
           : req == SIOCATMARK ? 0 : sn_sock_outq(sn_net(), s);
         if (r < 0)
-            return (int)sn_ret(r);
+            return (int)SN_RET(fd, r);
         *ip = r;
         return 0;
     default:

@@ -1,6 +1,7 @@
 #include "preload/init.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "preload/process.h"
 #include "preload/real.h"
 
+int                   sn_debug_fd = -1;
 static sn_arena       net;
 static bool           net_ok;
 static int            fd_base;
@@ -31,6 +33,38 @@ static void say(const char *fmt, const char *a, const char *b)
     if (n > (int)sizeof line - 1)
         n = (int)sizeof line - 1;
     syscall(SYS_write, 2, line, (size_t)n);
+}
+
+void sn_trace(const char *fn, int fd, long r)
+{
+    char line[160];
+    int n;
+    if (r >= 0)
+        n = snprintf(line, sizeof line, "libsimnet[%d]: %s(%d) = %ld\n",
+                     (int)getpid(), fn, fd, r);
+    else
+        n = snprintf(line, sizeof line, "libsimnet[%d]: %s(%d) = -1 %s (%s)\n",
+                     (int)getpid(), fn, fd, strerrorname_np((int)-r) ?: "?",
+                     strerror((int)-r));
+    if (n > 0)
+        syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
+/* SIMNET_DEBUG=1: trace to stderr; SIMNET_DEBUG=/a/file: append there. */
+static void debug_init(void)
+{
+    const char *d = getenv("SIMNET_DEBUG");
+    if (!d || !*d || strcmp(d, "0") == 0)
+        return;
+    if (strcmp(d, "1") == 0) {
+        sn_debug_fd = 2;
+        return;
+    }
+    int fd = open(d, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        say("libsimnet: cannot open SIMNET_DEBUG file %s: %s\n", d, strerror(errno));
+    else
+        sn_debug_fd = fd;
 }
 
 static bool valid_name(const char *s)
@@ -78,6 +112,7 @@ static void init(void)
         errno = saved;
         return;
     }
+    debug_init();
     const char *b = getenv("SIMNET_FD_BASE");
     if (b && *b) {
         char *end;

@@ -177,7 +177,7 @@ ssize_t read(int fd, void *buf, size_t len)
         return 0;               /* read(2) of nothing is 0 at once (recv waits) */
     struct iovec v = {buf, len};
     sn_msg m = {.iov = &v, .iovcnt = 1};
-    return sn_ret(io_recv(s, &m, 0));
+    return SN_RET(fd, io_recv(s, &m, 0));
 }
 
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
@@ -196,7 +196,7 @@ ssize_t write(int fd, const void *buf, size_t len)
         return REAL(write)(fd, buf, len);
     struct iovec v = {(void *)buf, len};
     sn_msg m = {.iov = &v, .iovcnt = 1};
-    return sn_ret(io_send(s, &m, 0));
+    return SN_RET(fd, io_send(s, &m, 0));
 }
 
 ssize_t readv(int fd, const struct iovec *iov, int n)
@@ -208,7 +208,7 @@ ssize_t readv(int fd, const struct iovec *iov, int n)
     if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, true) == 0 &&
         sn_iov_total(iov, n) == 0)
         return 0;               /* as read(2): nothing asked, nothing waited for */
-    return sn_ret(io_recv(s, &m, 0));
+    return SN_RET(fd, io_recv(s, &m, 0));
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int n)
@@ -222,7 +222,7 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, false) == 0 &&
         sn_iov_total(iov, n) == 0)
         return 0;
-    return sn_ret(io_send(s, &m, 0));
+    return SN_RET(fd, io_send(s, &m, 0));
 }
 
 /* ---- recv family ---- */
@@ -262,7 +262,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
         if (r < 0)
             n = r;
     }
-    return sn_ret(n);
+    return SN_RET(fd, n);
 }
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
@@ -411,7 +411,7 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
             scm_rights(msg, SCM_RECEIVED);
         return r;
     }
-    return sn_ret(do_recvmsg(s, msg, flags));
+    return SN_RET(fd, do_recvmsg(s, msg, flags));
 }
 
 int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
@@ -435,7 +435,7 @@ int recvmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags,
     }
     if (i > 0)
         return (int)i;
-    return (int)sn_ret(r);
+    return (int)SN_RET(fd, r);
 }
 
 /* ---- send family ---- */
@@ -454,13 +454,13 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
          * TCP then ignores it. */
         int r = sn_copy_sockaddr_in(&ss, addr, alen);
         if (r < 0)
-            return sn_ret(r);
+            return SN_RET(fd, r);
         if (sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
             m.name = (struct sockaddr *)&ss;
             m.namelen = alen;
         }
     }
-    return sn_ret(io_send(s, &m, flags));
+    return SN_RET(fd, io_send(s, &m, flags));
 }
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
@@ -544,7 +544,7 @@ ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
         }
         return r;
     }
-    return sn_ret(do_sendmsg(s, msg, flags));
+    return SN_RET(fd, do_sendmsg(s, msg, flags));
 }
 
 int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
@@ -564,7 +564,7 @@ int sendmmsg(int fd, struct mmsghdr *v, unsigned int n, int flags)
     }
     if (i > 0)
         return (int)i;
-    return (int)sn_ret(r);
+    return (int)SN_RET(fd, r);
 }
 
 /* sendfile to a simulated socket from a real file: read a chunk with
@@ -611,10 +611,10 @@ ssize_t sendfile64(int out_fd, int in_fd, off64_t *offset, size_t count)
     int s = sn_fd_slot(out_fd);
     if (s < 0) {
         if (sn_fd_slot(in_fd) >= 0)
-            return sn_ret(-EINVAL);
+            return SN_RET(out_fd, -EINVAL);
         return REAL(sendfile64)(out_fd, in_fd, offset, count);
     }
-    return sn_ret(sendfile_sim(s, in_fd, offset, count));
+    return SN_RET(out_fd, sendfile_sim(s, in_fd, offset, count));
 }
 
 ssize_t sendfile(int out_fd, int in_fd, off_t *offset, size_t count)

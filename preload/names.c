@@ -29,7 +29,7 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *alen)
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(getsockname)(fd, addr, alen);
-    return (int)sn_ret(name_of(s, false, addr, alen));
+    return (int)SN_RET(fd, name_of(s, false, addr, alen));
 }
 
 int getpeername(int fd, struct sockaddr *addr, socklen_t *alen)
@@ -37,5 +37,5 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *alen)
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(getpeername)(fd, addr, alen);
-    return (int)sn_ret(name_of(s, true, addr, alen));
+    return (int)SN_RET(fd, name_of(s, true, addr, alen));
 }

@@ -190,19 +190,19 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
     int64_t ns = -1;
     if (tmo) {
         if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(-1, -EFAULT);
         if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
-            return (int)sn_ret(-EINVAL);
+            return (int)SN_RET(-1, -EINVAL);
         ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
     }
-    return (int)sn_ret(sim_poll(fds, n, ns, mask));
+    return (int)SN_RET(-1, sim_poll(fds, n, ns, mask));
 }
 
 int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
     if (!any_simulated(fds, n) || !sn_net())
         return REAL(poll)(fds, n, timeout);
-    return (int)sn_ret(sim_poll(fds, n, timeout < 0 ? -1 : timeout * 1000000LL, NULL));
+    return (int)SN_RET(-1, sim_poll(fds, n, timeout < 0 ? -1 : timeout * 1000000LL, NULL));
 }
 
 int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
@@ -284,9 +284,9 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
     int64_t ns = -1, start = now_ns();
     if (tv) {
         if (sn_uaccess(tv, sizeof *tv, true) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(-1, -EFAULT);
         if (tv->tv_sec < 0 || tv->tv_usec < 0)
-            return (int)sn_ret(-EINVAL);
+            return (int)SN_RET(-1, -EINVAL);
         ns = tv->tv_sec * 1000000000LL + tv->tv_usec * 1000LL;
     }
     int res = sim_select(n, r, w, e, ns, NULL);
@@ -298,7 +298,7 @@ int select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
         tv->tv_sec = left / 1000000000LL;
         tv->tv_usec = (left % 1000000000LL) / 1000;
     }
-    return (int)sn_ret(res);
+    return (int)SN_RET(-1, res);
 }
 
 int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *tmo,
@@ -309,10 +309,10 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *tmo,
     int64_t ns = -1;
     if (tmo) {
         if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
-            return (int)sn_ret(-EFAULT);
+            return (int)SN_RET(-1, -EFAULT);
         if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
-            return (int)sn_ret(-EINVAL);
+            return (int)SN_RET(-1, -EINVAL);
         ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
     }
-    return (int)sn_ret(sim_select(n, r, w, e, ns, mask));
+    return (int)SN_RET(-1, sim_select(n, r, w, e, ns, mask));
 }

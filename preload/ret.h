@@ -15,4 +15,17 @@ static inline long sn_ret(long r)
     return r;
 }
 
+/* SIMNET_DEBUG: one line per simulated call, "name(fd) = result" or
+ * "= -1 ENAME" (init.c).  SN_RET is sn_ret with that line. */
+extern int sn_debug_fd;   /* owner: init.c; -1 when tracing is off */
+void sn_trace(const char *fn, int fd, long r);
+
+static inline long sn_ret_traced(const char *fn, int fd, long r)
+{
+    if (__builtin_expect(sn_debug_fd >= 0, 0))
+        sn_trace(fn, fd, r);
+    return sn_ret(r);
+}
+#define SN_RET(fd, r) sn_ret_traced(__func__, (fd), (r))
+
 #endif

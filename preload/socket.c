@@ -56,16 +56,16 @@ int socket(int domain, int type, int protocol)
         return REAL(socket)(domain, type, protocol);
     sn_arena *a = sn_net();
     if (!a)
-        return (int)sn_ret(-ENETDOWN);
+        return (int)SN_RET(-1, -ENETDOWN);
     if (type & ~(0xf | SOCK_FLAGS))
-        return (int)sn_ret(-EINVAL);
+        return (int)SN_RET(-1, -EINVAL);
     int s = sn_sock_create(a, domain, type & 0xf, protocol);
     if (s < 0)
-        return (int)sn_ret(s);
+        return (int)SN_RET(-1, s);
     int fd = make_placeholder(s, type);
     if (fd < 0)
         sn_sock_release(a, s);
-    return (int)sn_ret(fd);
+    return (int)SN_RET(-1, fd);
 }
 
 int close(int fd)
@@ -92,7 +92,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
     int r = sn_copy_sockaddr_in(&ss, addr, len);
     if (r == 0)
         r = sn_sock_bind(sn_net(), s, (struct sockaddr *)&ss, len);
-    return (int)sn_ret(r);
+    return (int)SN_RET(fd, r);
 }
 
 int listen(int fd, int backlog)
@@ -100,7 +100,7 @@ int listen(int fd, int backlog)
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(listen)(fd, backlog);
-    return (int)sn_ret(sn_sock_listen(sn_net(), s, backlog));
+    return (int)SN_RET(fd, sn_sock_listen(sn_net(), s, backlog));
 }
 
 static ssize_t try_connect(int s, void *ctx)
@@ -125,7 +125,7 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
         if (r == -EAGAIN)
             r = -EINPROGRESS;       /* SO_SNDTIMEO ran out */
     }
-    return (int)sn_ret(r);
+    return (int)SN_RET(fd, r);
 }
 
 typedef struct accept_ctx { sn_addr peer; } accept_ctx;
@@ -142,16 +142,16 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
         return REAL(accept4)(fd, addr, alen, flags);
     sn_arena *a = sn_net();
     if (flags & ~SOCK_FLAGS)
-        return (int)sn_ret(-EINVAL);
+        return (int)SN_RET(fd, -EINVAL);
     accept_ctx ctx;
     int c = (int)sn_block(s, sn_nonblocking(s, 0), sn_sock_at(a, s)->rcvtimeo_ns,
                           try_accept, &ctx);
     if (c < 0)
-        return (int)sn_ret(c);
+        return (int)SN_RET(fd, c);
     int nfd = make_placeholder(c, flags);
     if (nfd < 0) {
         sn_sock_release(a, c);      /* no fd for it: the peer sees a reset */
-        return (int)sn_ret(nfd);
+        return (int)SN_RET(fd, nfd);
     }
     /* Linux copies the address out after accepting; when that fails the
      * new connection is closed and the call says why. */
@@ -160,9 +160,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
     int r = sn_copy_sockaddr_out(addr, alen, &ss, full);
     if (r < 0) {
         close(nfd);
-        return (int)sn_ret(r);
+        return (int)SN_RET(fd, r);
     }
-    return nfd;
+    return (int)SN_RET(fd, nfd);
 }
 
 int accept(int fd, struct sockaddr *addr, socklen_t *alen)
@@ -177,5 +177,5 @@ int shutdown(int fd, int how)
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(shutdown)(fd, how);
-    return (int)sn_ret(sn_sock_shutdown(sn_net(), s, how));
+    return (int)SN_RET(fd, sn_sock_shutdown(sn_net(), s, how));
 }

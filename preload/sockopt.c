@@ -19,13 +19,13 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
     if (s < 0)
         return REAL(setsockopt)(fd, level, name, val, len);
     if ((int)len < 0)
-        return (int)sn_ret(-EINVAL);
+        return (int)SN_RET(fd, -EINVAL);
     char buf[OPT_MAX];
     socklen_t n = len < OPT_MAX ? len : OPT_MAX;
     if (sn_uaccess(val, n, false) < 0)
-        return (int)sn_ret(-EFAULT);
+        return (int)SN_RET(fd, -EFAULT);
     memcpy(buf, val, n);
-    return (int)sn_ret(sn_sock_setopt(sn_net(), s, level, name, buf, n));
+    return (int)SN_RET(fd, sn_sock_setopt(sn_net(), s, level, name, buf, n));
 }
 
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
@@ -34,17 +34,17 @@ int getsockopt(int fd, int level, int name, void *val, socklen_t *len)
     if (s < 0)
         return REAL(getsockopt)(fd, level, name, val, len);
     if (sn_uaccess(len, sizeof *len, true) < 0)
-        return (int)sn_ret(-EFAULT);
+        return (int)SN_RET(fd, -EFAULT);
     if ((int)*len < 0)
-        return (int)sn_ret(-EINVAL);
+        return (int)SN_RET(fd, -EINVAL);
     char buf[OPT_MAX];
     socklen_t n = *len < OPT_MAX ? *len : OPT_MAX;
     int r = sn_sock_getopt(sn_net(), s, level, name, buf, &n);
     if (r < 0)
-        return (int)sn_ret(r);
+        return (int)SN_RET(fd, r);
     if (sn_uaccess(val, n, true) < 0)
-        return (int)sn_ret(-EFAULT);
+        return (int)SN_RET(fd, -EFAULT);
     memcpy(val, buf, n);
     *len = n;
-    return 0;
+    return (int)SN_RET(fd, 0);
 }

@@ -13,13 +13,14 @@
  *   - only loopback addresses (127.0.0.0/8, ::1) are ever connected/sent to.
  *
  * Everything here is `static inline` so a probe that does not use a helper
- * does not trip -Wunused-function.  Nothing here uses poll/select/epoll:
- * those are a separate simulated feature with their own tests.
+ * does not trip -Wunused-function.  Nothing above the "Readiness" section
+ * uses poll/select/epoll; the helpers there serve the ready_* probes only.
  */
 #ifndef PROBE_H
 #define PROBE_H
 
 #include <arpa/inet.h>
+#include <poll.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -31,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -600,6 +603,188 @@ static inline uint64_t fnv1a(uint64_t h, const void *buf, size_t n)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* ------------------------------------------------------------------ */
+/* Readiness (ready_* probes)                                          */
+/* ------------------------------------------------------------------ */
+
+/* Every poll event a socket can report, so a probe sees the whole mask. */
+#define POLL_ALL (POLLIN | POLLPRI | POLLOUT | POLLRDNORM | POLLRDBAND | \
+                  POLLWRNORM | POLLWRBAND | POLLRDHUP)
+
+/* "POLLIN|POLLOUT" in a fixed order, "0" for none, unknown bits in hex. */
+static inline const char *bits_str(unsigned v, const unsigned *bit,
+                                   const char *const *name, int n)
+{
+    static char buf[8][256];
+    static int slot;
+    char *out = buf[slot++ & 7];
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n; i++)
+        if (v & bit[i]) {
+            len += (size_t)snprintf(out + len, 256 - len, "%s%s",
+                                    len ? "|" : "", name[i]);
+            v &= ~bit[i];
+        }
+    if (v)
+        len += (size_t)snprintf(out + len, 256 - len, "%s0x%x", len ? "|" : "", v);
+    if (!len)
+        snprintf(out, 256, "0");
+    return out;
+}
+
+static inline const char *pollbits(int v)
+{
+    static const unsigned bit[] = { POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP,
+        POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND, POLLMSG,
+        POLLRDHUP };
+    static const char *const name[] = { "IN", "PRI", "OUT", "ERR", "HUP",
+        "NVAL", "RDNORM", "RDBAND", "WRNORM", "WRBAND", "MSG", "RDHUP" };
+    return bits_str((unsigned)(v & 0xffff), bit, name, 12);
+}
+
+static inline const char *epbits(uint32_t v)
+{
+    static const unsigned bit[] = { EPOLLIN, EPOLLPRI, EPOLLOUT, EPOLLERR,
+        EPOLLHUP, EPOLLRDNORM, EPOLLRDBAND, EPOLLWRNORM, EPOLLWRBAND,
+        EPOLLMSG, EPOLLRDHUP, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLONESHOT,
+        EPOLLET };
+    static const char *const name[] = { "IN", "PRI", "OUT", "ERR", "HUP",
+        "RDNORM", "RDBAND", "WRNORM", "WRBAND", "MSG", "RDHUP", "EXCLUSIVE",
+        "WAKEUP", "ONESHOT", "ET" };
+    return bits_str(v, bit, name, 15);
+}
+
+/* poll() one fd; prints "label: ret=N revents=..." and returns revents
+ * (or -1 when poll failed). */
+static inline int show_poll(const char *label, int fd, int events, int ms)
+{
+    struct pollfd p = { .fd = fd, .events = (short)events };
+    errno = 0;
+    int r = poll(&p, 1, ms);
+    if (r < 0) {
+        printf("%s: ret=-1 errno=%s\n", label, errname(errno));
+        return -1;
+    }
+    printf("%s: ret=%d revents=%s\n", label, r, pollbits(p.revents));
+    return p.revents;
+}
+
+/* Wait (at most ms) until fd reports one of `events`; 1 if it did.  Used
+ * to let asynchronous kernel work (a handshake, a FIN, a reset) land
+ * before the whole mask is printed with a zero timeout. */
+static inline int poll_until(int fd, int events, int ms)
+{
+    double end = now_ms() + ms;
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = (short)events };
+        double left = end - now_ms();
+        int r = poll(&p, 1, left > 0 ? (int)left + 1 : 0);
+        if (r > 0 && (p.revents & events))
+            return 1;
+        if (r < 0 && errno != EINTR)
+            return 0;
+        if (now_ms() > end)
+            return 0;
+        if (r > 0)
+            sleep_ms(1);   /* something else (HUP, ERR) is set: re-poll */
+    }
+}
+
+/* An epoll event as printed: sorted by cookie so the kernel's ready-list
+ * order never shows. */
+static inline int ep_cmp_(const void *x, const void *y)
+{
+    const struct epoll_event *a = x, *b = y;
+    return a->data.u64 < b->data.u64 ? -1 : a->data.u64 > b->data.u64;
+}
+
+static inline void sort_events(struct epoll_event *ev, int n)
+{
+    if (n > 1)
+        qsort(ev, (size_t)n, sizeof *ev, ep_cmp_);
+}
+
+/* epoll_wait and print "label: ret=N [cookie:EVENTS ...]" (cookies in
+ * hex, sorted).  Returns the result; the events are left in ev (sorted). */
+static inline int show_epoll(const char *label, int ep, struct epoll_event *ev,
+                             int max, int ms)
+{
+    errno = 0;
+    int r = epoll_wait(ep, ev, max, ms);
+    if (r < 0) {
+        printf("%s: ret=-1 errno=%s\n", label, errname(errno));
+        return r;
+    }
+    sort_events(ev, r);
+    printf("%s: ret=%d", label, r);
+    for (int i = 0; i < r; i++)
+        printf(" %llx:%s", (unsigned long long)ev[i].data.u64,
+               epbits(ev[i].events));
+    printf("\n");
+    return r;
+}
+
+/* epoll_ctl with a u64 cookie. */
+static inline int ep_ctl(int ep, int op, int fd, uint32_t events, uint64_t cookie)
+{
+    struct epoll_event e;
+    memset(&e, 0, sizeof e);
+    e.events = events;
+    e.data.u64 = cookie;
+    return epoll_ctl(ep, op, fd, &e);
+}
+
+/* Fill the path from fd to its peer until send() says EAGAIN and poll()
+ * agrees that fd is not writable (the kernel may find room again right
+ * after an EAGAIN by collapsing queues or growing buffers, so insist).
+ * fd must be non-blocking.  Bytes follow pattern_byte from *sent. */
+static inline int fill_until_unwritable(int fd, uint64_t *sent)
+{
+    static unsigned char chunk[65536];
+    for (int round = 0; round < 200; round++) {
+        for (int i = 0; i < 100000; i++) {
+            pattern_fill(chunk, sizeof chunk, *sent);
+            ssize_t r = send(fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+            if (r < 0) {
+                if (errno != EAGAIN)
+                    return -1;
+                break;
+            }
+            *sent += (uint64_t)r;
+        }
+        struct pollfd p = { .fd = fd, .events = POLLOUT };
+        if (poll(&p, 1, 0) == 0)
+            return 0;
+        sleep_ms(1);
+    }
+    return -1;
+}
+
+/* Read exactly n bytes from a (possibly non-blocking) socket, waiting with
+ * poll; checks them against pattern_byte from *got.  1 if all matched. */
+static inline int drain_pattern(int fd, uint64_t n, uint64_t *got)
+{
+    static unsigned char buf[65536];
+    uint64_t end = *got + n;
+    int good = 1;
+    while (*got < end) {
+        uint64_t want = end - *got < sizeof buf ? end - *got : sizeof buf;
+        ssize_t r = recv(fd, buf, (size_t)want, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            if (poll(&p, 1, 5000) <= 0)
+                return 0;
+            continue;
+        }
+        if (r <= 0)
+            return 0;
+        good &= pattern_ok(buf, (size_t)r, *got);
+        *got += (uint64_t)r;
+    }
+    return good;
 }
 
 #endif /* PROBE_H */
