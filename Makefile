@@ -57,8 +57,28 @@ $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
 	@scripts/run-tests $(TEST_BIN)
 
+# Install: the launcher in bin/, the library and its inspector in
+# lib/simnet/ (where the launcher looks), man pages.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+LIBDIR  := $(DESTDIR)$(PREFIX)/lib/simnet
+BINDIR  := $(DESTDIR)$(PREFIX)/bin
+MANDIR  := $(DESTDIR)$(PREFIX)/share/man
+
+install: $(LIB) $(INSPECT)
+	install -d $(LIBDIR) $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7
+	install -m 0755 $(LIB) $(INSPECT) $(LIBDIR)/
+	install -m 0755 scripts/simnet $(BINDIR)/simnet
+	install -m 0644 docs/simnet.1 $(MANDIR)/man1/simnet.1
+	install -m 0644 docs/libsimnet.7 $(MANDIR)/man7/libsimnet.7
+
+uninstall:
+	rm -f $(LIBDIR)/libsimnet.so $(LIBDIR)/simnet-inspect $(BINDIR)/simnet \
+	    $(MANDIR)/man1/simnet.1 $(MANDIR)/man7/libsimnet.7
+	-rmdir $(LIBDIR) 2>/dev/null
+
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean
+.PHONY: all test clean install uninstall
 .SECONDARY:
