@@ -1,6 +1,7 @@
 #include "preload/block.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -32,6 +33,28 @@ static void keep_alive_lock(sn_arena *a)
         sn_procs_lock_alive(a, a->proc);
 }
 
+/* The blocking calls we stand in for (recv, accept, connect...) are
+ * cancellation points; our futex sleep is not one.  So the sleep runs
+ * with asynchronous cancellation, and a cleanup handler takes back our
+ * registration if the thread is cancelled in it. */
+static void unregister(void *p)
+{
+    int *slot = p;
+    sn_wait_done(sn_net(), *slot);
+}
+
+static int sleep_cancellable(sn_arena *a, int slot, uint32_t seq,
+                             const int *procs, int n, const struct timespec *dl)
+{
+    int w, old;
+    pthread_cleanup_push(unregister, &slot);
+    pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    w = n ? sn_wait_watch(a, slot, seq, procs, n, dl) : sn_wait(a, slot, seq, dl);
+    pthread_setcanceltype(old, NULL);
+    pthread_cleanup_pop(1);         /* sn_wait_done */
+    return w;
+}
+
 ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
                  sn_try_fn try, void *ctx)
 {
@@ -45,6 +68,7 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
         return r;
     }
     keep_alive_lock(a);
+    pthread_testcancel();
     struct timespec deadline, *dl = NULL;
     if (timeout_ns > 0) {
         clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -64,9 +88,7 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
         }
         int procs[SN_WATCH_MAX];
         int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
-        int w = n ? sn_wait_watch(a, slot, seq, procs, n, dl)
-                  : sn_wait(a, slot, seq, dl);
-        sn_wait_done(a, slot);
+        int w = sleep_cancellable(a, slot, seq, procs, n, dl);
         if (w == 1)
             sn_sock_collect(a, procs, n);
         else if (w == -ETIMEDOUT)
