@@ -54,6 +54,18 @@ $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -D_FORTIFY_SOURCE=2 $< -o $@ $(LDLIBS)
 
+# Benchmarks: kernel loopback vs libsimnet, interleaved, medians; the
+# table goes to build/bench/results.md (scripts/bench --help).
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/bench.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -pthread $(WARN) $< -o $@
+
+bench: $(LIB) $(BENCH_BIN)
+	scripts/bench $(BENCH_ARGS)
+
 test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
 	@scripts/run-tests $(TEST_BIN)
 
@@ -80,5 +92,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean install uninstall
+.PHONY: all test clean install uninstall bench
 .SECONDARY:

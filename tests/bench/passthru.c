@@ -1,0 +1,113 @@
+/*
+ * passthru — calls libsimnet does not simulate, which it must pass to the
+ * kernel cheaply.
+ *
+ *   passthru -m devnull|pipe|spawn
+ *
+ * devnull: 1-byte write() to /dev/null, ns per call.
+ * pipe:    1-byte ping-pong over two pipes between two processes (the byte
+ *          comes back incremented and is checked), us per round trip.
+ * spawn:   posix_spawn of `sh -c true` and waitpid, us per process; run
+ *          preloaded, the shell starts preloaded too (environment).
+ */
+#include "bench.h"
+
+#include <spawn.h>
+
+extern char **environ;
+
+static void devnull(void)
+{
+    int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("open /dev/null:");
+    uint64_t n = 0, t0 = now_ns(), end = t0 + (uint64_t)(bench_secs() * 1e9), t1;
+    do {
+        for (int i = 0; i < 10000; i++)
+            if (write(fd, "x", 1) != 1)
+                die("write /dev/null:");
+        n += 10000;
+    } while ((t1 = now_ns()) < end);
+    close(fd);
+    result("devnull_write", (double)(t1 - t0) / (double)n, "ns", "lower");
+}
+
+static void pingpong(void)
+{
+    int a[2], b[2];
+    if (pipe(a) != 0 || pipe(b) != 0)
+        die("pipe:");
+    pid_t parent = getpid(), pid = fork();
+    if (pid < 0)
+        die("fork:");
+    if (pid == 0) {
+        child_init(parent, 20);
+        close(a[1]);
+        close(b[0]);
+        unsigned char c;
+        while (read_all(a[0], &c, 1) == 1) {
+            c++;
+            write_all(b[1], &c, 1);
+        }
+        _exit(0);
+    }
+    close(a[0]);
+    close(b[1]);
+    uint64_t n = 0, t0 = 0, end = 0, t1;
+    for (;;) {
+        unsigned char c = (unsigned char)n, r;
+        write_all(a[1], &c, 1);
+        if (read_all(b[0], &r, 1) != 1 || r != (unsigned char)(c + 1))
+            corrupt("pipe round trip %llu", (unsigned long long)n);
+        t1 = now_ns();
+        if (++n == 100) {          /* warm-up done */
+            t0 = t1;
+            end = t0 + (uint64_t)(bench_secs() * 1e9);
+        } else if (n > 100 && t1 >= end) {
+            break;
+        }
+    }
+    close(a[1]);
+    if (reap(pid, "pipe peer") != 0)
+        exit(1);
+    result("pipe_rt", (double)(t1 - t0) / 1e3 / (double)(n - 100), "us", "lower");
+}
+
+static void spawn(void)
+{
+    char *argv[] = { "sh", "-c", "true", NULL };
+    uint64_t n = 0, t0 = now_ns(), end = t0 + (uint64_t)(bench_secs() * 1e9), t1;
+    do {
+        pid_t pid;
+        int e = posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ);
+        if (e != 0) {
+            errno = e;
+            die("posix_spawn /bin/sh:");
+        }
+        if (reap(pid, "sh -c true") != 0)
+            exit(1);
+        n++;
+    } while ((t1 = now_ns()) < end && n < 100000);
+    result("spawn_sh", (double)(t1 - t0) / 1e3 / (double)n, "us", "lower");
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = "";
+    int c;
+    while ((c = getopt(argc, argv, "m:")) != -1) {
+        if (c != 'm')
+            return 2;
+        mode = optarg;
+    }
+    bench_bound(20);
+    if (!strcmp(mode, "devnull"))
+        devnull();
+    else if (!strcmp(mode, "pipe"))
+        pingpong();
+    else if (!strcmp(mode, "spawn"))
+        spawn();
+    else
+        die("usage: passthru -m devnull|pipe|spawn");
+    return 0;
+}
