@@ -311,6 +311,7 @@ uint64_t sn_heap_alloc(sn_arena *a, uint32_t size)
     if (h->heap_free[c]) {
         off = h->heap_free[c];
         h->heap_free[c] = *(uint64_t *)(a->heap + off);
+        h->heap_kept = h->heap_kept > bsize ? h->heap_kept - bsize : 0;
     } else if (h->heap_top + bsize <= h->heap_end) {
         off = h->heap_top;
         h->heap_top += bsize;
@@ -322,9 +323,17 @@ uint64_t sn_heap_alloc(sn_arena *a, uint32_t size)
 void sn_heap_free(sn_arena *a, uint64_t off, uint32_t size)
 {
     int c = size_class(size);
+    uint64_t bsize = (uint64_t)1 << (c + SN_HEAP_MIN_SHIFT);
     sn_hdr *h = a->hdr;
+    /* Plenty kept for reuse already: give this block's memory back (it
+     * reads as zeros afterwards; the free-list link is written after). */
+    bool punch = __atomic_load_n(&h->heap_kept, __ATOMIC_RELAXED) >= SN_HEAP_KEEP;
+    if (punch)
+        madvise(a->heap + off, bsize, MADV_REMOVE);
     sn_lock(&h->heap_lock);
     *(uint64_t *)(a->heap + off) = h->heap_free[c];
     h->heap_free[c] = off;
+    if (!punch)
+        h->heap_kept += bsize;
     sn_unlock(&h->heap_lock);
 }

@@ -23,12 +23,17 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 1
+#define SN_LAYOUT_VERSION 2
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
 #define SN_HEAP_CLASSES   13      /* ... largest: 16 MiB */
-#define SN_DEFAULT_SIZE   (4ULL << 30)  /* sparse: only touched pages cost */
+/* Sparse: only touched pages cost.  Room for a 256 KiB ring on each of
+ * the 65,536 sockets, and then some. */
+#define SN_DEFAULT_SIZE   (32ULL << 30)
+/* Free ring memory kept for reuse beyond this is given back to the
+ * system (the pages are punched out of the file). */
+#define SN_HEAP_KEEP      (64ULL << 20)
 
 /* Linux defaults that shape what programs observe; copied from the host's
  * sysctls when the network is created so differential tests agree. */
@@ -69,6 +74,7 @@ typedef struct sn_hdr {
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
     uint64_t  heap_free[SN_HEAP_CLASSES];
+    uint64_t  heap_kept;           /* bytes of free blocks still resident */
 } sn_hdr;
 
 struct sn_sock;

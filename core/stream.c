@@ -23,6 +23,7 @@ uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd
     return cap;
 }
 
+/* -ENOBUFS when the heap is exhausted. */
 int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
 {
     uint64_t off = sn_heap_alloc(a, cap);
@@ -103,7 +104,10 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, sn_stream_ring_size(a, p, k))) < 0) {
         sn_unlock(&p->rx_prod);
-        return -EAGAIN;                 /* heap full: wait for room */
+        /* The arena's heap is exhausted: a hard limit, said at once
+         * rather than waited on (Linux: ENOBUFS when it cannot get
+         * buffer memory). */
+        return r;
     }
     uint32_t room = sn_ring_space(&p->rx);
     uint32_t n = len < room ? (uint32_t)len : room;

@@ -10,8 +10,27 @@
 #include "core/sock.h"
 
 /* How long to spin before sleeping: on two cores a peer often answers
- * within a few microseconds, cheaper than a futex sleep and wake-up. */
-#define SPIN_ROUNDS 200
+ * within a microsecond or two, cheaper than a futex sleep and wake-up.
+ * Bounded in time, not rounds (a pause lasts 10 to 140 cycles depending
+ * on the CPU), and short: when both ends share one CPU every spin is time
+ * taken from the peer. */
+#define SPIN_NS 1500
+
+static bool spin_until_moved(_Atomic uint32_t *word, uint32_t seq)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 1;; i++) {
+        if (atomic_load_explicit(word, memory_order_acquire) != seq)
+            return true;
+        sn_cpu_relax();
+        if ((i & 15) == 0) {
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+                return false;
+        }
+    }
+}
 
 uint32_t sn_wait_prepare(sn_arena *a, int s)
 {
@@ -28,11 +47,8 @@ void sn_wait_done(sn_arena *a, int s)
 int sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline)
 {
     sn_sock *k = sn_sock_at(a, s);
-    for (int i = 0; i < SPIN_ROUNDS; i++) {
-        if (atomic_load_explicit(&k->seq, memory_order_acquire) != seq)
-            return 0;
-        sn_cpu_relax();
-    }
+    if (spin_until_moved(&k->seq, seq))
+        return 0;
     long r = sn_futex_wait(&k->seq, seq, deadline);
     if (r == 0 || r == -EAGAIN)         /* woken, or seq already moved */
         return 0;
@@ -65,11 +81,8 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
         w[i + 1].val = v;
         w[i + 1].flags = FUTEX2_SIZE_U32;
     }
-    for (int i = 0; i < SPIN_ROUNDS; i++) {
-        if (atomic_load_explicit(&k->seq, memory_order_acquire) != seq)
-            return 0;
-        sn_cpu_relax();
-    }
+    if (spin_until_moved(&k->seq, seq))
+        return 0;
     long r = sn_futex_waitv(w, (unsigned)n + 1, deadline);
     if (r == 0)
         return 0;

@@ -95,8 +95,10 @@ void sn_doorbell_close(sn_doorbell *b)
     b->fd = -1;
 }
 
-void sn_doorbell_drain(sn_doorbell *b)
+void sn_doorbell_drain(sn_doorbell *b, bool force)
 {
+    if (!force && !atomic_load(&sn_net()->bells[b->id - 1].pending))
+        return;
     char buf[64];
     while (REAL(recv)(b->fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
         ;

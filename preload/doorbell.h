@@ -15,8 +15,9 @@ typedef struct sn_doorbell {
 int  sn_doorbell_open(sn_doorbell *b, bool queued);   /* 0 or -errno */
 void sn_doorbell_close(sn_doorbell *b);
 /* Empty the socket, then let ringers ring again (in that order: see
- * core/bell.h). */
-void sn_doorbell_drain(sn_doorbell *b);
+ * core/bell.h).  Unless `force` (the kernel said the socket is readable),
+ * a bell nobody rang costs no system call. */
+void sn_doorbell_drain(sn_doorbell *b, bool force);
 /* This thread's bell for poll and select; NULL if none can be made. */
 sn_doorbell *sn_thread_doorbell(void);
 

@@ -41,7 +41,6 @@
 #define TAG_PID   0x534e504944000000ULL          /* "SNPID" + proc */
 #define TAG_MASK  0xffffffffff000000ULL
 
-#define HASH 256
 #define USER_FLAGS (EPOLLET | EPOLLONESHOT | EPOLLEXCLUSIVE | EPOLLWAKEUP)
 
 typedef struct ep_item {
@@ -51,15 +50,20 @@ typedef struct ep_item {
     uint32_t        last_in, last_out;   /* event counters at last report */
     bool            disarmed;     /* EPOLLONESHOT fired */
     bool            checking;     /* on the check list */
-    struct ep_item *next_fd, *next_slot, *next_check;
+    struct ep_item *next_slot, *next_check;
 } ep_item;
 
 typedef struct ep_inst {
     pthread_mutex_t lock;
     int             refs;         /* fds of this process naming it */
     int             epfd;         /* one of them, for our own epoll_ctl */
+    int             nreal;        /* real fds added: 0 spares a system call */
+    bool            bell_seen;    /* the kernel said the bell is readable */
     sn_doorbell     bell;
-    ep_item        *by_fd[HASH], *by_slot[HASH];
+    /* Direct tables (reserved, not committed): an fd's item, and the
+     * items of a socket slot (several when dups of it are registered). */
+    ep_item       **by_fd;        /* [sn_fdtab_size] */
+    ep_item       **by_slot;      /* [SN_MAX_SOCKS] */
     ep_item        *check;        /* to look at on the next wait */
     uint8_t         watched[SN_MAX_PROCS];   /* pidfd in the kernel set */
     struct ep_inst *next;         /* all instances of the process */
@@ -90,16 +94,13 @@ static void set_inst(int fd, ep_inst *in)
 
 static ep_item *find_fd(ep_inst *in, int fd)
 {
-    for (ep_item *it = in->by_fd[fd % HASH]; it; it = it->next_fd)
-        if (it->fd == fd)
-            return it;
-    return NULL;
+    return in->by_fd[fd];
 }
 
 static bool slot_used(ep_inst *in, int slot, ep_item *except)
 {
-    for (ep_item *it = in->by_slot[slot % HASH]; it; it = it->next_slot)
-        if (it->slot == slot && it != except)
+    for (ep_item *it = in->by_slot[slot]; it; it = it->next_slot)
+        if (it != except)
             return true;
     return false;
 }
@@ -116,10 +117,8 @@ static void to_check(ep_inst *in, ep_item *it)
 static void unlink_item(ep_inst *in, ep_item *it)
 {
     ep_item **p;
-    for (p = &in->by_fd[it->fd % HASH]; *p != it; p = &(*p)->next_fd)
-        ;
-    *p = it->next_fd;
-    for (p = &in->by_slot[it->slot % HASH]; *p != it; p = &(*p)->next_slot)
+    in->by_fd[it->fd] = NULL;
+    for (p = &in->by_slot[it->slot]; *p != it; p = &(*p)->next_slot)
         ;
     *p = it->next_slot;
     for (p = &in->check; *p; p = &(*p)->next_check)
@@ -164,10 +163,24 @@ static int make_inst(int epfd)
         return epfd;
     pthread_once(&once, table_init);
     ep_inst *in = calloc(1, sizeof *in);
-    if (!eptab || !in || sn_doorbell_open(&in->bell, true) < 0) {
+    void *f = MAP_FAILED, *s = MAP_FAILED;
+    if (in) {
+        f = mmap(NULL, (size_t)sn_fdtab_size * sizeof(ep_item *), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        s = mmap(NULL, SN_MAX_SOCKS * sizeof(ep_item *), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    }
+    if (!eptab || !in || f == MAP_FAILED || s == MAP_FAILED ||
+        sn_doorbell_open(&in->bell, true) < 0) {
+        if (f != MAP_FAILED)
+            munmap(f, (size_t)sn_fdtab_size * sizeof(ep_item *));
+        if (s != MAP_FAILED)
+            munmap(s, SN_MAX_SOCKS * sizeof(ep_item *));
         free(in);
         return epfd;                 /* a plain kernel epoll, no simulation */
     }
+    in->by_fd = f;
+    in->by_slot = s;
     struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_BELL};
     REAL(epoll_ctl)(epfd, EPOLL_CTL_ADD, in->bell.fd, &ev);
     pthread_mutex_init(&in->lock, NULL);
@@ -200,9 +213,11 @@ static void destroy(ep_inst *in)
             break;
         }
     pthread_mutex_unlock(&all_lock);
-    for (int h = 0; h < HASH; h++)
-        while (in->by_fd[h])
-            unlink_item(in, in->by_fd[h]);
+    for (int fd = 0; fd < sn_fdtab_size; fd++)
+        if (in->by_fd[fd])
+            unlink_item(in, in->by_fd[fd]);
+    munmap(in->by_fd, (size_t)sn_fdtab_size * sizeof(ep_item *));
+    munmap(in->by_slot, SN_MAX_SOCKS * sizeof(ep_item *));
     sn_doorbell_close(&in->bell);
     pthread_mutex_destroy(&in->lock);
     free(in);
@@ -237,12 +252,8 @@ void sn_epoll_forget_slot(int slot)
     pthread_mutex_lock(&all_lock);
     for (ep_inst *in = all; in; in = in->next) {
         pthread_mutex_lock(&in->lock);
-        for (ep_item *p = in->by_slot[slot % HASH]; p;) {
-            ep_item *nx = p->next_slot;
-            if (p->slot == slot)
-                unlink_item(in, p);
-            p = nx;
-        }
+        while (in->by_slot[slot])
+            unlink_item(in, in->by_slot[slot]);
         pthread_mutex_unlock(&in->lock);
     }
     pthread_mutex_unlock(&all_lock);
@@ -280,10 +291,9 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
             return -ENOMEM;
         it->fd = fd;
         it->slot = slot;
-        it->next_fd = in->by_fd[fd % HASH];
-        in->by_fd[fd % HASH] = it;
-        it->next_slot = in->by_slot[slot % HASH];
-        in->by_slot[slot % HASH] = it;
+        in->by_fd[fd] = it;
+        it->next_slot = in->by_slot[slot];
+        in->by_slot[slot] = it;
         break;
     }
     case EPOLL_CTL_MOD:
@@ -315,8 +325,12 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 {
     int slot = sn_fd_slot(fd);
     ep_inst *in = inst_of(epfd);
-    if (slot < 0)
-        return REAL(epoll_ctl)(epfd, op, fd, ev);
+    if (slot < 0) {
+        int r = REAL(epoll_ctl)(epfd, op, fd, ev);
+        if (r == 0 && in && op != EPOLL_CTL_MOD)
+            __atomic_add_fetch(&in->nreal, op == EPOLL_CTL_ADD ? 1 : -1, __ATOMIC_RELAXED);
+        return r;
+    }
     if (!in) {
         /* Not an epoll fd of ours: let the kernel name the error. */
         if (REAL(fcntl)(epfd, F_GETFD) < 0)
@@ -339,15 +353,15 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static int collect(ep_inst *in, struct epoll_event *out, int max)
 {
     sn_arena *a = sn_net();
-    sn_doorbell_drain(&in->bell);
+    sn_doorbell_drain(&in->bell, in->bell_seen);
+    in->bell_seen = false;
     for (int s; (s = sn_bell_pop(a, in->bell.id)) != -1;) {
-        for (int h = 0; s == -2 && h < HASH; h++)      /* overflow: all */
-            for (ep_item *it = in->by_fd[h]; it; it = it->next_fd)
-                to_check(in, it);
+        for (int fd = 0; s == -2 && fd < sn_fdtab_size; fd++)  /* overflow: all */
+            if (in->by_fd[fd])
+                to_check(in, in->by_fd[fd]);
         if (s >= 0)
-            for (ep_item *it = in->by_slot[s % HASH]; it; it = it->next_slot)
-                if (it->slot == s)
-                    to_check(in, it);
+            for (ep_item *it = in->by_slot[s]; it; it = it->next_slot)
+                to_check(in, it);
     }
     int n = 0;
     ep_item **p = &in->check;
@@ -397,8 +411,10 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
     int k = 0;
     for (int i = 0; i < n; i++) {
         uint64_t tag = ev[i].data.u64 & TAG_MASK;
-        if (ev[i].data.u64 == TAG_BELL)
+        if (ev[i].data.u64 == TAG_BELL) {
+            in->bell_seen = true;   /* drain it even if nobody says rung */
             continue;
+        }
         if (tag == TAG_PID) {
             int proc = (int)(ev[i].data.u64 & 0xffffff);
             if (proc < SN_MAX_PROCS) {
@@ -438,7 +454,7 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         pthread_mutex_lock(&in->lock);
         int n = collect(in, ev, max);
         pthread_mutex_unlock(&in->lock);
-        if (n < max) {
+        if (n < max && in->nreal > 0) {
             int r = REAL(epoll_wait)(epfd, ev + n, max - n, 0);
             if (r > 0)
                 n += filter(in, ev + n, r);

@@ -106,7 +106,6 @@ static void init(void)
 {
     int saved = errno;
     in_init = true;
-    sn_real_init();
     if (sn_fdtab_init() < 0) {
         say("libsimnet: %s%s\n", "cannot allocate the fd table", "");
         errno = saved;

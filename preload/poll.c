@@ -133,7 +133,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         if (sleep && !attached) {
             attach_all(a, fds, n, bell->id, true);
             attached = true;
-            sn_doorbell_drain(bell);
+            sn_doorbell_drain(bell, false);
             continue;               /* look again now that changes ring */
         }
         nfds_t nk = n;
@@ -159,7 +159,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         bool again = false;
         if (sleep) {
             if (k[n].revents) {
-                sn_doorbell_drain(bell);
+                sn_doorbell_drain(bell, true);
                 again = true;
             }
             for (int j = 0; j < nw; j++)

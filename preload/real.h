@@ -1,5 +1,5 @@
 /* The real libc functions, found with dlsym(RTLD_NEXT) from the list in
- * symbols.h.  REAL(name) is always callable: the table is filled on first
+ * symbols.h.  REAL(name) is always callable: each entry is filled on first
  * use, even when another library's constructor calls us before ours ran. */
 #ifndef SN_REAL_H
 #define SN_REAL_H
@@ -29,10 +29,12 @@ typedef struct sn_real_table {
 SN_SYMBOLS(X)
 #undef X
 
-extern sn_real_table sn_real;   /* owner: real.c; written once by sn_real_init */
-void sn_real_init(void);
+extern sn_real_table sn_real;   /* owner: real.c; each entry set on first use */
+#define X(ret, name, params) __typeof__(sn_real.name) sn_real_get_##name(void);
+SN_SYMBOLS(X)
+#undef X
 
 #define REAL(name) \
-    (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : (sn_real_init(), sn_real.name))
+    (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : sn_real_get_##name())
 
 #endif
