@@ -241,9 +241,11 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
         goto out;
     }
     if (flags & SN_ARENA_ATTACH) {
-        if (!fresh && sn_arena_stale(a)) {
-            /* Every process is gone: start the network afresh (memory
-             * of old rings is given back by truncating the file). */
+        if (!fresh && a->hdr->nsocks > 0 && sn_arena_stale(a)) {
+            /* Every process is gone but sockets are left (they died
+             * without closing): start the network afresh, giving the
+             * memory of old rings back by truncating the file.  A network
+             * its processes left cleanly has nothing to reset. */
             ftruncate(fd, 0);
             ftruncate(fd, (off_t)size);
             init_header(a);

@@ -14,6 +14,7 @@ _Atomic int32_t *sn_fdtab;
 int              sn_fdtab_size;
 
 static uint32_t       *refs;   /* per socket slot: fds here that refer to it */
+static int             refs_hwm;   /* slots below it may have refs */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_TABLE (1 << 20)
@@ -46,6 +47,8 @@ void sn_fdtab_add(int fd, int slot)
         return;
     sn_fdtab_lock();
     refs[slot]++;
+    if (slot >= refs_hwm)
+        refs_hwm = slot + 1;
     atomic_store(&sn_fdtab[fd], slot + 1);
     sn_fdtab_unlock();
 }
@@ -66,7 +69,7 @@ void sn_fdtab_forget(int fd)
 
 void sn_fdtab_release_all(void)
 {
-    for (int s = 0; s < SN_MAX_SOCKS; s++)
+    for (int s = 0; s < refs_hwm; s++)
         if (refs[s]) {
             refs[s] = 0;
             sn_sock_release(sn_net(), s);
@@ -113,7 +116,7 @@ void sn_fdtab_hold_all(int proc)
 {
     sn_arena *a = sn_net();
     sn_arena_lock(a);
-    for (int s = 0; s < SN_MAX_SOCKS; s++)
+    for (int s = 0; s < refs_hwm; s++)
         if (refs[s])
             sn_sock_hold_for(a, s, proc);
     sn_arena_unlock(a);
