@@ -4,6 +4,7 @@
  * release takes the same lock), and checks the slot generation so a reused
  * slot is never written. */
 #include <errno.h>
+#include <sched.h>
 #include <netinet/in.h>
 
 #include "core/sock.h"
@@ -121,6 +122,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (!n)
         return -EAGAIN;
     k->bytes_tx += n;
+    atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
     sn_wake_ev(a, ps, SN_EV_IN);
     return n;
 }
@@ -182,6 +184,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     m->from = k->peer;
     if (!(flags & MSG_PEEK)) {
         k->bytes_rx += n;
+        atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
         int ps;
         if (sn_sock_peer(a, k, &ps))
             sn_wake_ev(a, ps, SN_EV_OUT);   /* room for the writer */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 
+#include <sched.h>
 #include <string.h>
 
 #include "core/bell.h"
@@ -14,9 +15,25 @@
  * Bounded in time, not rounds (a pause lasts 10 to 140 cycles depending
  * on the CPU), and short: when both ends share one CPU every spin is time
  * taken from the peer. */
-#define SPIN_NS 1500
+#define SPIN_NS 3000
+
+static bool spin_for(_Atomic uint32_t *word, uint32_t seq);
+
+/* Spinning pays only when the peer runs on another CPU at the same time.
+ * When spins keep failing (both ends share a CPU, or the peer is slow)
+ * this thread stops spinning, and tries again now and then. */
+static __thread unsigned spin_failures, spin_skipped;
 
 static bool spin_until_moved(_Atomic uint32_t *word, uint32_t seq)
+{
+    if (spin_failures >= 8 && ++spin_skipped % 16 != 0)
+        return atomic_load_explicit(word, memory_order_acquire) != seq;
+    bool moved = spin_for(word, seq);
+    spin_failures = moved ? 0 : spin_failures + 1;
+    return moved;
+}
+
+static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
 {
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -44,10 +61,17 @@ void sn_wait_done(sn_arena *a, int s)
     atomic_fetch_sub(&sn_sock_at(a, s)->nwait, 1);
 }
 
+/* Our peer last ran on this very CPU: it cannot answer while we spin. */
+static bool peer_here(sn_arena *a, sn_sock *k)
+{
+    sn_sock *p = sn_sock_peer(a, k, NULL);
+    return p && atomic_load_explicit(&p->cpu, memory_order_relaxed) == sched_getcpu();
+}
+
 int sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (spin_until_moved(&k->seq, seq))
+    if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
         return 0;
     long r = sn_futex_wait(&k->seq, seq, deadline);
     if (r == 0 || r == -EAGAIN)         /* woken, or seq already moved */
@@ -81,7 +105,7 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
         w[i + 1].val = v;
         w[i + 1].flags = FUTEX2_SIZE_U32;
     }
-    if (spin_until_moved(&k->seq, seq))
+    if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
         return 0;
     long r = sn_futex_waitv(w, (unsigned)n + 1, deadline);
     if (r == 0)
