@@ -65,6 +65,7 @@ typedef struct sn_hdr {
     int32_t   sock_free;           /* free-list head, linked by sock.next */
     uint32_t  nsocks;              /* slots in use */
     uint32_t  proc_hwm;
+    _Atomic uint32_t proc_gen;     /* bumped when a process joins or goes */
     uint32_t  port_next[2];        /* ephemeral port hint: stream, dgram */
     uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */

@@ -106,6 +106,7 @@ void sn_procs_reap(sn_arena *a, int i)
             sn_sock_drop_holder(a, (int)s, i);
     }
     sn_bells_reap(a, i);
+    atomic_fetch_add(&a->hdr->proc_gen, 1);
     a->procs[i].pid = 0;            /* the mutex stays: it is reused */
     a->procs[i].start_time = 0;
 }
@@ -164,6 +165,7 @@ int sn_procs_reserve(sn_arena *a)
 
 void sn_procs_claim(sn_arena *a, int i, int pid)
 {
+    atomic_fetch_add(&a->hdr->proc_gen, 1);
     a->procs[i].start_time = sn_proc_start_time(pid);
     a->procs[i].pid = pid;
 }

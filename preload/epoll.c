@@ -65,7 +65,9 @@ typedef struct ep_inst {
     ep_item       **by_fd;        /* [sn_fdtab_size] */
     ep_item       **by_slot;      /* [SN_MAX_SOCKS] */
     ep_item        *check;        /* to look at on the next wait */
-    uint8_t         watched[SN_MAX_PROCS];   /* pidfd in the kernel set */
+    int             watched[SN_MAX_PROCS];   /* pidfd in the kernel set, or 0 */
+    int             nwatched;
+    uint32_t        watch_gen;    /* proc_gen when watched[] was made */
     struct ep_inst *next;         /* all instances of the process */
 } ep_inst;
 
@@ -131,18 +133,30 @@ static void unlink_item(ep_inst *in, ep_item *it)
     free(it);
 }
 
-/* Pidfds of the processes holding this socket's peer. */
-static void watch_peers(ep_inst *in, int slot)
+/* Pidfds of the network's other processes, so that a death wakes a
+ * sleeping epoll_wait, which buries the process (and so ends its
+ * connections).  Which processes hold the peers of our sockets changes
+ * with every fork and close; watching them all is simpler, and cheap while
+ * networks have a few processes: refreshed only when one joins or goes,
+ * at most WATCH_MAX of them. */
+#define WATCH_MAX 64
+
+static void watch_processes(ep_inst *in)
 {
-    int procs[SN_WATCH_MAX];
-    int n = sn_sock_watch(sn_net(), slot, procs, SN_WATCH_MAX);
-    for (int i = 0; i < n; i++) {
-        if (in->watched[procs[i]])
+    sn_arena *a = sn_net();
+    uint32_t gen = atomic_load(&a->hdr->proc_gen);
+    if (gen == in->watch_gen)
+        return;
+    in->watch_gen = gen;
+    for (uint32_t i = 0; i < a->hdr->proc_hwm && in->nwatched < WATCH_MAX; i++) {
+        if (in->watched[i] || (int)i == a->proc || a->procs[i].pid <= 0)
             continue;
-        int pfd = sn_proc_pidfd(procs[i]);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)procs[i]};
-        if (pfd >= 0 && REAL(epoll_ctl)(in->epfd, EPOLL_CTL_ADD, pfd, &ev) == 0)
-            in->watched[procs[i]] = 1;
+        int pfd = sn_proc_pidfd((int)i);
+        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
+        if (pfd >= 0 && REAL(epoll_ctl)(in->epfd, EPOLL_CTL_ADD, pfd, &ev) == 0) {
+            in->watched[i] = pfd;
+            in->nwatched++;
+        }
     }
 }
 
@@ -317,7 +331,12 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
     it->last_in = atomic_load(&k->ev_in) - 1;
     it->last_out = atomic_load(&k->ev_out) - 1;
     to_check(in, it);
-    watch_peers(in, slot);
+    /* Ready already: like Linux's ready list, make the epoll fd readable
+     * now (a thread sleeping in epoll_wait, or a poll on the epoll fd,
+     * must see it). */
+    uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
+    if ((uint32_t)sn_sock_poll(sn_net(), slot) & want)
+        sn_bell_ring(sn_net(), in->bell.id);
     return 0;
 }
 
@@ -364,6 +383,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
                 to_check(in, it);
     }
     int n = 0;
+    bool still_ready = false;
     ep_item **p = &in->check;
     while (*p && n < max) {
         ep_item *it = *p;
@@ -392,6 +412,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             keep = !(it->events & (EPOLLET | EPOLLONESHOT));
         }
         if (keep) {
+            still_ready = true;
             p = &it->next_check;
         } else {
             *p = it->next_check;
@@ -400,7 +421,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     }
     /* Something is still ready: keep the kernel's epoll fd readable too,
      * for a program that polls the epoll fd itself. */
-    if (in->check)
+    if (still_ready || *p)
         sn_bell_ring(a, in->bell.id);
     return n;
 }
@@ -421,10 +442,11 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
                 sn_sock_collect(sn_net(), &proc, 1);
                 pthread_mutex_lock(&in->lock);
                 if (in->watched[proc]) {
-                    int pfd = sn_proc_pidfd(proc);
-                    if (pfd >= 0)
-                        REAL(epoll_ctl)(in->epfd, EPOLL_CTL_DEL, pfd, NULL);
+                    /* The process is gone (or was never ours to bury):
+                     * its pidfd stays readable, so out of the set. */
+                    REAL(epoll_ctl)(in->epfd, EPOLL_CTL_DEL, in->watched[proc], NULL);
                     in->watched[proc] = 0;
+                    in->nwatched--;
                 }
                 pthread_mutex_unlock(&in->lock);
             }
@@ -468,6 +490,9 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
             ts.tv_nsec = left % 1000000000LL;
             tsp = &ts;
         }
+        pthread_mutex_lock(&in->lock);
+        watch_processes(in);
+        pthread_mutex_unlock(&in->lock);
         int r = REAL(epoll_pwait2)(epfd, ev, max, tsp, mask);
         if (r < 0)
             return -errno;
