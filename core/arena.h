@@ -117,6 +117,7 @@ typedef struct sn_arena {
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */
     bool            reattached; /* attach found an entry already ours */
+    int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */
     int             proc;       /* this process's index in procs */
 } sn_arena;

@@ -1,6 +1,7 @@
 #include "core/bell.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -67,9 +68,19 @@ void sn_bell_ring(sn_arena *a, int id)
     socklen_t len = sn_bell_name(a, id, &to);
     char byte = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (a->bell_tx < 0)
-            a->bell_tx = (int)sn_raw_syscall6(SYS_socket, AF_UNIX,
-                                              SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+        if (a->bell_tx < 0) {
+            long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+                                      0, 0, 0, 0);
+            /* Out of the way of the program's own numbering. */
+            long hi = fd >= 0 && a->fd_high > fd
+                          ? sn_raw_syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->fd_high, 0, 0, 0)
+                          : -1;
+            if (hi >= 0) {
+                sn_sys_close((int)fd);
+                fd = hi;
+            }
+            a->bell_tx = (int)fd;
+        }
         long r = sn_raw_syscall6(SYS_sendto, a->bell_tx, (long)&byte, 1,
                                  MSG_DONTWAIT | MSG_NOSIGNAL, (long)&to, len);
         /* The program may have closed our socket (closefrom) or reused its

@@ -166,7 +166,11 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
         int e = atomic_exchange(&k->so_error, 0);
         if (e)
             return -e;
-        return (atomic_load(&k->shut) & SN_SHUT_RD) ? 0 : -EAGAIN;
+        /* Shut for reading: a blocking read returns 0, a non-blocking
+         * one still says EAGAIN (Linux). */
+        if ((atomic_load(&k->shut) & SN_SHUT_RD) && !(flags & MSG_DONTWAIT))
+            return 0;
+        return -EAGAIN;
     }
     rec_hdr h;
     const uint8_t *buf = a->heap + k->rx.off;

@@ -13,6 +13,13 @@ static bool stream_writable(sn_arena *a, sn_sock *k)
     sn_sock *p = sn_sock_peer(a, k, NULL);
     if (!p || !p->rx.cap)
         return true;
+    if (sn_ring_used(&p->rx) <= p->rx.cap / 3 * 2)
+        return true;
+    /* Not writable: whoever asks will wait for room, so ask the reader to
+     * say when it comes (as tcp_poll sets SOCK_NOSPACE), then look again
+     * in case the reader made room in between (pairs with the fence in
+     * sn_stream_recv). */
+    atomic_store(&k->nospace, 1);
     return sn_ring_used(&p->rx) <= p->rx.cap / 3 * 2;
 }
 

@@ -115,6 +115,8 @@ typedef struct sn_sock {
     _Atomic uint32_t  ev_in, ev_out;       /* count input / output events */
     _Atomic uint32_t  nbells;
     _Atomic int32_t   cpu;       /* where a thread last sent or read here */
+    _Atomic uint8_t   nospace;   /* a send found the peer's ring full:
+                                    tell it when room comes back */
     _Atomic uint32_t  bells[SN_SOCK_BELLS]; /* id << 1 | exclusive; 0 free */
     uint32_t          excl_rr;
     /* identity of the placeholder kernel socket (preload fills it) */

@@ -111,6 +111,13 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         return r;
     }
     uint32_t room = sn_ring_space(&p->rx);
+    if (room < len) {
+        /* Ask the reader to wake us when room comes back, then look
+         * again: a read between the two is seen here, or sees the flag
+         * (Linux's SOCK_NOSPACE). */
+        atomic_store(&k->nospace, 1);
+        room = sn_ring_space(&p->rx);
+    }
     uint32_t n = len < room ? (uint32_t)len : room;
     if (n) {
         sn_iovc c;
@@ -186,8 +193,13 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         k->bytes_rx += n;
         atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
         int ps;
-        if (sn_sock_peer(a, k, &ps))
-            sn_wake_ev(a, ps, SN_EV_OUT);   /* room for the writer */
+        atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
+        sn_sock *w = sn_sock_peer(a, k, &ps);
+        /* Room for a writer that ran out of it, once a third of the ring
+         * is free (Linux's write-space threshold, as in core/ready.c). */
+        if (w && atomic_load(&w->nospace) &&
+            sn_ring_space(&k->rx) >= k->rx.cap / 3 && atomic_exchange(&w->nospace, 0))
+            sn_wake_ev(a, ps, SN_EV_OUT);
     }
     return n;
 }

@@ -1,6 +1,7 @@
 #include "preload/doorbell.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -36,6 +37,20 @@ void sn_libfd_mark(int fd, bool ours)
         atomic_store(&libfd[fd], ours);
 }
 
+int sn_libfd_place(int fd)
+{
+    sn_arena *a = sn_net();
+    if (fd < 0 || !a || a->fd_high <= fd)
+        return fd;
+    int saved = errno;
+    int hi = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, a->fd_high);
+    errno = saved;
+    if (hi < 0)
+        return fd;
+    REAL(close)(fd);
+    return hi;
+}
+
 bool sn_libfd_is(int fd)
 {
     return libfd && fd >= 0 && fd < sn_fdtab_size && atomic_load(&libfd[fd]);
@@ -67,7 +82,7 @@ int sn_doorbell_open(sn_doorbell *b, bool queued)
     int id = sn_bell_alloc(a, queued);
     if (id < 0)
         return id;
-    int fd = REAL(socket)(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = sn_libfd_place(REAL(socket)(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     struct sockaddr_un un;
     socklen_t len = sn_bell_name(a, id, &un);
     if (fd < 0 || REAL(bind)(fd, (struct sockaddr *)&un, len) < 0) {
@@ -180,6 +195,8 @@ int sn_proc_pidfd(int proc)
         int saved = errno;
         long fd = syscall(SYS_pidfd_open, pid, 0);
         errno = saved;
+        if (fd >= 0)
+            fd = sn_libfd_place((int)fd);
         e->fd = fd < 0 ? 0 : (int)fd;
         e->pid = pid;
         if (e->fd > 0)

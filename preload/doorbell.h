@@ -28,6 +28,9 @@ int  sn_proc_pidfd(int proc);
  * that closes them (closefrom, a loop to the fd limit, daemonizing) gets
  * its way; we notice here and make new ones when next needed. */
 void sn_libfd_mark(int fd, bool ours);
+/* Move a new fd of ours out of the program's way (to the upper half of
+ * its fd limit), as close-on-exec; returns the fd to use. */
+int  sn_libfd_place(int fd);
 bool sn_libfd_is(int fd);
 void sn_libfds_closed(unsigned lo, unsigned hi);
 

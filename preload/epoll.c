@@ -37,7 +37,7 @@
 
 /* Cookies of our own entries in the kernel set.  A program's cookie could
  * collide only by using these very 64-bit values. */
-#define TAG_BELL  0x534e42454c4c0000ULL          /* "SNBELL" */
+#define TAG_BELL  0x534e42454c000000ULL          /* "SNBEL" + bell id */
 #define TAG_PID   0x534e504944000000ULL          /* "SNPID" + proc */
 #define TAG_MASK  0xffffffffff000000ULL
 
@@ -45,12 +45,14 @@
 
 typedef struct ep_item {
     int             fd, slot;
+    uint32_t        gen;          /* the socket's slot generation: Linux
+                                     keys an item by (file, fd), not fd */
     uint32_t        events;       /* as given, flags included */
     epoll_data_t    data;
     uint32_t        last_in, last_out;   /* event counters at last report */
     bool            disarmed;     /* EPOLLONESHOT fired */
     bool            checking;     /* on the check list */
-    struct ep_item *next_slot, *next_check;
+    struct ep_item *next_fd, *next_slot, *next_check;
 } ep_item;
 
 typedef struct ep_inst {
@@ -66,7 +68,11 @@ typedef struct ep_inst {
     ep_item       **by_slot;      /* [SN_MAX_SOCKS] */
     ep_item        *check;        /* to look at on the next wait */
     int             watched[SN_MAX_PROCS];   /* pidfd in the kernel set, or 0 */
+    int             watched_pid[SN_MAX_PROCS];
     int             nwatched;
+    unsigned        fork_gen;     /* sn_fork_generation of the process that
+                                     made it: after fork the child shares
+                                     its bell and must leave it alone */
     uint32_t        watch_gen;    /* proc_gen when watched[] was made */
     struct ep_inst *next;         /* all instances of the process */
 } ep_inst;
@@ -94,9 +100,25 @@ static void set_inst(int fd, ep_inst *in)
 
 /* ---- items ---- */
 
-static ep_item *find_fd(ep_inst *in, int fd)
+static ep_item *find_item(ep_inst *in, int fd, int slot)
 {
-    return in->by_fd[fd];
+    uint32_t gen = sn_sock_at(sn_net(), slot)->gen;
+    for (ep_item *it = in->by_fd[fd]; it; it = it->next_fd)
+        if (it->slot == slot && it->gen == gen)
+            return it;
+    return NULL;
+}
+
+/* The socket behind the item is gone (its slot freed, maybe reused). */
+static bool item_dead(const ep_item *it)
+{
+    sn_sock *k = sn_sock_at(sn_net(), it->slot);
+    return k->gen != it->gen || k->state == SN_FREE;
+}
+
+static bool ours(const ep_inst *in)
+{
+    return in->fork_gen == sn_fork_generation;
 }
 
 static bool slot_used(ep_inst *in, int slot, ep_item *except)
@@ -119,7 +141,9 @@ static void to_check(ep_inst *in, ep_item *it)
 static void unlink_item(ep_inst *in, ep_item *it)
 {
     ep_item **p;
-    in->by_fd[it->fd] = NULL;
+    for (p = &in->by_fd[it->fd]; *p != it; p = &(*p)->next_fd)
+        ;
+    *p = it->next_fd;
     for (p = &in->by_slot[it->slot]; *p != it; p = &(*p)->next_slot)
         ;
     *p = it->next_slot;
@@ -128,7 +152,9 @@ static void unlink_item(ep_inst *in, ep_item *it)
             *p = it->next_check;
             break;
         }
-    if (!slot_used(in, it->slot, NULL))
+    /* The bell leaves a live socket once no item of ours needs it; a freed
+     * slot dropped its bells already (and may carry a new socket's). */
+    if (ours(in) && !item_dead(it) && !slot_used(in, it->slot, NULL))
         sn_bell_detach(sn_net(), it->slot, in->bell.id);
     free(it);
 }
@@ -149,12 +175,30 @@ static void watch_processes(ep_inst *in)
         return;
     in->watch_gen = gen;
     for (uint32_t i = 0; i < a->hdr->proc_hwm && in->nwatched < WATCH_MAX; i++) {
-        if (in->watched[i] || (int)i == a->proc || a->procs[i].pid <= 0)
+        int pid = a->procs[i].pid;
+        if (in->watched[i] && in->watched_pid[i] != pid) {
+            /* The entry went to another process; its old pidfd may have
+             * been closed (and left the set) already. */
+            REAL(epoll_ctl)(in->epfd, EPOLL_CTL_DEL, in->watched[i], NULL);
+            in->watched[i] = 0;
+            in->nwatched--;
+        }
+        if (in->watched[i] || (int)i == a->proc || pid <= 0)
             continue;
         int pfd = sn_proc_pidfd((int)i);
+        if (pfd < 0) {
+            /* No pidfd: the process is already gone (and waited for).
+             * Bury it now; nothing would ever wake us for it. */
+            int proc = (int)i;
+            pthread_mutex_unlock(&in->lock);
+            sn_sock_collect(a, &proc, 1);
+            pthread_mutex_lock(&in->lock);
+            continue;
+        }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
         if (pfd >= 0 && REAL(epoll_ctl)(in->epfd, EPOLL_CTL_ADD, pfd, &ev) == 0) {
             in->watched[i] = pfd;
+            in->watched_pid[i] = pid;
             in->nwatched++;
         }
     }
@@ -195,11 +239,15 @@ static int make_inst(int epfd)
     }
     in->by_fd = f;
     in->by_slot = s;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_BELL};
+    /* Edge-triggered: after a fork the kernel set is shared with the
+     * other process, whose bell must not keep waking us (see adopt). */
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+                             .data.u64 = TAG_BELL | (uint64_t)in->bell.id};
     REAL(epoll_ctl)(epfd, EPOLL_CTL_ADD, in->bell.fd, &ev);
     pthread_mutex_init(&in->lock, NULL);
     in->refs = 1;
     in->epfd = epfd;
+    in->fork_gen = sn_fork_generation;
     pthread_mutex_lock(&all_lock);
     in->next = all;
     all = in;
@@ -228,11 +276,14 @@ static void destroy(ep_inst *in)
         }
     pthread_mutex_unlock(&all_lock);
     for (int fd = 0; fd < sn_fdtab_size; fd++)
-        if (in->by_fd[fd])
+        while (in->by_fd[fd])
             unlink_item(in, in->by_fd[fd]);
     munmap(in->by_fd, (size_t)sn_fdtab_size * sizeof(ep_item *));
     munmap(in->by_slot, SN_MAX_SOCKS * sizeof(ep_item *));
-    sn_doorbell_close(&in->bell);
+    if (ours(in))
+        sn_doorbell_close(&in->bell);
+    else
+        REAL(close)(in->bell.fd);   /* our copy; the bell is the parent's */
     pthread_mutex_destroy(&in->lock);
     free(in);
 }
@@ -261,16 +312,33 @@ void sn_epoll_fd_dup(int fd, int nfd)
     set_inst(nfd, in);
 }
 
-void sn_epoll_forget_slot(int slot)
+/* An epoll fd inherited across fork: the kernel set is shared, but the
+ * bell (and its queue of changed sockets) is the parent's.  The child
+ * takes a bell of its own, in the same kernel set, attached to the same
+ * sockets, so neither steals the other's wake-ups.  Instance lock held. */
+static void adopt(ep_inst *in)
 {
-    pthread_mutex_lock(&all_lock);
-    for (ep_inst *in = all; in; in = in->next) {
-        pthread_mutex_lock(&in->lock);
-        while (in->by_slot[slot])
-            unlink_item(in, in->by_slot[slot]);
-        pthread_mutex_unlock(&in->lock);
-    }
-    pthread_mutex_unlock(&all_lock);
+    if (ours(in))
+        return;
+    sn_doorbell mine;
+    if (sn_doorbell_open(&mine, true) < 0)
+        return;
+    REAL(close)(in->bell.fd);       /* our copy of the parent's socket */
+    in->bell = mine;
+    in->fork_gen = sn_fork_generation;
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
+                             .data.u64 = TAG_BELL | (uint64_t)mine.id};
+    REAL(epoll_ctl)(in->epfd, EPOLL_CTL_ADD, mine.fd, &ev);
+    memset(in->watched, 0, sizeof in->watched);   /* the parent's pidfds */
+    in->nwatched = 0;
+    in->watch_gen = 0;
+    for (int fd = 0; fd < sn_fdtab_size; fd++)
+        for (ep_item *it = in->by_fd[fd]; it; it = it->next_fd)
+            if (!item_dead(it)) {
+                sn_bell_attach(sn_net(), it->slot, mine.id,
+                               (it->events & EPOLLEXCLUSIVE) != 0);
+                to_check(in, it);
+            }
 }
 
 /* ---- epoll_ctl ---- */
@@ -283,17 +351,20 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
             return -EFAULT;
         e = *ev;
     }
-    ep_item *it = find_fd(in, fd);
+    /* Linux checks the flags before it looks the fd up. */
+    if (op == EPOLL_CTL_ADD && (e.events & EPOLLEXCLUSIVE) &&
+        ((e.events & EPOLLONESHOT) ||
+         (e.events & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
+                                 EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE))))
+        return -EINVAL;
+    if (op == EPOLL_CTL_MOD && (e.events & EPOLLEXCLUSIVE))
+        return -EINVAL;
+    ep_item *it = find_item(in, fd, slot);
     sn_sock *k = sn_sock_at(sn_net(), slot);
     switch (op) {
     case EPOLL_CTL_ADD: {
         if (it)
             return -EEXIST;
-        if ((e.events & EPOLLEXCLUSIVE) &&
-            ((e.events & EPOLLONESHOT) ||
-             (e.events & ~(uint32_t)(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP |
-                                     EPOLLWAKEUP | EPOLLET | EPOLLEXCLUSIVE))))
-            return -EINVAL;
         if (!slot_used(in, slot, NULL)) {
             int r = sn_bell_attach(sn_net(), slot, in->bell.id,
                                    (e.events & EPOLLEXCLUSIVE) != 0);
@@ -305,6 +376,8 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
             return -ENOMEM;
         it->fd = fd;
         it->slot = slot;
+        it->gen = k->gen;
+        it->next_fd = in->by_fd[fd];
         in->by_fd[fd] = it;
         it->next_slot = in->by_slot[slot];
         in->by_slot[slot] = it;
@@ -313,7 +386,7 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
     case EPOLL_CTL_MOD:
         if (!it)
             return -ENOENT;
-        if ((it->events & EPOLLEXCLUSIVE) || (e.events & EPOLLEXCLUSIVE))
+        if (it->events & EPOLLEXCLUSIVE)
             return -EINVAL;
         break;
     case EPOLL_CTL_DEL:
@@ -357,6 +430,7 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
         return (int)SN_RET(fd, -EINVAL);
     }
     pthread_mutex_lock(&in->lock);
+    adopt(in);
     int r = ctl_sim(in, op, fd, slot, ev);
     pthread_mutex_unlock(&in->lock);
     return (int)SN_RET(fd, r);
@@ -376,17 +450,22 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     in->bell_seen = false;
     for (int s; (s = sn_bell_pop(a, in->bell.id)) != -1;) {
         for (int fd = 0; s == -2 && fd < sn_fdtab_size; fd++)  /* overflow: all */
-            if (in->by_fd[fd])
-                to_check(in, in->by_fd[fd]);
+            for (ep_item *it = in->by_fd[fd]; it; it = it->next_fd)
+                to_check(in, it);
         if (s >= 0)
             for (ep_item *it = in->by_slot[s]; it; it = it->next_slot)
                 to_check(in, it);
     }
     int n = 0;
     bool still_ready = false;
+    ep_item *kept = NULL, **kept_tail = &kept;
     ep_item **p = &in->check;
     while (*p && n < max) {
         ep_item *it = *p;
+        if (item_dead(it)) {        /* closed everywhere: it leaves the set */
+            unlink_item(in, it);
+            continue;
+        }
         sn_sock *k = sn_sock_at(a, it->slot);
         uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
         uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
@@ -411,17 +490,25 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             /* Level-triggered: still ready next time unless it changes. */
             keep = !(it->events & (EPOLLET | EPOLLONESHOT));
         }
+        *p = it->next_check;
         if (keep) {
+            /* Level-triggered and reported: to the back of the line, so
+             * that a small maxevents lets every ready item have its turn. */
             still_ready = true;
-            p = &it->next_check;
+            it->next_check = NULL;
+            *kept_tail = it;
+            kept_tail = &it->next_check;
         } else {
-            *p = it->next_check;
             it->checking = false;
         }
     }
+    bool cut = *p != NULL;
+    while (*p)
+        p = &(*p)->next_check;
+    *p = kept;
     /* Something is still ready: keep the kernel's epoll fd readable too,
      * for a program that polls the epoll fd itself. */
-    if (still_ready || *p)
+    if (still_ready || cut)
         sn_bell_ring(a, in->bell.id);
     return n;
 }
@@ -432,9 +519,10 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
     int k = 0;
     for (int i = 0; i < n; i++) {
         uint64_t tag = ev[i].data.u64 & TAG_MASK;
-        if (ev[i].data.u64 == TAG_BELL) {
-            in->bell_seen = true;   /* drain it even if nobody says rung */
-            continue;
+        if (tag == TAG_BELL) {
+            if (ev[i].data.u64 == (TAG_BELL | (uint64_t)in->bell.id))
+                in->bell_seen = true;   /* drain it even if nobody says rung */
+            continue;               /* another process's bell: not ours */
         }
         if (tag == TAG_PID) {
             int proc = (int)(ev[i].data.u64 & 0xffffff);
@@ -474,6 +562,7 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
     int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
     for (;;) {
         pthread_mutex_lock(&in->lock);
+        adopt(in);
         int n = collect(in, ev, max);
         pthread_mutex_unlock(&in->lock);
         if (n < max && in->nreal > 0) {

@@ -7,7 +7,5 @@
 bool sn_epoll_is(int fd);                 /* an epoll fd with an instance */
 void sn_epoll_fd_closed(int fd);          /* before the real close */
 void sn_epoll_fd_dup(int fd, int nfd);    /* nfd now names fd's instance */
-/* The process's last fd to socket `slot` closed: it leaves every set. */
-void sn_epoll_forget_slot(int slot);
 
 #endif

@@ -61,10 +61,8 @@ void sn_fdtab_forget(int fd)
     int slot = atomic_exchange(&sn_fdtab[fd], 0) - 1;
     bool last = slot >= 0 && --refs[slot] == 0;
     sn_fdtab_unlock();
-    if (last) {
-        sn_epoll_forget_slot(slot);
+    if (last)
         sn_sock_release(sn_net(), slot);
-    }
 }
 
 void sn_fdtab_release_all(void)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -138,6 +139,13 @@ static void init(void)
             say("libsimnet: %s%s\n", err, "");
         else
             net_ok = true;
+        /* The library's own fds live in the upper half of the fd limit,
+         * out of the way of the numbers a program expects. */
+        struct rlimit rl;
+        if (net_ok && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64 &&
+            rl.rlim_cur != RLIM_INFINITY)
+            net.fd_high = (int)(rl.rlim_cur / 2 < (rlim_t)sn_fdtab_size / 2
+                                    ? rl.rlim_cur / 2 : (rlim_t)sn_fdtab_size / 2);
     }
     sn_process_init();
     if (net_ok)

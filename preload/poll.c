@@ -83,9 +83,13 @@ static int add_watch(sn_arena *a, struct pollfd *fds, nfds_t n,
             bool dup = false;
             for (int x = 0; x < k; x++)
                 dup |= procs[x] == w[j];
-            int pfd = dup ? -1 : sn_proc_pidfd(w[j]);
-            if (pfd < 0)
+            if (dup)
                 continue;
+            int pfd = sn_proc_pidfd(w[j]);
+            if (pfd < 0) {
+                sn_sock_collect(a, &w[j], 1);   /* gone already: bury it */
+                continue;
+            }
             procs[k] = w[j];
             extra[k] = (struct pollfd){.fd = pfd, .events = POLLIN};
             k++;

@@ -693,6 +693,37 @@ static inline int poll_until(int fd, int events, int ms)
     }
 }
 
+/* Bytes queued for reading (SIOCINQ), -1 on error. */
+static inline int inq(int fd)
+{
+    int n = -1;
+    return ioctl(fd, FIONREAD, &n) < 0 ? -1 : n;
+}
+
+/* Wait (at most ms) until exactly n bytes are queued on fd: a send's
+ * bytes may still be in flight (softirq, Nagle) when send() returns. */
+static inline int wait_inq(int fd, int n, int ms)
+{
+    return WAIT_UNTIL(inq(fd) == n, ms);
+}
+
+/* TCP_NODELAY on: small writes leave at once instead of waiting for the
+ * peer's (delayed) ACK, so what was sent is what arrives. */
+static inline void nodelay(int fd)
+{
+    int one = 1;
+    NEED(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one));
+}
+
+/* A connected pair with TCP_NODELAY on both ends, through listener lfd. */
+static inline void nd_pair(int lfd, int family, int port, int *c, int *s)
+{
+    *c = tcp_connect(family, family == AF_INET6 ? "::1" : "127.0.0.1", port);
+    *s = NEED(accept(lfd, NULL, NULL));
+    nodelay(*c);
+    nodelay(*s);
+}
+
 /* An epoll event as printed: sorted by cookie so the kernel's ready-list
  * order never shows. */
 static inline int ep_cmp_(const void *x, const void *y)
