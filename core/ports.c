@@ -184,51 +184,57 @@ int sn_ports_can_listen(sn_arena *a, int s)
     return bad ? -EADDRINUSE : 0;
 }
 
-int sn_ports_listener(sn_arena *a, const sn_addr *dst)
+/* How well socket k matches a connection or datagram from src to dst:
+ * -1 not at all; more specific is better (exact address over wildcard, a
+ * connected UDP socket over an unconnected one). */
+static int match(const sn_sock *k, const sn_addr *dst, const sn_addr *src)
 {
-    int best = -1, best_score = 0, ties = 0, pick[64];
-    for (int32_t i = *chain(a, SOCK_STREAM, dst->port); i >= 0;
-         i = a->socks[i].next) {
-        sn_sock *k = sn_sock_at(a, i);
-        if (k->state != SN_LISTEN || !covers(k, dst))
-            continue;
-        int score = sn_addr_is_any(&k->local) ? 1 : 2;
-        if (score > best_score) {
-            best_score = score;
+    if (!covers(k, dst))
+        return -1;
+    int score = sn_addr_is_any(&k->local) ? 1 : 2;
+    if (k->type == SOCK_STREAM)
+        return k->state == SN_LISTEN ? score : -1;
+    if (k->state == SN_CONNECTED) {
+        /* A connected socket takes only its peer's datagrams. */
+        if (!sn_addr_equal(&k->peer, src))
+            return -1;
+        score += 4;
+    }
+    return score;
+}
+
+/* The best-matching sockets bound to dst's port (an SO_REUSEPORT group
+ * when several tie); returns how many, at most 64. */
+static int best_matches(sn_arena *a, int type, const sn_addr *dst,
+                        const sn_addr *src, int pick[64])
+{
+    int best = 0, ties = 0;
+    for (int32_t i = *chain(a, type, dst->port); i >= 0; i = a->socks[i].next) {
+        int score = match(sn_sock_at(a, i), dst, src);
+        if (score > best) {
+            best = score;
             ties = 0;
         }
-        if (score == best_score && ties < 64)
+        if (score == best && score > 0 && ties < 64)
             pick[ties++] = i;
     }
+    return ties;
+}
+
+int sn_ports_listener(sn_arena *a, const sn_addr *dst)
+{
+    int pick[64];
+    int ties = best_matches(a, SOCK_STREAM, dst, NULL, pick);
     if (ties == 0)
         return -1;
     /* An SO_REUSEPORT group: spread new connections over its members. */
-    best = pick[ties > 1 ? a->hdr->rr++ % (uint32_t)ties : 0];
-    return best;
+    return pick[ties > 1 ? a->hdr->rr++ % (uint32_t)ties : 0];
 }
 
 int sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src)
 {
-    int best_score = 0, ties = 0, pick[64];
-    for (int32_t i = *chain(a, SOCK_DGRAM, dst->port); i >= 0;
-         i = a->socks[i].next) {
-        sn_sock *k = sn_sock_at(a, i);
-        if (!covers(k, dst))
-            continue;
-        int score = sn_addr_is_any(&k->local) ? 1 : 2;
-        if (k->state == SN_CONNECTED) {
-            /* A connected socket takes only its peer's datagrams. */
-            if (!sn_addr_equal(&k->peer, src))
-                continue;
-            score += 4;
-        }
-        if (score > best_score) {
-            best_score = score;
-            ties = 0;
-        }
-        if (score == best_score && ties < 64)
-            pick[ties++] = i;
-    }
+    int pick[64];
+    int ties = best_matches(a, SOCK_DGRAM, dst, src, pick);
     if (ties == 0)
         return -1;
     /* SO_REUSEPORT: one flow (source) always lands on the same member. */

@@ -90,6 +90,30 @@ static ssize_t try_recv_fault(int s, void *c)
     return r >= 0 ? -EFAULT : r;
 }
 
+/* Keep going after `done` bytes until the whole iovec is through, or a
+ * call moves nothing (EOF, error, signal, timeout): blocking stream sends
+ * and MSG_WAITALL.  What moved so far is the answer then. */
+static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
+                       size_t done)
+{
+    sn_msg *m = x->m;
+    size_t want = sn_iov_total(m->iov, m->iovcnt);
+    struct iovec rest[IOV_MAX];
+    const struct iovec *orig = m->iov;
+    int orig_n = m->iovcnt;
+    while (done < want) {
+        m->iovcnt = iov_advance(rest, orig, orig_n, done);
+        m->iov = rest;
+        ssize_t n = sn_block(s, false, timeout_ns, try, x);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    m->iov = orig;
+    m->iovcnt = orig_n;
+    return (ssize_t)done;
+}
+
 static ssize_t io_recv(int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(sn_net(), s);
@@ -113,23 +137,7 @@ static ssize_t io_recv(int s, sn_msg *m, int flags)
     if (n <= 0 || !(flags & MSG_WAITALL) || k->type != SOCK_STREAM ||
         (flags & (MSG_PEEK | MSG_TRUNC)) || nb)
         return n;
-    /* MSG_WAITALL: go on until the buffer is full, EOF, an error, a
-     * signal or the timeout; what arrived so far is the answer then. */
-    size_t want = sn_iov_total(m->iov, m->iovcnt), got = (size_t)n;
-    struct iovec rest[IOV_MAX];
-    const struct iovec *orig = m->iov;
-    int orig_n = m->iovcnt;
-    while (got < want) {
-        m->iovcnt = iov_advance(rest, orig, orig_n, got);
-        m->iov = rest;
-        n = sn_block(s, false, k->rcvtimeo_ns, try_recv, &x);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    m->iov = orig;
-    m->iovcnt = orig_n;
-    return (ssize_t)got;
+    return io_rest(s, &x, try_recv, k->rcvtimeo_ns, (size_t)n);   /* MSG_WAITALL */
 }
 
 static ssize_t io_send(int s, sn_msg *m, int flags)
@@ -142,23 +150,9 @@ static ssize_t io_send(int s, sn_msg *m, int flags)
     io_ctx x = {m, flags | (nb ? MSG_DONTWAIT : 0)};
     ssize_t n = sn_block(s, nb, k->sndtimeo_ns, try_send, &x);
     if (n >= 0 && k->type == SOCK_STREAM && !nb) {
-        /* A blocking stream send returns when everything is queued, or
-         * with what was queued when a signal or the timeout stopped it. */
-        size_t want = sn_iov_total(m->iov, m->iovcnt), done = (size_t)n;
-        struct iovec rest[IOV_MAX];
-        const struct iovec *orig = m->iov;
-        int orig_n = m->iovcnt;
-        while (done < want) {
-            m->iovcnt = iov_advance(rest, orig, orig_n, done);
-            m->iov = rest;
-            n = sn_block(s, false, k->sndtimeo_ns, try_send, &x);
-            if (n <= 0)
-                break;
-            done += (size_t)n;
-        }
-        m->iov = orig;
-        m->iovcnt = orig_n;
-        n = done ? (ssize_t)done : n;
+        /* A blocking stream send returns when everything is queued. */
+        ssize_t done = io_rest(s, &x, try_send, k->sndtimeo_ns, (size_t)n);
+        n = done ? done : n;
     }
     /* Only stream sockets raise SIGPIPE (UDP just says EPIPE). */
     if (n == -EPIPE && k->type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))

@@ -105,6 +105,20 @@ static int64_t now_ns(void)
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* A timespec timeout in nanoseconds (-1: none); -EFAULT, -EINVAL. */
+static int timeout_ns(const struct timespec *tmo, int64_t *ns)
+{
+    *ns = -1;
+    if (!tmo)
+        return 0;
+    if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
+        return -EFAULT;
+    if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
+        return -EINVAL;
+    *ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
+    return 0;
+}
+
 /* The heart of poll: `timeout_ns` < 0 waits forever. */
 static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
                     const sigset_t *mask)
@@ -195,14 +209,10 @@ int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 {
     if (!any_simulated(fds, n) || !sn_net())
         return REAL(ppoll)(fds, n, tmo, mask);
-    int64_t ns = -1;
-    if (tmo) {
-        if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
-            return (int)SN_RET(-1, -EFAULT);
-        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
-            return (int)SN_RET(-1, -EINVAL);
-        ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
-    }
+    int64_t ns;
+    int r = timeout_ns(tmo, &ns);
+    if (r < 0)
+        return (int)SN_RET(-1, r);
     return (int)SN_RET(-1, sim_poll(fds, n, ns, mask));
 }
 
@@ -314,13 +324,9 @@ int pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *tmo,
 {
     if (n < 0 || n > FD_SETSIZE || !sn_net() || !sets_have_sim(n, r, w, e))
         return REAL(pselect)(n, r, w, e, tmo, mask);
-    int64_t ns = -1;
-    if (tmo) {
-        if (sn_uaccess(tmo, sizeof *tmo, false) < 0)
-            return (int)SN_RET(-1, -EFAULT);
-        if (tmo->tv_sec < 0 || tmo->tv_nsec < 0 || tmo->tv_nsec >= 1000000000L)
-            return (int)SN_RET(-1, -EINVAL);
-        ns = tmo->tv_sec * 1000000000LL + tmo->tv_nsec;
-    }
+    int64_t ns;
+    int tr = timeout_ns(tmo, &ns);
+    if (tr < 0)
+        return (int)SN_RET(-1, tr);
     return (int)SN_RET(-1, sim_select(n, r, w, e, ns, mask));
 }
