@@ -83,3 +83,48 @@ SCENARIO(bad_network)
 /* 9: server SIGKILLed under a client blocked in recv: EOF/ECONNRESET
  *    within 1 s, port bindable again within 1 s. */
 SCENARIO(sigkill_server)
+
+/* Real servers under the preload; each also checks that its port is not
+ * in the kernel's `ss -ltn`.  Needs redis-server, redis-tools,
+ * nginx-light, socat, curl (.ci/run installs them). */
+/* 10: redis-server: redis-cli SET/GET, redis-benchmark -n 2000 set,get. */
+SCENARIO(redis)
+/* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
+ *     byte for byte, keep-alive and 8 at once. */
+SCENARIO(nginx)
+/* 12: python3 -m http.server (dual-stack ::) with curl and urllib. */
+SCENARIO(http_server)
+/* 13: asyncio echo server and client, 8 connections, 127.0.0.1 and ::1. */
+SCENARIO(asyncio_echo)
+/* 14: socat TCP-LISTEN,fork EXEC:cat echoes 1 MiB to python and socat
+ *     clients. */
+SCENARIO(socat_fork)
+/* 15: socketserver.ForkingTCPServer serves 50 simultaneous clients. */
+SCENARIO(forking_server)
+
+/* Process lifecycle. */
+/* 16: 200 rounds of SIGKILL at a random moment: the other side sees
+ *     EOF/ECONNRESET within 1 s, the port binds again within 1 s, and
+ *     `simnet ls -n` shows nothing left over; under 20 s. */
+SCENARIO(random_kill)
+/* 17: closerange(3, 1024) / os.close loop after making sockets, then
+ *     still serving. */
+SCENARIO(closerange)
+/* 18: root drops to nobody before its first socket, then listens and
+ *     serves. */
+SCENARIO(setuid_nobody)
+/* 19: inetd-style: cat with the accepted socket as stdin/stdout. */
+SCENARIO(inetd_cat)
+/* 20: SCM_RIGHTS to an unrelated process, sender's copy closed at once. */
+SCENARIO(scm_rights)
+/* 21: no CPU burnt while blocked 1 s in recv/accept/poll/select/epoll. */
+SCENARIO(idle_cpu)
+
+/* More real programs. */
+/* 22: iperf3 server and client, a TCP and a UDP test. */
+SCENARIO(iperf3)
+/* 23: wrk against nginx (2 workers as nobody): every request answered. */
+SCENARIO(wrk_nginx)
+/* 24: dual-stack :: reached over 127.0.0.1 and [::1]; ::1-only refuses
+ *     127.0.0.1. */
+SCENARIO(dual_stack)
