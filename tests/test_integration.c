@@ -128,3 +128,7 @@ SCENARIO(wrk_nginx)
 /* 24: dual-stack :: reached over 127.0.0.1 and [::1]; ::1-only refuses
  *     127.0.0.1. */
 SCENARIO(dual_stack)
+/* 25: the simnet launcher from the source tree and from
+ *     `make install DESTDIR=... PREFIX=/usr`: run, --keep, -n, ls,
+ *     --help, --version, usage errors. */
+SCENARIO(launcher)
