@@ -213,6 +213,13 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
         goto out;
     }
     if (st.st_size == 0) {
+        /* SIMNET_SHARED: processes of other users may join (servers that
+         * run their workers as another user started separately). */
+        if ((flags & SN_ARENA_SHARED) && fchmod(fd, 0666) < 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
+            goto out;
+        }
         if (ftruncate(fd, (off_t)size) < 0) {
             r = -errno;
             snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));

@@ -129,6 +129,7 @@ typedef struct sn_arena {
  * one-line reason into err. */
 #define SN_ARENA_CREATE 1
 #define SN_ARENA_ATTACH 2
+#define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
 int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
 /* No process of the network is alive. */

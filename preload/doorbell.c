@@ -168,6 +168,9 @@ typedef struct pidfd_entry { int pid; int fd; } pidfd_entry;
 static pidfd_entry     pidfds[SN_MAX_PROCS];
 static pthread_mutex_t pidfd_lock = PTHREAD_MUTEX_INITIALIZER;
 
+void sn_pidfd_fork_lock(void)   { pthread_mutex_lock(&pidfd_lock); }
+void sn_pidfd_fork_unlock(void) { pthread_mutex_unlock(&pidfd_lock); }
+
 static void pidfds_closed(unsigned lo, unsigned hi)
 {
     pthread_mutex_lock(&pidfd_lock);

@@ -23,6 +23,8 @@ sn_doorbell *sn_thread_doorbell(void);
 
 /* A pidfd for the process of entry `proc`, cached; -1 if unavailable. */
 int  sn_proc_pidfd(int proc);
+void sn_pidfd_fork_lock(void);       /* held across fork */
+void sn_pidfd_fork_unlock(void);
 
 /* The library's own fds (bells, pidfds, the ringing socket): a program
  * that closes them (closefrom, a loop to the fd limit, daemonizing) gets

@@ -204,6 +204,20 @@ static void watch_processes(ep_inst *in)
     }
 }
 
+void sn_epoll_fork_lock(void)
+{
+    pthread_mutex_lock(&all_lock);
+    for (ep_inst *in = all; in; in = in->next)
+        pthread_mutex_lock(&in->lock);
+}
+
+void sn_epoll_fork_unlock(void)
+{
+    for (ep_inst *in = all; in; in = in->next)
+        pthread_mutex_unlock(&in->lock);
+    pthread_mutex_unlock(&all_lock);
+}
+
 /* ---- create, close ---- */
 
 static void table_init(void)

@@ -5,6 +5,10 @@
 #include <stdbool.h>
 
 bool sn_epoll_is(int fd);                 /* an epoll fd with an instance */
+/* fork: hold every epoll lock across it, so that the child never finds
+ * one taken by a thread it does not have. */
+void sn_epoll_fork_lock(void);
+void sn_epoll_fork_unlock(void);
 void sn_epoll_fd_closed(int fd);          /* before the real close */
 void sn_epoll_fd_dup(int fd, int nfd);    /* nfd now names fd's instance */
 

@@ -84,7 +84,7 @@ static bool valid_name(const char *s)
 /* Where arenas live: $SIMNET_DIR, else $XDG_RUNTIME_DIR/simnet, else
  * /dev/shm/simnet-$UID (tmpfs: no write-back of ring memory to a disk),
  * else /tmp/simnet-$UID. */
-static int runtime_dir(char *out, size_t n)
+static int runtime_dir(char *out, size_t n, bool shared)
 {
     const char *d = getenv("SIMNET_DIR");
     if (d && *d)
@@ -95,8 +95,11 @@ static int runtime_dir(char *out, size_t n)
         snprintf(out, n, "/dev/shm/simnet-%u", (unsigned)getuid());
     else
         snprintf(out, n, "/tmp/simnet-%u", (unsigned)getuid());
-    if (mkdir(out, 0700) < 0 && errno != EEXIST)
+    /* Shared: a directory every user may add to, like /tmp. */
+    if (mkdir(out, shared ? 01777 : 0700) < 0 && errno != EEXIST)
         return -errno;
+    if (shared)
+        chmod(out, 01777);          /* umask took bits away */
     struct stat st;
     if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
         return -ENOTDIR;
@@ -127,15 +130,18 @@ static void init(void)
         name = "default";
     char dir[400], path[480], err[300];
     int r;
+    const char *sh = getenv("SIMNET_SHARED");
+    bool shared = sh && strcmp(sh, "1") == 0;
     if (!valid_name(name)) {
         say("libsimnet: invalid SIMNET_NETWORK '%s': use 1-64 of "
             "[A-Za-z0-9._-], not starting with '.' or '-'%s\n", name, "");
-    } else if ((r = runtime_dir(dir, sizeof dir)) < 0) {
+    } else if ((r = runtime_dir(dir, sizeof dir, shared)) < 0) {
         say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
     } else {
         snprintf(path, sizeof path, "%s/%s.arena", dir, name);
         if (sn_arena_open(&net, path, SN_DEFAULT_SIZE,
-                          SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err) < 0)
+                          SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0),
+                          err, sizeof err) < 0)
             say("libsimnet: %s%s\n", err, "");
         else
             net_ok = true;

@@ -29,14 +29,22 @@
 
 static __thread int in_our_fork;
 
+/* The process-local locks of the library are held across every fork (a
+ * thread inside the library at that moment must not leave one taken in
+ * the child).  Order: fd table, epoll instances, pidfd cache; our fork()
+ * holds the fd table already. */
 static void atfork_prepare(void)
 {
     if (!in_our_fork)
         sn_fdtab_lock();
+    sn_epoll_fork_lock();
+    sn_pidfd_fork_lock();
 }
 
 static void atfork_parent(void)
 {
+    sn_pidfd_fork_unlock();
+    sn_epoll_fork_unlock();
     if (!in_our_fork)
         sn_fdtab_unlock();
 }
@@ -44,6 +52,8 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
     sn_arena *a = sn_net();
+    sn_pidfd_fork_unlock();
+    sn_epoll_fork_unlock();
     if (in_our_fork)
         return;
     sn_fork_generation++;

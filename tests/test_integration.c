@@ -132,3 +132,6 @@ SCENARIO(dual_stack)
  *     `make install DESTDIR=... PREFIX=/usr`: run, --keep, -n, ls,
  *     --help, --version, usage errors. */
 SCENARIO(launcher)
+/* 26: SIMNET_SHARED=1 lets a root server and a nobody client started
+ *     separately share a network; without it the network is private. */
+SCENARIO(shared_users)
