@@ -86,7 +86,7 @@ struct sn_sock;
 #define SN_BELL_Q    1024
 typedef struct sn_bell {
     int32_t          owner;     /* proc index; -1: free */
-    _Atomic uint32_t pending;   /* rung and not yet drained */
+    _Atomic uint32_t pending;   /* when rung (ms), 0 once drained */
     uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
     uint8_t          overflow;  /* the queue overflowed: look at everything */
     uint16_t         pad;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,11 +60,28 @@ socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out)
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
+/* `pending` holds when the bell was rung (milliseconds, never 0) until
+ * the owner drains it.  A ringer killed between taking the flag and
+ * sending would otherwise silence the bell for good: a flag older than
+ * RING_STALE_MS is taken again. */
+#define RING_STALE_MS 100
+
+static uint32_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint32_t ms = (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
+    return ms ? ms : 1;
+}
+
 void sn_bell_ring(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];
-    if (atomic_exchange(&b->pending, 1))
-        return;                         /* already rung, not yet drained */
+    uint32_t now = now_ms(), old = atomic_load(&b->pending);
+    if (old && now - old < RING_STALE_MS)
+        return;                         /* rung, not yet drained */
+    if (!atomic_compare_exchange_strong(&b->pending, &old, now))
+        return;                         /* another ringer took it */
     struct sockaddr_un to;
     socklen_t len = sn_bell_name(a, id, &to);
     char byte = 0;

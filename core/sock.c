@@ -168,7 +168,12 @@ int sn_sock_watch(sn_arena *a, int s, int *procs, int max)
     if (k->state == SN_CONNECTING && k->listener >= 0)
         return holders_of(a, sn_sock_at(a, k->listener), procs, max);
     sn_sock *p = sn_sock_peer(a, k, NULL);
-    return p ? holders_of(a, p, procs, max) : 0;
+    if (!p)
+        return 0;
+    /* Not accepted yet: its fate is the listener's. */
+    if (p->nref == 0 && p->listener >= 0)
+        return holders_of(a, sn_sock_at(a, p->listener), procs, max);
+    return holders_of(a, p, procs, max);
 }
 
 bool sn_sock_collect(sn_arena *a, const int *procs, int n)
@@ -352,6 +357,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     S->peer = C->local;
     S->state = SN_CONNECTED;
     S->was_connected = 1;
+    S->listener = l;                /* until accepted */
     S->peer_ref = PEER_REF(c, C->gen);
     C->peer = *dst;
     C->peer_ref = PEER_REF(s, S->gen);
@@ -718,8 +724,14 @@ int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
         L->acc_len--;
         sn_sock *C = sn_sock_at(a, c);
         set_holder(C, a->proc);
+        C->listener = -1;
         *peer = C->peer;
         admit_waiters(a, s);
+        /* A client already waiting on this connection now depends on us:
+         * wake it to watch this process instead of the listener's. */
+        int pc;
+        if (sn_sock_peer(a, C, &pc))
+            sn_wake(a, pc);
     }
     sn_arena_unlock(a);
     return c;

@@ -41,7 +41,7 @@ int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
 static void answer_reset(sn_sock *k, int err)
 {
     sn_sock_set_error(k, err);
-    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
     k->peer_ref = -1;
     k->state = SN_CLOSED;
 }
@@ -134,19 +134,28 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     return n;
 }
 
-/* Why a read found no data: EOF, an error, or try again. */
-static ssize_t recv_empty(sn_sock *k, uint32_t sh)
+/* Why a read found no data: EOF, an error, or try again.  `before` is
+ * the shut word loaded before the ring was found empty: only a FIN seen
+ * then means no byte can still arrive.  The rest is read in the reverse
+ * of the order a closing peer writes it (error, flags, state), so that a
+ * CLOSED state comes with its error and flags. */
+static ssize_t recv_empty(sn_sock *k, uint32_t before)
 {
-    if (sh & SN_PEER_FIN)
+    if (before & SN_PEER_FIN)
         return 0;
+    uint8_t st = k->state;
+    uint32_t sh = atomic_load(&k->shut);
     int e = atomic_exchange(&k->so_error, 0);
     if (e)
         return -e;
     if (sh & (SN_SHUT_RD | SN_RESET))
         return 0;
-    uint8_t st = k->state;
+    if (sh & SN_PEER_FIN)
+        return -EAGAIN;             /* FIN came meanwhile: data may be in */
     if (st == SN_CONNECTED || st == SN_CONNECTING)
         return -EAGAIN;
+    if (st == SN_CLOSED && k->was_connected)
+        return 0;                   /* over (Linux: shut both ways) */
     return -ENOTCONN;
 }
 

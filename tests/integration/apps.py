@@ -20,31 +20,7 @@ import sys
 import threading
 import urllib.request
 
-
-def say(*args):
-    print(*args, flush=True)
-
-
-def family(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def errname(e):
-    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else repr(e)
-
-
-def sha(b):
-    return hashlib.sha256(b).hexdigest()
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("EOF after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return bytes(buf)
+from common import errname, family, recv_exact, say, sha
 
 
 # --------------------------------------------------------------------------

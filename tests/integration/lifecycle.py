@@ -24,25 +24,7 @@ import sys
 import threading
 import time
 
-
-def say(*args):
-    print(*args, flush=True)
-
-
-def family(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def errname(e):
-    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else repr(e)
-
-
-def listener(host, port, backlog=128):
-    s = socket.socket(family(host), socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, int(port)))
-    s.listen(backlog)
-    return s
+from common import errname, family, listener, say
 
 
 def echo_until_eof(c):

@@ -1,8 +1,7 @@
 #!/usr/bin/env python3
 """peers.py — the server and client programs of tests/integration/*.sh.
 
-Plain blocking socket code (no timeouts, no selectors: libsimnet does not
-simulate poll/select/epoll yet).  Usage: peers.py COMMAND ARGS...; every
+Plain blocking socket code (no timeouts, no selectors).  Usage: peers.py COMMAND ARGS...; every
 command prints what it saw on stdout, one fact per line, flushed, so the
 driver script can wait for lines and check contents.  Servers print
 "ready PORT PID" once they listen.
@@ -16,50 +15,7 @@ import sys
 import threading
 import time
 
-
-def say(*args):
-    print(*args, flush=True)
-
-
-def family(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def errname(e):
-    return errno.errorcode.get(e.errno, str(e.errno)) if e.errno else repr(e)
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise EOFError("EOF after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return bytes(buf)
-
-
-def recv_line(s):
-    buf = bytearray()
-    while not buf.endswith(b"\n"):
-        c = s.recv(1)
-        if not c:
-            break
-        buf += c
-    return bytes(buf)
-
-
-def listener(host, port, reuse=True, backlog=128):
-    s = socket.socket(family(host), socket.SOCK_STREAM)
-    if reuse:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host, port))
-    s.listen(backlog)
-    return s
-
-
-def ready(s):
-    say("ready", s.getsockname()[1], os.getpid())
+from common import errname, family, listener, ready, recv_exact, recv_line, say
 
 
 # --------------------------------------------------------------------------
