@@ -11,6 +11,7 @@
  * its internal one) is caught by the atfork child handler, which attaches
  * the child late: best effort, as the race above is open then. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <linux/close_range.h>
 #include <pthread.h>
 #include <spawn.h>
@@ -101,6 +102,33 @@ pid_t fork(void)
     }
     sn_arena_unlock(a);
     return pid;
+}
+
+/* daemon(3): glibc's forks through its internal fork, which we would not
+ * see; this one does what it does (fork, the parent leaves, setsid,
+ * chdir, stdio to /dev/null) through our fork(). */
+int daemon(int nochdir, int noclose)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid > 0)
+        _exit(0);
+    if (setsid() < 0)
+        return -1;
+    if (!nochdir && chdir("/") < 0)
+        return -1;
+    if (!noclose) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd < 0)
+            return -1;
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+    return 0;
 }
 
 /* vfork: the child would run on our memory until it execs, which our

@@ -1,5 +1,5 @@
-/* Processes: fork, vfork, posix_spawn, what execve leaves behind,
- * closefrom and close_range. */
+/* Processes: fork, vfork, daemon, posix_spawn, what execve leaves
+ * behind, closefrom and close_range. */
 #ifndef SN_PROCESS_H
 #define SN_PROCESS_H
 

@@ -65,6 +65,7 @@
     /* processes: process.c */                                                \
     X(pid_t, fork, (void))                                                    \
     X(pid_t, vfork, (void))                                                   \
+    X(int, daemon, (int, int))                                                \
     X(int, posix_spawn, (pid_t *, const char *,                               \
                          const posix_spawn_file_actions_t *,                  \
                          const posix_spawnattr_t *, char *const[],            \

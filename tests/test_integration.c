@@ -135,3 +135,5 @@ SCENARIO(launcher)
 /* 26: SIMNET_SHARED=1 lets a root server and a nobody client started
  *     separately share a network; without it the network is private. */
 SCENARIO(shared_users)
+/* 27: daemon(3) after making a listener: the daemon serves a client. */
+SCENARIO(daemon)
