@@ -114,8 +114,10 @@ void sn_doorbell_drain(sn_doorbell *b, bool force)
 {
     if (!force && !atomic_load(&sn_net()->bells[b->id - 1].pending))
         return;
+    /* A ring sends one byte: one recv takes it.  Strays (a re-taken
+     * stale flag) are emptied when the kernel reports the socket. */
     char buf[64];
-    while (REAL(recv)(b->fd, buf, sizeof buf, MSG_DONTWAIT) > 0)
+    while (REAL(recv)(b->fd, buf, sizeof buf, MSG_DONTWAIT) > 0 && force)
         ;
     sn_bell_rearm(sn_net(), b->id);
 }

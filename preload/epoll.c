@@ -61,6 +61,8 @@ typedef struct ep_inst {
     int             epfd;         /* one of them, for our own epoll_ctl */
     int             nreal;        /* real fds added: 0 spares a system call */
     bool            bell_seen;    /* the kernel said the bell is readable */
+    bool            nested;       /* someone polls this epoll fd itself */
+    int             sleepers;     /* threads in the kernel wait on it */
     sn_doorbell     bell;
     /* Direct tables (reserved, not committed): an fd's item, and the
      * items of a socket slot (several when dups of it are registered). */
@@ -120,6 +122,26 @@ static bool ours(const ep_inst *in)
 {
     return in->fork_gen == sn_fork_generation;
 }
+
+void sn_epoll_nested(int fd)
+{
+    ep_inst *in = inst_of(fd);
+    if (!in || in->nested)
+        return;
+    pthread_mutex_lock(&in->lock);
+    in->nested = true;
+    /* Something may be ready already: show it. */
+    for (ep_item *it = in->check; it; it = it->next_check) {
+        uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
+        if (!it->disarmed && !item_dead(it) &&
+            ((uint32_t)sn_sock_poll(sn_net(), it->slot) & want)) {
+            sn_bell_ring(sn_net(), in->bell.id);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&in->lock);
+}
+
 
 static bool slot_used(ep_inst *in, int slot, ep_item *except)
 {
@@ -420,7 +442,7 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
     to_check(in, it);
     /* Ready already: like Linux's ready list, make the epoll fd readable
      * now (a thread sleeping in epoll_wait, or a poll on the epoll fd,
-     * must see it). */
+     * must see it).  The sleeper is woken by the kernel set's bell. */
     uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
     if ((uint32_t)sn_sock_poll(sn_net(), slot) & want)
         sn_bell_ring(sn_net(), in->bell.id);
@@ -432,6 +454,8 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
     int slot = sn_fd_slot(fd);
     ep_inst *in = inst_of(epfd);
     if (slot < 0) {
+        if (op == EPOLL_CTL_ADD)
+            sn_epoll_nested(fd);    /* an epoll fd of ours inside another */
         int r = REAL(epoll_ctl)(epfd, op, fd, ev);
         if (r == 0 && in && op != EPOLL_CTL_MOD)
             __atomic_add_fetch(&in->nreal, op == EPOLL_CTL_ADD ? 1 : -1, __ATOMIC_RELAXED);
@@ -460,7 +484,9 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 static int collect(ep_inst *in, struct epoll_event *out, int max)
 {
     sn_arena *a = sn_net();
-    sn_doorbell_drain(&in->bell, in->bell_seen);
+    /* Empty the bell completely when the kernel said so, or when someone
+     * polls this epoll fd (a stray byte would read as "ready" there). */
+    sn_doorbell_drain(&in->bell, in->bell_seen || in->nested);
     in->bell_seen = false;
     for (int s; (s = sn_bell_pop(a, in->bell.id)) != -1;) {
         for (int fd = 0; s == -2 && fd < sn_fdtab_size; fd++)  /* overflow: all */
@@ -520,9 +546,11 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     while (*p)
         p = &(*p)->next_check;
     *p = kept;
-    /* Something is still ready: keep the kernel's epoll fd readable too,
-     * for a program that polls the epoll fd itself. */
-    if (still_ready || cut)
+    /* Something is left: keep the kernel's epoll fd readable, for the
+     * other threads asleep on it and for a program that polls the epoll
+     * fd itself -- only then, as a ring is a system call and our own next
+     * epoll_wait looks at the kept items anyway. */
+    if (cut || (still_ready && (in->nested || __atomic_load_n(&in->sleepers, __ATOMIC_RELAXED))))
         sn_bell_ring(a, in->bell.id);
     return n;
 }
@@ -596,7 +624,9 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         pthread_mutex_lock(&in->lock);
         watch_processes(in);
         pthread_mutex_unlock(&in->lock);
+        __atomic_add_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);
         int r = REAL(epoll_pwait2)(epfd, ev, max, tsp, mask);
+        __atomic_sub_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);
         if (r < 0)
             return -errno;
         n = filter(in, ev, r);

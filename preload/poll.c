@@ -19,6 +19,7 @@
 #include "core/sock.h"
 #include "core/wait.h"
 #include "preload/doorbell.h"
+#include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
@@ -35,10 +36,14 @@ extern void __chk_fail(void) __attribute__((noreturn));
 
 static bool any_simulated(const struct pollfd *fds, nfds_t n)
 {
-    for (nfds_t i = 0; i < n; i++)
+    bool sim = false;
+    for (nfds_t i = 0; i < n; i++) {
         if (sn_fd_slot(fds[i].fd) >= 0)
-            return true;
-    return false;
+            sim = true;
+        else if (sn_epoll_is(fds[i].fd))
+            sn_epoll_nested(fds[i].fd);
+    }
+    return sim;
 }
 
 /* Answer the simulated entries; count those with something to say. */
@@ -248,11 +253,16 @@ int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 
 static bool sets_have_sim(int n, fd_set *r, fd_set *w, fd_set *e)
 {
-    for (int fd = 0; fd < n; fd++)
-        if (sn_fd_slot(fd) >= 0 && ((r && FD_ISSET(fd, r)) ||
-                                    (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e))))
-            return true;
-    return false;
+    bool sim = false;
+    for (int fd = 0; fd < n; fd++) {
+        if (!((r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) || (e && FD_ISSET(fd, e))))
+            continue;
+        if (sn_fd_slot(fd) >= 0)
+            sim = true;
+        else if (sn_epoll_is(fd))
+            sn_epoll_nested(fd);
+    }
+    return sim;
 }
 
 static int sim_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
