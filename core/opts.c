@@ -156,6 +156,19 @@ static int set_timeout(int64_t *ns, const void *val, socklen_t len, bool new_fmt
     return 0;
 }
 
+/* SO_SNDBUF / SO_RCVBUF as Linux stores them: the value read as
+ * unsigned, capped at the sysctl maximum (not for the *FORCE variants),
+ * doubled, at least the minimum. */
+static int32_t buf_size(int v, int32_t max, int32_t min)
+{
+    uint32_t u = (uint32_t)v;
+    if (u > (uint32_t)max)
+        u = (uint32_t)max;
+    if (u > INT_MAX / 2)
+        u = INT_MAX / 2;
+    return (int32_t)u * 2 < min ? min : (int32_t)u * 2;
+}
+
 int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len)
 {
@@ -201,25 +214,15 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
     if (level == SOL_SOCKET) {
         switch (name) {
         case SO_SNDBUF:
-        case SO_SNDBUFFORCE: {
-            uint32_t u = (uint32_t)v;
-            if (name == SO_SNDBUF && u > (uint32_t)l->wmem_max)
-                u = (uint32_t)l->wmem_max;
-            if (u > INT_MAX / 2)
-                u = INT_MAX / 2;
-            k->sndbuf = (int)u * 2 < SOCK_MIN_SNDBUF ? SOCK_MIN_SNDBUF : (int)u * 2;
+        case SO_SNDBUFFORCE:
+            k->sndbuf = buf_size(v, name == SO_SNDBUF ? l->wmem_max : INT_MAX,
+                                 SOCK_MIN_SNDBUF);
             return 0;
-        }
         case SO_RCVBUF:
-        case SO_RCVBUFFORCE: {
-            uint32_t u = (uint32_t)v;
-            if (name == SO_RCVBUF && u > (uint32_t)l->rmem_max)
-                u = (uint32_t)l->rmem_max;
-            if (u > INT_MAX / 2)
-                u = INT_MAX / 2;
-            k->rcvbuf = (int)u * 2 < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : (int)u * 2;
+        case SO_RCVBUFFORCE:
+            k->rcvbuf = buf_size(v, name == SO_RCVBUF ? l->rmem_max : INT_MAX,
+                                 SOCK_MIN_RCVBUF);
             return 0;
-        }
         case SO_RCVLOWAT:
             k->rcvlowat = v < 0 ? INT_MAX : (v == 0 ? 1 : v);
             return 0;

@@ -193,15 +193,22 @@ ssize_t write(int fd, const void *buf, size_t len)
     return SN_RET(fd, io_send(s, &m, 0));
 }
 
+/* readv/writev of nothing return at once, before the protocol (recv and
+ * sendmsg of nothing do reach it). */
+static bool iov_empty(const struct iovec *iov, int n, bool write)
+{
+    return n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, write) == 0 &&
+           sn_iov_total(iov, n) == 0;
+}
+
 ssize_t readv(int fd, const struct iovec *iov, int n)
 {
     int s = sn_fd_slot(fd);
     if (s < 0)
         return REAL(readv)(fd, iov, n);
     sn_msg m = {.iov = iov, .iovcnt = n};
-    if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, true) == 0 &&
-        sn_iov_total(iov, n) == 0)
-        return 0;               /* as read(2): nothing asked, nothing waited for */
+    if (iov_empty(iov, n, true))
+        return 0;
     return SN_RET(fd, io_recv(s, &m, 0));
 }
 
@@ -211,10 +218,7 @@ ssize_t writev(int fd, const struct iovec *iov, int n)
     if (s < 0)
         return REAL(writev)(fd, iov, n);
     sn_msg m = {.iov = iov, .iovcnt = n};
-    /* writev(2) of nothing returns before the protocol: no empty datagram
-     * (write, send and sendmsg of nothing do send one). */
-    if (n >= 0 && n <= IOV_MAX && sn_uaccess_iov(iov, n, false) == 0 &&
-        sn_iov_total(iov, n) == 0)
+    if (iov_empty(iov, n, false))   /* no empty datagram, unlike write(2) */
         return 0;
     return SN_RET(fd, io_send(s, &m, 0));
 }

@@ -68,39 +68,54 @@ void sn_process_init(void)
     pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
-pid_t fork(void)
+/* Before a child is made: an entry for it, holding every socket we hold.
+ * Returns with the fd table locked (no socket may appear or vanish here
+ * between this snapshot and the fork); the entry, or -1 if the table is
+ * full (the child then goes unattached). */
+static int child_reserve(sn_arena *a)
 {
-    sn_arena *a = sn_net();
-    if (!a)
-        return REAL(fork)();
-    /* No socket may appear or vanish in this process between the
-     * snapshot of its holds and the fork. */
     sn_fdtab_lock();
     sn_arena_lock(a);
     int child = sn_procs_reserve(a);
     sn_arena_unlock(a);
     if (child >= 0)
         sn_fdtab_hold_all(child);
+    return child;
+}
+
+/* In the parent, once the child exists (pid > 0) or could not be made. */
+static void child_settle(sn_arena *a, int child, pid_t pid)
+{
+    if (child < 0)
+        return;
+    sn_arena_lock(a);
+    if (pid > 0)
+        sn_procs_claim(a, child, pid);
+    else
+        sn_procs_reap(a, child);    /* no child: give its holds back */
+    sn_arena_unlock(a);
+}
+
+pid_t fork(void)
+{
+    sn_arena *a = sn_net();
+    if (!a)
+        return REAL(fork)();
+    int child = child_reserve(a);
     in_our_fork = 1;
     pid_t pid = REAL(fork)();
     in_our_fork = 0;
     sn_fdtab_unlock();
-    if (child < 0)
-        return pid;                 /* proc table full: child is unattached */
-    sn_arena_lock(a);
-    if (pid == 0) {
+    if (pid == 0 && child >= 0) {
         sn_fork_generation++;
         a->proc = child;
+        sn_arena_lock(a);
         sn_procs_claim(a, child, getpid());
         sn_arena_unlock(a);
         sn_procs_lock_alive(a, child);
-        return 0;
-    } else if (pid > 0) {
-        sn_procs_claim(a, child, pid);
-    } else {
-        sn_procs_reap(a, child);    /* no child: give its holds back */
+    } else if (pid != 0) {
+        child_settle(a, child, pid);
     }
-    sn_arena_unlock(a);
     return pid;
 }
 
@@ -151,23 +166,11 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
     sn_arena *a = sn_net();
     if (!a)
         return real(pid, path, fa, attr, argv, envp);
-    sn_fdtab_lock();
-    sn_arena_lock(a);
-    int child = sn_procs_reserve(a);
-    sn_arena_unlock(a);
-    if (child >= 0)
-        sn_fdtab_hold_all(child);
+    int child = child_reserve(a);
     pid_t p = 0;
     int r = real(&p, path, fa, attr, argv, envp);
     sn_fdtab_unlock();
-    if (child >= 0) {
-        sn_arena_lock(a);
-        if (r == 0)
-            sn_procs_claim(a, child, p);
-        else
-            sn_procs_reap(a, child);
-        sn_arena_unlock(a);
-    }
+    child_settle(a, child, r == 0 ? p : -1);
     if (r == 0 && pid)
         *pid = p;
     return r;

@@ -55,3 +55,19 @@ def listener(host, port, reuse=True, backlog=128):
 def ready(s):
     """Servers say "ready PORT PID" once they listen."""
     say("ready", s.getsockname()[1], os.getpid())
+
+
+def echo_until_eof(c):
+    """Echo everything until EOF, half-close, close; return (n, sha256)."""
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        data = c.recv(65536)
+        if not data:
+            break
+        h.update(data)
+        n += len(data)
+        c.sendall(data)
+    c.shutdown(socket.SHUT_WR)
+    c.close()
+    return n, h.hexdigest()

@@ -10,7 +10,6 @@ stdout, one fact per line, flushed.  Servers print "ready PORT PID" once
 they listen.  Exit status 0 only if everything it checked was right.
 """
 import errno
-import hashlib
 import os
 import random
 import resource
@@ -24,23 +23,7 @@ import sys
 import threading
 import time
 
-from common import errname, family, listener, say
-
-
-def echo_until_eof(c):
-    """Echo everything until EOF, half-close, close; return (n, sha256)."""
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        data = c.recv(65536)
-        if not data:
-            break
-        h.update(data)
-        n += len(data)
-        c.sendall(data)
-    c.shutdown(socket.SHUT_WR)
-    c.close()
-    return n, h.hexdigest()
+from common import echo_until_eof, errname, family, listener, say
 
 
 def hold_client(host, port):

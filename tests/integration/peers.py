@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from common import errname, family, listener, ready, recv_exact, recv_line, say
+from common import echo_until_eof, errname, family, listener, ready, recv_exact, recv_line, say
 
 
 # --------------------------------------------------------------------------
@@ -28,19 +28,9 @@ def tcp_echo_server(host, port):
     ready(ls)
     c, peer = ls.accept()
     say("peer", peer[0])
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        data = c.recv(65536)
-        if not data:
-            break
-        h.update(data)
-        n += len(data)
-        c.sendall(data)
-    c.shutdown(socket.SHUT_WR)
-    c.close()
+    n, digest = echo_until_eof(c)
     ls.close()
-    say("server-received", n, h.hexdigest())
+    say("server-received", n, digest)
 
 
 def tcp_bulk_client(host, port, nbytes):
