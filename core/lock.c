@@ -2,6 +2,10 @@
 
 #include <errno.h>
 
+SN_TLS unsigned              sn_crit;
+SN_TLS volatile sig_atomic_t sn_crit_pending;
+void                       (*sn_crit_flush)(void);
+
 void sn_lock_init(sn_lock_t *l)
 {
     pthread_mutexattr_t a;
@@ -12,7 +16,7 @@ void sn_lock_init(sn_lock_t *l)
     pthread_mutexattr_destroy(&a);
 }
 
-void sn_lock(sn_lock_t *l)
+static void take(sn_lock_t *l)
 {
     /* EOWNERDEAD: the previous owner died inside its critical section.  We
      * now own the lock; declare it usable again rather than leave every
@@ -21,7 +25,19 @@ void sn_lock(sn_lock_t *l)
         pthread_mutex_consistent(l);
 }
 
+void sn_lock(sn_lock_t *l)
+{
+    sn_crit_enter();   /* before the lock: a signal in between must wait */
+    take(l);
+}
+
 void sn_unlock(sn_lock_t *l)
 {
     pthread_mutex_unlock(l);
+    sn_crit_leave();
+}
+
+void sn_lock_forever(sn_lock_t *l)
+{
+    take(l);
 }

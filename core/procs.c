@@ -72,7 +72,7 @@ bool sn_proc_word_dead(uint32_t w)
 
 void sn_procs_lock_alive(sn_arena *a, int i)
 {
-    sn_lock(&a->procs[i].alive);    /* EOWNERDEAD (after exec) is fine */
+    sn_lock_forever(&a->procs[i].alive);   /* EOWNERDEAD (after exec) is fine */
 }
 
 bool sn_proc_gone(sn_arena *a, int i)

@@ -140,7 +140,7 @@ static void tbell_key_init(void)
     pthread_key_create(&tbell_key, tbell_release);
 }
 
-sn_doorbell *sn_thread_doorbell(void)
+static sn_doorbell *thread_doorbell(void)
 {
     if (tbell.id && tbell_gen != sn_fork_generation) {
         /* Inherited from the parent: its socket and id are the parent's. */
@@ -164,22 +164,32 @@ sn_doorbell *sn_thread_doorbell(void)
     return &tbell;
 }
 
+/* Made and checked in several steps: a signal handler's own wait must
+ * find it whole (core/lock.h). */
+sn_doorbell *sn_thread_doorbell(void)
+{
+    sn_crit_enter();
+    sn_doorbell *b = thread_doorbell();
+    sn_crit_leave();
+    return b;
+}
+
 /* ---- pidfds ---- */
 
 typedef struct pidfd_entry { int pid; int fd; } pidfd_entry;
 static pidfd_entry     pidfds[SN_MAX_PROCS];
 static pthread_mutex_t pidfd_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void sn_pidfd_fork_lock(void)   { pthread_mutex_lock(&pidfd_lock); }
-void sn_pidfd_fork_unlock(void) { pthread_mutex_unlock(&pidfd_lock); }
+void sn_pidfd_fork_lock(void)   { sn_plock(&pidfd_lock); }
+void sn_pidfd_fork_unlock(void) { sn_punlock(&pidfd_lock); }
 
 static void pidfds_closed(unsigned lo, unsigned hi)
 {
-    pthread_mutex_lock(&pidfd_lock);
+    sn_plock(&pidfd_lock);
     for (int i = 0; i < SN_MAX_PROCS; i++)
         if (pidfds[i].fd > 0 && (unsigned)pidfds[i].fd >= lo && (unsigned)pidfds[i].fd <= hi)
             pidfds[i].fd = 0;
-    pthread_mutex_unlock(&pidfd_lock);
+    sn_punlock(&pidfd_lock);
 }
 
 int sn_proc_pidfd(int proc)
@@ -188,7 +198,7 @@ int sn_proc_pidfd(int proc)
     int pid = a->procs[proc].pid;
     if (pid <= 0)
         return -1;
-    pthread_mutex_lock(&pidfd_lock);
+    sn_plock(&pidfd_lock);
     pidfd_entry *e = &pidfds[proc];
     if (e->pid != pid || e->fd <= 0) {
         if (e->fd > 0 && sn_libfd_is(e->fd)) {
@@ -208,6 +218,6 @@ int sn_proc_pidfd(int proc)
             sn_libfd_mark(e->fd, true);
     }
     int fd = e->fd > 0 ? e->fd : -1;
-    pthread_mutex_unlock(&pidfd_lock);
+    sn_punlock(&pidfd_lock);
     return fd;
 }

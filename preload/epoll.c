@@ -128,7 +128,7 @@ void sn_epoll_nested(int fd)
     ep_inst *in = inst_of(fd);
     if (!in || in->nested)
         return;
-    pthread_mutex_lock(&in->lock);
+    sn_plock(&in->lock);
     in->nested = true;
     /* Something may be ready already: show it. */
     for (ep_item *it = in->check; it; it = it->next_check) {
@@ -139,7 +139,7 @@ void sn_epoll_nested(int fd)
             break;
         }
     }
-    pthread_mutex_unlock(&in->lock);
+    sn_punlock(&in->lock);
 }
 
 
@@ -212,9 +212,9 @@ static void watch_processes(ep_inst *in)
             /* No pidfd: the process is already gone (and waited for).
              * Bury it now; nothing would ever wake us for it. */
             int proc = (int)i;
-            pthread_mutex_unlock(&in->lock);
+            sn_punlock(&in->lock);
             sn_sock_collect(a, &proc, 1);
-            pthread_mutex_lock(&in->lock);
+            sn_plock(&in->lock);
             continue;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
@@ -228,16 +228,16 @@ static void watch_processes(ep_inst *in)
 
 void sn_epoll_fork_lock(void)
 {
-    pthread_mutex_lock(&all_lock);
+    sn_plock(&all_lock);
     for (ep_inst *in = all; in; in = in->next)
-        pthread_mutex_lock(&in->lock);
+        sn_plock(&in->lock);
 }
 
 void sn_epoll_fork_unlock(void)
 {
     for (ep_inst *in = all; in; in = in->next)
-        pthread_mutex_unlock(&in->lock);
-    pthread_mutex_unlock(&all_lock);
+        sn_punlock(&in->lock);
+    sn_punlock(&all_lock);
 }
 
 /* ---- create, close ---- */
@@ -284,10 +284,10 @@ static int make_inst(int epfd)
     in->refs = 1;
     in->epfd = epfd;
     in->fork_gen = sn_fork_generation;
-    pthread_mutex_lock(&all_lock);
+    sn_plock(&all_lock);
     in->next = all;
     all = in;
-    pthread_mutex_unlock(&all_lock);
+    sn_punlock(&all_lock);
     set_inst(epfd, in);
     return epfd;
 }
@@ -304,13 +304,13 @@ int epoll_create1(int flags)
 
 static void destroy(ep_inst *in)
 {
-    pthread_mutex_lock(&all_lock);
+    sn_plock(&all_lock);
     for (ep_inst **p = &all; *p; p = &(*p)->next)
         if (*p == in) {
             *p = in->next;
             break;
         }
-    pthread_mutex_unlock(&all_lock);
+    sn_punlock(&all_lock);
     for (int fd = 0; fd < sn_fdtab_size; fd++)
         while (in->by_fd[fd])
             unlink_item(in, in->by_fd[fd]);
@@ -330,9 +330,9 @@ void sn_epoll_fd_closed(int fd)
     if (!in)
         return;
     set_inst(fd, NULL);
-    pthread_mutex_lock(&in->lock);
+    sn_plock(&in->lock);
     bool last = --in->refs == 0;
-    pthread_mutex_unlock(&in->lock);
+    sn_punlock(&in->lock);
     if (last)
         destroy(in);
 }
@@ -342,9 +342,9 @@ void sn_epoll_fd_dup(int fd, int nfd)
     ep_inst *in = inst_of(fd);
     if (!in || nfd < 0 || (unsigned)nfd >= (unsigned)sn_fdtab_size)
         return;
-    pthread_mutex_lock(&in->lock);
+    sn_plock(&in->lock);
     in->refs++;
-    pthread_mutex_unlock(&in->lock);
+    sn_punlock(&in->lock);
     set_inst(nfd, in);
 }
 
@@ -467,10 +467,10 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
             return (int)SN_RET(fd, -EBADF);
         return (int)SN_RET(fd, -EINVAL);
     }
-    pthread_mutex_lock(&in->lock);
+    sn_plock(&in->lock);
     adopt(in);
     int r = ctl_sim(in, op, fd, slot, ev);
-    pthread_mutex_unlock(&in->lock);
+    sn_punlock(&in->lock);
     return (int)SN_RET(fd, r);
 }
 
@@ -570,7 +570,7 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
             int proc = (int)(ev[i].data.u64 & 0xffffff);
             if (proc < SN_MAX_PROCS) {
                 sn_sock_collect(sn_net(), &proc, 1);
-                pthread_mutex_lock(&in->lock);
+                sn_plock(&in->lock);
                 if (in->watched[proc]) {
                     /* The process is gone (or was never ours to bury):
                      * its pidfd stays readable, so out of the set. */
@@ -578,7 +578,7 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
                     in->watched[proc] = 0;
                     in->nwatched--;
                 }
-                pthread_mutex_unlock(&in->lock);
+                sn_punlock(&in->lock);
             }
             continue;
         }
@@ -603,10 +603,10 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         return -EFAULT;
     int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
     for (;;) {
-        pthread_mutex_lock(&in->lock);
+        sn_plock(&in->lock);
         adopt(in);
         int n = collect(in, ev, max);
-        pthread_mutex_unlock(&in->lock);
+        sn_punlock(&in->lock);
         if (n < max && in->nreal > 0) {
             int r = REAL(epoll_wait)(epfd, ev + n, max - n, 0);
             if (r > 0)
@@ -621,9 +621,9 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
             ts.tv_nsec = left % 1000000000LL;
             tsp = &ts;
         }
-        pthread_mutex_lock(&in->lock);
+        sn_plock(&in->lock);
         watch_processes(in);
-        pthread_mutex_unlock(&in->lock);
+        sn_punlock(&in->lock);
         __atomic_add_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);
         int r = REAL(epoll_pwait2)(epfd, ev, max, tsp, mask);
         __atomic_sub_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);
@@ -631,9 +631,9 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
             return -errno;
         n = filter(in, ev, r);
         if (n > 0) {
-            pthread_mutex_lock(&in->lock);
+            sn_plock(&in->lock);
             n += collect(in, ev + n, max - n);
-            pthread_mutex_unlock(&in->lock);
+            sn_punlock(&in->lock);
             return n;
         }
     }

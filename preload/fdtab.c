@@ -38,8 +38,8 @@ int sn_fdtab_init(void)
     return 0;
 }
 
-void sn_fdtab_lock(void)   { pthread_mutex_lock(&lock); }
-void sn_fdtab_unlock(void) { pthread_mutex_unlock(&lock); }
+void sn_fdtab_lock(void)   { sn_plock(&lock); }
+void sn_fdtab_unlock(void) { sn_punlock(&lock); }
 
 void sn_fdtab_add(int fd, int slot)
 {

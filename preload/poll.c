@@ -26,6 +26,10 @@
 #include "preload/ret.h"
 #include "preload/uaccess.h"
 
+/* pollfd arrays up to this size live on the stack: poll and select are
+ * async-signal-safe, malloc is not (2 KiB of stack). */
+#define SN_POLL_STACK 256
+
 extern void __chk_fail(void) __attribute__((noreturn));
 
 /* glibc declares poll's array write-only (access attribute), but poll
@@ -135,7 +139,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     /* The kernel's copy: real fds in place, simulated ones as -1 (which
      * the kernel skips), then the doorbell and the pidfds. */
     size_t total = n + EXTRA_MAX;
-    struct pollfd stackbuf[64], *k = total <= 64 ? stackbuf : malloc(total * sizeof *k);
+    struct pollfd stackbuf[SN_POLL_STACK], *k = total <= SN_POLL_STACK ? stackbuf : malloc(total * sizeof *k);
     if (!k)
         return -ENOMEM;
     int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
@@ -160,7 +164,9 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
             continue;               /* look again now that changes ring */
         }
         nfds_t nk = n;
-        int nw = 0;
+        int nw = 0, nreal = 0;
+        for (nfds_t i = 0; i < n; i++)
+            nreal += k[i].fd >= 0;
         if (sleep) {
             k[nk++] = (struct pollfd){.fd = bell->fd, .events = POLLIN};
             nw = add_watch(a, fds, n, k + nk, procs, EXTRA_MAX - 1);
@@ -174,10 +180,18 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
             ts.tv_nsec = left % 1000000000LL;
             tsp = &ts;
         }
-        int r = REAL(ppoll)(k, nk, tsp, sleep ? mask : NULL);
+        /* Not sleeping and no real fd: nothing to ask the kernel. */
+        int r = sleep || nreal ? REAL(ppoll)(k, nk, tsp, sleep ? mask : NULL) : 0;
         if (r < 0) {
-            result = -errno;
-            break;
+            /* A signal during a look that did not sleep: the kernel
+             * answers with what is ready and leaves EINTR for when
+             * nothing is (no real fd was, or it would not say EINTR). */
+            if (errno != EINTR || sleep || ready == 0) {
+                result = -errno;
+                break;
+            }
+            for (nfds_t i = 0; i < n; i++)
+                k[i].revents = 0;
         }
         bool again = false;
         if (sleep) {
@@ -272,7 +286,14 @@ static int sim_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
         (w && sn_uaccess(w, sizeof *w, true) < 0) ||
         (e && sn_uaccess(e, sizeof *e, true) < 0))
         return -EFAULT;
-    struct pollfd *p = malloc(((size_t)n + 1) * sizeof *p);
+    /* On the stack when it fits: select is async-signal-safe, malloc is
+     * not. */
+    size_t want = 0;
+    for (int fd = 0; fd < n; fd++)
+        want += (r && FD_ISSET(fd, r)) || (w && FD_ISSET(fd, w)) ||
+                (e && FD_ISSET(fd, e));
+    struct pollfd stackbuf[SN_POLL_STACK];
+    struct pollfd *p = want <= SN_POLL_STACK ? stackbuf : malloc(want * sizeof *p);
     if (!p)
         return -ENOMEM;
     nfds_t np = 0;
@@ -301,7 +322,8 @@ static int sim_select(int n, fd_set *r, fd_set *w, fd_set *e, int64_t ns,
             if ((ev & POLLPRI) && (rv & SEL_EX)) { FD_SET(p[i].fd, e); res++; }
         }
     }
-    free(p);
+    if (p != stackbuf)
+        free(p);
     return res;
 }
 

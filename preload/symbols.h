@@ -76,6 +76,14 @@
                           char *const[]))                                     \
     X(int, close_range, (unsigned int, unsigned int, int))                    \
     X(void, closefrom, (int))                                                 \
+    /* signal handlers that call socket functions: signals.c */               \
+    X(int, sigaction, (int, const struct sigaction *, struct sigaction *))    \
+    X(sighandler_t, signal, (int, sighandler_t))                              \
+    X(sighandler_t, bsd_signal, (int, sighandler_t))                          \
+    X(sighandler_t, sysv_signal, (int, sighandler_t))                         \
+    X(sighandler_t, __sysv_signal, (int, sighandler_t))                       \
+    X(sighandler_t, sigset, (int, sighandler_t))                              \
+    X(int, siginterrupt, (int, int))                                          \
     /* descriptors: fdops.c */                                                \
     X(int, fcntl, (int, int, ...))                                            \
     X(int, fcntl64, (int, int, ...))                                          \

@@ -6,6 +6,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "core/lock.h"
+
 #define PAGE 4096u
 #define BATCH 256
 #define CACHE 4
@@ -62,10 +64,13 @@ int sn_uaccess(const void *p, size_t len, bool write)
     int r = probe(lo, hi, write);
     errno = saved;
     if (r == 0) {
+        /* Two stores: a signal handler's own check must not see half. */
+        sn_crit_enter();
         unsigned *next = write ? &next_write : &next_read;
         c[*next % CACHE] = (range){lo & ~(uintptr_t)(PAGE - 1),
                                    (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1)};
         (*next)++;
+        sn_crit_leave();
     }
     return r;
 }
