@@ -149,7 +149,15 @@ int  sn_arena_attach_proc(sn_arena *a);
 uint64_t sn_heap_alloc(sn_arena *a, uint32_t size);
 void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size);
 
-static inline void sn_arena_lock(sn_arena *a)   { sn_lock(&a->hdr->lock); }
+/* The arena lock.  Its owner may die half-way through an update (a socket
+ * allocated but not yet queued, a chain half-linked): the next owner makes
+ * the tables whole again before going on (sock.c). */
+void sn_arena_repair(sn_arena *a);
+static inline void sn_arena_lock(sn_arena *a)
+{
+    if (__builtin_expect(sn_lock_recover(&a->hdr->lock), 0))
+        sn_arena_repair(a);
+}
 static inline void sn_arena_unlock(sn_arena *a) { sn_unlock(&a->hdr->lock); }
 
 #endif

@@ -16,19 +16,26 @@ void sn_lock_init(sn_lock_t *l)
     pthread_mutexattr_destroy(&a);
 }
 
-static void take(sn_lock_t *l)
+static bool take(sn_lock_t *l)
 {
     /* EOWNERDEAD: the previous owner died inside its critical section.  We
      * now own the lock; declare it usable again rather than leave every
      * later caller with ENOTRECOVERABLE. */
-    if (pthread_mutex_lock(l) == EOWNERDEAD)
-        pthread_mutex_consistent(l);
+    if (pthread_mutex_lock(l) != EOWNERDEAD)
+        return false;
+    pthread_mutex_consistent(l);
+    return true;
 }
 
 void sn_lock(sn_lock_t *l)
 {
+    sn_lock_recover(l);
+}
+
+bool sn_lock_recover(sn_lock_t *l)
+{
     sn_crit_enter();   /* before the lock: a signal in between must wait */
-    take(l);
+    return take(l);
 }
 
 void sn_unlock(sn_lock_t *l)

@@ -15,12 +15,14 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 
 typedef pthread_mutex_t sn_lock_t;
 
 void sn_lock_init(sn_lock_t *l);
 void sn_lock(sn_lock_t *l);      /* a critical section: counts in sn_crit */
+bool sn_lock_recover(sn_lock_t *l);   /* sn_lock; true if the owner had died */
 void sn_unlock(sn_lock_t *l);
 void sn_lock_forever(sn_lock_t *l);   /* held for a lifetime: not counted */
 

@@ -163,6 +163,16 @@ int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
     return -EADDRINUSE;
 }
 
+void sn_ports_rebuild(sn_arena *a)
+{
+    memset(a->ports, 0xff, 2 * 65536 * sizeof *a->ports);   /* all -1 */
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state != SN_FREE && k->in_chain)
+            link_port(a, (int)s, k->local.port);
+    }
+}
+
 void sn_ports_unbind(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);

@@ -16,6 +16,8 @@
  * the implicit bind of connect(), which may take a port in TIME_WAIT. */
 int  sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect);
 void sn_ports_unbind(sn_arena *a, int s);
+/* Relink every bound socket: after a process died mid-update. */
+void sn_ports_rebuild(sn_arena *a);
 /* Linux re-checks at listen(): of two SO_REUSEADDR sockets on one port,
  * only one may listen. */
 int  sn_ports_can_listen(sn_arena *a, int s);

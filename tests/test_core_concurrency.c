@@ -112,7 +112,7 @@ static void *consumer(void *arg)
 
 Test(core_concurrency, stream_64mib_between_two_threads, .timeout = 30)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
     stream_job tx = {.slot = c}, rx = {.slot = s};
     pthread_t pt, ct;
@@ -153,7 +153,7 @@ static void *blocked_reader(void *arg)
 
 Test(core_concurrency, close_wakes_a_blocked_reader, .timeout = 10)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
     wake_job j = {.slot = s, .r = 12345};
     pthread_t t;
@@ -612,4 +612,72 @@ Test(core_concurrency, peer_process_death_ends_a_blocked_read, .timeout = 20)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "child failed: status 0x%x", status);
+}
+
+/* Slots in use, counted from the slots themselves, and whether the free
+ * list and the count agree with them. */
+static bool tables_consistent(sn_arena *a)
+{
+    uint32_t used = 0, listed = 0, hwm = a->hdr->sock_hwm;
+    for (uint32_t s = 0; s < hwm; s++)
+        used += sn_sock_at(a, (int)s)->state != SN_FREE;
+    for (int32_t s = a->hdr->sock_free; s >= 0 && listed <= hwm; s = a->socks[s].next)
+        listed++;
+    return used == a->hdr->nsocks && used + listed == hwm;
+}
+
+Test(core_concurrency, death_inside_the_arena_lock_is_repaired, .timeout = 20)
+{
+    enum { PORT = 43225, UPORT = 43226 };
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", PORT), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "127.0.0.1", UPORT), 0);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        if (sn_arena_attach_proc(&A) != 0)
+            _exit(10);
+        int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+        if (c < 0 || tc_connect4(&A, c, "127.0.0.1", PORT) != 0)
+            _exit(11);
+        int spare = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+        sn_sock_release(&A, spare);          /* a free slot to take */
+        /* Die inside the lock, three updates half done: */
+        sn_arena_lock(&A);
+        sn_sock *L = sn_sock_at(&A, l);
+        L->acc_head = L->acc_tail = -1;      /* an accept popped the queue */
+        L->acc_len = 0;
+        A.hdr->sock_free = A.socks[A.hdr->sock_free].next;   /* a slot taken */
+        A.hdr->nsocks++;
+        A.ports[65536 + UPORT] = -1;          /* a chain unlinked */
+        _exit(0);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "child failed: status 0x%x", status);
+
+    /* The next lock repairs; the datagram finds its socket again. */
+    int s = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(s, 0);
+    cr_assert(tables_consistent(&A), "free list or count still wrong");
+    cr_assert_eq(tc_sendto4(&A, s, "x", 1, "127.0.0.1", UPORT), 1);
+    char b[4];
+    cr_assert_eq(tc_recv(&A, u, b, sizeof b, 0, NULL), 1,
+                 "the port chain was not relinked");
+    sn_addr peer;
+    int acc = sn_sock_accept(&A, l, &peer);
+    cr_assert_geq(acc, 0, "the popped connection was not queued again");
+
+    /* Collect the dead child, close ours: nothing left. */
+    for (int p = 0; p < SN_MAX_PROCS; p++)
+        if (A.procs[p].pid == pid)
+            sn_sock_collect(&A, &p, 1);
+    int socks[] = {s, acc, u, l};
+    for (size_t i = 0; i < sizeof socks / sizeof *socks; i++)
+        sn_sock_release(&A, socks[i]);
+    cr_assert_eq(A.hdr->nsocks, 0, "%u sockets leaked", A.hdr->nsocks);
+    cr_assert(tables_consistent(&A));
 }

@@ -387,7 +387,7 @@ Test(core_sock, shutdown_rd_on_listener_stops_listening)
 
 Test(core_sock, shutdown_wr_is_a_half_close)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_send(&A, c, "last", 4, 0), 4);
     cr_assert_eq(sn_sock_shutdown(&A, c, SHUT_WR), 0);
@@ -422,7 +422,7 @@ Test(core_sock, shutdown_argument_checks)
 
 Test(core_sock, orderly_close_gives_eof_then_epipe)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_send(&A, c, "bye", 3, 0), 3);
     sn_sock_release(&A, c);
@@ -438,7 +438,7 @@ Test(core_sock, orderly_close_gives_eof_then_epipe)
 
 Test(core_sock, close_with_unread_data_resets_peer)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_send(&A, s, "x", 1, 0), 1);        /* for c, unread yet */
     cr_assert_eq(tc_send(&A, c, "data", 4, 0), 4);     /* s never reads it */
@@ -455,7 +455,7 @@ Test(core_sock, close_with_unread_data_resets_peer)
 
 Test(core_sock, reset_error_is_also_reported_by_so_error)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_send(&A, c, "data", 4, 0), 4);
     sn_sock_release(&A, s);
@@ -468,7 +468,7 @@ Test(core_sock, reset_error_is_also_reported_by_so_error)
 
 Test(core_sock, linger_zero_close_resets_peer)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     struct linger lg = {1, 0};
     cr_assert_eq(sn_sock_setopt(&A, s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
@@ -481,7 +481,7 @@ Test(core_sock, linger_zero_close_resets_peer)
 
 Test(core_sock, stream_peek_and_trunc)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_send(&A, c, "abcdef", 6, 0), 6);
     char b[8] = {0};
@@ -498,7 +498,7 @@ Test(core_sock, stream_peek_and_trunc)
 
 Test(core_sock, stream_send_fills_ring_then_eagain)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     static char big[1 << 20];
     memset(big, 'q', sizeof big);
@@ -540,7 +540,7 @@ Test(core_sock, connection_closed_before_accept_still_delivers)
 
 Test(core_sock, rcvlowat_holds_back_a_blocking_read_only)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     cr_assert_eq(tc_setint(&A, s, SOL_SOCKET, SO_RCVLOWAT, 8), 0);
     cr_assert_eq(tc_send(&A, c, "12345", 5, 0), 5);
@@ -574,7 +574,7 @@ Test(core_sock, slot_reuse_bumps_generation)
     cr_assert_eq(sn_sock_at(&A, b)->in_chain, 0, "old fields survived");
 
     /* A connection's peer reference dies with the peer's slot. */
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     sn_sock_release(&A, s);
     cr_assert_null(sn_sock_peer(&A, sn_sock_at(&A, c), NULL));
@@ -1047,7 +1047,7 @@ Test(core_opts, v6only_is_fixed_once_bound)
 
 Test(core_opts, tcp_info_state_follows_the_connection)
 {
-    int l, c, s;
+    int l = -1, c = -1, s = -1;
     pair4(&l, &c, &s);
     struct tcp_info ti;
     socklen_t len = sizeof ti;
