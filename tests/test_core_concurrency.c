@@ -28,6 +28,28 @@ static void teardown(void)
 
 TestSuite(core_concurrency, .init = setup, .fini = teardown);
 
+/* A forked child's end: it must have exited 0 (its failures are exit
+ * codes, see the top of this file). */
+static void wait_child_ok(pid_t pid)
+{
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died: status 0x%x", status);
+    cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
+                 WEXITSTATUS(status));
+}
+
+/* fork(); the child registers as a process of the arena (exit 10 if it
+ * cannot). */
+static pid_t fork_attached(void)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0 && sn_arena_attach_proc(&A) != 0)
+        _exit(10);
+    return pid;
+}
+
 /* The byte at stream offset i: not periodic at any small power of two, so
  * a chunk delivered twice, dropped or out of order changes the result. */
 static inline uint8_t pattern(uint64_t i)
@@ -432,11 +454,7 @@ Test(core_concurrency, forked_child_is_a_client, .timeout = 20)
     cr_assert_eq(tc_send_all(&A, s, &h, sizeof h, 10000), sizeof h);
     sn_sock_release(&A, s);
 
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "child died: status 0x%x", status);
-    cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
-                 WEXITSTATUS(status));
+    wait_child_ok(pid);
     /* Two processes were registered; the child's socket is gone. */
     cr_assert_geq(A.hdr->proc_hwm, 2);
     cr_assert_eq(A.hdr->nsocks, 1, "only the listener should remain");
@@ -449,11 +467,8 @@ Test(core_concurrency, forked_child_accepts_from_parent, .timeout = 20)
     /* The child makes the listener; the parent connects once it exists.
      * The port is fixed so the parent knows it without a side channel. */
     enum { PORT = 43210 };
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
+    pid_t pid = fork_attached();
     if (pid == 0) {
-        if (sn_arena_attach_proc(&A) != 0)
-            _exit(10);
         int l = sn_sock_create(&A, AF_INET6, SOCK_STREAM, 0);
         if (l < 0 || tc_bind6(&A, l, "::", PORT) != 0 ||
             sn_sock_listen(&A, l, 4) != 0)
@@ -491,11 +506,7 @@ Test(core_concurrency, forked_child_accepts_from_parent, .timeout = 20)
     cr_assert_eq(tc_recv_all(&A, c, b, 5, 10000), 5);
     cr_assert_str_eq(b, "world");
     sn_sock_release(&A, c);
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "child died: status 0x%x", status);
-    cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
-                 WEXITSTATUS(status));
+    wait_child_ok(pid);
     cr_assert_eq(A.hdr->nsocks, 0);
 }
 
@@ -519,10 +530,7 @@ Test(core_concurrency, dead_process_listener_is_a_closed_port, .timeout = 20)
             _exit(12);
         _exit(0);
     }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "child failed: status 0x%x", status);
+    wait_child_ok(pid);
     cr_assert_eq(A.hdr->nsocks, 3, "listener, client, queued server end");
 
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
@@ -537,20 +545,14 @@ Test(core_concurrency, dead_process_holding_port_does_not_block_bind,
      .timeout = 20)
 {
     enum { PORT = 43221 };
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
+    pid_t pid = fork_attached();
     if (pid == 0) {
-        if (sn_arena_attach_proc(&A) != 0)
-            _exit(10);
         int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
         if (u < 0 || tc_bind4(&A, u, "127.0.0.1", PORT) != 0)
             _exit(11);
         _exit(0);
     }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "child failed: status 0x%x", status);
+    wait_child_ok(pid);
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "127.0.0.1", PORT), 0,
                  "port still held by a dead process");
@@ -585,11 +587,8 @@ Test(core_concurrency, peer_process_death_ends_a_blocked_read, .timeout = 20)
     cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 0), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
     int port = tc_local_port(&A, l);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
+    pid_t pid = fork_attached();
     if (pid == 0) {
-        if (sn_arena_attach_proc(&A) != 0)
-            _exit(10);
         int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
         if (c < 0 || tc_connect4(&A, c, "127.0.0.1", port) != 0)
             _exit(11);
@@ -608,10 +607,7 @@ Test(core_concurrency, peer_process_death_ends_a_blocked_read, .timeout = 20)
     /* The child is not waited for yet: a zombie counts as dead. */
     cr_assert_eq(recv_watching(s, b, sizeof b, 10000), 0,
                  "the death of the peer's process did not end the read");
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "child failed: status 0x%x", status);
+    wait_child_ok(pid);
 }
 
 /* Slots in use, counted from the slots themselves, and whether the free
@@ -634,11 +630,8 @@ Test(core_concurrency, death_inside_the_arena_lock_is_repaired, .timeout = 20)
     cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "127.0.0.1", UPORT), 0);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
+    pid_t pid = fork_attached();
     if (pid == 0) {
-        if (sn_arena_attach_proc(&A) != 0)
-            _exit(10);
         int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
         if (c < 0 || tc_connect4(&A, c, "127.0.0.1", PORT) != 0)
             _exit(11);
@@ -654,10 +647,7 @@ Test(core_concurrency, death_inside_the_arena_lock_is_repaired, .timeout = 20)
         A.ports[65536 + UPORT] = -1;          /* a chain unlinked */
         _exit(0);
     }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-              "child failed: status 0x%x", status);
+    wait_child_ok(pid);
 
     /* The next lock repairs; the datagram finds its socket again. */
     int s = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
