@@ -4,7 +4,6 @@
 
 SN_TLS unsigned              sn_crit;
 SN_TLS volatile sig_atomic_t sn_crit_pending;
-void                       (*sn_crit_flush)(void);
 
 void sn_lock_init(sn_lock_t *l)
 {

@@ -34,13 +34,16 @@ void sn_lock_forever(sn_lock_t *l);   /* held for a lifetime: not counted */
  * itself in sn_crit.  The library's signal trampoline (preload/signals.c)
  * runs a program's handler at once when sn_crit is 0 and otherwise holds the
  * signal back, sets sn_crit_pending, and sn_crit_leave() lets it go when the
- * count falls back to 0 (through sn_crit_flush, which is NULL when only the
- * core is linked, as in its unit tests).  Both are per thread: a handler
+ * count falls back to 0 (through sn_crit_flush).  Both are per thread: a handler
  * runs on the thread it interrupted, and the count costs no atomic. */
 #define SN_TLS __thread __attribute__((tls_model("initial-exec")))
 extern SN_TLS unsigned               sn_crit;
 extern SN_TLS volatile sig_atomic_t  sn_crit_pending;
-extern void                        (*sn_crit_flush)(void);
+/* Defined by preload/signals.c; weak, so the core's unit tests (which
+ * link no trampoline and so never hold a signal back) leave it NULL.  A
+ * symbol, not a pointer set at start-up: a signal may be held back before
+ * any constructor of ours has run. */
+void sn_crit_flush(void) __attribute__((weak));
 
 static inline void sn_crit_enter(void)
 {

@@ -112,7 +112,7 @@ static void trampoline(int sig, siginfo_t *si, void *uc)
 }
 
 /* Called by sn_crit_leave() when the thread's count falls to 0. */
-static void flush(void)
+void sn_crit_flush(void)
 {
     int saved = errno;
     sn_crit_pending = 0;
@@ -143,11 +143,6 @@ static void flush(void)
      * to the caller, to the trampoline, which now runs the handlers. */
     pthread_sigmask(SIG_UNBLOCK, &release, NULL);
     errno = saved;
-}
-
-__attribute__((constructor(101))) static void signals_init(void)
-{
-    sn_crit_flush = flush;
 }
 
 /* ---- sigaction and the older interfaces built on it ---- */
