@@ -23,7 +23,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 2
+#define SN_LAYOUT_VERSION 3   /* 3: sleeper bit in sock.seq, no nwait */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
