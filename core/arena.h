@@ -71,7 +71,10 @@ typedef struct sn_hdr {
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
     uint32_t  bell_hwm;
-    uint32_t  pad2;
+    /* bumped (arena locked) whenever a datagram's destination could
+     * resolve to another socket: senders' cached routes are then stale
+     * (core/dgram.c) */
+    _Atomic uint32_t dgram_gen;
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
     uint64_t  heap_free[SN_HEAP_CLASSES];
