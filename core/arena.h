@@ -23,7 +23,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 2
+#define SN_LAYOUT_VERSION 3   /* 3: sleeper bit in sock.seq, no nwait */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
@@ -71,7 +71,10 @@ typedef struct sn_hdr {
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
     uint32_t  bell_hwm;
-    uint32_t  pad2;
+    /* bumped (arena locked) whenever a datagram's destination could
+     * resolve to another socket: senders' cached routes are then stale
+     * (core/dgram.c) */
+    _Atomic uint32_t dgram_gen;
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
     uint64_t  heap_free[SN_HEAP_CLASSES];

@@ -101,16 +101,112 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
     t->bytes_rx += h->len;
 }
 
+/* The last route a thread's datagram took: where a datagram from socket
+ * `sender` to `dst` went, and the source address it carried.  Valid while
+ * the network's dgram_gen is unchanged (nothing that decides delivery
+ * moved) and the target slot's generation is the same (not closed and
+ * reused); both are checked under the target's rx_prod, which closing
+ * takes before it frees the slot.  So a hit delivers exactly where the
+ * port table would, without taking the arena lock. */
+typedef struct dgram_route {
+    uint64_t token;             /* which network (hdr->token) */
+    int32_t  sender;
+    uint32_t sender_gen;
+    uint32_t dgram_gen;
+    int32_t  target;
+    uint32_t target_gen;
+    sn_addr  dst, from;
+} dgram_route;
+
+static __thread dgram_route last_route = {.sender = -1};
+
+/* The cached target for this datagram, its rx_prod held, or NULL. */
+static sn_sock *route_hit(sn_arena *a, int s, const sn_addr *dst, rec_hdr *h)
+{
+    dgram_route *r = &last_route;
+    if (r->sender != s || r->token != a->hdr->token ||
+        r->sender_gen != sn_sock_at(a, s)->gen ||
+        memcmp(&r->dst, dst, sizeof *dst) != 0 ||
+        atomic_load(&a->hdr->dgram_gen) != r->dgram_gen)
+        return NULL;
+    sn_sock *T = sn_sock_at(a, r->target);
+    sn_lock(&T->rx_prod);
+    /* Looked at again under rx_prod: the slot cannot be freed now. */
+    if (T->gen != r->target_gen || atomic_load(&a->hdr->dgram_gen) != r->dgram_gen) {
+        sn_unlock(&T->rx_prod);
+        return NULL;
+    }
+    h->from = r->from;
+    return T;
+}
+
+static void route_remember(sn_arena *a, int s, const sn_addr *dst,
+                           const sn_addr *from, int t)
+{
+    dgram_route *r = &last_route;
+    r->token = a->hdr->token;
+    r->sender = s;
+    r->sender_gen = sn_sock_at(a, s)->gen;
+    r->dgram_gen = atomic_load(&a->hdr->dgram_gen);
+    r->target = t;
+    r->target_gen = sn_sock_at(a, t)->gen;
+    r->dst = *dst;
+    r->from = *from;
+}
+
+/* Find the target in the port table (arena lock) and return it with its
+ * rx_prod held; NULL when nobody is there. */
+static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
+                             const sn_msg *m, rec_hdr *h)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_arena_lock(a);
+    h->from = k->local;
+    if (m->has_src && sn_addr_is_any(&h->from))
+        h->from = m->src;               /* IP_PKTINFO / IPV6_PKTINFO on send */
+    if (sn_addr_is_any(&h->from))
+        sn_addr_source_for(dst, &h->from);
+    h->from.port = k->local.port;
+    /* A v4 datagram from a dual-stack socket still leaves as IPv4. */
+    int t = sn_ports_dgram_target(a, dst, &h->from);
+    if (t < 0) {
+        /* Nobody there: dropped.  On loopback the ICMP "port
+         * unreachable" comes back at once, and a connected socket
+         * reports it as ECONNREFUSED on its next call. */
+        if (k->state == SN_CONNECTED)
+            sn_sock_set_error(k, ECONNREFUSED);
+        sn_arena_unlock(a);
+        return NULL;
+    }
+    /* A source asked for by pktinfo is this datagram's only. */
+    if (!m->has_src)
+        route_remember(a, s, dst, &h->from, t);
+    sn_sock *T = sn_sock_at(a, t);
+    sn_lock(&T->rx_prod);               /* order: arena -> rx_prod */
+    sn_arena_unlock(a);
+    return T;
+}
+
+/* Linux binds a port before it even looks at the destination.  A socket
+ * already in the port table needs no lock to know it: only this socket's
+ * own bind, connect or close takes it out. */
+static int dgram_autobind(sn_arena *a, int s)
+{
+    if (__atomic_load_n(&sn_sock_at(a, s)->in_chain, __ATOMIC_ACQUIRE))
+        return 0;
+    sn_arena_lock(a);
+    int r = sn_sock_autobind(a, s, NULL);
+    sn_arena_unlock(a);
+    return r;
+}
+
 ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (flags & MSG_OOB)
         return -EOPNOTSUPP;
     size_t len = sn_iov_total(m->iov, m->iovcnt);
-    /* Linux binds a port before it even looks at the destination. */
-    sn_arena_lock(a);
-    int r = sn_sock_autobind(a, s, NULL);
-    sn_arena_unlock(a);
+    int r = dgram_autobind(a, s);
     if (r < 0)
         return r;
     sn_addr dst;
@@ -126,31 +222,15 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (e)
         return -e;
     rec_hdr h = {.len = (uint32_t)len, .to = dst};
-    sn_arena_lock(a);
-    h.from = k->local;
-    if (m->has_src && sn_addr_is_any(&h.from))
-        h.from = m->src;                /* IP_PKTINFO / IPV6_PKTINFO on send */
-    if (sn_addr_is_any(&h.from))
-        sn_addr_source_for(&dst, &h.from);
-    h.from.port = k->local.port;
-    /* A v4 datagram from a dual-stack socket still leaves as IPv4. */
-    int t = sn_ports_dgram_target(a, &dst, &h.from);
-    if (t < 0) {
-        /* Nobody there: dropped.  On loopback the ICMP "port
-         * unreachable" comes back at once, and a connected socket
-         * reports it as ECONNREFUSED on its next call. */
-        if (k->state == SN_CONNECTED)
-            sn_sock_set_error(k, ECONNREFUSED);
-        sn_arena_unlock(a);
+    sn_sock *T = m->has_src ? NULL : route_hit(a, s, &dst, &h);
+    if (!T)
+        T = route_lookup(a, s, &dst, m, &h);
+    if (!T)
         return (ssize_t)len;
-    }
-    sn_sock *T = sn_sock_at(a, t);
-    sn_lock(&T->rx_prod);               /* order: arena -> rx_prod */
-    sn_arena_unlock(a);
     enqueue(a, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
-    sn_wake_ev(a, t, SN_EV_IN);
+    sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
     return (ssize_t)len;
 }
 

@@ -129,6 +129,8 @@ static void link_port(sn_arena *a, int s, uint16_t port)
     k->local.port = port;
     k->next = *head;
     *head = s;
+    if (k->type == SOCK_DGRAM)
+        sn_ports_dgram_changed(a);
 }
 
 int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
@@ -182,6 +184,8 @@ void sn_ports_unbind(sn_arena *a, int s)
     if (*p == s)
         *p = k->next;
     k->next = -1;
+    if (k->type == SOCK_DGRAM)
+        sn_ports_dgram_changed(a);
 }
 
 int sn_ports_can_listen(sn_arena *a, int s)
@@ -250,4 +254,9 @@ int sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src)
     /* SO_REUSEPORT: one flow (source) always lands on the same member. */
     uint32_t hash = (uint32_t)src->port * 2654435761u ^ src->ip[15];
     return pick[hash % (uint32_t)ties];
+}
+
+void sn_ports_dgram_changed(sn_arena *a)
+{
+    atomic_fetch_add(&a->hdr->dgram_gen, 1);
 }

@@ -730,6 +730,7 @@ static int dgram_connect_locked(sn_arena *a, int s, const sn_addr *dst)
     }
     k->peer = *dst;
     k->state = SN_CONNECTED;
+    sn_ports_dgram_changed(a);  /* it now takes only its peer's datagrams */
     return 0;
 }
 
@@ -791,6 +792,7 @@ int sn_dgram_disconnect(sn_arena *a, int s)
         memset(&k->peer, 0, sizeof k->peer);
         release_implicit(a, s);
         k->state = k->in_chain ? SN_BOUND : SN_NEW;
+        sn_ports_dgram_changed(a);
     }
     sn_arena_unlock(a);
     return 0;

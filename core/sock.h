@@ -76,8 +76,8 @@ typedef struct sn_sock {
     /* --- kept when the slot is reused: locks are initialised once --- */
     sn_lock_t         rx_prod, rx_cons;   /* producers / consumers of rx */
     uint32_t          gen;       /* bumped when the slot is freed */
-    _Atomic uint32_t  seq;       /* bumped on every change worth a look */
-    _Atomic uint32_t  nwait;     /* threads in futex_wait on seq */
+    _Atomic uint32_t  seq;       /* bumped on every change worth a look;
+                                    bit 0: a thread sleeps on it (wait.c) */
     /* --- zeroed when the slot is allocated (from `state` on) --- */
     _Atomic uint8_t   state;
     uint8_t           family;    /* AF_INET, AF_INET6 */

@@ -17,6 +17,20 @@
  * taken from the peer. */
 #define SPIN_NS 3000
 
+/* The sequence word: bit 0 says a thread may sleep on it, the other bits
+ * count changes.  The flag lives in the futex word itself, so that the
+ * kernel's "is the word still what the sleeper expects" also covers the
+ * flag: a flag kept in another word could be cleared by a waker whose
+ * change the sleeper had already seen, and the next change would then
+ * wake nobody. */
+#define SEQ_SLEEPER 1u
+#define SEQ_STEP    2u
+
+static bool moved(uint32_t now, uint32_t seq)
+{
+    return ((now ^ seq) & ~SEQ_SLEEPER) != 0;
+}
+
 static bool spin_for(_Atomic uint32_t *word, uint32_t seq);
 
 /* Spinning pays only when the peer runs on another CPU at the same time.
@@ -27,10 +41,10 @@ static __thread unsigned spin_failures, spin_skipped;
 static bool spin_until_moved(_Atomic uint32_t *word, uint32_t seq)
 {
     if (spin_failures >= 8 && ++spin_skipped % 16 != 0)
-        return atomic_load_explicit(word, memory_order_acquire) != seq;
-    bool moved = spin_for(word, seq);
-    spin_failures = moved ? 0 : spin_failures + 1;
-    return moved;
+        return moved(atomic_load_explicit(word, memory_order_acquire), seq);
+    bool m = spin_for(word, seq);
+    spin_failures = m ? 0 : spin_failures + 1;
+    return m;
 }
 
 static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
@@ -38,7 +52,7 @@ static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
     struct timespec t0, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (int i = 1;; i++) {
-        if (atomic_load_explicit(word, memory_order_acquire) != seq)
+        if (moved(atomic_load_explicit(word, memory_order_acquire), seq))
             return true;
         sn_cpu_relax();
         if ((i & 15) == 0) {
@@ -51,14 +65,17 @@ static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
 
 uint32_t sn_wait_prepare(sn_arena *a, int s)
 {
-    sn_sock *k = sn_sock_at(a, s);
-    atomic_fetch_add(&k->nwait, 1);
-    return atomic_load(&k->seq);
+    return atomic_load(&sn_sock_at(a, s)->seq);
 }
 
-void sn_wait_done(sn_arena *a, int s)
+/* About to sleep on k->seq: set the sleeper bit so that the next waker
+ * calls FUTEX_WAKE.  False if seq moved since `seq` was read (do not
+ * sleep: look again); else *val is the value to hand the futex. */
+static bool mark_sleeper(sn_sock *k, uint32_t seq, uint32_t *val)
 {
-    atomic_fetch_sub(&sn_sock_at(a, s)->nwait, 1);
+    uint32_t v = atomic_fetch_or(&k->seq, SEQ_SLEEPER);
+    *val = v | SEQ_SLEEPER;
+    return !moved(v, seq);
 }
 
 /* Our peer last ran on this very CPU: it cannot answer while we spin. */
@@ -71,9 +88,12 @@ static bool peer_here(sn_arena *a, sn_sock *k)
 int sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline)
 {
     sn_sock *k = sn_sock_at(a, s);
+    uint32_t val;
     if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
         return 0;
-    long r = sn_futex_wait(&k->seq, seq, deadline);
+    if (!mark_sleeper(k, seq, &val))
+        return 0;
+    long r = sn_futex_wait(&k->seq, val, deadline);
     if (r == 0 || r == -EAGAIN)         /* woken, or seq already moved */
         return 0;
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
@@ -86,7 +106,6 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
     struct futex_waitv w[SN_WATCH_MAX + 1];
     memset(w, 0, sizeof w);
     w[0].uaddr = (uintptr_t)&k->seq;
-    w[0].val = seq;
     w[0].flags = FUTEX2_SIZE_U32;
     if (n > SN_WATCH_MAX)
         n = SN_WATCH_MAX;
@@ -107,6 +126,10 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
     }
     if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
         return 0;
+    uint32_t val;
+    if (!mark_sleeper(k, seq, &val))
+        return 0;
+    w[0].val = val;
     long r = sn_futex_waitv(w, (unsigned)n + 1, deadline);
     if (r == 0)
         return 0;
@@ -116,7 +139,7 @@ int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
         return 1;
     }
     if (r == -EAGAIN)
-        return atomic_load(&k->seq) != seq ? 0 : 1;
+        return moved(atomic_load(&k->seq), seq) ? 0 : 1;
     if (r == -ENOSYS)                   /* old kernel: plain wait */
         return sn_wait(a, s, seq, deadline);
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
@@ -129,9 +152,16 @@ void sn_wake_ev(sn_arena *a, int s, int ev)
         atomic_fetch_add(&k->ev_in, 1);
     if (ev & SN_EV_OUT)
         atomic_fetch_add(&k->ev_out, 1);
-    atomic_fetch_add(&k->seq, 1);
-    if (atomic_load(&k->nwait))
+    uint32_t old = atomic_fetch_add(&k->seq, SEQ_STEP);
+    /* Someone marked the word: clear the mark and wake every sleeper.
+     * One who goes back to sleep marks it again, so a burst of sends to
+     * a sleeping reader costs one FUTEX_WAKE, not one per send.  A thread
+     * that marks the word between our add and our clear sleeps on a value
+     * the clear changes: its futex call returns at once. */
+    if (old & SEQ_SLEEPER) {
+        atomic_fetch_and(&k->seq, ~SEQ_SLEEPER);
         sn_futex_wake_all(&k->seq);
+    }
     if (atomic_load(&k->nbells))
         sn_bells_ring_sock(a, s);
 }

@@ -2,12 +2,14 @@
  *
  * Each socket has a sequence word, bumped by whoever changes something a
  * waiter could be waiting for (data in, room freed, a connection, a close).
- * A waiter registers (nwait++), reads seq, re-checks its condition, then
- * sleeps in FUTEX_WAIT on seq.  The futex is not FUTEX_PRIVATE: the word is
- * in a MAP_SHARED file, so the kernel keys it by (inode, offset) and any
- * process can wake it.  A waker bumps seq and calls FUTEX_WAKE only when
- * nwait says someone sleeps.  All of these are seq_cst, which is what makes
- * "waker saw nwait == 0" imply "the waiter will see the new seq".
+ * A waiter reads seq (sn_wait_prepare), re-checks its condition, spins a
+ * little, then sets the word's sleeper bit and sleeps in FUTEX_WAIT on
+ * it.  The futex is not FUTEX_PRIVATE: the word is in a MAP_SHARED file,
+ * so the kernel keys it by (inode, offset) and any process can wake it.
+ * A waker bumps the count and calls FUTEX_WAKE (all) only when it finds
+ * the sleeper bit, which it clears: one system call per sleep, not per
+ * change.  Because the bit is in the word the futex compares, a sleeper
+ * either sees the word change or is asleep when the waker looks.
  *
  * Restart semantics come from the kernel itself: an untimed FUTEX_WAIT is
  * restarted after a SA_RESTART handler and fails with EINTR otherwise; a
@@ -22,8 +24,8 @@
 
 #include "core/arena.h"
 
-uint32_t sn_wait_prepare(sn_arena *a, int s);   /* nwait++, returns seq */
-void     sn_wait_done(sn_arena *a, int s);      /* nwait-- */
+/* The seq to sleep on: read it before looking at the condition. */
+uint32_t sn_wait_prepare(sn_arena *a, int s);
 /* Sleep until seq moves away from `seq` or the CLOCK_MONOTONIC deadline
  * passes (NULL: none).  0, -ETIMEDOUT or -EINTR. */
 int      sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline);

@@ -35,23 +35,15 @@ static void keep_alive_lock(sn_arena *a)
 
 /* The blocking calls we stand in for (recv, accept, connect...) are
  * cancellation points; our futex sleep is not one.  So the sleep runs
- * with asynchronous cancellation, and a cleanup handler takes back our
- * registration if the thread is cancelled in it. */
-static void unregister(void *p)
-{
-    int *slot = p;
-    sn_wait_done(sn_net(), *slot);
-}
-
+ * with asynchronous cancellation.  A thread cancelled in it leaves the
+ * socket's `sleeping` flag set, which costs a waker one spare FUTEX_WAKE. */
 static int sleep_cancellable(sn_arena *a, int slot, uint32_t seq,
                              const int *procs, int n, const struct timespec *dl)
 {
     int w, old;
-    pthread_cleanup_push(unregister, &slot);
     pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
     w = n ? sn_wait_watch(a, slot, seq, procs, n, dl) : sn_wait(a, slot, seq, dl);
     pthread_setcanceltype(old, NULL);
-    pthread_cleanup_pop(1);         /* sn_wait_done */
     return w;
 }
 
@@ -78,14 +70,12 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
         dl = &deadline;
     }
     for (;;) {
-        /* Register first, then look again: a change made after the look
+        /* Read seq first, then look again: a change made after the look
          * moves seq, so the sleep below cannot miss it. */
         uint32_t seq = sn_wait_prepare(a, slot);
         r = try(slot, ctx);
-        if (r != -EAGAIN) {
-            sn_wait_done(a, slot);
+        if (r != -EAGAIN)
             return r;
-        }
         int procs[SN_WATCH_MAX];
         int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
         int w = sleep_cancellable(a, slot, seq, procs, n, dl);

@@ -3,6 +3,7 @@
  * sn_ret() turns -errno into errno and -1. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,7 +24,13 @@
  * fstat says S_IFSOCK, dup/fork/close-on-exec work natively, and the
  * number is allocated like any socket's.  Its (st_dev, st_ino) lets any
  * process recognise it later. */
-static int make_placeholder(int slot, int flags)
+typedef struct placeholder {
+    int      fd;
+    uint64_t dev, ino;
+} placeholder;
+
+/* Make a placeholder not yet tied to a socket: 0 or -errno. */
+static int placeholder_new(placeholder *p, int flags)
 {
     int fd = REAL(socket)(AF_UNIX, SOCK_STREAM | (flags & SOCK_FLAGS), 0);
     if (fd < 0)
@@ -38,16 +45,35 @@ static int make_placeholder(int slot, int flags)
         fd = moved;
     }
     struct stat st;
-    if (fstat(fd, &st) == 0)
-        sn_sock_set_ident(sn_net(), slot, st.st_dev, st.st_ino);
+    p->fd = fd;
+    p->dev = p->ino = 0;
+    if (fstat(fd, &st) == 0) {
+        p->dev = st.st_dev;
+        p->ino = st.st_ino;
+    }
+    return 0;
+}
+
+/* The placeholder now stands for socket `slot`; returns its fd. */
+static int placeholder_attach(const placeholder *p, int slot, int flags)
+{
+    if (p->ino)
+        sn_sock_set_ident(sn_net(), slot, p->dev, p->ino);
     /* A number we still list was closed behind our back (an internal
      * libc close, a raw system call): forget the old socket first. */
-    if (sn_fd_slot(fd) >= 0)
-        sn_fdtab_forget(fd);
-    sn_fdtab_add(fd, slot);
+    if (sn_fd_slot(p->fd) >= 0)
+        sn_fdtab_forget(p->fd);
+    sn_fdtab_add(p->fd, slot);
     if (flags & SOCK_NONBLOCK)
         atomic_fetch_or(&sn_sock_at(sn_net(), slot)->opt, SN_O_NONBLOCK);
-    return fd;
+    return p->fd;
+}
+
+static int make_placeholder(int slot, int flags)
+{
+    placeholder p;
+    int r = placeholder_new(&p, flags);
+    return r < 0 ? r : placeholder_attach(&p, slot, flags);
 }
 
 int socket(int domain, int type, int protocol)
@@ -128,11 +154,36 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
     return (int)SN_RET(fd, r);
 }
 
-typedef struct accept_ctx { sn_addr peer; } accept_ctx;
+typedef struct accept_ctx {
+    sn_addr     peer;
+    int         flags;
+    bool        blocking;
+    placeholder pre;        /* made while waiting; fd -1: none */
+} accept_ctx;
 
-static ssize_t try_accept(int s, void *ctx)
+static ssize_t try_accept(int s, void *p)
 {
-    return sn_sock_accept(sn_net(), s, &((accept_ctx *)ctx)->peer);
+    accept_ctx *ctx = p;
+    ssize_t c = sn_sock_accept(sn_net(), s, &ctx->peer);
+    if (c != -EAGAIN || !ctx->blocking || ctx->pre.fd >= 0)
+        return c;
+    /* About to wait: make the new fd's kernel object now, not after the
+     * connection arrives, where it would delay the answer the client
+     * waits for (socket() costs microseconds).  Linux too allocates
+     * accept's fd before it waits, and fails at once when it cannot. */
+    int r = placeholder_new(&ctx->pre, ctx->flags);
+    if (r < 0)
+        return r;
+    return sn_sock_accept(sn_net(), s, &ctx->peer);
+}
+
+/* A thread cancelled while it waits in accept must not keep the fd. */
+static void drop_pre(void *p)
+{
+    accept_ctx *ctx = p;
+    if (ctx->pre.fd >= 0)
+        REAL(close)(ctx->pre.fd);
+    ctx->pre.fd = -1;
 }
 
 int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
@@ -143,12 +194,18 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
     sn_arena *a = sn_net();
     if (flags & ~SOCK_FLAGS)
         return (int)SN_RET(fd, -EINVAL);
-    accept_ctx ctx;
-    int c = (int)sn_block(s, sn_nonblocking(s, 0), sn_sock_at(a, s)->rcvtimeo_ns,
-                          try_accept, &ctx);
-    if (c < 0)
+    bool nb = sn_nonblocking(s, 0);
+    accept_ctx ctx = {.flags = flags, .blocking = !nb, .pre.fd = -1};
+    int c;
+    pthread_cleanup_push(drop_pre, &ctx);
+    c = (int)sn_block(s, nb, sn_sock_at(a, s)->rcvtimeo_ns, try_accept, &ctx);
+    pthread_cleanup_pop(0);
+    if (c < 0) {
+        drop_pre(&ctx);
         return (int)SN_RET(fd, c);
-    int nfd = make_placeholder(c, flags);
+    }
+    int nfd = ctx.pre.fd >= 0 ? placeholder_attach(&ctx.pre, c, flags)
+                              : make_placeholder(c, flags);
     if (nfd < 0) {
         sn_sock_release(a, c);      /* no fd for it: the peer sees a reset */
         return (int)SN_RET(fd, nfd);

@@ -1,5 +1,5 @@
 /* Concurrency tests of core/: threads and processes sharing one arena,
- * blocking with sn_wait_prepare / sn_wait / sn_wait_done exactly as the
+ * blocking with sn_wait_prepare / sn_wait exactly as the
  * preload layer does.
  *
  * Assertions are made on the test's main thread only: worker threads and
@@ -565,15 +565,12 @@ static ssize_t recv_watching(int s, void *buf, size_t len, long ms)
     for (;;) {
         uint32_t seq = sn_wait_prepare(&A, s);
         ssize_t r = tc_recv(&A, s, buf, len, 0, NULL);
-        if (r != -EAGAIN) {
-            sn_wait_done(&A, s);
+        if (r != -EAGAIN)
             return r;
-        }
         int procs[SN_WATCH_MAX];
         int n = sn_sock_watch(&A, s, procs, SN_WATCH_MAX);
         int w = n ? sn_wait_watch(&A, s, seq, procs, n, &dl)
                   : sn_wait(&A, s, seq, &dl);
-        sn_wait_done(&A, s);
         if (w == 1)
             sn_sock_collect(&A, procs, n);
         else if (w < 0)

@@ -361,6 +361,87 @@ Test(core_ports, reuseport_udp_group_delivers_each_datagram_once)
     cr_assert(n1 == 5 || n2 == 5, "flow split: %d / %d", n1, n2);
 }
 
+/* A sender remembers where its last datagram went (core/dgram.c); each
+ * change below must send the next one where the port table now says. */
+static char recv1(int s)
+{
+    char b = 0;
+    return tc_recv(&A, s, &b, 1, 0, NULL) == 1 ? b : 0;
+}
+
+Test(core_ports, dgram_route_follows_close_and_rebind)
+{
+    int tx = udp4(), r1 = udp4();
+    cr_assert_eq(tc_bind4(&A, r1, "127.0.0.1", 41300), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "a", 1, "127.0.0.1", 41300), 1);
+    cr_assert_eq(tc_sendto4(&A, tx, "b", 1, "127.0.0.1", 41300), 1);
+    cr_assert_eq(recv1(r1), 'a');
+    cr_assert_eq(recv1(r1), 'b');
+    /* Closed: nobody there, the datagram is dropped. */
+    sn_sock_release(&A, r1);
+    cr_assert_eq(tc_sendto4(&A, tx, "c", 1, "127.0.0.1", 41300), 1);
+    /* A new socket in the same slot binds the same port: it gets the
+     * next datagram, and nothing from before. */
+    int r2 = udp4();
+    cr_assert_eq(r2, r1, "the slot was not reused; the test needs it");
+    cr_assert_eq(tc_bind4(&A, r2, "127.0.0.1", 41300), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "d", 1, "127.0.0.1", 41300), 1);
+    cr_assert_eq(recv1(r2), 'd');
+    cr_assert_eq(recv1(r2), 0);
+}
+
+Test(core_ports, dgram_route_follows_a_more_specific_bind)
+{
+    int tx = udp4(), wild = udp4(), lo = udp4();
+    cr_assert_eq(tc_setint(&A, wild, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_setint(&A, lo, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_bind4(&A, wild, "0.0.0.0", 41301), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "a", 1, "127.0.0.1", 41301), 1);
+    cr_assert_eq(tc_bind4(&A, lo, "127.0.0.1", 41301), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "b", 1, "127.0.0.1", 41301), 1);
+    cr_assert_eq(recv1(wild), 'a');
+    cr_assert_eq(recv1(lo), 'b');
+    /* It closes: back to the wildcard. */
+    sn_sock_release(&A, lo);
+    cr_assert_eq(tc_sendto4(&A, tx, "c", 1, "127.0.0.1", 41301), 1);
+    cr_assert_eq(recv1(wild), 'c');
+}
+
+Test(core_ports, dgram_route_follows_connect_and_disconnect)
+{
+    int tx = udp4(), lo = udp4(), conn = udp4();
+    cr_assert_eq(tc_bind4(&A, tx, "127.0.0.1", 41302), 0);
+    cr_assert_eq(tc_setint(&A, lo, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_setint(&A, conn, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_bind4(&A, lo, "127.0.0.1", 41303), 0);
+    cr_assert_eq(tc_bind4(&A, conn, "0.0.0.0", 41303), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "a", 1, "127.0.0.1", 41303), 1);
+    cr_assert_eq(recv1(lo), 'a');
+    /* Connected to tx, `conn` beats the specific address for tx's
+     * datagrams... */
+    cr_assert_eq(tc_connect4(&A, conn, "127.0.0.1", 41302), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "b", 1, "127.0.0.1", 41303), 1);
+    cr_assert_eq(recv1(conn), 'b');
+    /* ...until it disconnects. */
+    struct sockaddr sa = {.sa_family = AF_UNSPEC};
+    cr_assert_eq(sn_sock_connect(&A, conn, &sa, sizeof sa, false), 0);
+    cr_assert_eq(tc_sendto4(&A, tx, "c", 1, "127.0.0.1", 41303), 1);
+    cr_assert_eq(recv1(lo), 'c');
+    cr_assert_eq(recv1(conn), 0);
+}
+
+Test(core_ports, dgram_route_connected_sender_sees_refusal_after_close)
+{
+    int tx = udp4(), r = udp4();
+    cr_assert_eq(tc_bind4(&A, r, "127.0.0.1", 41304), 0);
+    cr_assert_eq(tc_connect4(&A, tx, "127.0.0.1", 41304), 0);
+    cr_assert_eq(tc_send(&A, tx, "a", 1, 0), 1);
+    cr_assert_eq(recv1(r), 'a');
+    sn_sock_release(&A, r);
+    cr_assert_eq(tc_send(&A, tx, "b", 1, 0), 1);     /* dropped */
+    cr_assert_eq(tc_send(&A, tx, "c", 1, 0), -ECONNREFUSED);
+}
+
 /* ---- which addresses exist ---- */
 
 Test(core_ports, all_of_127_slash_8_is_local)

@@ -299,7 +299,6 @@ Test(core_sock, full_backlog_queues_connect_until_accept)
     /* The accept let c[2] in and woke it. */
     struct timespec dl = tc_deadline_ms(2000);
     cr_assert_eq(sn_wait(&A, c[2], seq, &dl), 0, "connector not woken");
-    sn_wait_done(&A, c[2]);
     cr_assert_eq(sn_sock_connect_result(&A, c[2]), 0);
     cr_assert_eq(state(c[2]), SN_CONNECTED);
 
@@ -356,7 +355,6 @@ Test(core_sock, closing_listener_resets_queued_and_refuses_waiting)
     /* The waiting connector is refused and was woken. */
     struct timespec dl = tc_deadline_ms(2000);
     cr_assert_eq(sn_wait(&A, c2, seq2, &dl), 0);
-    sn_wait_done(&A, c2);
     cr_assert_eq(sn_sock_connect_result(&A, c2), -ECONNREFUSED);
     cr_assert_neq(state(c2), SN_CONNECTING);
 
@@ -518,7 +516,6 @@ Test(core_sock, stream_send_fills_ring_then_eagain)
     cr_assert_eq(tc_recv(&A, s, big, cap / 3, 0, NULL), (ssize_t)(cap / 3));
     struct timespec dl = tc_deadline_ms(2000);
     cr_assert_eq(sn_wait(&A, c, seq, &dl), 0);
-    sn_wait_done(&A, c);
     cr_assert_eq(tc_send(&A, c, big, sizeof big, 0), (ssize_t)(1000 + cap / 3));
 }
 

@@ -3,7 +3,7 @@
  * These tests drive core/ directly, without LD_PRELOAD: an anonymous
  * MAP_SHARED arena (inherited by fork), simulated sockets addressed by slot
  * number, and the core's own non-blocking calls.  Where a test has to wait
- * it uses sn_wait_prepare / sn_wait / sn_wait_done exactly as the preload
+ * it uses sn_wait_prepare / sn_wait exactly as the preload
  * layer does, always with a deadline so a lost wake-up fails the test
  * instead of hanging it.
  *
@@ -216,12 +216,9 @@ static inline ssize_t tc_block(sn_arena *a, int s, long ms, tc_try_fn try,
     while (r == -EAGAIN) {
         uint32_t seq = sn_wait_prepare(a, s);
         r = try(a, s, ctx);
-        if (r != -EAGAIN) {
-            sn_wait_done(a, s);
+        if (r != -EAGAIN)
             break;
-        }
         int w = sn_wait(a, s, seq, &dl);
-        sn_wait_done(a, s);
         if (w == -ETIMEDOUT)
             return -ETIMEDOUT;
         r = try(a, s, ctx);

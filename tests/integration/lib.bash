@@ -107,6 +107,9 @@ sim() {
 bg() {
     local out=$1 net=$2
     shift 2
+    # Empty the file here, not in the background redirection: a
+    # wait_line that runs first would find the previous run's lines.
+    : >"$out"
     if [ "$net" = - ]; then
         timeout --foreground -k 1 20 "$@" >"$out" 2>&1 &
     else
