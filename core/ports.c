@@ -173,6 +173,7 @@ void sn_ports_rebuild(sn_arena *a)
         if (k->state != SN_FREE && k->in_chain)
             link_port(a, (int)s, k->local.port);
     }
+    sn_ports_dgram_changed(a);   /* routes cached before may be stale */
 }
 
 void sn_ports_unbind(sn_arena *a, int s)

@@ -97,7 +97,10 @@ int main(void)
     show_epoll("epoll_wait -1", ep, ev, 4, -1);
     SHOW("victim status (128+SIGKILL)", wait_peer(pid));
     SHOW("recv", recv(s, buf, sizeof buf, 0));
-    show_epoll("nothing new", ep, ev, 4, 0);
+    /* No "nothing new" check here: on a loaded machine the kernel's
+     * epoll_wait -1 may return on the first of two wake-ups of the dying
+     * peer's close, and an edge-triggered wait then reports the second:
+     * not deterministic on the kernel itself. */
     close(s);
     pid = spawn_victim(port, 1);
     s = NEED(accept(lfd, NULL, NULL));
