@@ -1,27 +1,44 @@
 #include "preload/uaccess.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "core/lock.h"
-
-#define PAGE 4096u
+#define PAGE_SHIFT 12
+#define PAGE (1u << PAGE_SHIFT)
 #define BATCH 256
-#define CACHE 4
+#define SLOTS 1024          /* per direction: 16 KiB of cache in all */
+#define MAX_PAGES 4095      /* what an entry's low 12 bits can count */
 
-typedef struct range { uintptr_t lo, hi; } range;
-static __thread range ok_read[CACHE], ok_write[CACHE];
-static __thread unsigned next_read, next_write;
+/* Ranges that passed, for the whole process (memory is mapped for every
+ * thread alike): one direct-mapped entry per first page, holding that page
+ * number and how many pages from it passed, in a single word, so a
+ * reader never sees half an entry and a signal handler can use it too.
+ * An epoll server with a buffer per connection hits after each buffer's
+ * first use. */
+static _Atomic uint64_t ok_read[SLOTS], ok_write[SLOTS];
 
-static bool cached(const range *c, uintptr_t lo, uintptr_t hi)
+static _Atomic uint64_t *entry(_Atomic uint64_t *t, uintptr_t page)
 {
-    for (int i = 0; i < CACHE; i++)
-        if (lo >= c[i].lo && hi <= c[i].hi)
-            return true;
-    return false;
+    return &t[(page ^ (page >> 10)) & (SLOTS - 1)];
+}
+
+static bool cached(_Atomic uint64_t *t, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t first = lo >> PAGE_SHIFT, last = (hi - 1) >> PAGE_SHIFT;
+    uint64_t e = atomic_load_explicit(entry(t, first), memory_order_relaxed);
+    return e && (e >> PAGE_SHIFT) == first && last - first < (e & MAX_PAGES);
+}
+
+static void remember(_Atomic uint64_t *t, uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t first = lo >> PAGE_SHIFT, pages = ((hi - 1) >> PAGE_SHIFT) - first + 1;
+    if (pages <= MAX_PAGES)
+        atomic_store_explicit(entry(t, first), ((uint64_t)first << PAGE_SHIFT) | pages,
+                              memory_order_relaxed);
 }
 
 /* One byte per page of [lo, hi), BATCH pages per system call. */
@@ -57,21 +74,14 @@ int sn_uaccess(const void *p, size_t len, bool write)
     uintptr_t lo = (uintptr_t)p, hi = lo + len;
     if (hi < lo || lo < PAGE)
         return -EFAULT;            /* wraps, or the NULL page */
-    range *c = write ? ok_write : ok_read;
+    _Atomic uint64_t *c = write ? ok_write : ok_read;
     if (cached(c, lo, hi))
         return 0;
     int saved = errno;
     int r = probe(lo, hi, write);
     errno = saved;
-    if (r == 0) {
-        /* Two stores: a signal handler's own check must not see half. */
-        sn_crit_enter();
-        unsigned *next = write ? &next_write : &next_read;
-        c[*next % CACHE] = (range){lo & ~(uintptr_t)(PAGE - 1),
-                                   (hi + PAGE - 1) & ~(uintptr_t)(PAGE - 1)};
-        (*next)++;
-        sn_crit_leave();
-    }
+    if (r == 0)
+        remember(c, lo, hi);
     return r;
 }
 

@@ -4,8 +4,9 @@
  *
  * A range is checked by having the kernel copy one byte of each page with
  * process_vm_readv (and write it back with process_vm_writev for output
- * buffers).  Ranges that passed are remembered per thread, so a program
- * that reuses its buffers pays for the check once.  The cache can go stale
+ * buffers).  Ranges that passed are remembered for the process (1,024
+ * entries each way, by first page), so a program that reuses its buffers
+ * pays for the check once per buffer.  The cache can go stale
  * if the program unmaps a buffer and passes it again: then, as with any
  * use of freed memory, the copy may fault.
  */
