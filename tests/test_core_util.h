@@ -134,43 +134,38 @@ static inline void tc_addr_str(sn_arena *a, int s, const sn_addr *x,
 
 /* ---- data, one call each (non-blocking) ---- */
 
-static inline ssize_t tc_send(sn_arena *a, int s, const void *buf, size_t len,
-                              int flags)
+/* send, or sendto when `to` is given. */
+static inline ssize_t tc_sendmsg(sn_arena *a, int s, const void *buf, size_t len,
+                                 int flags, const void *to, socklen_t tolen)
 {
     struct iovec v = {(void *)buf, len};
     sn_msg m;
     memset(&m, 0, sizeof m);
     m.iov = &v;
     m.iovcnt = 1;
+    m.name = to;
+    m.namelen = tolen;
     return sn_sock_send(a, s, &m, flags);
+}
+
+static inline ssize_t tc_send(sn_arena *a, int s, const void *buf, size_t len,
+                              int flags)
+{
+    return tc_sendmsg(a, s, buf, len, flags, NULL, 0);
 }
 
 static inline ssize_t tc_sendto4(sn_arena *a, int s, const void *buf,
                                  size_t len, const char *ip, int port)
 {
     struct sockaddr_in sa = tc_sa4(ip, port);
-    struct iovec v = {(void *)buf, len};
-    sn_msg m;
-    memset(&m, 0, sizeof m);
-    m.iov = &v;
-    m.iovcnt = 1;
-    m.name = (struct sockaddr *)&sa;
-    m.namelen = sizeof sa;
-    return sn_sock_send(a, s, &m, 0);
+    return tc_sendmsg(a, s, buf, len, 0, &sa, sizeof sa);
 }
 
 static inline ssize_t tc_sendto6(sn_arena *a, int s, const void *buf,
                                  size_t len, const char *ip, int port)
 {
     struct sockaddr_in6 sa = tc_sa6(ip, port);
-    struct iovec v = {(void *)buf, len};
-    sn_msg m;
-    memset(&m, 0, sizeof m);
-    m.iov = &v;
-    m.iovcnt = 1;
-    m.name = (struct sockaddr *)&sa;
-    m.namelen = sizeof sa;
-    return sn_sock_send(a, s, &m, 0);
+    return tc_sendmsg(a, s, buf, len, 0, &sa, sizeof sa);
 }
 
 /* recv into buf; m (optional) receives source, destination, lengths. */
