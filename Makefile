@@ -5,7 +5,7 @@ CC      ?= cc
 BUILD   := build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
-BASE    := -std=gnu11 -D_GNU_SOURCE -fPIC -fexceptions -pthread $(WARN) -I.
+BASE    := -std=gnu11 -D_GNU_SOURCE -fPIC -pthread $(WARN) -I.
 LDLIBS  := -ldl -pthread
 
 CORE_SRC    := $(wildcard core/*.c)
@@ -29,13 +29,13 @@ $(BUILD)/exports.map: preload/exports.map.in preload/symbols.h
 	@mkdir -p $(@D)
 	$(CC) -E -P -I. -x c $< -o $@
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h preload/*.h)
+$(BUILD)/%.o: %.c $(wildcard core/*.h preload/*.h) Makefile
 	@mkdir -p $(@D)
 	$(CC) $(BASE) -fvisibility=hidden $(CFLAGS) -c $< -o $@
 
 $(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
 	$(CC) -shared -o $@ $(CORE_OBJ) $(PRELOAD_OBJ) \
-	    -Wl,--version-script=$(BUILD)/exports.map -Wl,-z,now $(LDLIBS)
+	    -Wl,--version-script=$(BUILD)/exports.map $(LDLIBS)
 
 # The launcher's helper that reads arenas (scripts/simnet ls).
 $(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a

@@ -135,10 +135,21 @@ int sn_procs_attach(sn_arena *a)
 {
     sn_hdr *h = a->hdr;
     int pid = getpid();
-    uint64_t st = sn_proc_start_time(pid);
+    uint64_t st = 0;
     for (uint32_t i = 0; i < h->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
-        if (p->pid == pid && p->start_time == st) {
+        if (p->pid != pid)
+            continue;
+        /* An entry never identified held nothing (sn_procs_identify):
+         * ours before an execve or left by a dead process with our pid,
+         * it is free to take either way, without reading /proc. */
+        if (p->start_time == 0) {
+            sn_bells_reap(a, (int)i);
+            return (int)i;
+        }
+        if (!st)
+            st = sn_proc_start_time(pid);
+        if (p->start_time == st) {
             /* Ourselves before an execve, or an entry our parent took for
              * us in fork/posix_spawn: its holds are ours.  Doorbells made
              * by the old program image are gone with it. */
@@ -149,8 +160,30 @@ int sn_procs_attach(sn_arena *a)
     }
     int i = alloc_entry(a);
     if (i >= 0)
-        sn_procs_claim(a, i, pid);
+        sn_procs_claim(a, i, pid, 0);
     return i;
+}
+
+void sn_procs_identify(sn_arena *a)
+{
+    sn_proc *p = &a->procs[a->proc];
+    if (__builtin_expect(atomic_load_explicit((_Atomic uint64_t *)&p->start_time,
+                                              memory_order_relaxed) != 0, 1))
+        return;
+    int pid = getpid();
+    uint64_t st = sn_proc_start_time(pid);  /* outside the lock: slow */
+    sn_arena_lock(a);
+    if (p->pid == pid && p->start_time == 0)
+        p->start_time = st;
+    sn_arena_unlock(a);
+}
+
+int sn_procs_find(sn_arena *a, int pid)
+{
+    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
+        if (a->procs[i].pid == pid)
+            return (int)i;
+    return -1;
 }
 
 int sn_procs_reserve(sn_arena *a)
@@ -163,9 +196,13 @@ int sn_procs_reserve(sn_arena *a)
     return i;
 }
 
-void sn_procs_claim(sn_arena *a, int i, int pid)
+void sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time)
 {
     atomic_fetch_add(&a->hdr->proc_gen, 1);
-    a->procs[i].start_time = sn_proc_start_time(pid);
-    a->procs[i].pid = pid;
+    sn_proc *p = &a->procs[i];
+    /* Parent and child of a fork both claim; whichever knows the start
+     * time (the parent) sets it, the other leaves it be. */
+    if (start_time || p->pid != pid)
+        p->start_time = start_time;
+    p->pid = pid;
 }

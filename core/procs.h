@@ -12,14 +12,27 @@
 
 /* Entry for the calling process: the one it had before an execve (same pid
  * and start time), else a free one, else one whose process is gone (its
- * sockets released first).  Returns the index or -EMFILE when full. */
+ * sockets released first).  Returns the index or -EMFILE when full.
+ *
+ * The start time is not read here: /proc/<pid>/stat costs a fresh process
+ * some 50 us (its /proc entries are made on first use), and most processes
+ * started under the library never open a socket.  An entry's start time
+ * stays 0 until sn_procs_identify, which the process calls before it first
+ * holds a socket; so an entry with start time 0 holds nothing, and until
+ * then a live process with its pid counts as its owner. */
 int      sn_procs_attach(sn_arena *a);
+/* Record the calling process's start time in its entry, if not yet done
+ * (one load when it is).  Not under the arena lock. */
+void     sn_procs_identify(sn_arena *a);
+/* The entry of process pid, or -1.  (Its start time is 0 if it never
+ * held a socket.) */
+int      sn_procs_find(sn_arena *a, int pid);
 /* fork: the parent takes an entry for the child before the child exists,
  * and holds the child's sockets in it, so that the parent closing its
  * copies right after fork() cannot destroy them; both sides then claim
- * the entry with the child's pid. */
+ * the entry with the child's pid, the parent with its start time. */
 int      sn_procs_reserve(sn_arena *a);
-void     sn_procs_claim(sn_arena *a, int i, int pid);
+void     sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time);
 bool     sn_proc_alive(const sn_proc *p);
 uint64_t sn_proc_start_time(int pid);
 /* Release every socket held by entry i and free it. */

@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "core/procs.h"
 #include "core/sock.h"
 #include "preload/epoll.h"
 #include "preload/init.h"
@@ -15,6 +16,7 @@ int              sn_fdtab_size;
 
 static uint32_t       *refs;   /* per socket slot: fds here that refer to it */
 static int             refs_hwm;   /* slots below it may have refs */
+static int             nheld;      /* slots with refs */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_TABLE (1 << 20)
@@ -45,8 +47,10 @@ void sn_fdtab_add(int fd, int slot)
 {
     if ((unsigned)fd >= (unsigned)sn_fdtab_size)
         return;
+    sn_procs_identify(sn_net());    /* before our first hold: procs.h */
     sn_fdtab_lock();
-    refs[slot]++;
+    if (refs[slot]++ == 0)
+        nheld++;
     if (slot >= refs_hwm)
         refs_hwm = slot + 1;
     atomic_store(&sn_fdtab[fd], slot + 1);
@@ -60,6 +64,8 @@ void sn_fdtab_forget(int fd)
     sn_fdtab_lock();
     int slot = atomic_exchange(&sn_fdtab[fd], 0) - 1;
     bool last = slot >= 0 && --refs[slot] == 0;
+    if (last)
+        nheld--;
     sn_fdtab_unlock();
     if (last)
         sn_sock_release(sn_net(), slot);
@@ -70,6 +76,7 @@ void sn_fdtab_release_all(void)
     for (int s = 0; s < refs_hwm; s++)
         if (refs[s]) {
             refs[s] = 0;
+            nheld--;
             sn_sock_release(sn_net(), s);
         }
 }
@@ -108,6 +115,11 @@ bool sn_fdtab_adopt(int fd)
     if (s >= 0)
         sn_fdtab_add(fd, s);
     return s >= 0;
+}
+
+bool sn_fdtab_empty(void)
+{
+    return nheld == 0;
 }
 
 void sn_fdtab_hold_all(int proc)

@@ -15,12 +15,16 @@
 #include <stdint.h>
 
 extern _Atomic int32_t *sn_fdtab;     /* owner: fdtab.c; slot + 1, 0: not ours */
-extern int              sn_fdtab_size;
+extern int              sn_fdtab_size;   /* 0 until the library starts */
+
+/* Out of the table: before start-up, start (the fd may be an inherited
+ * socket: init.h) and look again; after it, not ours. */
+int sn_fd_slot_cold(int fd);
 
 static inline int sn_fd_slot(int fd)
 {
     if (__builtin_expect((unsigned)fd >= (unsigned)sn_fdtab_size, 0))
-        return -1;
+        return sn_fd_slot_cold(fd);
     return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
 }
 
@@ -33,6 +37,8 @@ void sn_fdtab_forget(int fd);
 /* Hold every socket the table refers to for process entry `proc`
  * (fdtab lock held by the caller). */
 void sn_fdtab_hold_all(int proc);
+/* No fd here names a simulated socket (fdtab lock held by the caller). */
+bool sn_fdtab_empty(void);
 /* At exit: the kernel is about to close every fd; let go of every socket
  * so peers see EOF (a process killed without exiting is the lifecycle
  * reaper's business). */

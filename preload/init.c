@@ -1,6 +1,7 @@
 #include "preload/init.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/lock.h"
 #include "core/procs.h"
 #include "core/sock.h"
 #include "preload/fdtab.h"
@@ -24,6 +26,7 @@ static bool           net_ok;
 static int            fd_base;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static __thread bool  in_init;   /* init's own calls must not wait for it */
+static _Atomic bool   started;   /* init has run (in whichever thread) */
 
 /* Diagnostics go straight to fd 2 with a system call: no stdio state, no
  * interposed write(). */
@@ -110,10 +113,10 @@ static void init(void)
 {
     int saved = errno;
     in_init = true;
+    sn_crit_enter();                /* a signal handler must not start us too */
     if (sn_fdtab_init() < 0) {
         say("libsimnet: %s%s\n", "cannot allocate the fd table", "");
-        errno = saved;
-        return;
+        goto out;
     }
     debug_init();
     const char *b = getenv("SIMNET_FD_BASE");
@@ -156,13 +159,23 @@ static void init(void)
     sn_process_init();
     if (net_ok)
         sn_process_adopt_inherited();
+out:
+    atomic_store(&started, true);
     in_init = false;
+    sn_crit_leave();
     errno = saved;
 }
 
+/* Start-up is lazy (init.h).  The constructor only reads the marker a
+ * parent leaves for a program it hands sockets to, and takes it out of
+ * the environment the program sees.  (Fork handlers are registered at
+ * start-up: before it no socket is held and no lock of ours taken.) */
 __attribute__((constructor)) static void sn_constructor(void)
 {
-    pthread_once(&once, init);
+    if (getenv(SN_ENV_HELD)) {
+        unsetenv(SN_ENV_HELD);
+        pthread_once(&once, init);
+    }
 }
 
 /* exit() (not _exit or a signal): runs after the program's atexit
@@ -178,6 +191,40 @@ sn_arena *sn_net(void)
     if (!in_init)
         pthread_once(&once, init);
     return net_ok ? &net : NULL;
+}
+
+bool sn_started(void)
+{
+    return atomic_load_explicit(&started, memory_order_acquire);
+}
+
+/* Before start-up, fds are looked at one by one: each number the program
+ * uses is checked once, by fstat, and only a socket starts the library
+ * (it may be inherited: init.h).  A program that works only with files,
+ * pipes and terminals never starts it.  A number found not to be a socket
+ * stays checked even if reused later: new fds are the program's own, and
+ * an inherited socket moved to another number is used at its old number
+ * first (by dup2 or fcntl). */
+#define CHECKED_MAX 65536
+static _Atomic uint64_t checked[CHECKED_MAX / 64];
+
+int sn_fd_slot_cold(int fd)
+{
+    if (fd < 0 || in_init || sn_started())
+        return -1;
+    _Atomic uint64_t *w = &checked[fd / 64 % (CHECKED_MAX / 64)];
+    uint64_t bit = 1ull << (fd % 64);
+    if (fd < CHECKED_MAX && (atomic_load_explicit(w, memory_order_relaxed) & bit))
+        return -1;
+    struct stat st;
+    if (fd < CHECKED_MAX && (syscall(SYS_fstat, fd, &st) < 0 || !S_ISSOCK(st.st_mode))) {
+        atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+        return -1;
+    }
+    sn_net();
+    if ((unsigned)fd >= (unsigned)sn_fdtab_size)
+        return -1;
+    return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
 }
 
 int sn_fd_base(void)

@@ -15,6 +15,7 @@
 #include <linux/close_range.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -52,15 +53,17 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-    sn_arena *a = sn_net();
+    sn_arena *a = sn_started() ? sn_net() : NULL;
     sn_pidfd_fork_unlock();
     sn_epoll_fork_unlock();
     if (in_our_fork)
         return;
     sn_fork_generation++;
     sn_fdtab_unlock();
-    if (a && sn_arena_attach_proc(a) == 0)
+    if (a && sn_arena_attach_proc(a) == 0 && !sn_fdtab_empty()) {
+        sn_procs_identify(a);
         sn_fdtab_hold_all(a->proc);
+    }
 }
 
 void sn_process_init(void)
@@ -70,11 +73,14 @@ void sn_process_init(void)
 
 /* Before a child is made: an entry for it, holding every socket we hold.
  * Returns with the fd table locked (no socket may appear or vanish here
- * between this snapshot and the fork); the entry, or -1 if the table is
+ * between this snapshot and the fork); the entry, or -1 if we hold no
+ * socket (the child attaches itself, as any process does) or the table is
  * full (the child then goes unattached). */
 static int child_reserve(sn_arena *a)
 {
     sn_fdtab_lock();
+    if (sn_fdtab_empty())
+        return -1;
     sn_arena_lock(a);
     int child = sn_procs_reserve(a);
     sn_arena_unlock(a);
@@ -88,9 +94,11 @@ static void child_settle(sn_arena *a, int child, pid_t pid)
 {
     if (child < 0)
         return;
+    /* The child's start time, read before the lock: a /proc read. */
+    uint64_t st = pid > 0 ? sn_proc_start_time(pid) : 0;
     sn_arena_lock(a);
     if (pid > 0)
-        sn_procs_claim(a, child, pid);
+        sn_procs_claim(a, child, pid, st);
     else
         sn_procs_reap(a, child);    /* no child: give its holds back */
     sn_arena_unlock(a);
@@ -98,7 +106,8 @@ static void child_settle(sn_arena *a, int child, pid_t pid)
 
 pid_t fork(void)
 {
-    sn_arena *a = sn_net();
+    /* Not started: no socket held, nothing to hand down. */
+    sn_arena *a = sn_started() ? sn_net() : NULL;
     if (!a)
         return REAL(fork)();
     int child = child_reserve(a);
@@ -110,10 +119,13 @@ pid_t fork(void)
         sn_fork_generation++;
         a->proc = child;
         sn_arena_lock(a);
-        sn_procs_claim(a, child, getpid());
+        sn_procs_claim(a, child, getpid(), 0);
         sn_arena_unlock(a);
         sn_procs_lock_alive(a, child);
-    } else if (pid != 0) {
+    } else if (pid == 0) {
+        sn_fork_generation++;
+        sn_arena_attach_proc(a);    /* a socketless parent's child */
+    } else {
         child_settle(a, child, pid);
     }
     return pid;
@@ -154,6 +166,35 @@ pid_t vfork(void)
     return fork();
 }
 
+/* The environment of a new program: envp plus SN_ENV_HELD when we hold
+ * sockets, which the program then holds too (our fork or posix_spawn took
+ * an entry for it; an execve keeps ours): it must start at once to let go
+ * of the close-on-exec ones and to say when it dies (init.h).  Built in
+ * `buf` (n + 2 entries, on the caller's stack: exec runs after vfork and
+ * in children of threaded programs, where malloc is not safe). */
+static bool hand_down(void)
+{
+    return sn_started() && !sn_fdtab_empty();
+}
+
+static size_t env_count(char *const envp[])
+{
+    size_t n = 0;
+    while (envp && envp[n])
+        n++;
+    return n;
+}
+
+static char *const *env_marked(char *const envp[], char **buf, size_t n)
+{
+    static char marker[] = SN_ENV_HELD "=1";
+    for (size_t i = 0; i < n; i++)
+        buf[i] = envp[i];
+    buf[n] = marker;
+    buf[n + 1] = NULL;
+    return buf;
+}
+
 /* posix_spawn: the child inherits every socket not marked close-on-exec;
  * as with fork, its entry and holds are made before it exists, and its
  * constructor, after the exec, finds them by pid and keeps what it
@@ -163,12 +204,14 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
                  pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
-    sn_arena *a = sn_net();
+    sn_arena *a = sn_started() ? sn_net() : NULL;
     if (!a)
         return real(pid, path, fa, attr, argv, envp);
     int child = child_reserve(a);
+    size_t n = child >= 0 ? env_count(envp) : 0;
+    char *buf[n + 2];
     pid_t p = 0;
-    int r = real(&p, path, fa, attr, argv, envp);
+    int r = real(&p, path, fa, attr, argv, child >= 0 ? env_marked(envp, buf, n) : envp);
     sn_fdtab_unlock();
     child_settle(a, child, r == 0 ? p : -1);
     if (r == 0 && pid)
@@ -188,14 +231,106 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
     return spawn(REAL(posix_spawnp), pid, file, fa, attr, argv, envp);
 }
 
-/* After execve (or as a spawned child): the simulated sockets among the
- * fds we inherited.  /proc/self/fd lists them; each is recognised by the
- * identity of its placeholder. */
+/* The exec family.  glibc's execv, execvp and execl* call its internal
+ * execve, not ours, so each is here. */
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (!hand_down())
+        return REAL(execve)(path, argv, envp);
+    size_t n = env_count(envp);
+    char *buf[n + 2];
+    return REAL(execve)(path, argv, env_marked(envp, buf, n));
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    if (!hand_down())
+        return REAL(execvpe)(file, argv, envp);
+    size_t n = env_count(envp);
+    char *buf[n + 2];
+    return REAL(execvpe)(file, argv, env_marked(envp, buf, n));
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    if (!hand_down())
+        return REAL(fexecve)(fd, argv, envp);
+    size_t n = env_count(envp);
+    char *buf[n + 2];
+    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n));
+}
+
+int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+/* execl, execlp, execle: the list, up to its NULL, into an array on the
+ * stack; `ap` is left just past the NULL (execle's envp comes next). */
+#define ARGS_TO_ARRAY(first, out, ap)                              \
+    size_t argc_ = 1;          /* glibc declares `first` nonnull */ \
+    va_list ap;                                                    \
+    va_start(ap, first);                                           \
+    while (va_arg(ap, char *))                                     \
+        argc_++;                                                   \
+    va_end(ap);                                                    \
+    char *out[argc_ + 1];                                          \
+    out[0] = (char *)(first);                                      \
+    va_start(ap, first);                                           \
+    for (size_t i_ = 1; i_ <= argc_; i_++)                         \
+        out[i_] = va_arg(ap, char *)
+
+int execl(const char *path, const char *arg, ...)
+{
+    ARGS_TO_ARRAY(arg, argv, ap);
+    va_end(ap);
+    return execve(path, argv, environ);
+}
+
+int execlp(const char *file, const char *arg, ...)
+{
+    ARGS_TO_ARRAY(arg, argv, ap);
+    va_end(ap);
+    return execvpe(file, argv, environ);
+}
+
+int execle(const char *path, const char *arg, ...)
+{
+    ARGS_TO_ARRAY(arg, argv, ap);
+    char *const *envp = va_arg(ap, char *const *);
+    va_end(ap);
+    return execve(path, argv, envp);
+}
+
+/* At start-up: the simulated sockets among the fds we inherited.
+ * /proc/self/fd lists them; each is recognised by the identity of its
+ * placeholder.
+ *
+ * Listing costs a fresh process tens of microseconds, so it is skipped
+ * when nothing can have been inherited: no socket in the network, or no
+ * entry of ours from before an execve (a->reattached) and a parent that
+ * is attached here and never held a socket.  A parent that is not
+ * attached may be a program under the library that has not started (a
+ * shell that forked us) and passed on what it inherited: then we look.
+ * Not caught: a socket handed down by a parent that has exited since. */
 void sn_process_adopt_inherited(void)
 {
     sn_arena *a = sn_net();
-    if (!a || (!a->reattached && a->hdr->nsocks == 0))
-        return;                     /* nothing could have been inherited */
+    if (!a || a->hdr->nsocks == 0)
+        return;
+    if (!a->reattached) {
+        sn_arena_lock(a);
+        int parent = sn_procs_find(a, getppid());
+        bool held = parent >= 0 && a->procs[parent].start_time != 0;
+        sn_arena_unlock(a);
+        if (parent >= 0 && !held)
+            return;                 /* nothing could have been inherited */
+    }
     DIR *d = opendir("/proc/self/fd");
     if (d) {
         int self = dirfd(d);

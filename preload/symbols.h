@@ -74,6 +74,14 @@
                           const posix_spawn_file_actions_t *,                 \
                           const posix_spawnattr_t *, char *const[],           \
                           char *const[]))                                     \
+    X(int, execve, (const char *, char *const[], char *const[]))              \
+    X(int, execv, (const char *, char *const[]))                              \
+    X(int, execvp, (const char *, char *const[]))                             \
+    X(int, execvpe, (const char *, char *const[], char *const[]))             \
+    X(int, fexecve, (int, char *const[], char *const[]))                      \
+    X(int, execl, (const char *, const char *, ...))                          \
+    X(int, execlp, (const char *, const char *, ...))                         \
+    X(int, execle, (const char *, const char *, ...))                         \
     X(int, close_range, (unsigned int, unsigned int, int))                    \
     X(void, closefrom, (int))                                                 \
     /* signal handlers that call socket functions: signals.c */               \

@@ -1,7 +1,8 @@
 /*
  * cancel — blocking socket calls are cancellation points: pthread_cancel
  * of a thread blocked in recv, accept or connect (queued behind a full
- * backlog) ends it, and the socket keeps working for the other threads.
+ * backlog) ends it, leaks no fd, and the socket keeps working for the
+ * other threads.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -46,6 +47,11 @@ int main(void)
     listen(fd_listen, 4);
     getsockname(fd_listen, (struct sockaddr *)&a, &n);
     cancel_blocked("accept", in_accept);
+    /* The cancelled accept must not keep an fd (the kernel takes none
+     * before a connection arrives): the next free number is unchanged. */
+    int next = dup(0);
+    printf("next fd after cancelled accept: listener+%d\n", next - fd_listen);
+    close(next);
     fd_recv = socket(AF_INET, SOCK_STREAM, 0);
     printf("connect after cancelled accept: %d\n",
            connect(fd_recv, (struct sockaddr *)&a, sizeof a));
