@@ -17,15 +17,25 @@
 extern _Atomic int32_t *sn_fdtab;     /* owner: fdtab.c; slot + 1, 0: not ours */
 extern int              sn_fdtab_size;   /* 0 until the library starts */
 
-/* Out of the table: before start-up, start (the fd may be an inherited
- * socket: init.h) and look again; after it, not ours. */
+/* Before start-up the table is empty (size 0) and fds are checked one by
+ * one (init.c): a bit here says fd was seen and is not a socket.  Out of
+ * the table and not checked: sn_fd_slot_cold checks it, starting the
+ * library for a socket we do not know (it may be inherited: init.h). */
+#define SN_FD_CHECKED_MAX 65536
+extern _Atomic uint64_t sn_fd_checked[SN_FD_CHECKED_MAX / 64];
 int sn_fd_slot_cold(int fd);
 
+/* The pass-through path: a bounds check and a load, after start-up and
+ * before it. */
 static inline int sn_fd_slot(int fd)
 {
-    if (__builtin_expect((unsigned)fd >= (unsigned)sn_fdtab_size, 0))
-        return sn_fd_slot_cold(fd);
-    return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
+    if (__builtin_expect((unsigned)fd < (unsigned)sn_fdtab_size, 1))
+        return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
+    if ((unsigned)fd < SN_FD_CHECKED_MAX &&
+        (atomic_load_explicit(&sn_fd_checked[fd / 64], memory_order_relaxed) &
+         (1ull << (fd % 64))))
+        return -1;
+    return sn_fd_slot_cold(fd);
 }
 
 int  sn_fdtab_init(void);

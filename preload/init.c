@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,24 @@ static int            fd_base;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static __thread bool  in_init;   /* init's own calls must not wait for it */
 static _Atomic bool   started;   /* init has run (in whichever thread) */
+
+/* The environment as it was when the program started: start-up may come
+ * much later, after a server wiped its environment (clearenv, a fresh
+ * envp for itself).  Copied in the constructor; "" when unset. */
+static struct {
+    char network[256], dir[PATH_MAX], xdg[PATH_MAX - 16], debug[PATH_MAX];
+    char shared[4], fd_base[32];
+} env;
+
+/* Longer values are cut, which keeps them invalid where they are checked
+ * (a network name longer than 64, an fd base); a path that long would not
+ * have worked either. */
+static void keep(char *buf, size_t n, const char *name)
+{
+    const char *v = getenv(name);
+    if (v)
+        snprintf(buf, n, "%s", v);
+}
 
 /* Diagnostics go straight to fd 2 with a system call: no stdio state, no
  * interposed write(). */
@@ -57,8 +76,8 @@ void sn_trace(const char *fn, int fd, long r)
 /* SIMNET_DEBUG=1: trace to stderr; SIMNET_DEBUG=/a/file: append there. */
 static void debug_init(void)
 {
-    const char *d = getenv("SIMNET_DEBUG");
-    if (!d || !*d || strcmp(d, "0") == 0)
+    const char *d = env.debug;
+    if (!*d || strcmp(d, "0") == 0)
         return;
     if (strcmp(d, "1") == 0) {
         sn_debug_fd = 2;
@@ -89,11 +108,10 @@ static bool valid_name(const char *s)
  * else /tmp/simnet-$UID. */
 static int runtime_dir(char *out, size_t n, bool shared)
 {
-    const char *d = getenv("SIMNET_DIR");
-    if (d && *d)
-        snprintf(out, n, "%s", d);
-    else if ((d = getenv("XDG_RUNTIME_DIR")) && *d)
-        snprintf(out, n, "%s/simnet", d);
+    if (*env.dir)
+        snprintf(out, n, "%s", env.dir);
+    else if (*env.xdg)
+        snprintf(out, n, "%s/simnet", env.xdg);
     else if (access("/dev/shm", W_OK) == 0)
         snprintf(out, n, "/dev/shm/simnet-%u", (unsigned)getuid());
     else
@@ -119,8 +137,8 @@ static void init(void)
         goto out;
     }
     debug_init();
-    const char *b = getenv("SIMNET_FD_BASE");
-    if (b && *b) {
+    const char *b = env.fd_base;
+    if (*b) {
         char *end;
         long v = strtol(b, &end, 10);
         if (*end || v < 0 || v >= sn_fdtab_size)
@@ -128,13 +146,11 @@ static void init(void)
         else
             fd_base = (int)v;
     }
-    const char *name = getenv("SIMNET_NETWORK");
-    if (!name || !*name)
-        name = "default";
-    char dir[400], path[480], err[300];
+    const char *name = *env.network ? env.network : "default";
+    static char dir[PATH_MAX], path[PATH_MAX + 80];   /* once; not on a signal stack */
+    char err[300];
     int r;
-    const char *sh = getenv("SIMNET_SHARED");
-    bool shared = sh && strcmp(sh, "1") == 0;
+    bool shared = strcmp(env.shared, "1") == 0;
     if (!valid_name(name)) {
         say("libsimnet: invalid SIMNET_NETWORK '%s': use 1-64 of "
             "[A-Za-z0-9._-], not starting with '.' or '-'%s\n", name, "");
@@ -172,6 +188,12 @@ out:
  * start-up: before it no socket is held and no lock of ours taken.) */
 __attribute__((constructor)) static void sn_constructor(void)
 {
+    keep(env.network, sizeof env.network, "SIMNET_NETWORK");
+    keep(env.dir, sizeof env.dir, "SIMNET_DIR");
+    keep(env.xdg, sizeof env.xdg, "XDG_RUNTIME_DIR");
+    keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
+    keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
+    keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
     if (getenv(SN_ENV_HELD)) {
         unsetenv(SN_ENV_HELD);
         pthread_once(&once, init);
@@ -205,20 +227,17 @@ bool sn_started(void)
  * stays checked even if reused later: new fds are the program's own, and
  * an inherited socket moved to another number is used at its old number
  * first (by dup2 or fcntl). */
-#define CHECKED_MAX 65536
-static _Atomic uint64_t checked[CHECKED_MAX / 64];
+_Atomic uint64_t sn_fd_checked[SN_FD_CHECKED_MAX / 64];
 
 int sn_fd_slot_cold(int fd)
 {
     if (fd < 0 || in_init || sn_started())
         return -1;
-    _Atomic uint64_t *w = &checked[fd / 64 % (CHECKED_MAX / 64)];
-    uint64_t bit = 1ull << (fd % 64);
-    if (fd < CHECKED_MAX && (atomic_load_explicit(w, memory_order_relaxed) & bit))
-        return -1;
     struct stat st;
-    if (fd < CHECKED_MAX && (syscall(SYS_fstat, fd, &st) < 0 || !S_ISSOCK(st.st_mode))) {
-        atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+    if (fd < SN_FD_CHECKED_MAX &&
+        (syscall(SYS_fstat, fd, &st) < 0 || !S_ISSOCK(st.st_mode))) {
+        atomic_fetch_or_explicit(&sn_fd_checked[fd / 64], 1ull << (fd % 64),
+                                 memory_order_relaxed);
         return -1;
     }
     sn_net();
