@@ -17,9 +17,11 @@
  * The start time is not read here: /proc/<pid>/stat costs a fresh process
  * some 50 us (its /proc entries are made on first use), and most processes
  * started under the library never open a socket.  An entry's start time
- * stays 0 until sn_procs_identify, which the process calls before it first
- * holds a socket; so an entry with start time 0 holds nothing, and until
- * then a live process with its pid counts as its owner. */
+ * stays 0 until sn_procs_identify, which the process calls as it takes
+ * its first fd to a socket (sn_fdtab_add, a moment after the hold).  So an
+ * entry with start time 0 holds nothing but for that moment, and while it
+ * is 0 any live process with its pid counts as its owner (never reaped by
+ * mistake; at worst kept until that pid is gone). */
 int      sn_procs_attach(sn_arena *a);
 /* Record the calling process's start time in its entry, if not yet done
  * (one load when it is).  Not under the arena lock. */

@@ -47,7 +47,7 @@ void sn_fdtab_add(int fd, int slot)
 {
     if ((unsigned)fd >= (unsigned)sn_fdtab_size)
         return;
-    sn_procs_identify(sn_net());    /* before our first hold: procs.h */
+    sn_procs_identify(sn_net());    /* at our first socket: procs.h */
     sn_fdtab_lock();
     if (refs[slot]++ == 0)
         nheld++;
