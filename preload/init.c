@@ -241,9 +241,7 @@ int sn_fd_slot_cold(int fd)
         return -1;
     }
     sn_net();
-    if ((unsigned)fd >= (unsigned)sn_fdtab_size)
-        return -1;
-    return atomic_load_explicit(&sn_fdtab[fd], memory_order_relaxed) - 1;
+    return sn_fd_slot(fd);          /* started now: the table answers */
 }
 
 int sn_fd_base(void)

@@ -18,11 +18,14 @@
 extern char **environ;
 static char self[4096];
 
-static void pair(int lfd, const struct sockaddr_in *a, int *c, int *s, bool cloexec)
+/* A connected pair; the child of the exec gets the server end s only
+ * if !cloexec.  The client end c waits 0.3 s at most in recv. */
+static void pair(int *c, int *s, bool cloexec)
 {
-    *c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    connect(*c, (const struct sockaddr *)a, sizeof *a);
-    *s = accept4(lfd, NULL, NULL, cloexec ? SOCK_CLOEXEC : 0);
+    tcp_pair(AF_INET, c, s);
+    fcntl(*c, F_SETFD, FD_CLOEXEC);
+    if (cloexec)
+        fcntl(*s, F_SETFD, FD_CLOEXEC);
     struct timeval tv = {.tv_sec = 0, .tv_usec = 300000};
     setsockopt(*c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
@@ -37,15 +40,9 @@ static const char *peer_sees(int c)
 
 static void handed_over(const char *how)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t n = sizeof a;
-    bind(lfd, (struct sockaddr *)&a, sizeof a);
-    listen(lfd, 8);
-    getsockname(lfd, (struct sockaddr *)&a, &n);
     int c1, s1, c2, s2;
-    pair(lfd, &a, &c1, &s1, true);      /* the child does not get s1 */
-    pair(lfd, &a, &c2, &s2, false);     /* ... but gets s2 */
+    pair(&c1, &s1, true);               /* the child does not get s1 */
+    pair(&c2, &s2, false);              /* ... but gets s2 */
     char *argv[] = {self, "idle", NULL};
     pid_t pid;
     if (strcmp(how, "posix_spawn") == 0) {
@@ -67,19 +64,12 @@ static void handed_over(const char *how)
            WIFEXITED(st) ? WEXITSTATUS(st) : -1, peer_sees(c2));
     close(c1);
     close(c2);
-    close(lfd);
 }
 
 static void through_system(void)
 {
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t n = sizeof a;
-    bind(lfd, (struct sockaddr *)&a, sizeof a);
-    listen(lfd, 8);
-    getsockname(lfd, (struct sockaddr *)&a, &n);
     int c, s;
-    pair(lfd, &a, &c, &s, false);
+    pair(&c, &s, false);
     send(c, "ping", 4, 0);
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "'%s' echo %d", self, s);
@@ -91,7 +81,6 @@ static void through_system(void)
     close(s);
     printf("system: after the parent closes: peer sees %s\n", peer_sees(c));
     close(c);
-    close(lfd);
 }
 
 int main(int argc, char **argv)
