@@ -193,6 +193,7 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                   char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
+    a->handed = flags >> 8;
     if (size < sn_arena_min_size())
         size = sn_arena_min_size();
     int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |

@@ -120,6 +120,7 @@ typedef struct sn_arena {
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */
     bool            reattached; /* attach found an entry already ours */
+    int             handed;     /* entry our parent named for us + 1; 0: none */
     int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */
     int             proc;       /* this process's index in procs */
@@ -133,6 +134,10 @@ typedef struct sn_arena {
 #define SN_ARENA_CREATE 1
 #define SN_ARENA_ATTACH 2
 #define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
+/* With SN_ARENA_ATTACH: the entry the parent reserved for us (posix_spawn)
+ * or had itself (execve), as it told us through the environment: it may
+ * not carry our pid yet (sn_procs_attach). */
+#define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
 int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
 /* No process of the network is alive. */

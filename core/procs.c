@@ -136,6 +136,15 @@ int sn_procs_attach(sn_arena *a)
     sn_hdr *h = a->hdr;
     int pid = getpid();
     uint64_t st = 0;
+    /* posix_spawn returns to the parent once we have exec'd, and it claims
+     * our entry then: we may get here first.  An entry it named that is
+     * still reserved (pid -1: nobody else takes those) is ours. */
+    int named = a->handed - 1;
+    if (named >= 0 && (uint32_t)named < h->proc_hwm && a->procs[named].pid == -1) {
+        sn_procs_claim(a, named, pid, 0);
+        a->reattached = true;
+        return named;
+    }
     for (uint32_t i = 0; i < h->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
         if (p->pid != pid)

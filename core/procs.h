@@ -23,6 +23,8 @@
  * is 0 any live process with its pid counts as its owner (never reaped by
  * mistake; at worst kept until that pid is gone). */
 int      sn_procs_attach(sn_arena *a);
+/* (An entry named through SN_ARENA_HANDED and still reserved is taken
+ * first: see sn_procs_attach.) */
 /* Record the calling process's start time in its entry, if not yet done
  * (one load when it is).  Not under the arena lock. */
 void     sn_procs_identify(sn_arena *a);

@@ -28,6 +28,7 @@ static int            fd_base;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static __thread bool  in_init;   /* init's own calls must not wait for it */
 static _Atomic bool   started;   /* init has run (in whichever thread) */
+static int            handed = -1;   /* process entry named by SN_ENV_HELD */
 
 /* The environment as it was when the program started: start-up may come
  * much later, after a server wiped its environment (clearenv, a fresh
@@ -159,7 +160,8 @@ static void init(void)
     } else {
         snprintf(path, sizeof path, "%s/%s.arena", dir, name);
         if (sn_arena_open(&net, path, SN_DEFAULT_SIZE,
-                          SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0),
+                          SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0) |
+                              (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
                           err, sizeof err) < 0)
             say("libsimnet: %s%s\n", err, "");
         else
@@ -194,7 +196,12 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
-    if (getenv(SN_ENV_HELD)) {
+    const char *h = getenv(SN_ENV_HELD);
+    if (h) {
+        char *end;
+        long e = strtol(h, &end, 10);
+        if (*h && !*end && e >= 0 && e < SN_MAX_PROCS)
+            handed = (int)e;
         unsetenv(SN_ENV_HELD);
         pthread_once(&once, init);
     }

@@ -19,7 +19,8 @@
 #include <stdbool.h>
 
 /* In the environment of a program started by a process that holds
- * simulated sockets; the new program's constructor removes it. */
+ * simulated sockets, naming the process entry that holds them for it
+ * (process.c); the new program's constructor removes it. */
 #define SN_ENV_HELD "SIMNET_HELD_SOCKETS"
 
 sn_arena *sn_net(void);

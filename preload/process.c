@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -166,12 +167,13 @@ pid_t vfork(void)
     return fork();
 }
 
-/* The environment of a new program: envp plus SN_ENV_HELD when we hold
- * sockets, which the program then holds too (our fork or posix_spawn took
- * an entry for it; an execve keeps ours): it must start at once to let go
- * of the close-on-exec ones and to say when it dies (init.h).  Built in
- * `buf` (n + 2 entries, on the caller's stack: exec runs after vfork and
- * in children of threaded programs, where malloc is not safe). */
+/* The environment of a new program: envp plus SN_ENV_HELD=<entry> when we
+ * hold sockets, which the program then holds too in that process entry
+ * (the one posix_spawn reserved for it; after fork + exec, or exec alone,
+ * the process's own): it must start at once to let go of the close-on-exec
+ * ones and to say when it dies (init.h).  Built in `buf` (n + 2 entries)
+ * and `var`, on the caller's stack: exec runs after vfork and in children
+ * of threaded programs, where malloc is not safe. */
 static bool hand_down(void)
 {
     return sn_started() && !sn_fdtab_empty();
@@ -185,12 +187,15 @@ static size_t env_count(char *const envp[])
     return n;
 }
 
-static char *const *env_marked(char *const envp[], char **buf, size_t n)
+#define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648")
+
+static char *const *env_marked(char *const envp[], char **buf, size_t n,
+                               char *var, int entry)
 {
-    static char marker[] = SN_ENV_HELD "=1";
+    snprintf(var, ENV_VAR_MAX, SN_ENV_HELD "=%d", entry);
     for (size_t i = 0; i < n; i++)
         buf[i] = envp[i];
-    buf[n] = marker;
+    buf[n] = var;
     buf[n + 1] = NULL;
     return buf;
 }
@@ -209,9 +214,10 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
         return real(pid, path, fa, attr, argv, envp);
     int child = child_reserve(a);
     size_t n = child >= 0 ? env_count(envp) : 0;
-    char *buf[n + 2];
+    char *buf[n + 2], var[ENV_VAR_MAX];
     pid_t p = 0;
-    int r = real(&p, path, fa, attr, argv, child >= 0 ? env_marked(envp, buf, n) : envp);
+    int r = real(&p, path, fa, attr, argv,
+                 child >= 0 ? env_marked(envp, buf, n, var, child) : envp);
     sn_fdtab_unlock();
     child_settle(a, child, r == 0 ? p : -1);
     if (r == 0 && pid)
@@ -238,8 +244,8 @@ int execve(const char *path, char *const argv[], char *const envp[])
     if (!hand_down())
         return REAL(execve)(path, argv, envp);
     size_t n = env_count(envp);
-    char *buf[n + 2];
-    return REAL(execve)(path, argv, env_marked(envp, buf, n));
+    char *buf[n + 2], var[ENV_VAR_MAX];
+    return REAL(execve)(path, argv, env_marked(envp, buf, n, var, sn_net()->proc));
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -247,8 +253,8 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
     if (!hand_down())
         return REAL(execvpe)(file, argv, envp);
     size_t n = env_count(envp);
-    char *buf[n + 2];
-    return REAL(execvpe)(file, argv, env_marked(envp, buf, n));
+    char *buf[n + 2], var[ENV_VAR_MAX];
+    return REAL(execvpe)(file, argv, env_marked(envp, buf, n, var, sn_net()->proc));
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[])
@@ -256,8 +262,8 @@ int fexecve(int fd, char *const argv[], char *const envp[])
     if (!hand_down())
         return REAL(fexecve)(fd, argv, envp);
     size_t n = env_count(envp);
-    char *buf[n + 2];
-    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n));
+    char *buf[n + 2], var[ENV_VAR_MAX];
+    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n, var, sn_net()->proc));
 }
 
 int execv(const char *path, char *const argv[])
