@@ -20,7 +20,9 @@ uint64_t sn_proc_start_time(int pid)
 {
     char path[64], buf[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int saved = errno;      /* core leaves errno alone, even when open fails */
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    errno = saved;
     if (fd < 0)
         return 0;
     long n = sn_sys_read(fd, buf, sizeof buf - 1);
