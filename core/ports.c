@@ -133,6 +133,24 @@ static void link_port(sn_arena *a, int s, uint16_t port)
         sn_ports_dgram_changed(a);
 }
 
+void sn_ports_adopt_accepted(sn_arena *a, int l)
+{
+    const sn_sock *L = sn_sock_at(a, l);
+    uint16_t port = L->local.port;
+    /* Accepted sockets are the stream sockets that were connected without
+     * ever entering a chain (a client's connect binds it).  One pass over
+     * the table when a listener closes; those of a sibling listener still
+     * open (SO_REUSEPORT) may join too: they hold the same port. */
+    for (uint32_t i = 0; i < a->hdr->sock_hwm; i++) {
+        sn_sock *k = sn_sock_at(a, (int)i);
+        if ((int)i == l || k->state == SN_FREE || k->type != SOCK_STREAM ||
+            k->in_chain || !k->was_connected || k->local.port != port)
+            continue;
+        link_port(a, (int)i, port);
+        k->in_chain = 1;
+    }
+}
+
 int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
 {
     sn_sock *k = sn_sock_at(a, s);

@@ -418,6 +418,7 @@ static void destroy(sn_arena *a, int s)
     switch (k->state) {
     case SN_LISTEN:
         stop_listening(a, s);
+        sn_ports_adopt_accepted(a, s);
         break;
     case SN_CONNECTING:
         if (k->listener >= 0) {
