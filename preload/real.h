@@ -4,6 +4,8 @@
 #ifndef SN_REAL_H
 #define SN_REAL_H
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
