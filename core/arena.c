@@ -87,6 +87,8 @@ static void load_limits(sn_limits *l)
     l->wmem_def = l->rmem_def = l->wmem_max = l->rmem_max = 212992;
     l->somaxconn = 4096;
     int32_t range[2] = {32768, 60999};
+    l->tcp_reordering = 3;
+    l->ip_ttl = l->ipv6_hops = 64;
     read_sysctl("/proc/sys/net/ipv4/tcp_wmem", w, 3);
     read_sysctl("/proc/sys/net/ipv4/tcp_rmem", r, 3);
     read_sysctl("/proc/sys/net/core/wmem_default", &l->wmem_def, 1);
@@ -95,8 +97,12 @@ static void load_limits(sn_limits *l)
     read_sysctl("/proc/sys/net/core/rmem_max", &l->rmem_max, 1);
     read_sysctl("/proc/sys/net/core/somaxconn", &l->somaxconn, 1);
     read_sysctl("/proc/sys/net/ipv4/ip_local_port_range", range, 2);
+    read_sysctl("/proc/sys/net/ipv4/tcp_reordering", &l->tcp_reordering, 1);
+    read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", &l->ip_ttl, 1);
+    read_sysctl("/proc/sys/net/ipv6/conf/all/hop_limit", &l->ipv6_hops, 1);
     l->tcp_wmem_def = w[1];
     l->tcp_rmem_def = r[1];
+    l->tcp_rmem_max = r[2];
     if (range[0] < 1 || range[1] > 65535 || range[0] > range[1]) {
         range[0] = 32768;
         range[1] = 60999;

@@ -23,7 +23,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 3   /* 3: sleeper bit in sock.seq, no nwait */
+#define SN_LAYOUT_VERSION 4   /* 4: more host limits, sock.passive */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
@@ -43,6 +43,10 @@ typedef struct sn_limits {
     int32_t wmem_max, rmem_max;          /* net.core.{w,r}mem_max */
     int32_t somaxconn;
     int32_t port_lo, port_hi;            /* ip_local_port_range */
+    int32_t tcp_rmem_max;                /* net.ipv4.tcp_rmem[2] */
+    int32_t tcp_reordering;              /* net.ipv4.tcp_reordering */
+    int32_t ip_ttl;                      /* net.ipv4.ip_default_ttl */
+    int32_t ipv6_hops;                   /* net.ipv6.conf.all.hop_limit */
 } sn_limits;
 
 typedef struct sn_proc {

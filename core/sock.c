@@ -357,6 +357,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     S->peer = C->local;
     S->state = SN_CONNECTED;
     S->was_connected = 1;
+    S->passive = 1;
     S->listener = l;                /* until accepted */
     S->peer_ref = PEER_REF(c, C->gen);
     C->peer = *dst;

@@ -90,6 +90,7 @@ typedef struct sn_sock {
                                       reports how it ended */
     uint8_t           fin_first; /* we sent FIN before the peer did:
                                     the active close, TIME_WAIT follows */
+    uint8_t           passive;   /* made by a listener: the server end */
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
