@@ -30,7 +30,7 @@ static uint64_t off_ports(void)
 }
 static uint64_t off_timewait(void)
 {
-    return ALIGN_UP(off_ports() + 2 * 65536 * sizeof(int32_t), 4096);
+    return ALIGN_UP(off_ports() + SN_PORT_SPACES * 65536 * sizeof(int32_t), 4096);
 }
 static uint64_t off_bells(void)
 {
@@ -124,7 +124,7 @@ static void init_header(sn_arena *a)
     h->port_next[0] = h->port_next[1] = (uint32_t)h->lim.port_lo;
     h->heap_off = h->heap_top = off_heap();
     h->heap_end = a->size;
-    for (int i = 0; i < 2 * 65536; i++)
+    for (int i = 0; i < SN_PORT_SPACES * 65536; i++)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
      * network of the machine: a random token keeps their names apart. */

@@ -126,6 +126,8 @@ static bool level_ok(const sn_sock *k, int level)
     case IPPROTO_IP:   return true;   /* v6 sockets take IP options too */
     case IPPROTO_TCP:  return k->type == SOCK_STREAM;
     case IPPROTO_IPV6: return k->family == AF_INET6;
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE: return k->type == SOCK_DGRAM;  /* either, on both */
     default:           return false;
     }
 }
@@ -170,6 +172,39 @@ static int32_t buf_size(int v, int32_t max, int32_t min)
     return (int32_t)u * 2 < min ? min : (int32_t)u * 2;
 }
 
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10
+#define UDPLITE_RECV_CSCOV 11
+#endif
+
+/* UDP-Lite's coverage options, at level IPPROTO_UDP or IPPROTO_UDPLITE:
+ * a coverage below 8 (the header) becomes 8, above 65535 is 65535, 0 is
+ * the whole datagram.  A UDP socket reads them as 0 and cannot set them;
+ * other UDP options are not simulated (UDP_CORK would hold data back). */
+static int set_udp_opt(sn_sock *k, int name, const void *val, socklen_t len)
+{
+    if (name != UDPLITE_SEND_CSCOV && name != UDPLITE_RECV_CSCOV)
+        return -ENOPROTOOPT;
+    if (len < sizeof(int))
+        return -EINVAL;
+    if (k->protocol != IPPROTO_UDPLITE)
+        return -ENOPROTOOPT;
+    int v;
+    memcpy(&v, val, sizeof v);
+    if (v != 0 && v < 8)
+        v = 8;
+    else if (v > 65535)
+        v = 65535;
+    if (name == UDPLITE_SEND_CSCOV) {
+        k->cscov_send = (uint16_t)v;
+        k->cscov_set |= SN_CSCOV_SEND;
+    } else {
+        k->cscov_recv = (uint16_t)v;
+        k->cscov_set |= SN_CSCOV_RECV;
+    }
+    return 0;
+}
+
 int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len)
 {
@@ -177,6 +212,8 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
     const sn_limits *l = &a->hdr->lim;
     if (!level_ok(k, level))
         return -ENOPROTOOPT;
+    if (level == IPPROTO_UDP || level == IPPROTO_UDPLITE)
+        return set_udp_opt(k, name, val, len);
     if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_RCVTIMEO_NEW))
         return set_timeout(&k->rcvtimeo_ns, val, len, name == SO_RCVTIMEO_NEW);
     if (level == SOL_SOCKET && (name == SO_SNDTIMEO || name == SO_SNDTIMEO_NEW))
@@ -428,6 +465,13 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
     }
     if (level == SOL_SOCKET && getopt_socket(k, name, val, len) == 0)
         return 0;
+    if (level == IPPROTO_UDP || level == IPPROTO_UDPLITE) {
+        if (name != UDPLITE_SEND_CSCOV && name != UDPLITE_RECV_CSCOV)
+            return -ENOPROTOOPT;
+        *len = put_int(val, *len, name == UDPLITE_SEND_CSCOV ? k->cscov_send
+                                                             : k->cscov_recv);
+        return 0;
+    }
     if (level == IPPROTO_TCP && name == TCP_INFO)
         return getopt_tcp_info(a, k, val, len);
     if (level == IPPROTO_TCP && name == TCP_CONGESTION) {

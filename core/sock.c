@@ -76,9 +76,10 @@ int sn_sock_create(sn_arena *a, int family, int type, int protocol)
             return -EPROTONOSUPPORT;
         protocol = IPPROTO_TCP;
     } else if (type == SOCK_DGRAM) {
-        if (protocol != 0 && protocol != IPPROTO_UDP)
+        if (protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE)
             return -EPROTONOSUPPORT;
-        protocol = IPPROTO_UDP;
+        if (protocol == 0)
+            protocol = IPPROTO_UDP;
     } else {
         return -ESOCKTNOSUPPORT;    /* raw, seqpacket: not simulated */
     }

@@ -62,6 +62,9 @@ enum sn_state {
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
 
+#define SN_CSCOV_SEND 1
+#define SN_CSCOV_RECV 2
+
 #define SN_SOCK_BELLS 8
 
 /* A small store for options Linux accepts and reads back but that change
@@ -97,6 +100,10 @@ typedef struct sn_sock {
     int32_t           sndbuf, rcvbuf;   /* as getsockopt reports them */
     int32_t           linger;
     int32_t           rcvlowat;
+    /* UDP-Lite checksum coverage (UDPLITE_SEND_CSCOV, _RECV_CSCOV): 0 is
+     * the whole datagram; each counts only once set (SN_CSCOV_*). */
+    uint16_t          cscov_send, cscov_recv;
+    uint8_t           cscov_set;
     int64_t           rcvtimeo_ns, sndtimeo_ns;  /* 0: none */
     sn_addr           local, peer;
     /* stream peer, packed (slot << 32 | gen) so it reads in one load;
