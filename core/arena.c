@@ -88,7 +88,7 @@ static void load_limits(sn_limits *l)
     l->somaxconn = 4096;
     int32_t range[2] = {32768, 60999};
     l->tcp_reordering = 3;
-    l->ip_ttl = l->ipv6_hops = 64;
+    l->ip_ttl = l->ipv6_hops = l->ipv6_hops_lo = 64;
     read_sysctl("/proc/sys/net/ipv4/tcp_wmem", w, 3);
     read_sysctl("/proc/sys/net/ipv4/tcp_rmem", r, 3);
     read_sysctl("/proc/sys/net/core/wmem_default", &l->wmem_def, 1);
@@ -100,6 +100,7 @@ static void load_limits(sn_limits *l)
     read_sysctl("/proc/sys/net/ipv4/tcp_reordering", &l->tcp_reordering, 1);
     read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", &l->ip_ttl, 1);
     read_sysctl("/proc/sys/net/ipv6/conf/all/hop_limit", &l->ipv6_hops, 1);
+    read_sysctl("/proc/sys/net/ipv6/conf/lo/hop_limit", &l->ipv6_hops_lo, 1);
     l->tcp_wmem_def = w[1];
     l->tcp_rmem_def = r[1];
     l->tcp_rmem_max = r[2];

@@ -49,7 +49,10 @@ typedef struct sn_limits {
     int32_t tcp_rmem_max;                /* net.ipv4.tcp_rmem[2] */
     int32_t tcp_reordering;              /* net.ipv4.tcp_reordering */
     int32_t ip_ttl;                      /* net.ipv4.ip_default_ttl */
-    int32_t ipv6_hops;                   /* net.ipv6.conf.all.hop_limit */
+    int32_t ipv6_hops;                   /* net.ipv6.conf.all.hop_limit:
+                                            what getsockopt reports */
+    int32_t ipv6_hops_lo;                /* net.ipv6.conf.lo.hop_limit:
+                                            what loopback packets carry */
 } sn_limits;
 
 typedef struct sn_proc {

@@ -16,7 +16,8 @@
 
 typedef struct rec_hdr {
     uint32_t len;          /* payload bytes */
-    uint32_t pad;
+    uint8_t  ttl, tos;     /* TTL / hop limit, TOS / traffic class */
+    uint16_t pad;
     sn_addr  from, to;
 } rec_hdr;
 
@@ -234,7 +235,10 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     int e = atomic_exchange(&k->so_error, 0);
     if (e)
         return -e;
-    rec_hdr h = {.len = (uint32_t)len, .to = dst};
+    bool v4 = sn_addr_is_v4(&dst);
+    rec_hdr h = {.len = (uint32_t)len, .to = dst,
+                 .ttl = m->has_ttl ? m->ttl : sn_sock_ttl(a, k, v4),
+                 .tos = m->has_tos ? m->tos : sn_sock_tos(k, v4)};
     sn_sock *T = m->has_src ? NULL : route_hit(a, s, &dst, &h);
     if (!T)
         T = route_lookup(a, s, &dst, m, &h);
@@ -283,6 +287,8 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     m->to = h.to;
     m->full_len = h.len;
     m->truncated = n < h.len;
+    m->ttl = h.ttl;
+    m->tos = h.tos;
     return (flags & MSG_TRUNC) ? (ssize_t)h.len : (ssize_t)n;
 }
 

@@ -53,17 +53,15 @@ static const plain_opt plain[] = {
     {IPPROTO_TCP, TCP_WINDOW_CLAMP, STREAM, 0, 0, INT_MAX},
     {IPPROTO_TCP, TCP_NOTSENT_LOWAT, STREAM, -1, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_TOS, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_TTL, ANY, 64, -1, 255},
+    {IPPROTO_IP, IP_TTL, ANY, -1, -1, 255},          /* -1: the host's */
     {IPPROTO_IP, IP_RECVERR, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_RECVTOS, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_RECVTTL, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_MTU_DISCOVER, ANY, 1, 0, 5},
     {IPPROTO_IP, IP_FREEBIND, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_MULTICAST_TTL, DGRAM, 1, -1, 255},
     {IPPROTO_IP, IP_MULTICAST_LOOP, DGRAM, 1, INT_MIN, INT_MAX},
     {IPPROTO_IPV6, IPV6_TCLASS, ANY, 0, -1, 255},
-    {IPPROTO_IPV6, IPV6_UNICAST_HOPS, ANY, 64, -1, 255},
+    {IPPROTO_IPV6, IPV6_UNICAST_HOPS, ANY, -1, -1, 255},
     {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, DGRAM, 1, -1, 255},
     {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, DGRAM, 1, INT_MIN, INT_MAX},
     {IPPROTO_IPV6, IPV6_RECVERR, ANY, 0, INT_MIN, INT_MAX},
@@ -112,9 +110,13 @@ static uint32_t flag_of(const sn_sock *k, int level, int name)
         }
     } else if (level == IPPROTO_IP) {
         if (name == IP_PKTINFO) return SN_O_PKTINFO;
+        if (name == IP_RECVTTL) return SN_O_RECVTTL;
+        if (name == IP_RECVTOS) return SN_O_RECVTOS;
     } else if (level == IPPROTO_IPV6 && k->family == AF_INET6) {
         if (name == IPV6_RECVPKTINFO) return SN_O_RECVPKTINFO6;
         if (name == IPV6_V6ONLY) return SN_O_V6ONLY;
+        if (name == IPV6_RECVHOPLIMIT) return SN_O_RECVHOPS;
+        if (name == IPV6_RECVTCLASS) return SN_O_RECVTCLASS;
     }
     return 0;
 }
@@ -271,11 +273,42 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
         return -ENOPROTOOPT;
     if (v < p->lo || v > p->hi || (level == IPPROTO_IP && name == IP_TTL && v == 0))
         return -EINVAL;       /* a TTL is 1..255, or -1 for the default */
+    /* Linux keeps a TOS or traffic class in a byte; TCP keeps the ECN
+     * bits to itself; a traffic class of -1 is 0. */
+    if ((level == IPPROTO_IP && name == IP_TOS) ||
+        (level == IPPROTO_IPV6 && name == IPV6_TCLASS)) {
+        v = v == -1 && name == IPV6_TCLASS ? 0 : v & 0xff;
+        if (k->type == SOCK_STREAM)
+            v &= ~3;
+    }
     sn_xopt *x = xopt_slot(k, level, name, true);
     if (!x)
         return -ENOBUFS;
     x->val = v;
     return 0;
+}
+
+static int xopt_value(const sn_sock *k, int level, int name, int def)
+{
+    for (int i = 0; i < SN_XOPTS; i++)
+        if (k->xopt[i].level == level && k->xopt[i].name == name)
+            return k->xopt[i].val;
+    return def;
+}
+
+uint8_t sn_sock_ttl(sn_arena *a, const sn_sock *k, bool v4)
+{
+    int v = v4 ? xopt_value(k, IPPROTO_IP, IP_TTL, -1)
+               : xopt_value(k, IPPROTO_IPV6, IPV6_UNICAST_HOPS, -1);
+    if (v < 0)
+        v = v4 ? a->hdr->lim.ip_ttl : a->hdr->lim.ipv6_hops_lo;
+    return (uint8_t)v;
+}
+
+uint8_t sn_sock_tos(const sn_sock *k, bool v4)
+{
+    return (uint8_t)(v4 ? xopt_value(k, IPPROTO_IP, IP_TOS, 0)
+                        : xopt_value(k, IPPROTO_IPV6, IPV6_TCLASS, 0));
 }
 
 /* Linux's TCP state numbers, for TCP_INFO. */
@@ -492,8 +525,10 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
         return -ENOPROTOOPT;
     sn_xopt *x = xopt_slot(k, level, name, false);
     int v = x ? x->val : p->def;
-    if (x && v == -1 && (name == IP_TTL || name == IPV6_UNICAST_HOPS))
-        v = p->def;                      /* -1 means "the default" */
+    if (level == IPPROTO_IP && name == IP_TTL && v == -1)
+        v = a->hdr->lim.ip_ttl;          /* -1 means "the host's default" */
+    if (level == IPPROTO_IPV6 && name == IPV6_UNICAST_HOPS && v == -1)
+        v = a->hdr->lim.ipv6_hops;
     *len = put_int(val, *len, v);
     return 0;
 }

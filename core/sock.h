@@ -61,6 +61,10 @@ enum sn_state {
 #define SN_O_OOBINLINE  0x1000
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
+#define SN_O_RECVTTL    0x8000  /* IP_RECVTTL */
+#define SN_O_RECVTOS    0x10000 /* IP_RECVTOS */
+#define SN_O_RECVHOPS   0x20000 /* IPV6_RECVHOPLIMIT */
+#define SN_O_RECVTCLASS 0x40000 /* IPV6_RECVTCLASS */
 
 #define SN_CSCOV_SEND 1
 #define SN_CSCOV_RECV 2
@@ -181,6 +185,11 @@ typedef struct sn_msg {
     sn_addr                to;        /* recv: address it was sent to */
     size_t                 full_len;  /* recv: the datagram's real length */
     bool                   truncated; /* recv: datagram was cut */
+    /* Datagram TTL / hop limit and TOS / traffic class.  send: given per
+     * message (IP_TTL, IPV6_HOPLIMIT, IP_TOS, IPV6_TCLASS control
+     * messages) when has_*, else the socket's; recv: what it carried. */
+    bool                   has_ttl, has_tos;
+    uint8_t                ttl, tos;
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
@@ -202,6 +211,13 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len);
 int sn_sock_getopt(sn_arena *a, int s, int level, int name,
                    void *val, socklen_t *len);
+
+/* What a datagram from socket k to an IPv4 (v4) or IPv6 destination
+ * carries by default: its TTL or hop limit, its TOS or traffic class
+ * (IP_TTL, IPV6_UNICAST_HOPS, IP_TOS, IPV6_TCLASS, else the host's
+ * defaults). */
+uint8_t sn_sock_ttl(sn_arena *a, const sn_sock *k, bool v4);
+uint8_t sn_sock_tos(const sn_sock *k, bool v4);
 
 /* The user-visible sockaddr for an address of socket s; its length. */
 socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,

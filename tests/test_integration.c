@@ -137,3 +137,7 @@ SCENARIO(launcher)
 SCENARIO(shared_users)
 /* 27: daemon(3) after making a listener: the daemon serves a client. */
 SCENARIO(daemon)
+/* 28: in a network namespace with other TTL / hop-limit sysctls, the
+ *     dgram_cmsg probe agrees with the kernel there (host defaults are
+ *     read when the network is created). */
+SCENARIO(host_sysctls)
