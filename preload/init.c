@@ -59,10 +59,32 @@ static void say(const char *fmt, const char *a, const char *b)
     syscall(SYS_write, 2, line, (size_t)n);
 }
 
+static const char *arena_path = "";   /* once the network is open */
+
+/* Memory the network found no room for since the last traced call (core
+ * counts, core/arena.h): one line saying what, before the call's own. */
+static void trace_room(void)
+{
+    static _Atomic uint32_t seen;
+    uint32_t k = atomic_load(&net.room.fails);
+    if (k == atomic_exchange(&seen, k))
+        return;
+    char line[PATH_MAX + 200];
+    int n = snprintf(line, sizeof line,
+                     "libsimnet[%d]: no room for %s (%llu bytes) in the file system "
+                     "of %s: %s; see \"Memory\" in the user guide\n",
+                     (int)getpid(), net.room.what, (unsigned long long)net.room.bytes,
+                     arena_path, net.room.err == EFAULT ? "it is full" : strerror(net.room.err));
+    if (n > 0)
+        syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
 void sn_trace(const char *fn, int fd, long r)
 {
     char line[160];
     int n;
+    if (net_ok)
+        trace_room();
     if (r >= 0)
         n = snprintf(line, sizeof line, "libsimnet[%d]: %s(%d) = %ld\n",
                      (int)getpid(), fn, fd, r);
@@ -164,8 +186,10 @@ static void init(void)
                               (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
                           err, sizeof err) < 0)
             say("libsimnet: %s%s\n", err, "");
-        else
+        else {
             net_ok = true;
+            arena_path = path;
+        }
         /* The library's own fds live in the upper half of the fd limit,
          * out of the way of the numbers a program expects. */
         struct rlimit rl;
