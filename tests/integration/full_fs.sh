@@ -11,7 +11,9 @@
 #    connection, compared with what the server read); the client's
 #    SIMNET_DEBUG log says once per failure what found no room;
 #  - once those connections are closed, 8 new ones send 200 KB each with
-#    no error: the memory came back.
+#    no error: the memory came back;
+#  - without SIMNET_DIR, a small XDG_RUNTIME_DIR is passed over for the
+#    next default place, by the library and the launcher alike.
 # Mounting needs root (CI runs as root): skipped, with a message, otherwise.
 . "$(dirname "$0")/lib.bash"
 
@@ -24,9 +26,11 @@ FS=$IT_DIR/fs P=7610 NCONN=200 NBYTES=200000
 ROOM=$it_here/room.py
 mkdir "$FS" && mount -t tmpfs -o size=256k simnet-it "$FS" ||
     fail "cannot mount a tmpfs on $FS"
+xnet=$IT_NET-xdg
 fs_cleanup() {
     it_cleanup 2>/dev/null          # kills our processes; the mount stays
     umount "$FS" && rm -rf "$IT_DIR"
+    rm -f "/dev/shm/simnet-$(id -u)/$xnet.arena" "/tmp/simnet-$(id -u)/$xnet.arena"
 }
 trap fs_cleanup EXIT
 
@@ -48,6 +52,15 @@ rc=$?
 grep -qx "socket-error ENETDOWN" "$tiny" || { show "$tiny"; fail "socket() on a 256 KiB file system did not fail with ENETDOWN"; }
 [ "$(grep -c '^libsimnet: no room for network .*: its file system is full' "$tiny")" = 1 ] ||
     { show "$tiny"; fail "no one-line error about the full file system"; }
+
+# 1b. The default place: a 256 KiB XDG_RUNTIME_DIR is not roomy (the
+#     library and scripts/simnet want 256 MiB in all).
+timeout --foreground -k 1 10 env XDG_RUNTIME_DIR="$FS" SIMNET_NETWORK="$xnet" \
+    LD_PRELOAD="$SIMNET_LIB" "$PY" -c 'import socket; socket.socket(); print("made")' >"$tiny" 2>&1
+grep -qx made "$tiny" || { show "$tiny"; fail "no socket with a small XDG_RUNTIME_DIR"; }
+[ ! -e "$FS/simnet" ] || fail "the library put its network in a 256 KiB XDG_RUNTIME_DIR"
+XDG_RUNTIME_DIR=$FS "$it_here/../../scripts/simnet" ls -n "$xnet" >"$tiny" 2>&1 ||
+    { show "$tiny"; fail "scripts/simnet looks for the network elsewhere than the library put it"; }
 
 # 2. Room for some connections, not for all.
 mount -o remount,size=4m "$FS" || fail "cannot remount $FS at 4 MiB"
