@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/bell.h"
+#include "core/heap.h"
 #include "core/procs.h"
 #include "core/sock.h"
 #include "core/sys_linux.h"
@@ -54,6 +55,48 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->bell_tx = -1;
     a->heap = base;
     a->proc = -1;
+}
+
+/* ---- reserving memory before touching it (core/heap.h) ---- */
+
+/* The header and the tables used whole from the start (processes, ports,
+ * TIME_WAIT) are reserved when the arena is made; the socket and doorbell
+ * tables grow by chunks (reserve_entries). */
+static int reserve_fixed(sn_arena *a)
+{
+    if (sn_arena_reserve(a, 0, off_socks(), "the arena header", SN_RESERVE_ONLY) < 0 ||
+        sn_arena_reserve(a, off_ports(), off_bells() - off_ports(), "the port tables",
+                         SN_RESERVE_ONLY) < 0)
+        return -ENOSPC;
+    return 0;
+}
+
+/* Entry n of a table at `base` is about to be used: if it is past *room,
+ * reserve the next chunk.  Arena locked. */
+static int reserve_entries(sn_arena *a, uint32_t *room, uint32_t n, uint32_t max,
+                           uint64_t base, uint32_t esize, const char *what)
+{
+    if (n < *room)
+        return 0;
+    uint32_t per = SN_TABLE_CHUNK / esize ? SN_TABLE_CHUNK / esize : 1;
+    uint32_t to = n + per < max ? n + per : max;
+    if (sn_arena_reserve(a, base + (uint64_t)*room * esize,
+                         (uint64_t)(to - *room) * esize, what, SN_RESERVE_TRIM) < 0)
+        return -ENOMEM;
+    *room = to;
+    return 0;
+}
+
+int sn_arena_reserve_socks(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->sock_room, n, SN_MAX_SOCKS, off_socks(),
+                           sizeof(sn_sock), "the socket table");
+}
+
+int sn_arena_reserve_bells(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->bell_room, n, SN_MAX_BELLS, off_bells(),
+                           sizeof(sn_bell), "the doorbell table");
 }
 
 /* Read an integer list from a sysctl file without interposed calls. */
@@ -118,6 +161,7 @@ static void init_header(sn_arena *a)
     h->port_next[0] = h->port_next[1] = (uint32_t)h->lim.port_lo;
     h->heap_off = h->heap_top = off_heap();
     h->heap_end = a->size;
+    h->heap_keep = SN_HEAP_KEEP;
     for (int i = 0; i < 2 * 65536; i++)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
@@ -149,6 +193,24 @@ static int check_header(sn_arena *a, size_t file_size, char *err, size_t errlen)
                  (unsigned long long)h->size, file_size);
         return -EPROTO;
     }
+    return 0;
+}
+
+/* A new (or reset) arena file: reserve its fixed part, then write the
+ * header.  With no room, the file is emptied again, so that the next
+ * process tries afresh instead of finding a header never written. */
+static int make(sn_arena *a, int fd, const char *path, char *err, size_t errlen)
+{
+    if (reserve_fixed(a) < 0) {
+        ftruncate(fd, 0);
+        snprintf(err, errlen,
+                 "no room for network %s: its file system is full (%llu KiB "
+                 "needed now, more per connection); free space there, make it "
+                 "larger or set SIMNET_DIR (see the user guide)",
+                 path, (unsigned long long)(off_socks() + off_bells() - off_ports()) >> 10);
+        return -ENOSPC;
+    }
+    init_header(a);
     return 0;
 }
 
@@ -241,9 +303,7 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
         goto out;
     }
     set_pointers(a, p, size);
-    if (fresh)
-        init_header(a);
-    else if ((r = check_header(a, size, err, errlen)) < 0) {
+    if ((r = fresh ? make(a, fd, path, err, errlen) : check_header(a, size, err, errlen)) < 0) {
         munmap(p, size);
         memset(a, 0, sizeof *a);
         goto out;
@@ -256,7 +316,11 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
              * its processes left cleanly has nothing to reset. */
             ftruncate(fd, 0);
             ftruncate(fd, (off_t)size);
-            init_header(a);
+            if ((r = make(a, fd, path, err, errlen)) < 0) {
+                munmap(p, size);
+                memset(a, 0, sizeof *a);
+                goto out;
+            }
         }
         if ((r = sn_arena_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
@@ -277,6 +341,11 @@ int sn_arena_anon(sn_arena *a, size_t size)
     if (p == MAP_FAILED)
         return -errno;
     set_pointers(a, p, size);
+    if (reserve_fixed(a) < 0) {
+        munmap(p, size);
+        memset(a, 0, sizeof *a);
+        return -ENOMEM;
+    }
     init_header(a);
     return 0;
 }
@@ -298,52 +367,4 @@ int sn_arena_attach_proc(sn_arena *a)
     a->proc = r;
     sn_procs_lock_alive(a, r);
     return 0;
-}
-
-/* ---- heap: power-of-two blocks, one free list per class ---- */
-
-static int size_class(uint32_t size)
-{
-    int c = 0;
-    while (((uint64_t)1 << (c + SN_HEAP_MIN_SHIFT)) < size)
-        c++;
-    return c;
-}
-
-uint64_t sn_heap_alloc(sn_arena *a, uint32_t size)
-{
-    int c = size_class(size);
-    if (c >= SN_HEAP_CLASSES)
-        return 0;
-    uint64_t bsize = (uint64_t)1 << (c + SN_HEAP_MIN_SHIFT), off = 0;
-    sn_hdr *h = a->hdr;
-    sn_lock(&h->heap_lock);
-    if (h->heap_free[c]) {
-        off = h->heap_free[c];
-        h->heap_free[c] = *(uint64_t *)(a->heap + off);
-        h->heap_kept = h->heap_kept > bsize ? h->heap_kept - bsize : 0;
-    } else if (h->heap_top + bsize <= h->heap_end) {
-        off = h->heap_top;
-        h->heap_top += bsize;
-    }
-    sn_unlock(&h->heap_lock);
-    return off;
-}
-
-void sn_heap_free(sn_arena *a, uint64_t off, uint32_t size)
-{
-    int c = size_class(size);
-    uint64_t bsize = (uint64_t)1 << (c + SN_HEAP_MIN_SHIFT);
-    sn_hdr *h = a->hdr;
-    /* Plenty kept for reuse already: give this block's memory back (it
-     * reads as zeros afterwards; the free-list link is written after). */
-    bool punch = __atomic_load_n(&h->heap_kept, __ATOMIC_RELAXED) >= SN_HEAP_KEEP;
-    if (punch)
-        madvise(a->heap + off, bsize, MADV_REMOVE);
-    sn_lock(&h->heap_lock);
-    *(uint64_t *)(a->heap + off) = h->heap_free[c];
-    h->heap_free[c] = off;
-    if (!punch)
-        h->heap_kept += bsize;
-    sn_unlock(&h->heap_lock);
 }
