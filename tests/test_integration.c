@@ -137,3 +137,10 @@ SCENARIO(launcher)
 SCENARIO(shared_users)
 /* 27: daemon(3) after making a listener: the daemon serves a client. */
 SCENARIO(daemon)
+/* 28: memcached -u nobody (changes user before its first socket): a root
+ *     client stores and reads back values up to 512 KiB; not in ss. */
+SCENARIO(memcached)
+/* 29: setpriv, runuser (through a forking sh) and su start a python3
+ *     server as nobody from a process in the network: root's client
+ *     reaches it; a nobody process never in the network cannot join. */
+SCENARIO(user_switch)
