@@ -128,10 +128,11 @@ int sn_pin_fd(void)
     return fd;
 }
 
+/* On every close of an fd that is not a socket: one load, usually. */
 void sn_pin_closed(int fd)
 {
     int expected = fd;
-    if (fd >= 0)
+    if (fd >= 0 && atomic_load_explicit(&pin_fd, memory_order_relaxed) == fd)
         atomic_compare_exchange_strong(&pin_fd, &expected, -1);
 }
 
