@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -229,6 +228,19 @@ bool sn_arena_stale(sn_arena *a)
     return true;
 }
 
+/* Creating and attaching are serialised by a POSIX record lock on the
+ * whole file, not flock: a record lock belongs to the process, so two
+ * processes that share one open file (an fd pinned before a fork or an
+ * exec, preload/identity.c) still exclude each other; flock's belongs to
+ * the open file and would let both in.  (Closing any fd of the file
+ * drops the process's lock: nothing here does so while holding it.) */
+static void file_lock(int fd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+    while (sn_raw_syscall6(SYS_fcntl, fd, F_SETLKW, (long)&fl, 0, 0, 0) == -EINTR)
+        ;
+}
+
 int sn_arena_remove_if_stale(const char *path)
 {
     sn_arena a;
@@ -241,11 +253,11 @@ int sn_arena_remove_if_stale(const char *path)
         sn_arena_close(&a);
         return -errno;
     }
-    flock(fd, LOCK_EX);             /* no one attaches while we decide */
+    file_lock(fd, F_RDLCK);         /* no one attaches while we decide */
     bool stale = sn_arena_stale(&a);
     if (stale)
         unlink(path);
-    flock(fd, LOCK_UN);
+    file_lock(fd, F_UNLCK);
     sn_sys_close(fd);
     sn_arena_close(&a);
     return stale ? 1 : 0;
@@ -254,44 +266,61 @@ int sn_arena_remove_if_stale(const char *path)
 int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                   char *err, size_t errlen)
 {
-    memset(a, 0, sizeof *a);
-    a->handed = flags >> 8;
-    if (size < sn_arena_min_size())
-        size = sn_arena_min_size();
     int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |
                             O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int e = errno;
+        memset(a, 0, sizeof *a);
         snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(e));
         return -e;
     }
-    /* The first process creates; flock makes the others wait for it. */
-    flock(fd, LOCK_EX);
+    int r = sn_arena_open_fd(a, fd, path, size, flags, err, errlen);
+    sn_sys_close(fd);
+    return r;
+}
+
+int sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                     int flags, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    a->handed = flags >> 8;
+    if (size < sn_arena_min_size())
+        size = sn_arena_min_size();
+    /* The first process creates; the lock makes the others wait for it. */
+    file_lock(fd, F_WRLCK);
     struct stat st;
     int r = 0;
     bool fresh = false;
     if (fstat(fd, &st) < 0) {
         r = -errno;
-        snprintf(err, errlen, "cannot stat arena %s: %s", path, strerror(-r));
+        snprintf(err, errlen, "cannot stat arena %s: %s", name, strerror(-r));
         goto out;
     }
-    if (st.st_size == 0) {
+    if (st.st_size == 0 && !(flags & SN_ARENA_CREATE)) {
+        /* Made empty by a process that pinned it, never used yet. */
+        r = -ENOENT;
+        snprintf(err, errlen, "arena %s is not initialised yet", name);
+        goto out;
+    } else if (st.st_size == 0) {
         /* SIMNET_SHARED: processes of other users may join (servers that
-         * run their workers as another user started separately). */
-        if ((flags & SN_ARENA_SHARED) && fchmod(fd, 0666) < 0) {
+         * run their workers as another user started separately).  A file
+         * pinned empty was made with that mode already, maybe by another
+         * user than the one that sizes it now. */
+        if ((flags & SN_ARENA_SHARED) && (st.st_mode & 0777) != 0666 &&
+            fchmod(fd, 0666) < 0) {
             r = -errno;
-            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
+            snprintf(err, errlen, "cannot share arena %s: %s", name, strerror(-r));
             goto out;
         }
         if (ftruncate(fd, (off_t)size) < 0) {
             r = -errno;
-            snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));
+            snprintf(err, errlen, "cannot size arena %s: %s", name, strerror(-r));
             goto out;
         }
         fresh = true;
     } else if ((uint64_t)st.st_size < sizeof(sn_hdr)) {
         r = -EPROTO;
-        snprintf(err, errlen, "arena %s is truncated", path);
+        snprintf(err, errlen, "arena %s is truncated", name);
         goto out;
     } else {
         size = (size_t)st.st_size;
@@ -299,11 +328,11 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         r = -errno;
-        snprintf(err, errlen, "cannot map arena %s: %s", path, strerror(-r));
+        snprintf(err, errlen, "cannot map arena %s: %s", name, strerror(-r));
         goto out;
     }
     set_pointers(a, p, size);
-    if ((r = fresh ? make(a, fd, path, err, errlen) : check_header(a, size, err, errlen)) < 0) {
+    if ((r = fresh ? make(a, fd, name, err, errlen) : check_header(a, size, err, errlen)) < 0) {
         munmap(p, size);
         memset(a, 0, sizeof *a);
         goto out;
@@ -316,7 +345,7 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
              * its processes left cleanly has nothing to reset. */
             ftruncate(fd, 0);
             ftruncate(fd, (off_t)size);
-            if ((r = make(a, fd, path, err, errlen)) < 0) {
+            if ((r = make(a, fd, name, err, errlen)) < 0) {
                 munmap(p, size);
                 memset(a, 0, sizeof *a);
                 goto out;
@@ -326,8 +355,7 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
             snprintf(err, errlen, "too many processes in the network");
     }
 out:
-    flock(fd, LOCK_UN);
-    sn_sys_close(fd);
+    file_lock(fd, F_UNLCK);
     return r;
 }
 

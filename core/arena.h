@@ -164,6 +164,12 @@ typedef struct sn_arena {
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
 int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
+/* The same on an arena file already open for reading and writing (an fd
+ * pinned before the process changed user or root); `name` is for
+ * messages.  The fd stays open.  Without SN_ARENA_CREATE an empty file
+ * (pinned, never used) is -ENOENT. */
+int  sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                      int flags, char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_arena_stale(sn_arena *a);
 /* Remove the arena file if its network is stale: 1 removed, 0 in use,
