@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/bell.h"
+#include "core/heap.h"
 #include "core/procs.h"
 #include "core/sock.h"
 #include "core/sys_linux.h"
@@ -54,6 +54,48 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->bell_tx = -1;
     a->heap = base;
     a->proc = -1;
+}
+
+/* ---- reserving memory before touching it (core/heap.h) ---- */
+
+/* The header and the tables used whole from the start (processes, ports,
+ * TIME_WAIT) are reserved when the arena is made; the socket and doorbell
+ * tables grow by chunks (reserve_entries). */
+static int reserve_fixed(sn_arena *a)
+{
+    if (sn_arena_reserve(a, 0, off_socks(), "the arena header", SN_RESERVE_ONLY) < 0 ||
+        sn_arena_reserve(a, off_ports(), off_bells() - off_ports(), "the port tables",
+                         SN_RESERVE_ONLY) < 0)
+        return -ENOSPC;
+    return 0;
+}
+
+/* Entry n of a table at `base` is about to be used: if it is past *room,
+ * reserve the next chunk.  Arena locked. */
+static int reserve_entries(sn_arena *a, uint32_t *room, uint32_t n, uint32_t max,
+                           uint64_t base, uint32_t esize, const char *what)
+{
+    if (n < *room)
+        return 0;
+    uint32_t per = SN_TABLE_CHUNK / esize ? SN_TABLE_CHUNK / esize : 1;
+    uint32_t to = n + per < max ? n + per : max;
+    if (sn_arena_reserve(a, base + (uint64_t)*room * esize,
+                         (uint64_t)(to - *room) * esize, what, SN_RESERVE_TRIM) < 0)
+        return -ENOMEM;
+    *room = to;
+    return 0;
+}
+
+int sn_arena_reserve_socks(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->sock_room, n, SN_MAX_SOCKS, off_socks(),
+                           sizeof(sn_sock), "the socket table");
+}
+
+int sn_arena_reserve_bells(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->bell_room, n, SN_MAX_BELLS, off_bells(),
+                           sizeof(sn_bell), "the doorbell table");
 }
 
 /* Read an integer list from a sysctl file without interposed calls. */
@@ -125,6 +167,7 @@ static void init_header(sn_arena *a)
     h->port_next[0] = h->port_next[1] = (uint32_t)h->lim.port_lo;
     h->heap_off = h->heap_top = off_heap();
     h->heap_end = a->size;
+    h->heap_keep = SN_HEAP_KEEP;
     for (int i = 0; i < SN_PORT_SPACES * 65536; i++)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
@@ -159,6 +202,24 @@ static int check_header(sn_arena *a, size_t file_size, char *err, size_t errlen)
     return 0;
 }
 
+/* A new (or reset) arena file: reserve its fixed part, then write the
+ * header.  With no room, the file is emptied again, so that the next
+ * process tries afresh instead of finding a header never written. */
+static int make(sn_arena *a, int fd, const char *path, char *err, size_t errlen)
+{
+    if (reserve_fixed(a) < 0) {
+        ftruncate(fd, 0);
+        snprintf(err, errlen,
+                 "no room for network %s: its file system is full (%llu KiB "
+                 "needed now, more per connection); free space there, make it "
+                 "larger or set SIMNET_DIR (see the user guide)",
+                 path, (unsigned long long)(off_socks() + off_bells() - off_ports()) >> 10);
+        return -ENOSPC;
+    }
+    init_header(a);
+    return 0;
+}
+
 size_t sn_arena_min_size(void) { return off_heap() + (16u << 20); }
 
 bool sn_arena_stale(sn_arena *a)
@@ -174,6 +235,19 @@ bool sn_arena_stale(sn_arena *a)
     return true;
 }
 
+/* Creating and attaching are serialised by a POSIX record lock on the
+ * whole file, not flock: a record lock belongs to the process, so two
+ * processes that share one open file (an fd pinned before a fork or an
+ * exec, preload/identity.c) still exclude each other; flock's belongs to
+ * the open file and would let both in.  (Closing any fd of the file
+ * drops the process's lock: nothing here does so while holding it.) */
+static void file_lock(int fd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+    while (sn_raw_syscall6(SYS_fcntl, fd, F_SETLKW, (long)&fl, 0, 0, 0) == -EINTR)
+        ;
+}
+
 int sn_arena_remove_if_stale(const char *path)
 {
     sn_arena a;
@@ -186,11 +260,11 @@ int sn_arena_remove_if_stale(const char *path)
         sn_arena_close(&a);
         return -errno;
     }
-    flock(fd, LOCK_EX);             /* no one attaches while we decide */
+    file_lock(fd, F_RDLCK);         /* no one attaches while we decide */
     bool stale = sn_arena_stale(&a);
     if (stale)
         unlink(path);
-    flock(fd, LOCK_UN);
+    file_lock(fd, F_UNLCK);
     sn_sys_close(fd);
     sn_arena_close(&a);
     return stale ? 1 : 0;
@@ -199,44 +273,61 @@ int sn_arena_remove_if_stale(const char *path)
 int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                   char *err, size_t errlen)
 {
-    memset(a, 0, sizeof *a);
-    a->handed = flags >> 8;
-    if (size < sn_arena_min_size())
-        size = sn_arena_min_size();
     int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |
                             O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
         int e = errno;
+        memset(a, 0, sizeof *a);
         snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(e));
         return -e;
     }
-    /* The first process creates; flock makes the others wait for it. */
-    flock(fd, LOCK_EX);
+    int r = sn_arena_open_fd(a, fd, path, size, flags, err, errlen);
+    sn_sys_close(fd);
+    return r;
+}
+
+int sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                     int flags, char *err, size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    a->handed = flags >> 8;
+    if (size < sn_arena_min_size())
+        size = sn_arena_min_size();
+    /* The first process creates; the lock makes the others wait for it. */
+    file_lock(fd, F_WRLCK);
     struct stat st;
     int r = 0;
     bool fresh = false;
     if (fstat(fd, &st) < 0) {
         r = -errno;
-        snprintf(err, errlen, "cannot stat arena %s: %s", path, strerror(-r));
+        snprintf(err, errlen, "cannot stat arena %s: %s", name, strerror(-r));
         goto out;
     }
-    if (st.st_size == 0) {
+    if (st.st_size == 0 && !(flags & SN_ARENA_CREATE)) {
+        /* Made empty by a process that pinned it, never used yet. */
+        r = -ENOENT;
+        snprintf(err, errlen, "arena %s is not initialised yet", name);
+        goto out;
+    } else if (st.st_size == 0) {
         /* SIMNET_SHARED: processes of other users may join (servers that
-         * run their workers as another user started separately). */
-        if ((flags & SN_ARENA_SHARED) && fchmod(fd, 0666) < 0) {
+         * run their workers as another user started separately).  A file
+         * pinned empty was made with that mode already, maybe by another
+         * user than the one that sizes it now. */
+        if ((flags & SN_ARENA_SHARED) && (st.st_mode & 0777) != 0666 &&
+            fchmod(fd, 0666) < 0) {
             r = -errno;
-            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
+            snprintf(err, errlen, "cannot share arena %s: %s", name, strerror(-r));
             goto out;
         }
         if (ftruncate(fd, (off_t)size) < 0) {
             r = -errno;
-            snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));
+            snprintf(err, errlen, "cannot size arena %s: %s", name, strerror(-r));
             goto out;
         }
         fresh = true;
     } else if ((uint64_t)st.st_size < sizeof(sn_hdr)) {
         r = -EPROTO;
-        snprintf(err, errlen, "arena %s is truncated", path);
+        snprintf(err, errlen, "arena %s is truncated", name);
         goto out;
     } else {
         size = (size_t)st.st_size;
@@ -244,13 +335,11 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         r = -errno;
-        snprintf(err, errlen, "cannot map arena %s: %s", path, strerror(-r));
+        snprintf(err, errlen, "cannot map arena %s: %s", name, strerror(-r));
         goto out;
     }
     set_pointers(a, p, size);
-    if (fresh)
-        init_header(a);
-    else if ((r = check_header(a, size, err, errlen)) < 0) {
+    if ((r = fresh ? make(a, fd, name, err, errlen) : check_header(a, size, err, errlen)) < 0) {
         munmap(p, size);
         memset(a, 0, sizeof *a);
         goto out;
@@ -263,14 +352,17 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
              * its processes left cleanly has nothing to reset. */
             ftruncate(fd, 0);
             ftruncate(fd, (off_t)size);
-            init_header(a);
+            if ((r = make(a, fd, name, err, errlen)) < 0) {
+                munmap(p, size);
+                memset(a, 0, sizeof *a);
+                goto out;
+            }
         }
         if ((r = sn_arena_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
     }
 out:
-    flock(fd, LOCK_UN);
-    sn_sys_close(fd);
+    file_lock(fd, F_UNLCK);
     return r;
 }
 
@@ -284,6 +376,11 @@ int sn_arena_anon(sn_arena *a, size_t size)
     if (p == MAP_FAILED)
         return -errno;
     set_pointers(a, p, size);
+    if (reserve_fixed(a) < 0) {
+        munmap(p, size);
+        memset(a, 0, sizeof *a);
+        return -ENOMEM;
+    }
     init_header(a);
     return 0;
 }
@@ -305,52 +402,4 @@ int sn_arena_attach_proc(sn_arena *a)
     a->proc = r;
     sn_procs_lock_alive(a, r);
     return 0;
-}
-
-/* ---- heap: power-of-two blocks, one free list per class ---- */
-
-static int size_class(uint32_t size)
-{
-    int c = 0;
-    while (((uint64_t)1 << (c + SN_HEAP_MIN_SHIFT)) < size)
-        c++;
-    return c;
-}
-
-uint64_t sn_heap_alloc(sn_arena *a, uint32_t size)
-{
-    int c = size_class(size);
-    if (c >= SN_HEAP_CLASSES)
-        return 0;
-    uint64_t bsize = (uint64_t)1 << (c + SN_HEAP_MIN_SHIFT), off = 0;
-    sn_hdr *h = a->hdr;
-    sn_lock(&h->heap_lock);
-    if (h->heap_free[c]) {
-        off = h->heap_free[c];
-        h->heap_free[c] = *(uint64_t *)(a->heap + off);
-        h->heap_kept = h->heap_kept > bsize ? h->heap_kept - bsize : 0;
-    } else if (h->heap_top + bsize <= h->heap_end) {
-        off = h->heap_top;
-        h->heap_top += bsize;
-    }
-    sn_unlock(&h->heap_lock);
-    return off;
-}
-
-void sn_heap_free(sn_arena *a, uint64_t off, uint32_t size)
-{
-    int c = size_class(size);
-    uint64_t bsize = (uint64_t)1 << (c + SN_HEAP_MIN_SHIFT);
-    sn_hdr *h = a->hdr;
-    /* Plenty kept for reuse already: give this block's memory back (it
-     * reads as zeros afterwards; the free-list link is written after). */
-    bool punch = __atomic_load_n(&h->heap_kept, __ATOMIC_RELAXED) >= SN_HEAP_KEEP;
-    if (punch)
-        madvise(a->heap + off, bsize, MADV_REMOVE);
-    sn_lock(&h->heap_lock);
-    *(uint64_t *)(a->heap + off) = h->heap_free[c];
-    h->heap_free[c] = off;
-    if (!punch)
-        h->heap_kept += bsize;
-    sn_unlock(&h->heap_lock);
 }

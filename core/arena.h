@@ -8,6 +8,13 @@
  * reported as a one-line error, never a crash.  The heap holds ring
  * buffers, allocated lazily by power-of-two size class.
  *
+ * Memory: the file is sparse, and a page of it that the file system has
+ * no room for raises SIGBUS when first touched.  So nothing is touched
+ * before it is reserved (arena.c): the header and the tables used whole
+ * from the start when the arena is made, the socket and doorbell tables a
+ * chunk at a time as they grow, a ring as it is first written.  A full
+ * file system fails the call that needed memory (ENOBUFS, ENOMEM).
+ *
  * Locks: hdr->lock guards every control-plane change (socket table, port
  * table, listener queues, peer links, procs); hdr->heap_lock guards the
  * heap only (a leaf: nothing is locked inside it).
@@ -23,7 +30,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 4   /* 4: more host limits, sock.passive, UDP-Lite */
+#define SN_LAYOUT_VERSION 5   /* 5: more host limits, sock.passive, UDP-Lite */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -37,6 +44,8 @@
 /* Free ring memory kept for reuse beyond this is given back to the
  * system (the pages are punched out of the file). */
 #define SN_HEAP_KEEP      (64ULL << 20)
+/* The socket and doorbell tables are reserved this much at a time. */
+#define SN_TABLE_CHUNK    (64u << 10)
 
 /* Linux defaults that shape what programs observe; copied from the host's
  * sysctls when the network is created so differential tests agree. */
@@ -84,14 +93,20 @@ typedef struct sn_hdr {
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
     uint32_t  bell_hwm;
+    /* entries below these have their memory reserved (arena.c) */
+    uint32_t  sock_room, bell_room;
     /* bumped (arena locked) whenever a datagram's destination could
      * resolve to another socket: senders' cached routes are then stale
      * (core/dgram.c) */
     _Atomic uint32_t dgram_gen;
     /* heap */
     uint64_t  heap_off, heap_end, heap_top;
-    uint64_t  heap_free[SN_HEAP_CLASSES];
-    uint64_t  heap_kept;           /* bytes of free blocks still resident */
+    uint64_t  heap_free[SN_HEAP_CLASSES];   /* resident free blocks */
+    /* free blocks whose pages were given back, all but the first (which
+     * holds the link): reserved again as they are written */
+    uint64_t  heap_holes[SN_HEAP_CLASSES];
+    uint64_t  heap_kept;           /* reserved bytes of heap_free blocks */
+    uint64_t  heap_keep;           /* ... kept up to this (SN_HEAP_KEEP) */
 } sn_hdr;
 
 struct sn_sock;
@@ -137,6 +152,15 @@ typedef struct sn_arena {
     int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */
     int             proc;       /* this process's index in procs */
+    /* Reservations of this process that found no room (the arena's file
+     * system is full), for the SIMNET_DEBUG trace to report: core writes
+     * no log itself.  `what` is a static string. */
+    struct {
+        _Atomic uint32_t fails;
+        int              err;       /* EFAULT: no room; ENOMEM */
+        uint64_t         bytes;
+        const char      *what;
+    } room;
 } sn_arena;
 
 /* Map the arena file at `path`.  SN_ARENA_CREATE makes it if missing;
@@ -153,6 +177,12 @@ typedef struct sn_arena {
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
 int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
+/* The same on an arena file already open for reading and writing (an fd
+ * pinned before the process changed user or root); `name` is for
+ * messages.  The fd stays open.  Without SN_ARENA_CREATE an empty file
+ * (pinned, never used) is -ENOENT. */
+int  sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                      int flags, char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_arena_stale(sn_arena *a);
 /* Remove the arena file if its network is stale: 1 removed, 0 in use,
@@ -166,9 +196,19 @@ size_t sn_arena_min_size(void);
 /* Register the calling process (under the arena lock); sets a->proc. */
 int  sn_arena_attach_proc(sn_arena *a);
 
-/* Heap blocks: power-of-two size class, offset from base; 0 on failure. */
-uint64_t sn_heap_alloc(sn_arena *a, uint32_t size);
-void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size);
+/* Reserve the memory of socket slot / doorbell entry n (and the rest of
+ * its chunk) before its first use; arena locked.  0, or -ENOMEM when the
+ * file system has no room. */
+int  sn_arena_reserve_socks(sn_arena *a, uint32_t n);
+int  sn_arena_reserve_bells(sn_arena *a, uint32_t n);
+
+/* Heap blocks: power-of-two size class, offset from base; 0 on failure
+ * (no room in the file system, or the arena's address space is used up).
+ * *room: how many bytes from the block's start are reserved (at least its
+ * first page); the rest is reserved before it is written (core/heap.h).
+ * Freeing passes the room back. */
+uint64_t sn_heap_alloc(sn_arena *a, uint32_t size, uint32_t *room);
+void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size, uint32_t room);
 
 /* The arena lock.  Its owner may die half-way through an update (a socket
  * allocated but not yet queued, a chain half-linked): the next owner makes

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <netinet/in.h>
 
+#include "core/heap.h"
 #include "core/sock.h"
 #include "core/wait.h"
 
@@ -24,14 +25,18 @@ uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd
     return cap;
 }
 
-/* -ENOBUFS when the heap is exhausted. */
+/* -ENOBUFS when the heap is exhausted or the file system holding the
+ * arena has no room (core/heap.h).  Only the start of the buffer is
+ * reserved: writers reserve the rest as they reach it (sn_ring_writable). */
 int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
 {
-    uint64_t off = sn_heap_alloc(a, cap);
+    uint32_t room;
+    uint64_t off = sn_heap_alloc(a, cap, &room);
     if (!off)
         return -ENOBUFS;
     r->off = off;
     r->cap = cap;
+    r->room = room;
     return 0;
 }
 
@@ -105,9 +110,9 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, sn_stream_ring_size(a, p, k))) < 0) {
         sn_unlock(&p->rx_prod);
-        /* The arena's heap is exhausted: a hard limit, said at once
-         * rather than waited on (Linux: ENOBUFS when it cannot get
-         * buffer memory). */
+        /* The arena's heap is exhausted, or its file system full: a hard
+         * limit, said at once rather than waited on (Linux: ENOBUFS when
+         * it cannot get buffer memory). */
         return r;
     }
     uint32_t room = sn_ring_space(&p->rx);
@@ -119,6 +124,14 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         room = sn_ring_space(&p->rx);
     }
     uint32_t n = len < room ? (uint32_t)len : room;
+    /* The ring's first pass may reach memory not yet reserved: with no
+     * room left in the file system, what fits goes, and a call that can
+     * put nothing fails with ENOBUFS, as above (what was sent before
+     * stays and arrives). */
+    if (n && !(n = sn_ring_writable(a, &p->rx, n))) {
+        sn_unlock(&p->rx_prod);
+        return -ENOBUFS;
+    }
     if (n) {
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +77,27 @@ static inline long sn_sys_close(int fd)
 static inline long sn_sys_read(int fd, void *buf, size_t n)
 {
     return sn_raw_syscall6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
+}
+
+/* Arena memory (core/arena.c).  Populating a range of a shared file
+ * mapping for writing makes the file system find a page for each page of
+ * it now: a full file system then answers -EFAULT (the fault would have
+ * raised SIGBUS) or -ENOMEM here, instead of SIGBUS at the first store.
+ * Linux 5.14+; older kernels answer -EINVAL.  Releasing punches the pages
+ * out of the file (MADV_REMOVE): they read as zeros and cost nothing. */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+static inline long sn_sys_populate(void *addr, size_t len)
+{
+    return sn_raw_syscall6(SYS_madvise, (long)addr, (long)len,
+                           MADV_POPULATE_WRITE, 0, 0, 0);
+}
+
+static inline long sn_sys_release(void *addr, size_t len)
+{
+    return sn_raw_syscall6(SYS_madvise, (long)addr, (long)len, MADV_REMOVE,
+                           0, 0, 0);
 }
 
 static inline void sn_cpu_relax(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include "core/procs.h"
 #include "core/sock.h"
 #include "preload/fdtab.h"
+#include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
 
@@ -59,10 +61,32 @@ static void say(const char *fmt, const char *a, const char *b)
     syscall(SYS_write, 2, line, (size_t)n);
 }
 
+static const char *arena_path = "";   /* once the network is open */
+
+/* Memory the network found no room for since the last traced call (core
+ * counts, core/arena.h): one line saying what, before the call's own. */
+static void trace_room(void)
+{
+    static _Atomic uint32_t seen;
+    uint32_t k = atomic_load(&net.room.fails);
+    if (k == atomic_exchange(&seen, k))
+        return;
+    char line[PATH_MAX + 200];
+    int n = snprintf(line, sizeof line,
+                     "libsimnet[%d]: no room for %s (%llu bytes) in the file system "
+                     "of %s: %s; see \"Memory\" in the user guide\n",
+                     (int)getpid(), net.room.what, (unsigned long long)net.room.bytes,
+                     arena_path, net.room.err == EFAULT ? "it is full" : strerror(net.room.err));
+    if (n > 0)
+        syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
 void sn_trace(const char *fn, int fd, long r)
 {
     char line[160];
     int n;
+    if (net_ok)
+        trace_room();
     if (r >= 0)
         n = snprintf(line, sizeof line, "libsimnet[%d]: %s(%d) = %ld\n",
                      (int)getpid(), fn, fd, r);
@@ -104,19 +128,47 @@ static bool valid_name(const char *s)
     return true;
 }
 
-/* Where arenas live: $SIMNET_DIR, else $XDG_RUNTIME_DIR/simnet, else
- * /dev/shm/simnet-$UID (tmpfs: no write-back of ring memory to a disk),
- * else /tmp/simnet-$UID. */
+/* A file system this large holds a few hundred busy connections (each
+ * direction's ring is up to 256 KiB by default, see "Memory" in the user
+ * guide); a smaller one, like a container's 64 MiB /dev/shm, is passed
+ * over for the next place.  Its total size, not its free space: every
+ * process of the user must pick the same place. */
+#define ROOMY_FS (256ULL << 20)
+
+static bool roomy(const char *dir)
+{
+    struct statvfs v;
+    return statvfs(dir, &v) == 0 && (uint64_t)v.f_blocks * v.f_frsize >= ROOMY_FS;
+}
+
+/* Where arenas live: $SIMNET_DIR, else the first roomy one of
+ * $XDG_RUNTIME_DIR/simnet, /dev/shm/simnet-$UID (tmpfs: no write-back of
+ * ring memory to a disk) and /tmp/simnet-$UID, else the first of them
+ * (scripts/simnet's runtime_dir makes the same choice). */
 static int runtime_dir(char *out, size_t n, bool shared)
 {
-    if (*env.dir)
-        snprintf(out, n, "%s", env.dir);
-    else if (*env.xdg)
-        snprintf(out, n, "%s/simnet", env.xdg);
-    else if (access("/dev/shm", W_OK) == 0)
-        snprintf(out, n, "/dev/shm/simnet-%u", (unsigned)getuid());
-    else
-        snprintf(out, n, "/tmp/simnet-%u", (unsigned)getuid());
+    static char cand[3][PATH_MAX];  /* once; not on a signal stack */
+    const char *fs[3], *pick = env.dir;
+    int k = 0;
+    if (!*pick) {
+        if (*env.xdg) {
+            fs[k] = env.xdg;
+            snprintf(cand[k++], PATH_MAX, "%s/simnet", env.xdg);
+        }
+        if (access("/dev/shm", W_OK) == 0) {
+            fs[k] = "/dev/shm";
+            snprintf(cand[k++], PATH_MAX, "/dev/shm/simnet-%u", (unsigned)getuid());
+        }
+        fs[k] = "/tmp";
+        snprintf(cand[k++], PATH_MAX, "/tmp/simnet-%u", (unsigned)getuid());
+        int i = 0;
+        while (i < k && !roomy(fs[i]))
+            i++;
+        pick = cand[i < k ? i : 0];
+    }
+    size_t len = strlen(pick) < n ? strlen(pick) : n - 1;
+    memcpy(out, pick, len);
+    out[len] = 0;
     /* Shared: a directory every user may add to, like /tmp. */
     if (mkdir(out, shared ? 01777 : 0700) < 0 && errno != EEXIST)
         return -errno;
@@ -126,6 +178,85 @@ static int runtime_dir(char *out, size_t n, bool shared)
     if (stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
         return -ENOTDIR;
     return 0;
+}
+
+static const char *net_name(void)
+{
+    return *env.network ? env.network : "default";
+}
+
+bool sn_net_shared(void)
+{
+    return strcmp(env.shared, "1") == 0;
+}
+
+/* The arena's path, once found (start-up or a pin), is kept: the
+ * runtime directory may depend on the uid, which may change later. */
+static char dir[PATH_MAX], path[PATH_MAX + 80];
+
+int sn_net_path(const char **out)
+{
+    static int r = 1;               /* 1: not looked for yet */
+    if (r == 1) {
+        if (!valid_name(net_name()))
+            r = -EINVAL;
+        else if ((r = runtime_dir(dir, sizeof dir, sn_net_shared())) == 0)
+            snprintf(path, sizeof path, "%s/%s.arena", dir, net_name());
+    }
+    *out = path;
+    return r;
+}
+
+/* FNV-1a of what names the network in the environment (not the runtime
+ * directory, which follows the uid). */
+uint64_t sn_net_tag(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const char *parts[2] = {net_name(), env.dir};
+    for (int i = 0; i < 2; i++)
+        for (const unsigned char *c = (const unsigned char *)parts[i];; c++) {
+            h = (h ^ *c) * 0x100000001b3ull;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
+/* The library's own fds live in the upper half of the fd limit, out of
+ * the way of the numbers a program expects; 0 where that is unknown. */
+int sn_libfd_floor(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64 ||
+        rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    rlim_t half = rl.rlim_cur / 2,
+           cap = (rlim_t)(sn_fdtab_size ? sn_fdtab_size : sn_fdtab_planned_size()) / 2;
+    return (int)(half < cap ? half : cap);
+}
+
+static int open_network(char *err, size_t errlen)
+{
+    int flags = SN_ARENA_CREATE | SN_ARENA_ATTACH |
+                (sn_net_shared() ? SN_ARENA_SHARED : 0) |
+                (handed >= 0 ? SN_ARENA_HANDED(handed) : 0);
+    int pin = sn_pin_fd();
+    if (pin >= 0) {
+        char label[400];
+        snprintf(label, sizeof label, "of network %s (fd %d, pinned before a change of user)",
+                 net_name(), pin);
+        return sn_arena_open_fd(&net, pin, label, SN_DEFAULT_SIZE, flags, err, errlen);
+    }
+    const char *p;
+    int r = sn_net_path(&p);
+    if (r == -EINVAL)
+        snprintf(err, errlen, "invalid SIMNET_NETWORK '%s': use 1-64 of "
+                 "[A-Za-z0-9._-], not starting with '.' or '-'", net_name());
+    else if (r < 0)
+        snprintf(err, errlen, "unusable runtime directory %s: %s", dir, strerror(-r));
+    else
+        r = sn_arena_open(&net, p, SN_DEFAULT_SIZE, flags, err, errlen);
+    return r;
 }
 
 static void init(void)
@@ -147,32 +278,13 @@ static void init(void)
         else
             fd_base = (int)v;
     }
-    const char *name = *env.network ? env.network : "default";
-    static char dir[PATH_MAX], path[PATH_MAX + 80];   /* once; not on a signal stack */
-    char err[300];
-    int r;
-    bool shared = strcmp(env.shared, "1") == 0;
-    if (!valid_name(name)) {
-        say("libsimnet: invalid SIMNET_NETWORK '%s': use 1-64 of "
-            "[A-Za-z0-9._-], not starting with '.' or '-'%s\n", name, "");
-    } else if ((r = runtime_dir(dir, sizeof dir, shared)) < 0) {
-        say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
+    char err[PATH_MAX + 200];
+    if (open_network(err, sizeof err) < 0) {
+        say("libsimnet: %s%s\n", err, "");
     } else {
-        snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-        if (sn_arena_open(&net, path, SN_DEFAULT_SIZE,
-                          SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0) |
-                              (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
-                          err, sizeof err) < 0)
-            say("libsimnet: %s%s\n", err, "");
-        else
-            net_ok = true;
-        /* The library's own fds live in the upper half of the fd limit,
-         * out of the way of the numbers a program expects. */
-        struct rlimit rl;
-        if (net_ok && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64 &&
-            rl.rlim_cur != RLIM_INFINITY)
-            net.fd_high = (int)(rl.rlim_cur / 2 < (rlim_t)sn_fdtab_size / 2
-                                    ? rl.rlim_cur / 2 : (rlim_t)sn_fdtab_size / 2);
+        net_ok = true;
+        net.fd_high = sn_libfd_floor();
+        arena_path = *path ? path : "the network's file (pinned)";
     }
     sn_process_init();
     if (net_ok)
@@ -184,9 +296,10 @@ out:
     errno = saved;
 }
 
-/* Start-up is lazy (init.h).  The constructor only reads the marker a
- * parent leaves for a program it hands sockets to, and takes it out of
- * the environment the program sees.  (Fork handlers are registered at
+/* Start-up is lazy (init.h).  The constructor copies the environment and
+ * reads the markers a parent leaves for a program it hands sockets or a
+ * pinned network to (identity.h), and takes them out of the environment
+ * the program sees.  (Fork handlers are registered at
  * start-up: before it no socket is held and no lock of ours taken.) */
 __attribute__((constructor)) static void sn_constructor(void)
 {
@@ -196,6 +309,11 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
+    const char *pin = getenv(SN_ENV_PIN);
+    if (pin) {
+        sn_pin_inherit(pin);
+        unsetenv(SN_ENV_PIN);
+    }
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
         char *end;

@@ -137,7 +137,21 @@ SCENARIO(launcher)
 SCENARIO(shared_users)
 /* 27: daemon(3) after making a listener: the daemon serves a client. */
 SCENARIO(daemon)
-/* 28: in a network namespace with other TTL / hop-limit sysctls, the
+
+/* Memory. */
+/* 28: the arena on a small tmpfs: no room for the arena gives one line
+ *     and ENETDOWN; 200 connections x 200 KB on 4 MiB give ENOBUFS/ENOMEM
+ *     and the debug log's line, never SIGBUS, and every byte reported
+ *     sent arrives; the memory comes back once they close.  Root only. */
+SCENARIO(full_fs)
+/* 28: memcached -u nobody (changes user before its first socket): a root
+ *     client stores and reads back values up to 512 KiB; not in ss. */
+SCENARIO(memcached)
+/* 29: setpriv, runuser (through a forking sh) and su start a python3
+ *     server as nobody from a process in the network: root's client
+ *     reaches it; a nobody process never in the network cannot join. */
+SCENARIO(user_switch)
+/* 30: in a network namespace with other TTL / hop-limit sysctls, the
  *     dgram_cmsg probe agrees with the kernel there (host defaults are
  *     read when the network is created). */
 SCENARIO(host_sysctls)
