@@ -211,6 +211,9 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len);
 int sn_sock_getopt(sn_arena *a, int s, int level, int name,
                    void *val, socklen_t *len);
+/* TCP_INFO into val (at most *len bytes, *len set to what was written);
+ * tcp_info.c. */
+int sn_tcp_info(sn_arena *a, const sn_sock *k, void *val, socklen_t *len);
 
 /* What a datagram from socket k to an IPv4 (v4) or IPv6 destination
  * carries by default: its TTL or hop limit, its TOS or traffic class
