@@ -8,7 +8,6 @@
  * Anything else gets ENOPROTOOPT, as Linux gives for an unknown option. */
 #include <errno.h>
 #include <limits.h>
-#include <stddef.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
 #include <netinet/tcp.h>
