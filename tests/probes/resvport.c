@@ -3,9 +3,12 @@
  * their sockets through internal calls.  Ports in glibc's order (the
  * first from the pid, 600..1023, then 512..599), errno for a wrong
  * family, a bound socket, a non-local address, and when every port is
- * taken (EADDRINUSE; EAGAIN for rresvport).
+ * taken (EADDRINUSE; EAGAIN for rresvport).  glibc has no IPv6 variant
+ * (bindresvport6 is declared, not exported); libtirpc's bindresvport_sa,
+ * which binds through the exported bind(), is checked for IPv6 too.
  */
 #include "probe.h"
+#include <dlfcn.h>
 #include <netdb.h>
 
 #define NPORTS (1023 - 600 + 1)
@@ -32,6 +35,28 @@ static void fill(int family, int type, const char *ip, int lo, int hi)
         if (bind(fd, (struct sockaddr *)&ss, len) < 0)
             close(fd);
     }
+}
+
+/* libtirpc's bindresvport_sa (loaded if present: both runs say so). */
+static void tirpc(void)
+{
+    void *h = dlopen("libtirpc.so.3", RTLD_NOW);
+    int (*resv_sa)(int, struct sockaddr *) = h ? dlsym(h, "bindresvport_sa") : NULL;
+    if (!resv_sa) {
+        say("libtirpc: not installed\n");
+        return;
+    }
+    int fd = NEED(socket(AF_INET6, SOCK_DGRAM, 0));
+    struct sockaddr_in6 a6 = sa6("::1", 0);
+    SHOW("libtirpc bindresvport_sa ::1", resv_sa(fd, (struct sockaddr *)&a6));
+    CHECK("port in 512..1023", local_port(fd) >= 512 && local_port(fd) <= 1023);
+    show_name("name", fd, 0);
+    close(fd);
+    fd = NEED(socket(AF_INET6, SOCK_STREAM, 0));
+    SHOW("libtirpc bindresvport_sa NULL on v6", resv_sa(fd, NULL));
+    CHECK("port in 512..1023", local_port(fd) >= 512 && local_port(fd) <= 1023);
+    show_name("name", fd, 0);
+    close(fd);
 }
 
 int main(void)
@@ -66,6 +91,7 @@ int main(void)
     SHOW("non-local address", bindresvport(u, &sin));
     SHOW("bad fd", bindresvport(999, &sin));
     close(u);
+    tirpc();
 
     /* 600..1023 taken: glibc moves to 512..599, for good. */
     fill(AF_INET, SOCK_DGRAM, "127.0.0.1", 600, 1023);
