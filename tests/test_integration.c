@@ -137,3 +137,11 @@ SCENARIO(launcher)
 SCENARIO(shared_users)
 /* 27: daemon(3) after making a listener: the daemon serves a client. */
 SCENARIO(daemon)
+
+/* Servers that change user before their first socket or in their
+ * children.  Need root, postgresql and openssh-server (.ci/run installs
+ * them); skipped (with a message) when not root. */
+/* 28: postgres initialised and started as user postgres through setpriv,
+ *     under `simnet run`: psql writes and reads back rows, pgbench -i and
+ *     100 transactions; the network stays private (mode 0600). */
+SCENARIO(postgres)
