@@ -145,3 +145,7 @@ SCENARIO(daemon)
  *     under `simnet run`: psql writes and reads back rows, pgbench -i and
  *     100 transactions; the network stays private (mode 0600). */
 SCENARIO(postgres)
+/* 29: sshd under `simnet run` (re-executed per connection; a chrooted,
+ *     seccomp-sandboxed child as user sshd speaks the protocol): ssh runs
+ *     a command, scp copies 1 MiB both ways, key-only login. */
+SCENARIO(sshd)
