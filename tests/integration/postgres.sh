@@ -104,14 +104,21 @@ case $r in
 *) fail "psql without the preload got '$r' from port $P, expected Connection refused" ;;
 esac
 
+# netstate: the network's sockets as `simnet ls` sees them (queued bytes
+# each way, pids), for a failure while the server runs.
+netstate() {
+    SIMNET_DIR=$IT_DIR "$SIMNET" ls -n "$IT_NET" >"$IT_DIR/net.txt" 2>&1
+    show "$IT_DIR/net.txt"
+}
+
 bench=$IT_DIR/pgbench.out
 sim "$IT_NET" "$pgbin/pgbench" -h 127.0.0.1 -p "$P" -U postgres -i -q postgres >"$bench" 2>&1 ||
-    { show "$bench" "$log"; fail "pgbench -i $(rcstr $?)"; }
+    { rc=$?; netstate; show "$bench" "$log"; fail "pgbench -i $(rcstr $rc)"; }
 grep -q '^done in ' "$bench" || { show "$bench"; fail "pgbench -i did not finish"; }
 r=$(q -c 'select count(*) from pgbench_accounts' 2>&1)
 [ "$r" = 100000 ] || fail "pgbench_accounts holds '$r' rows, expected 100000"
 sim "$IT_NET" "$pgbin/pgbench" -h 127.0.0.1 -p "$P" -U postgres -c 2 -t 50 postgres >"$bench" 2>&1 ||
-    { show "$bench" "$log"; fail "pgbench -c 2 -t 50 $(rcstr $?)"; }
+    { rc=$?; netstate; show "$bench" "$log"; fail "pgbench -c 2 -t 50 $(rcstr $rc)"; }
 grep -q '^number of transactions actually processed: 100/100$' "$bench" ||
     { show "$bench"; fail "pgbench did not process 100/100 transactions"; }
 grep -q '^number of failed transactions: 0 ' "$bench" || { show "$bench"; fail "pgbench reports failed transactions"; }
