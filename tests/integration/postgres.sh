@@ -30,7 +30,8 @@ pguid=$(id -u postgres 2>/dev/null) || fail "no user postgres (package postgresq
 SIMNET=$(cd "$it_here/../.." && pwd)/scripts/simnet
 P=$(free_kernel_port) || fail "no free kernel port"
 
-# The server runs as postgres: it must reach its directories (only those).
+# The server runs as postgres: it owns its data and socket directories
+# and may pass through (not list) the test directory.
 data=$IT_DIR/data sock=$IT_DIR/sock log=$IT_DIR/postgres.out
 mkdir -p "$data" "$sock" || fail "mkdir"
 chown postgres:postgres "$data" "$sock" || fail "chown to postgres"
