@@ -159,3 +159,10 @@ SCENARIO(user_switch)
  *     under `simnet run`: psql writes and reads back rows, pgbench -i and
  *     100 transactions; the network stays private (mode 0600). */
 SCENARIO(postgres)
+
+/* Regressions. */
+/* 32: four epoll ping-pongs (maxevents=1, a kernel pipe in the set),
+ *     300,000 rounds each, none stalls: a wake-up lost between the look
+ *     at simulated sockets and the kernel's look (postgres hung in
+ *     pgbench once in a few hundred runs). */
+SCENARIO(epoll_lost_wakeup)
