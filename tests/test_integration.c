@@ -151,3 +151,9 @@ SCENARIO(memcached)
  *     server as nobody from a process in the network: root's client
  *     reaches it; a nobody process never in the network cannot join. */
 SCENARIO(user_switch)
+/* 30: sshd under `simnet run` (re-executed per connection; a chrooted
+ *     child as user sshd with RLIMIT_NOFILE 1, whose seccomp filter the
+ *     library refuses with EINVAL, speaks the protocol): ssh runs a
+ *     command, scp copies 1 MiB both ways, key-only login; not in ss.
+ *     Root only. */
+SCENARIO(sshd)
