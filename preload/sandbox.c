@@ -69,7 +69,9 @@ int prctl(int option, ...)
                   a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
     va_end(ap);
     if (option == PR_SET_SECCOMP && (a2 == SECCOMP_MODE_FILTER || a2 == SECCOMP_MODE_STRICT))
-        return (int)refuse_seccomp("prctl(PR_SET_SECCOMP)");
+        return (int)refuse_seccomp(a2 == SECCOMP_MODE_FILTER
+                                       ? "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER)"
+                                       : "prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT)");
     return REAL(prctl)(option, a2, a3, a4, a5);
 }
 
@@ -85,7 +87,9 @@ long syscall(long number, ...)
     va_end(ap);
     if (number == SYS_seccomp &&
         (a1 == SECCOMP_SET_MODE_FILTER || a1 == SECCOMP_SET_MODE_STRICT))
-        return refuse_seccomp("seccomp(SECCOMP_SET_MODE_...)");
+        return refuse_seccomp(a1 == SECCOMP_SET_MODE_FILTER
+                                  ? "seccomp(SECCOMP_SET_MODE_FILTER)"
+                                  : "seccomp(SECCOMP_SET_MODE_STRICT)");
     return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
 }
 

@@ -157,3 +157,8 @@ SCENARIO(user_switch)
  *     command, scp copies 1 MiB both ways, key-only login; not in ss.
  *     Root only. */
 SCENARIO(sshd)
+/* 31: seccomp filters under the library: prctl(PR_SET_SECCOMP) and the
+ *     seccomp system call through syscall(3) answer EINVAL, the process
+ *     goes on and talks TCP, SIMNET_DEBUG says why; on the kernel (the
+ *     control) the same filter kills the child with SIGSYS. */
+SCENARIO(seccomp)
