@@ -5,7 +5,9 @@
  * real fds plus this thread's doorbell, attached to every simulated socket
  * of the set, plus a pidfd for each process holding a peer (its death ends
  * the connection).  The kernel wait returns when anything happens, and the
- * loop looks again; nothing here ever sleeps on a timer of its own.
+ * loop looks again; nothing here sleeps on a timer of its own, except
+ * where a lowered fd limit left no fd for a pidfd or the doorbell
+ * (UNWATCHED_NS; preload/sandbox.c).
  */
 #include <errno.h>
 #include <poll.h>
