@@ -159,9 +159,20 @@ SCENARIO(user_switch)
  *     under `simnet run`: psql writes and reads back rows, pgbench -i and
  *     100 transactions; the network stays private (mode 0600). */
 SCENARIO(postgres)
+/* 32: sshd under `simnet run` (re-executed per connection; a chrooted
+ *     child as user sshd with RLIMIT_NOFILE 1, whose seccomp filter the
+ *     library refuses with EINVAL, speaks the protocol): ssh runs a
+ *     command, scp copies 1 MiB both ways, key-only login; not in ss.
+ *     Root only. */
+SCENARIO(sshd)
+/* 33: seccomp filters under the library: prctl(PR_SET_SECCOMP) and the
+ *     seccomp system call through syscall(3) answer EINVAL, the process
+ *     goes on and talks TCP, SIMNET_DEBUG says why; on the kernel (the
+ *     control) the same filter kills the child with SIGSYS. */
+SCENARIO(seccomp)
 
 /* Regressions. */
-/* 32: four epoll ping-pongs (maxevents=1, a kernel pipe in the set),
+/* 34: four epoll ping-pongs (maxevents=1, a kernel pipe in the set),
  *     300,000 rounds each, none stalls: a wake-up lost between the look
  *     at simulated sockets and the kernel's look (postgres hung in
  *     pgbench once in a few hundred runs). */
