@@ -78,6 +78,27 @@ static uint32_t now_ms(void)
     return ms ? ms : 1;
 }
 
+/* Made on first use, or ahead of time by a process about to lower its
+ * fd limit (preload/sandbox.c). */
+int sn_bell_tx_open(sn_arena *a)
+{
+    if (a->bell_tx >= 0)
+        return 0;
+    long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, 0, 0, 0);
+    if (fd < 0)
+        return (int)fd;
+    /* Out of the way of the program's own numbering. */
+    long hi = a->fd_high > fd
+                  ? sn_raw_syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->fd_high, 0, 0, 0)
+                  : -1;
+    if (hi >= 0) {
+        sn_sys_close((int)fd);
+        fd = hi;
+    }
+    a->bell_tx = (int)fd;
+    return 0;
+}
+
 void sn_bell_ring(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];
@@ -90,19 +111,7 @@ void sn_bell_ring(sn_arena *a, int id)
     socklen_t len = sn_bell_name(a, id, &to);
     char byte = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (a->bell_tx < 0) {
-            long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
-                                      0, 0, 0, 0);
-            /* Out of the way of the program's own numbering. */
-            long hi = fd >= 0 && a->fd_high > fd
-                          ? sn_raw_syscall6(SYS_fcntl, fd, F_DUPFD_CLOEXEC, a->fd_high, 0, 0, 0)
-                          : -1;
-            if (hi >= 0) {
-                sn_sys_close((int)fd);
-                fd = hi;
-            }
-            a->bell_tx = (int)fd;
-        }
+        sn_bell_tx_open(a);             /* on failure, sendto says EBADF */
         long r = sn_raw_syscall6(SYS_sendto, a->bell_tx, (long)&byte, 1,
                                  MSG_DONTWAIT | MSG_NOSIGNAL, (long)&to, len);
         /* The program may have closed our socket (closefrom) or reused its

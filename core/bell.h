@@ -29,6 +29,9 @@ void sn_bell_free(sn_arena *a, int id);
 /* The abstract address the owner binds its bell socket to. */
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);
 void sn_bell_ring(sn_arena *a, int id);
+/* This process's socket for ringing (a->bell_tx), made if missing:
+ * 0 or -errno. */
+int  sn_bell_tx_open(sn_arena *a);
 void sn_bell_rearm(sn_arena *a, int id);     /* after draining the fd */
 /* Attach to / detach from socket s.  -ENOSPC when s has no free place. */
 int  sn_bell_attach(sn_arena *a, int s, int id, bool exclusive);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 30: the defaults a network copies from the host when it is
+# Scenario 35: the defaults a network copies from the host when it is
 # created.  In a private network namespace (unshare -n: loopback only,
 # its own sysctls) with net.ipv4.ip_default_ttl=77,
 # net.ipv6.conf.all.hop_limit=55 and net.ipv6.conf.lo.hop_limit=33, the
