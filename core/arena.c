@@ -158,7 +158,7 @@ bool sn_arena_stale(sn_arena *a)
 {
     for (uint32_t i = 0; i < a->hdr->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
-        if (p->pid == -1)
+        if (p->pid == -1 && sn_procs_alive(a, (int)i))
             return false;           /* a fork in progress */
         if (p->pid > 0 && (!sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))) ||
                            sn_proc_alive(p)))

@@ -23,7 +23,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 3   /* 3: sleeper bit in sock.seq, no nwait */
+#define SN_LAYOUT_VERSION 4   /* 4: reservation marker in sn_proc, keep flag */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
@@ -48,8 +48,10 @@ typedef struct sn_limits {
 typedef struct sn_proc {
     sn_lock_t alive;      /* held by the process for its whole life (procs.c) */
     int32_t   pid;        /* 0: free entry, -1: reserved for a child in fork */
-    uint32_t  pad;
+    int32_t   maker;      /* pid -1: the process that reserved it ... */
     uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
+    uint32_t  mark;       /* ... and its marker socket, 0: none (procs.h) */
+    uint32_t  pad;
 } sn_proc;
 
 typedef struct sn_hdr {
@@ -71,6 +73,9 @@ typedef struct sn_hdr {
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
     uint32_t  bell_hwm;
+    /* `simnet run --keep`: the last process out leaves the file, and
+     * stale sweeps spare it; only `simnet rm` removes it. */
+    uint32_t  keep;
     /* bumped (arena locked) whenever a datagram's destination could
      * resolve to another socket: senders' cached routes are then stale
      * (core/dgram.c) */

@@ -29,6 +29,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static __thread bool  in_init;   /* init's own calls must not wait for it */
 static _Atomic bool   started;   /* init has run (in whichever thread) */
 static int            handed = -1;   /* process entry named by SN_ENV_HELD */
+static int            handed_marker = -1;   /* its reservation's marker fd */
 
 /* The environment as it was when the program started: start-up may come
  * much later, after a server wiped its environment (clearenv, a fresh
@@ -166,6 +167,9 @@ static void init(void)
             say("libsimnet: %s%s\n", err, "");
         else
             net_ok = true;
+        /* The entry is claimed: let its reservation's marker go. */
+        if (net_ok && handed >= 0)
+            sn_procs_unmark(&net, handed, handed_marker);
         /* The library's own fds live in the upper half of the fd limit,
          * out of the way of the numbers a program expects. */
         struct rlimit rl;
@@ -199,9 +203,13 @@ __attribute__((constructor)) static void sn_constructor(void)
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
         char *end;
-        long e = strtol(h, &end, 10);
-        if (*h && !*end && e >= 0 && e < SN_MAX_PROCS)
+        long e = strtol(h, &end, 10), m = -1;
+        if (*end == ':')            /* <entry>:<marker fd> (process.c) */
+            m = strtol(end + 1, &end, 10);
+        if (*h && !*end && e >= 0 && e < SN_MAX_PROCS) {
             handed = (int)e;
+            handed_marker = m >= 0 && m < INT_MAX ? (int)m : -1;
+        }
         unsetenv(SN_ENV_HELD);
         pthread_once(&once, init);
     }

@@ -77,21 +77,34 @@ void sn_process_init(void)
  * between this snapshot and the fork); the entry, or -1 if we hold no
  * socket (the child attaches itself, as any process does) or the table is
  * full (the child then goes unattached). */
-static int child_reserve(sn_arena *a)
+static int child_reserve(sn_arena *a, int *marker)
 {
+    *marker = -1;
     sn_fdtab_lock();
     if (sn_fdtab_empty())
         return -1;
+    /* The reservation's marker (core/procs.h), made before the entry is
+     * reserved: if we die inside fork() before the child exists, it goes
+     * with us and the entry is reaped; the child inherits it and keeps
+     * the entry until it claimed it.  Out of the program's fd range. */
+    uint32_t mark = 0;
+    int fd = sn_procs_mark(a, &mark);
+    if (fd >= 0)
+        *marker = sn_libfd_place(fd);
     sn_arena_lock(a);
-    int child = sn_procs_reserve(a);
+    int child = sn_procs_reserve(a, fd >= 0 ? mark : 0);
     sn_arena_unlock(a);
     if (child >= 0)
         sn_fdtab_hold_all(child);
+    else if (*marker >= 0) {
+        REAL(close)(*marker);
+        *marker = -1;
+    }
     return child;
 }
 
 /* In the parent, once the child exists (pid > 0) or could not be made. */
-static void child_settle(sn_arena *a, int child, pid_t pid)
+static void child_settle(sn_arena *a, int child, pid_t pid, int marker)
 {
     if (child < 0)
         return;
@@ -103,6 +116,8 @@ static void child_settle(sn_arena *a, int child, pid_t pid)
     else
         sn_procs_reap(a, child);    /* no child: give its holds back */
     sn_arena_unlock(a);
+    if (marker >= 0)
+        REAL(close)(marker);        /* the entry carries a pid now */
 }
 
 pid_t fork(void)
@@ -111,7 +126,8 @@ pid_t fork(void)
     sn_arena *a = sn_started() ? sn_net() : NULL;
     if (!a)
         return REAL(fork)();
-    int child = child_reserve(a);
+    int marker;
+    int child = child_reserve(a, &marker);
     in_our_fork = 1;
     pid_t pid = REAL(fork)();
     in_our_fork = 0;
@@ -119,15 +135,21 @@ pid_t fork(void)
     if (pid == 0 && child >= 0) {
         sn_fork_generation++;
         a->proc = child;
+        /* Claimed under the arena lock, so a reaper that found our
+         * parent dead either reaped the entry before we were born (it
+         * then saw the marker unbound: impossible while we hold it) or
+         * sees our pid. */
         sn_arena_lock(a);
         sn_procs_claim(a, child, getpid(), 0);
         sn_arena_unlock(a);
         sn_procs_lock_alive(a, child);
+        if (marker >= 0)
+            REAL(close)(marker);
     } else if (pid == 0) {
         sn_fork_generation++;
         sn_arena_attach_proc(a);    /* a socketless parent's child */
     } else {
-        child_settle(a, child, pid);
+        child_settle(a, child, pid, marker);
     }
     return pid;
 }
@@ -187,12 +209,18 @@ static size_t env_count(char *const envp[])
     return n;
 }
 
-#define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648")
+#define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648:-2147483648")
 
+/* SN_ENV_HELD=<entry>, or <entry>:<fd> when the new program inherits the
+ * reservation's marker at fd (posix_spawn: it closes it once it claimed
+ * the entry, core/procs.h). */
 static char *const *env_marked(char *const envp[], char **buf, size_t n,
-                               char *var, int entry)
+                               char *var, int entry, int marker)
 {
-    snprintf(var, ENV_VAR_MAX, SN_ENV_HELD "=%d", entry);
+    if (marker >= 0)
+        snprintf(var, ENV_VAR_MAX, SN_ENV_HELD "=%d:%d", entry, marker);
+    else
+        snprintf(var, ENV_VAR_MAX, SN_ENV_HELD "=%d", entry);
     for (size_t i = 0; i < n; i++)
         buf[i] = envp[i];
     buf[n] = var;
@@ -212,14 +240,22 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
     sn_arena *a = sn_started() ? sn_net() : NULL;
     if (!a)
         return real(pid, path, fa, attr, argv, envp);
-    int child = child_reserve(a);
+    int marker;
+    int child = child_reserve(a, &marker);
     size_t n = child >= 0 ? env_count(envp) : 0;
     char *buf[n + 2], var[ENV_VAR_MAX];
     pid_t p = 0;
+    /* The marker must outlive the exec, until the child claimed the
+     * entry: not close-on-exec for the spawn (a concurrent exec in
+     * another thread may inherit it too, which only delays reaping). */
+    if (marker >= 0 && REAL(fcntl)(marker, F_SETFD, 0) < 0) {
+        REAL(close)(marker);
+        marker = -1;
+    }
     int r = real(&p, path, fa, attr, argv,
-                 child >= 0 ? env_marked(envp, buf, n, var, child) : envp);
+                 child >= 0 ? env_marked(envp, buf, n, var, child, marker) : envp);
     sn_fdtab_unlock();
-    child_settle(a, child, r == 0 ? p : -1);
+    child_settle(a, child, r == 0 ? p : -1, marker);
     if (r == 0 && pid)
         *pid = p;
     return r;
@@ -245,7 +281,7 @@ int execve(const char *path, char *const argv[], char *const envp[])
         return REAL(execve)(path, argv, envp);
     size_t n = env_count(envp);
     char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(execve)(path, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    return REAL(execve)(path, argv, env_marked(envp, buf, n, var, sn_net()->proc, -1));
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -254,7 +290,7 @@ int execvpe(const char *file, char *const argv[], char *const envp[])
         return REAL(execvpe)(file, argv, envp);
     size_t n = env_count(envp);
     char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(execvpe)(file, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    return REAL(execvpe)(file, argv, env_marked(envp, buf, n, var, sn_net()->proc, -1));
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[])
@@ -263,7 +299,7 @@ int fexecve(int fd, char *const argv[], char *const envp[])
         return REAL(fexecve)(fd, argv, envp);
     size_t n = env_count(envp);
     char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n, var, sn_net()->proc, -1));
 }
 
 int execv(const char *path, char *const argv[])
