@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -167,26 +168,96 @@ bool sn_arena_stale(sn_arena *a)
     return true;
 }
 
-int sn_arena_remove_if_stale(const char *path)
+/* Open path and take its flock, then make sure the path still names the
+ * file we hold: a remover unlinks under the flock (sn_arena_leave,
+ * sn_arena_remove_unused), and whoever opened the file before must not
+ * go on in a removed one; it opens again (and with O_CREAT makes a new
+ * file, which every later opener then finds).  The fd, or -errno. */
+static int open_locked(const char *path, int oflags, struct stat *st)
 {
-    sn_arena a;
-    char err[256];
-    int r = sn_arena_open(&a, path, 0, 0, err, sizeof err);
-    if (r < 0)
-        return r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        sn_arena_close(&a);
-        return -errno;
+    for (int tries = 0; tries < 1000; tries++) {
+        int fd = open(path, oflags | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return -errno;
+        struct stat now;
+        int r = flock(fd, LOCK_EX);
+        if (r == 0 && fstat(fd, st) == 0 && lstat(path, &now) == 0 &&
+            now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+            return fd;
+        flock(fd, LOCK_UN);
+        sn_sys_close(fd);
+        if (r == 0 && !(oflags & O_CREAT) && errno == ENOENT)
+            return -ENOENT;         /* removed meanwhile */
     }
-    flock(fd, LOCK_EX);             /* no one attaches while we decide */
-    bool stale = sn_arena_stale(&a);
-    if (stale)
-        unlink(path);
+    return -EAGAIN;
+}
+
+/* Let go of the flock, then the fd.  (Explicitly: a mapping of the file
+ * keeps its open file description, and with it the flock, alive.) */
+static void unlock_close(int fd)
+{
     flock(fd, LOCK_UN);
     sn_sys_close(fd);
-    sn_arena_close(&a);
-    return stale ? 1 : 0;
+}
+
+/* sn_arena_open's work, with fd open and flocked. */
+static int open_body(sn_arena *a, int fd, const struct stat *st, const char *path,
+                     size_t size, int flags, char *err, size_t errlen)
+{
+    int r = 0;
+    bool fresh = false;
+    if (st->st_size == 0) {
+        /* SIMNET_SHARED: processes of other users may join (servers that
+         * run their workers as another user started separately). */
+        if ((flags & SN_ARENA_SHARED) && fchmod(fd, 0666) < 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
+            return r;
+        }
+        if (ftruncate(fd, (off_t)size) < 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));
+            return r;
+        }
+        fresh = true;
+    } else if ((uint64_t)st->st_size < sizeof(sn_hdr)) {
+        snprintf(err, errlen, "arena %s is truncated", path);
+        return -EPROTO;
+    } else {
+        size = (size_t)st->st_size;
+    }
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED) {
+        r = -errno;
+        snprintf(err, errlen, "cannot map arena %s: %s", path, strerror(-r));
+        return r;
+    }
+    set_pointers(a, p, size);
+    a->dev = st->st_dev;
+    a->ino = st->st_ino;
+    if (fresh)
+        init_header(a);
+    else if ((r = check_header(a, size, err, errlen)) < 0) {
+        munmap(p, size);
+        memset(a, 0, sizeof *a);
+        return r;
+    }
+    if (flags & SN_ARENA_ATTACH) {
+        if (!fresh && a->hdr->nsocks > 0 && sn_arena_stale(a)) {
+            /* Every process is gone but sockets are left (they died
+             * without closing): start the network afresh, giving the
+             * memory of old rings back by truncating the file.  A network
+             * its processes left cleanly has nothing to reset. */
+            uint32_t keep = a->hdr->keep;
+            ftruncate(fd, 0);
+            ftruncate(fd, (off_t)size);
+            init_header(a);
+            a->hdr->keep = keep;
+        }
+        if ((r = sn_arena_attach_proc(a)) < 0)
+            snprintf(err, errlen, "too many processes in the network");
+    }
+    return r < 0 ? r : fresh;
 }
 
 int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
@@ -196,75 +267,122 @@ int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
     a->handed = flags >> 8;
     if (size < sn_arena_min_size())
         size = sn_arena_min_size();
-    int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |
-                            O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(e));
-        return -e;
-    }
-    /* The first process creates; flock makes the others wait for it. */
-    flock(fd, LOCK_EX);
     struct stat st;
-    int r = 0;
-    bool fresh = false;
-    if (fstat(fd, &st) < 0) {
-        r = -errno;
-        snprintf(err, errlen, "cannot stat arena %s: %s", path, strerror(-r));
-        goto out;
+    /* The first process creates; flock makes the others wait for it. */
+    int fd = open_locked(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0), &st);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(-fd));
+        return fd;
     }
-    if (st.st_size == 0) {
-        /* SIMNET_SHARED: processes of other users may join (servers that
-         * run their workers as another user started separately). */
-        if ((flags & SN_ARENA_SHARED) && fchmod(fd, 0666) < 0) {
-            r = -errno;
-            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
-            goto out;
-        }
-        if (ftruncate(fd, (off_t)size) < 0) {
-            r = -errno;
-            snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));
-            goto out;
-        }
-        fresh = true;
-    } else if ((uint64_t)st.st_size < sizeof(sn_hdr)) {
-        r = -EPROTO;
-        snprintf(err, errlen, "arena %s is truncated", path);
-        goto out;
-    } else {
-        size = (size_t)st.st_size;
+    int handed = a->handed;
+    int r = open_body(a, fd, &st, path, size, flags, err, errlen);
+    if (r < 0)
+        a->handed = handed;
+    unlock_close(fd);
+    /* A new network: a moment to sweep away those nobody uses any more
+     * (left by processes that could not remove them: SIGKILL, _exit). */
+    if (r == 1 && (flags & SN_ARENA_ATTACH))
+        sn_arena_sweep_dir(path);
+    return r < 0 ? r : 0;
+}
+
+int sn_arena_remove_unused(const char *path, bool force)
+{
+    struct stat st;
+    int fd = open_locked(path, O_RDWR, &st);
+    if (fd < 0)
+        return fd;
+    sn_arena a;
+    char err[256];
+    memset(&a, 0, sizeof a);
+    int r = st.st_size == 0 ? 0 : open_body(&a, fd, &st, path, 0, 0, err, sizeof err);
+    if (r >= 0) {
+        /* (An empty file is one being made: its maker holds the flock
+         * until it is whole, so here it was left half-made.) */
+        bool unused = !a.base || ((force || !a.hdr->keep) && sn_arena_stale(&a));
+        r = unused && unlink(path) == 0;
     }
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    if (p == MAP_FAILED) {
-        r = -errno;
-        snprintf(err, errlen, "cannot map arena %s: %s", path, strerror(-r));
-        goto out;
-    }
-    set_pointers(a, p, size);
-    if (fresh)
-        init_header(a);
-    else if ((r = check_header(a, size, err, errlen)) < 0) {
-        munmap(p, size);
-        memset(a, 0, sizeof *a);
-        goto out;
-    }
-    if (flags & SN_ARENA_ATTACH) {
-        if (!fresh && a->hdr->nsocks > 0 && sn_arena_stale(a)) {
-            /* Every process is gone but sockets are left (they died
-             * without closing): start the network afresh, giving the
-             * memory of old rings back by truncating the file.  A network
-             * its processes left cleanly has nothing to reset. */
-            ftruncate(fd, 0);
-            ftruncate(fd, (off_t)size);
-            init_header(a);
-        }
-        if ((r = sn_arena_attach_proc(a)) < 0)
-            snprintf(err, errlen, "too many processes in the network");
-    }
-out:
-    flock(fd, LOCK_UN);
-    sn_sys_close(fd);
+    unlock_close(fd);
+    sn_arena_close(&a);
     return r;
+}
+
+int sn_arena_remove_if_stale(const char *path)
+{
+    return sn_arena_remove_unused(path, false);
+}
+
+void sn_arena_sweep_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!*dir)
+        snprintf(dir, sizeof dir, "/");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        char other[4096 + 256];
+        if (n <= 6 || strcmp(e->d_name + n - 6, ".arena") != 0)
+            continue;
+        snprintf(other, sizeof other, "%s/%s", dir, e->d_name);
+        if (strcmp(other, path) != 0)
+            sn_arena_remove_unused(other, false);
+    }
+    closedir(d);
+}
+
+int sn_arena_keep(const char *path, char *err, size_t errlen)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        sn_arena a;
+        int r = sn_arena_open(&a, path, SN_DEFAULT_SIZE, SN_ARENA_CREATE, err, errlen);
+        if (r < 0)
+            return r;
+        __atomic_store_n(&a.hdr->keep, 1, __ATOMIC_SEQ_CST);
+        /* A sweep may have taken the new, empty network before it was
+         * marked: then make it again. */
+        struct stat st;
+        bool there = lstat(path, &st) == 0 && st.st_dev == a.dev && st.st_ino == a.ino;
+        sn_arena_close(&a);
+        if (there)
+            return 0;
+    }
+    snprintf(err, errlen, "cannot keep arena %s: removed as it was made", path);
+    return -EAGAIN;
+}
+
+int sn_arena_leave(sn_arena *a, const char *path)
+{
+    if (!a->base || a->proc < 0)
+        return 0;
+    struct stat st;
+    int fd = path ? open_locked(path, O_RDONLY, &st) : -1;
+    /* Not removable by us (another user's after setuid, gone, replaced):
+     * still free the entry; a sweep removes the file later. */
+    bool ours = fd >= 0 && st.st_dev == a->dev && st.st_ino == a->ino;
+    int i = a->proc;
+    sn_arena_lock(a);
+    bool mine = a->procs[i].pid == getpid();
+    if (mine)
+        sn_procs_reap(a, i);
+    bool last = mine && ours && !a->hdr->keep && sn_arena_stale(a);
+    sn_arena_unlock(a);
+    /* Our word reads "dead" from now on (EPERM when another thread
+     * attached: the kernel marks it when we are gone, and alloc_entry
+     * skips it until then). */
+    if (mine)
+        pthread_mutex_unlock(&a->procs[i].alive);
+    a->proc = -1;
+    int removed = last && unlink(path) == 0;
+    if (fd >= 0)
+        unlock_close(fd);
+    return removed;
 }
 
 int sn_arena_anon(sn_arena *a, size_t size)

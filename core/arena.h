@@ -125,6 +125,7 @@ typedef struct sn_arena {
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */
     bool            reattached; /* attach found an entry already ours */
+    uint64_t        dev, ino;   /* the file mapped (sn_arena_leave) */
     int             handed;     /* entry our parent named for us + 1; 0: none */
     int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */
@@ -147,9 +148,29 @@ int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
                    char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_arena_stale(sn_arena *a);
-/* Remove the arena file if its network is stale: 1 removed, 0 in use,
- * -errno. */
+
+/* Networks leave nothing behind.  A file is removed only under its flock
+ * (the one creation and attach take), and an opener that finds, once it
+ * holds the flock, that the path no longer names the file it opened
+ * starts again: so nobody attaches to a removed file while others make
+ * a new one.
+ *
+ * sn_arena_leave: the calling process leaves for good (exit(): the
+ * destructor; not exec, which keeps the entry): its entry is freed, and
+ * if no other process of the network is alive and the network is not
+ * kept, the file is removed.  1 removed, 0 not. */
+int  sn_arena_leave(sn_arena *a, const char *path);
+/* Remove the arena file if its network is stale and not kept (`force`:
+ * kept or not, `simnet rm`): 1 removed, 0 in use (or kept), -errno. */
 int  sn_arena_remove_if_stale(const char *path);
+int  sn_arena_remove_unused(const char *path, bool force);
+/* Processes killed with SIGKILL (or leaving through _exit) never run
+ * sn_arena_leave: their networks are removed by a sweep of the directory
+ * holding `path` (every stale, unkept arena but `path`'s own), made when
+ * a process creates a network and by `simnet run`, `ls` and `rm`. */
+void sn_arena_sweep_dir(const char *path);
+/* `simnet run --keep`: mark the network (made if missing) kept. */
+int  sn_arena_keep(const char *path, char *err, size_t errlen);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);

@@ -30,6 +30,7 @@ static __thread bool  in_init;   /* init's own calls must not wait for it */
 static _Atomic bool   started;   /* init has run (in whichever thread) */
 static int            handed = -1;   /* process entry named by SN_ENV_HELD */
 static int            handed_marker = -1;   /* its reservation's marker fd */
+static char           path[PATH_MAX + 80];   /* the arena file */
 
 /* The environment as it was when the program started: start-up may come
  * much later, after a server wiped its environment (clearenv, a fresh
@@ -149,7 +150,7 @@ static void init(void)
             fd_base = (int)v;
     }
     const char *name = *env.network ? env.network : "default";
-    static char dir[PATH_MAX], path[PATH_MAX + 80];   /* once; not on a signal stack */
+    static char dir[PATH_MAX];      /* once; not on a signal stack */
     char err[300];
     int r;
     bool shared = strcmp(env.shared, "1") == 0;
@@ -216,11 +217,17 @@ __attribute__((constructor)) static void sn_constructor(void)
 }
 
 /* exit() (not _exit or a signal): runs after the program's atexit
- * handlers, which may still have used their sockets. */
+ * handlers, which may still have used their sockets.  Then the process
+ * leaves the network: its entry is freed, and the last one out removes
+ * the file (core/arena.h).  (A forked child leaves its own entry:
+ * sn_arena_leave checks that it carries our pid.  execve runs no
+ * destructor and keeps the entry for the new image.) */
 __attribute__((destructor)) static void sn_destructor(void)
 {
     if (net_ok && sn_fdtab)
         sn_fdtab_release_all();
+    if (net_ok)
+        sn_arena_leave(&net, path);
 }
 
 sn_arena *sn_net(void)
