@@ -7,6 +7,8 @@
  *   simnet-inspect rm DIR NAME         remove one, kept or not, unless in use
  *                                      (status 1 then, 2 on an error)
  *   simnet-inspect keep DIR NAME       make it (if missing) and mark it kept
+ *   simnet-inspect joined DIR NAME     how many process entries it ever
+ *                                      used (tests: did programs join it?)
  *
  * It maps arenas without attaching to them and reads without locks: a
  * snapshot that may be a moment old, never a change.
@@ -200,6 +202,14 @@ int main(int argc, char **argv)
         return cmd_rm(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "keep") == 0)
         return cmd_keep(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "joined") == 0) {
+        sn_arena a;
+        if (open_arena(&a, argv[2], argv[3]) < 0)
+            return 2;
+        printf("%u\n", a.hdr->proc_hwm);
+        sn_arena_close(&a);
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "ls") == 0)
         return cmd_ls(argv[2]);
     if (argc == 4 && strcmp(argv[1], "show") == 0)

@@ -111,6 +111,10 @@ SCENARIO(random_kill)
  *     connection, often inside fork(): the port binds again within 2 s
  *     every round (a reservation its maker left is reaped); under 20 s. */
 SCENARIO(fork_kill)
+/* 16c: a network's arena file goes with its last process (exit, a forked
+ *     child last), after SIGKILL with the sweep (a new network, simnet
+ *     ls); simnet run --keep keeps it; simnet rm refuses while in use. */
+SCENARIO(network_cleanup)
 /* 17: closerange(3, 1024) / os.close loop after making sockets, then
  *     still serving. */
 SCENARIO(closerange)
