@@ -378,7 +378,9 @@ int sn_arena_leave(sn_arena *a, const char *path)
      * skips it until then). */
     if (mine)
         pthread_mutex_unlock(&a->procs[i].alive);
-    a->proc = -1;
+    /* a->proc stays: another thread may still be inside a socket call
+     * (its holds then land on a free entry, as they would have leaked
+     * before; an index of -1 would write outside the bitmaps). */
     int removed = last && unlink(path) == 0;
     if (fd >= 0)
         unlock_close(fd);
