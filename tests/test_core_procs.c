@@ -1,10 +1,12 @@
-/* Unit tests of core/procs.c: reservations made for a child in fork()
+/* Unit tests of core/procs.c and arena.c lifetimes: reservations made for a child in fork()
  * whose maker died.  A forked helper process plays the maker: it marks
  * and reserves an entry and holds the test's listener in it, as
  * preload/process.c does before fork(), then dies without claiming.
  * The port must come free (bind sweeps gone processes) unless a process
  * that inherited the marker -- the child, born but not yet claimed --
- * is alive, in which case the child owns the entry. */
+ * is alive, in which case the child owns the entry.  And a network file
+ * goes with its last process, stays when kept, goes at a sweep once its
+ * processes were killed. */
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -172,4 +174,102 @@ Test(core_procs, child_born_before_its_maker_died_keeps_the_entry)
     for (int i = 0; i < 500 && !sn_proc_gone(&A, e); i++)
         usleep(2000);
     cr_assert_eq(bind_again(7002), 0, "the child's exit did not free the port");
+}
+
+/* ================= networks leave nothing behind ================= */
+
+static char dir_tmpl[] = "/tmp/sn-procs-XXXXXX";
+
+static const char *arena_path(char *buf, size_t n, const char *name)
+{
+    snprintf(buf, n, "%s/%s.arena", dir_tmpl, name);
+    return buf;
+}
+
+static bool exists(const char *path)
+{
+    return access(path, F_OK) == 0;
+}
+
+/* A process joins `path`, says so on `ready` (a pipe), waits for a byte
+ * on pause_fd (unless -1), then leaves as exit() would; the exit status
+ * is 10 + what sn_arena_leave returned. */
+static int ready[2];
+
+static void wait_ready(void)
+{
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1);
+}
+
+static pid_t join_and_leave(const char *path, int pause_fd)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        sn_arena a;
+        char err[256];
+        if (sn_arena_open(&a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err) < 0)
+            _exit(2);
+        char c = 'r';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(4);
+        if (pause_fd >= 0 && read(pause_fd, &c, 1) != 1)
+            _exit(3);
+        _exit(10 + sn_arena_leave(&a, path));
+    }
+    return pid;
+}
+
+static int status_of(pid_t pid)
+{
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+Test(core_procs, last_process_out_removes_the_file_kept_ones_stay)
+{
+    cr_assert_not_null(mkdtemp(dir_tmpl));
+    char p[256], q[256];
+    arena_path(p, sizeof p, "net");
+    int go[2];
+    cr_assert_eq(pipe(go), 0);
+    cr_assert_eq(pipe(ready), 0);
+    pid_t first = join_and_leave(p, go[0]);       /* stays until told */
+    wait_ready();
+    cr_assert(exists(p));
+    cr_assert_eq(status_of(join_and_leave(p, -1)), 10, "left first, yet removed it");
+    wait_ready();
+    cr_assert(exists(p));
+    cr_assert_eq(sn_arena_remove_unused(p, true), 0, "rm removed a network in use");
+    cr_assert_eq(write(go[1], "x", 1), 1);
+    cr_assert_eq(status_of(first), 11, "the last one out did not remove it");
+    cr_assert_not(exists(p));
+
+    /* Kept: the last one out leaves it, a sweep spares it, rm takes it. */
+    char err[256];
+    arena_path(q, sizeof q, "kept");
+    cr_assert_eq(sn_arena_keep(q, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(status_of(join_and_leave(q, -1)), 10);
+    wait_ready();
+    cr_assert(exists(q));
+    sn_arena_sweep_dir(p);
+    cr_assert(exists(q));
+    cr_assert_eq(sn_arena_remove_if_stale(q), 0);
+    cr_assert_eq(sn_arena_remove_unused(q, true), 1);
+    cr_assert_not(exists(q));
+
+    /* Killed (no leave): a sweep removes it. */
+    pid_t k = join_and_leave(p, go[0]);
+    wait_ready();
+    kill(k, SIGKILL);
+    waitpid(k, NULL, 0);
+    cr_assert(exists(p));
+    sn_arena_sweep_dir(q);
+    cr_assert_not(exists(p), "the sweep left a dead network");
+    close(go[0]);
+    close(go[1]);
+    rmdir(dir_tmpl);
 }
