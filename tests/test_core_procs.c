@@ -1,5 +1,5 @@
-/* Unit tests of core/procs.c and arena.c lifetimes: reservations made for a child in fork()
- * whose maker died.  A forked helper process plays the maker: it marks
+/* Unit tests of lifetimes in core/procs.c and arena.c: reservations
+ * made for a child in fork() whose maker died.  A forked helper process plays the maker: it marks
  * and reserves an entry and holds the test's listener in it, as
  * preload/process.c does before fork(), then dies without claiming.
  * The port must come free (bind sweeps gone processes) unless a process
