@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -226,7 +227,7 @@ bool sn_arena_stale(sn_arena *a)
 {
     for (uint32_t i = 0; i < a->hdr->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
-        if (p->pid == -1)
+        if (p->pid == -1 && sn_procs_alive(a, (int)i))
             return false;           /* a fork in progress */
         if (p->pid > 0 && (!sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))) ||
                            sn_proc_alive(p)))
@@ -235,114 +236,103 @@ bool sn_arena_stale(sn_arena *a)
     return true;
 }
 
-/* Creating and attaching are serialised by a POSIX record lock on the
- * whole file, not flock: a record lock belongs to the process, so two
- * processes that share one open file (an fd pinned before a fork or an
- * exec, preload/identity.c) still exclude each other; flock's belongs to
- * the open file and would let both in.  (Closing any fd of the file
- * drops the process's lock: nothing here does so while holding it.) */
-static void file_lock(int fd, short type)
+/* Creating, attaching and removing are serialised by a POSIX record lock
+ * on the whole file, not flock: a record lock belongs to the process, so
+ * two processes that share one open file (an fd pinned before a fork or
+ * an exec, preload/identity.c) still exclude each other; flock's belongs
+ * to the open file and would let both in.  (Closing any fd of the file
+ * drops the process's lock: nothing here does so while holding it.)  A
+ * write lock needs an fd open for writing: 0, or -errno (EBADF). */
+static int file_lock(int fd, short type)
 {
     struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
-    while (sn_raw_syscall6(SYS_fcntl, fd, F_SETLKW, (long)&fl, 0, 0, 0) == -EINTR)
+    long r;
+    while ((r = sn_raw_syscall6(SYS_fcntl, fd, F_SETLKW, (long)&fl, 0, 0, 0)) == -EINTR)
         ;
+    return (int)r;
 }
 
-int sn_arena_remove_if_stale(const char *path)
+/* Open path and lock it, then make sure the path still names the file we
+ * hold: a remover unlinks under the lock (sn_arena_leave,
+ * sn_arena_remove_unused), and whoever opened the file before must not go
+ * on in a removed one; it opens again (and with O_CREAT makes a new file,
+ * which every later opener then finds).  The fd, or -errno. */
+static int open_locked(const char *path, int oflags, struct stat *st)
 {
-    sn_arena a;
-    char err[256];
-    int r = sn_arena_open(&a, path, 0, 0, err, sizeof err);
-    if (r < 0)
-        return r;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) {
-        sn_arena_close(&a);
-        return -errno;
+    for (int tries = 0; tries < 1000; tries++) {
+        int fd = open(path, oflags | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+            return -errno;
+        struct stat now;
+        int r = file_lock(fd, F_WRLCK);
+        if (r == 0 && fstat(fd, st) == 0 && lstat(path, &now) == 0 &&
+            now.st_dev == st->st_dev && now.st_ino == st->st_ino)
+            return fd;
+        int e = r < 0 ? -r : errno;
+        file_lock(fd, F_UNLCK);
+        sn_sys_close(fd);
+        if (r < 0)
+            return r;
+        if (!(oflags & O_CREAT) && e == ENOENT)
+            return -ENOENT;         /* removed meanwhile */
     }
-    file_lock(fd, F_RDLCK);         /* no one attaches while we decide */
-    bool stale = sn_arena_stale(&a);
-    if (stale)
-        unlink(path);
+    return -EAGAIN;
+}
+
+/* Let go of the lock, then the fd. */
+static void unlock_close(int fd)
+{
     file_lock(fd, F_UNLCK);
     sn_sys_close(fd);
-    sn_arena_close(&a);
-    return stale ? 1 : 0;
 }
 
-int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
-                  char *err, size_t errlen)
+/* sn_arena_open's work, with fd open and locked; `name` is for messages.
+ * 1 if the network was made here, 0 if it existed, or -errno. */
+static int open_body(sn_arena *a, int fd, const struct stat *st, const char *name,
+                     size_t size, int flags, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0) |
-                            O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
-        int e = errno;
-        memset(a, 0, sizeof *a);
-        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(e));
-        return -e;
-    }
-    int r = sn_arena_open_fd(a, fd, path, size, flags, err, errlen);
-    sn_sys_close(fd);
-    return r;
-}
-
-int sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
-                     int flags, char *err, size_t errlen)
-{
-    memset(a, 0, sizeof *a);
-    a->handed = flags >> 8;
-    if (size < sn_arena_min_size())
-        size = sn_arena_min_size();
-    /* The first process creates; the lock makes the others wait for it. */
-    file_lock(fd, F_WRLCK);
-    struct stat st;
     int r = 0;
     bool fresh = false;
-    if (fstat(fd, &st) < 0) {
-        r = -errno;
-        snprintf(err, errlen, "cannot stat arena %s: %s", name, strerror(-r));
-        goto out;
-    }
-    if (st.st_size == 0 && !(flags & SN_ARENA_CREATE)) {
+    if (st->st_size == 0 && !(flags & SN_ARENA_CREATE)) {
         /* Made empty by a process that pinned it, never used yet. */
-        r = -ENOENT;
         snprintf(err, errlen, "arena %s is not initialised yet", name);
-        goto out;
-    } else if (st.st_size == 0) {
+        return -ENOENT;
+    } else if (st->st_size == 0) {
         /* SIMNET_SHARED: processes of other users may join (servers that
          * run their workers as another user started separately).  A file
          * pinned empty was made with that mode already, maybe by another
          * user than the one that sizes it now. */
-        if ((flags & SN_ARENA_SHARED) && (st.st_mode & 0777) != 0666 &&
+        if ((flags & SN_ARENA_SHARED) && (st->st_mode & 0777) != 0666 &&
             fchmod(fd, 0666) < 0) {
             r = -errno;
             snprintf(err, errlen, "cannot share arena %s: %s", name, strerror(-r));
-            goto out;
+            return r;
         }
         if (ftruncate(fd, (off_t)size) < 0) {
             r = -errno;
             snprintf(err, errlen, "cannot size arena %s: %s", name, strerror(-r));
-            goto out;
+            return r;
         }
         fresh = true;
-    } else if ((uint64_t)st.st_size < sizeof(sn_hdr)) {
-        r = -EPROTO;
+    } else if ((uint64_t)st->st_size < sizeof(sn_hdr)) {
         snprintf(err, errlen, "arena %s is truncated", name);
-        goto out;
+        return -EPROTO;
     } else {
-        size = (size_t)st.st_size;
+        size = (size_t)st->st_size;
     }
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p == MAP_FAILED) {
         r = -errno;
         snprintf(err, errlen, "cannot map arena %s: %s", name, strerror(-r));
-        goto out;
+        return r;
     }
     set_pointers(a, p, size);
+    a->dev = st->st_dev;
+    a->ino = st->st_ino;
     if ((r = fresh ? make(a, fd, name, err, errlen) : check_header(a, size, err, errlen)) < 0) {
         munmap(p, size);
         memset(a, 0, sizeof *a);
-        goto out;
+        return r;
     }
     if (flags & SN_ARENA_ATTACH) {
         if (!fresh && a->hdr->nsocks > 0 && sn_arena_stale(a)) {
@@ -350,20 +340,172 @@ int sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
              * without closing): start the network afresh, giving the
              * memory of old rings back by truncating the file.  A network
              * its processes left cleanly has nothing to reset. */
+            uint32_t keep = a->hdr->keep;
             ftruncate(fd, 0);
             ftruncate(fd, (off_t)size);
             if ((r = make(a, fd, name, err, errlen)) < 0) {
                 munmap(p, size);
                 memset(a, 0, sizeof *a);
-                goto out;
+                return r;
             }
+            a->hdr->keep = keep;
         }
         if ((r = sn_arena_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
     }
-out:
-    file_lock(fd, F_UNLCK);
+    return r < 0 ? r : fresh;
+}
+
+static int open_prepare(sn_arena *a, size_t *size, int flags)
+{
+    memset(a, 0, sizeof *a);
+    a->handed = flags >> 8;
+    if (*size < sn_arena_min_size())
+        *size = sn_arena_min_size();
+    return a->handed;
+}
+
+int sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
+                  char *err, size_t errlen)
+{
+    int handed = open_prepare(a, &size, flags);
+    struct stat st;
+    /* The first process creates; the lock makes the others wait for it. */
+    int fd = open_locked(path, O_RDWR | ((flags & SN_ARENA_CREATE) ? O_CREAT : 0), &st);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(-fd));
+        return fd;
+    }
+    int r = open_body(a, fd, &st, path, size, flags, err, errlen);
+    if (r < 0)
+        a->handed = handed;
+    unlock_close(fd);
+    /* A new network: a moment to sweep away those nobody uses any more
+     * (left by processes that could not remove them: SIGKILL, _exit). */
+    if (r == 1 && (flags & SN_ARENA_ATTACH))
+        sn_arena_sweep_dir(path);
+    return r < 0 ? r : 0;
+}
+
+int sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                     int flags, char *err, size_t errlen)
+{
+    int handed = open_prepare(a, &size, flags);
+    struct stat st;
+    int r = file_lock(fd, F_WRLCK);
+    if (r == 0 && fstat(fd, &st) < 0)
+        r = -errno;
+    if (r < 0) {
+        snprintf(err, errlen, "cannot lock arena %s: %s", name, strerror(-r));
+        return r;
+    }
+    r = open_body(a, fd, &st, name, size, flags, err, errlen);
+    if (r < 0)
+        a->handed = handed;
+    file_lock(fd, F_UNLCK);         /* the fd stays open: it is the caller's */
+    return r < 0 ? r : 0;
+}
+
+int sn_arena_remove_unused(const char *path, bool force)
+{
+    struct stat st;
+    int fd = open_locked(path, O_RDWR, &st);
+    if (fd < 0)
+        return fd;
+    sn_arena a;
+    char err[256];
+    memset(&a, 0, sizeof a);
+    int r = st.st_size == 0 ? 0 : open_body(&a, fd, &st, path, 0, 0, err, sizeof err);
+    if (r >= 0) {
+        /* An empty file was pinned by a process about to change user
+         * (preload/identity.c) and not used yet, or left by a creation
+         * that found no room: only `simnet rm` removes it. */
+        bool unused = a.base ? (force || !a.hdr->keep) && sn_arena_stale(&a) : force;
+        r = unused && unlink(path) == 0;
+    }
+    unlock_close(fd);
+    sn_arena_close(&a);
     return r;
+}
+
+int sn_arena_remove_if_stale(const char *path)
+{
+    return sn_arena_remove_unused(path, false);
+}
+
+void sn_arena_sweep_dir(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (!*dir)
+        snprintf(dir, sizeof dir, "/");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        char other[4096 + 256];
+        if (n <= 6 || strcmp(e->d_name + n - 6, ".arena") != 0)
+            continue;
+        snprintf(other, sizeof other, "%s/%s", dir, e->d_name);
+        if (strcmp(other, path) != 0)
+            sn_arena_remove_unused(other, false);
+    }
+    closedir(d);
+}
+
+int sn_arena_keep(const char *path, char *err, size_t errlen)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        sn_arena a;
+        int r = sn_arena_open(&a, path, SN_DEFAULT_SIZE, SN_ARENA_CREATE, err, errlen);
+        if (r < 0)
+            return r;
+        __atomic_store_n(&a.hdr->keep, 1, __ATOMIC_SEQ_CST);
+        /* A sweep may have taken the new, empty network before it was
+         * marked: then make it again. */
+        struct stat st;
+        bool there = lstat(path, &st) == 0 && st.st_dev == a.dev && st.st_ino == a.ino;
+        sn_arena_close(&a);
+        if (there)
+            return 0;
+    }
+    snprintf(err, errlen, "cannot keep arena %s: removed as it was made", path);
+    return -EAGAIN;
+}
+
+int sn_arena_leave(sn_arena *a, const char *path)
+{
+    if (!a->base || a->proc < 0)
+        return 0;
+    struct stat st;
+    int fd = path ? open_locked(path, O_RDWR, &st) : -1;
+    /* Not removable by us (another user's after setuid, gone, replaced):
+     * still free the entry; a sweep removes the file later. */
+    bool ours = fd >= 0 && st.st_dev == a->dev && st.st_ino == a->ino;
+    int i = a->proc;
+    sn_arena_lock(a);
+    bool mine = a->procs[i].pid == getpid();
+    if (mine)
+        sn_procs_reap(a, i);
+    bool last = mine && ours && !a->hdr->keep && sn_arena_stale(a);
+    sn_arena_unlock(a);
+    /* Our word reads "dead" from now on (EPERM when another thread
+     * attached: the kernel marks it when we are gone, and alloc_entry
+     * skips it until then). */
+    if (mine)
+        pthread_mutex_unlock(&a->procs[i].alive);
+    /* a->proc stays: another thread may still be inside a socket call
+     * (its holds then land on a free entry, as they would have leaked
+     * before; an index of -1 would write outside the bitmaps). */
+    int removed = last && unlink(path) == 0;
+    if (fd >= 0)
+        unlock_close(fd);
+    return removed;
 }
 
 int sn_arena_anon(sn_arena *a, size_t size)

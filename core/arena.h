@@ -30,7 +30,9 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 5   /* 5: more host limits, sock.passive, UDP-Lite */
+#define SN_LAYOUT_VERSION 6   /* 4: reserved table rooms, heap holes;
+                                 5: reservation marker in sn_proc, keep flag;
+                                 6: more host limits, sock.passive, UDP-Lite */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -67,8 +69,10 @@ typedef struct sn_limits {
 typedef struct sn_proc {
     sn_lock_t alive;      /* held by the process for its whole life (procs.c) */
     int32_t   pid;        /* 0: free entry, -1: reserved for a child in fork */
-    uint32_t  pad;
+    int32_t   maker;      /* pid -1: the process that reserved it ... */
     uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
+    uint32_t  mark;       /* ... and its marker socket, 0: none (procs.h) */
+    uint32_t  pad;
 } sn_proc;
 
 typedef struct sn_hdr {
@@ -95,6 +99,9 @@ typedef struct sn_hdr {
     uint32_t  bell_hwm;
     /* entries below these have their memory reserved (arena.c) */
     uint32_t  sock_room, bell_room;
+    /* `simnet run --keep`: the last process out leaves the file, and
+     * stale sweeps spare it; only `simnet rm` removes it. */
+    uint32_t  keep;
     /* bumped (arena locked) whenever a datagram's destination could
      * resolve to another socket: senders' cached routes are then stale
      * (core/dgram.c) */
@@ -120,7 +127,11 @@ typedef struct sn_bell {
     _Atomic uint32_t pending;   /* when rung (ms), 0 once drained */
     uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
     uint8_t          overflow;  /* the queue overflowed: look at everything */
-    uint16_t         pad;
+    /* bumped at each allocation; part of the bell's socket name, so that
+     * a socket bound to the name of the id's previous use (inherited by a
+     * child of its owner, which may outlive the owner's exit) never makes
+     * the new owner's bind fail with EADDRINUSE */
+    _Atomic uint16_t gen;
     uint32_t         qhead, qlen;
     sn_lock_t        qlock;
     int32_t          q[SN_BELL_Q];   /* socket slots that changed */
@@ -148,6 +159,7 @@ typedef struct sn_arena {
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */
     bool            reattached; /* attach found an entry already ours */
+    uint64_t        dev, ino;   /* the file mapped (sn_arena_leave) */
     int             handed;     /* entry our parent named for us + 1; 0: none */
     int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */
@@ -185,9 +197,29 @@ int  sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
                       int flags, char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_arena_stale(sn_arena *a);
-/* Remove the arena file if its network is stale: 1 removed, 0 in use,
- * -errno. */
+
+/* Networks leave nothing behind.  A file is removed only under its lock
+ * (the one creation and attach take), and an opener that finds, once it
+ * holds the lock, that the path no longer names the file it opened
+ * starts again: so nobody attaches to a removed file while others make
+ * a new one.
+ *
+ * sn_arena_leave: the calling process leaves for good (exit(): the
+ * destructor; not exec, which keeps the entry): its entry is freed, and
+ * if no other process of the network is alive and the network is not
+ * kept, the file is removed.  1 removed, 0 not. */
+int  sn_arena_leave(sn_arena *a, const char *path);
+/* Remove the arena file if its network is stale and not kept (`force`:
+ * kept or not, `simnet rm`): 1 removed, 0 in use (or kept), -errno. */
 int  sn_arena_remove_if_stale(const char *path);
+int  sn_arena_remove_unused(const char *path, bool force);
+/* Processes killed with SIGKILL (or leaving through _exit) never run
+ * sn_arena_leave: their networks are removed by a sweep of the directory
+ * holding `path` (every stale, unkept arena but `path`'s own), made when
+ * a process creates a network and by `simnet run`, `ls` and `rm`. */
+void sn_arena_sweep_dir(const char *path);
+/* `simnet run --keep`: mark the network (made if missing) kept. */
+int  sn_arena_keep(const char *path, char *err, size_t errlen);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);

@@ -35,6 +35,7 @@ int sn_bell_alloc(sn_arena *a, bool queued)
         b->overflow = 0;
         b->qhead = b->qlen = 0;
         atomic_store(&b->pending, 0);
+        atomic_fetch_add(&b->gen, 1);
     }
     sn_arena_unlock(a);
     return id;
@@ -60,7 +61,8 @@ socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out)
     out->sun_family = AF_UNIX;
     /* sun_path[0] == 0: the abstract namespace, no file is created. */
     int n = snprintf(out->sun_path + 1, sizeof out->sun_path - 1,
-                     "simnet.%016llx.%d", (unsigned long long)a->hdr->token, id);
+                     "simnet.%016llx.%d.%u", (unsigned long long)a->hdr->token, id,
+                     (unsigned)atomic_load(&a->bells[id - 1].gen));
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 

@@ -26,7 +26,9 @@
  * sockets changed (epoll), so a waiter looks at those only. */
 int  sn_bell_alloc(sn_arena *a, bool queued);
 void sn_bell_free(sn_arena *a, int id);
-/* The abstract address the owner binds its bell socket to. */
+/* The abstract address the owner binds its bell socket to: token, id and
+ * the id's allocation count (a child may still hold the socket of the
+ * id's previous owner, bound to the previous name). */
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);
 void sn_bell_ring(sn_arena *a, int id);
 /* This process's socket for ringing (a->bell_tx), made if missing:

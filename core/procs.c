@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "core/bell.h"
@@ -44,7 +46,7 @@ uint64_t sn_proc_start_time(int pid)
 bool sn_proc_alive(const sn_proc *p)
 {
     if (p->pid == -1)
-        return true;                /* reserved for a child being forked */
+        return true;                /* reserved: see sn_procs_alive */
     if (p->pid <= 0)
         return false;
     uint64_t st = sn_proc_start_time(p->pid);
@@ -57,6 +59,84 @@ bool sn_proc_alive(const sn_proc *p)
         alive = kill(p->pid, 0) == 0 || errno == EPERM;
     errno = saved;
     return alive;
+}
+
+/* ---- reservations and their markers (procs.h) ---- */
+
+static socklen_t mark_name(sn_arena *a, int maker, uint32_t mark,
+                           struct sockaddr_un *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sun_family = AF_UNIX;
+    /* Abstract (sun_path[0] == 0), apart from the doorbells' names. */
+    int n = snprintf(out->sun_path + 1, sizeof out->sun_path - 1,
+                     "simnet.%016llx.fork.%d.%u",
+                     (unsigned long long)a->hdr->token, maker, mark);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int sn_procs_mark(sn_arena *a, uint32_t *mark)
+{
+    static _Atomic uint32_t next = 1;
+    long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+                              0, 0, 0);
+    if (fd < 0)
+        return (int)fd;
+    int me = getpid();
+    /* A name can still be bound by a marker a dead process with our pid
+     * left in a child that never claimed: take the next one. */
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint32_t m = atomic_fetch_add(&next, 1) ?: atomic_fetch_add(&next, 1);
+        struct sockaddr_un u;
+        socklen_t len = mark_name(a, me, m, &u);
+        long r = sn_raw_syscall6(SYS_bind, fd, (long)&u, len, 0, 0, 0);
+        if (r == 0) {
+            *mark = m;
+            return (int)fd;
+        }
+        if (r != -EADDRINUSE)
+            break;
+    }
+    sn_sys_close((int)fd);
+    return -EADDRINUSE;
+}
+
+/* Is the reservation in entry i still wanted?  Its marker is bound, or,
+ * without one, its maker lives. */
+static bool reservation_live(sn_arena *a, const sn_proc *p)
+{
+    if (p->mark) {
+        long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+                                  0, 0, 0, 0);
+        if (fd >= 0) {
+            struct sockaddr_un u;
+            socklen_t len = mark_name(a, p->maker, p->mark, &u);
+            long r = sn_raw_syscall6(SYS_connect, fd, (long)&u, len, 0, 0, 0);
+            sn_sys_close((int)fd);
+            /* Unbound: ECONNREFUSED.  Anything else (a full fd table)
+             * cannot tell: keep it. */
+            return r != -ECONNREFUSED && r != -ENOENT;
+        }
+    }
+    sn_proc maker = { .pid = p->maker };
+    return p->maker > 0 && sn_proc_alive(&maker);
+}
+
+bool sn_procs_alive(sn_arena *a, int i)
+{
+    sn_proc *p = &a->procs[i];
+    return p->pid == -1 ? reservation_live(a, p) : sn_proc_alive(p);
+}
+
+void sn_procs_unmark(sn_arena *a, int i, int fd)
+{
+    sn_proc *p = &a->procs[i];
+    struct sockaddr_un want, got;
+    socklen_t wlen = mark_name(a, p->maker, p->mark, &want), glen = sizeof got;
+    if (fd >= 0 && p->mark &&
+        sn_raw_syscall6(SYS_getsockname, fd, (long)&got, (long)&glen, 0, 0, 0) == 0 &&
+        glen == wlen && memcmp(&got, &want, wlen) == 0)
+        sn_sys_close(fd);
 }
 
 _Static_assert(offsetof(pthread_mutex_t, __data.__lock) == 0,
@@ -80,6 +160,8 @@ void sn_procs_lock_alive(sn_arena *a, int i)
 bool sn_proc_gone(sn_arena *a, int i)
 {
     sn_proc *p = &a->procs[i];
+    if (p->pid == -1)               /* nobody holds a reservation's word */
+        return !reservation_live(a, p);
     if (p->pid <= 0 || !sn_proc_word_dead(atomic_load(sn_proc_word(a, i))))
         return false;
     return !sn_proc_alive(p);
@@ -118,15 +200,18 @@ void sn_procs_reap(sn_arena *a, int i)
 static int alloc_entry(sn_arena *a)
 {
     sn_hdr *h = a->hdr;
+    /* (A free entry whose word is still held belongs to a process that
+     * left at exit() and is not gone yet: its word would block us.) */
     for (uint32_t i = 0; i < h->proc_hwm; i++)
-        if (a->procs[i].pid == 0)
+        if (a->procs[i].pid == 0 &&
+            sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))))
             return (int)i;
     if (h->proc_hwm < SN_MAX_PROCS) {
         sn_lock_init(&a->procs[h->proc_hwm].alive);
         return (int)h->proc_hwm++;
     }
     for (uint32_t i = 0; i < h->proc_hwm; i++)
-        if (!sn_proc_alive(&a->procs[i])) {
+        if (!sn_procs_alive(a, (int)i)) {
             sn_procs_reap(a, (int)i);
             return (int)i;
         }
@@ -197,12 +282,14 @@ int sn_procs_find(sn_arena *a, int pid)
     return -1;
 }
 
-int sn_procs_reserve(sn_arena *a)
+int sn_procs_reserve(sn_arena *a, uint32_t mark)
 {
     int i = alloc_entry(a);
     if (i >= 0) {
         a->procs[i].pid = -1;       /* taken, owner not born yet */
         a->procs[i].start_time = 0;
+        a->procs[i].maker = getpid();
+        a->procs[i].mark = mark;
     }
     return i;
 }

@@ -34,10 +34,37 @@ int      sn_procs_find(sn_arena *a, int pid);
 /* fork: the parent takes an entry for the child before the child exists,
  * and holds the child's sockets in it, so that the parent closing its
  * copies right after fork() cannot destroy them; both sides then claim
- * the entry with the child's pid, the parent with its start time. */
-int      sn_procs_reserve(sn_arena *a);
+ * the entry with the child's pid, the parent with its start time.
+ *
+ * A reserved entry (pid -1) has no pid to watch, and its maker may die
+ * inside fork() -- before the child exists, or after it exists but before
+ * either side wrote its pid.  Its liveness is a marker: an AF_UNIX
+ * datagram socket bound to an abstract name (network token, maker's pid,
+ * `mark`) that the maker makes before reserving and keeps open until it
+ * has claimed the entry for the child.  The child inherits the open
+ * socket (fork, or posix_spawn's exec: SN_ENV_HELD names the fd) and
+ * closes it once it claimed the entry itself.  The kernel keeps the name
+ * bound while any process has the socket open, so "nobody has it bound"
+ * means: the maker is gone and no child exists that has not claimed --
+ * a reservation to reap like any dead process.  Reap (which tests the
+ * name) and claim both run under the arena lock, so they cannot cross.
+ * Without a marker (socket() failed: mark 0) the maker's pid is watched
+ * instead, which misses the window where the child exists unclaimed.
+ *
+ * sn_procs_mark: a bound marker socket (close-on-exec, made with raw
+ * system calls) and its mark, or -errno. */
+int      sn_procs_mark(sn_arena *a, uint32_t *mark);
+/* Arena lock held: reserve an entry made by the calling process with
+ * marker `mark` (0: none); -EMFILE when full. */
+int      sn_procs_reserve(sn_arena *a, uint32_t mark);
 void     sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time);
+/* Close fd if it is the marker of entry i (the child, after claiming:
+ * the fd number came from its parent and is checked by name). */
+void     sn_procs_unmark(sn_arena *a, int i, int fd);
+/* For a reserved entry (pid -1) this cannot tell and says true:
+ * sn_procs_alive looks at the marker. */
 bool     sn_proc_alive(const sn_proc *p);
+bool     sn_procs_alive(sn_arena *a, int i);
 uint64_t sn_proc_start_time(int pid);
 /* Release every socket held by entry i and free it. */
 void     sn_procs_reap(sn_arena *a, int i);
