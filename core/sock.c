@@ -617,6 +617,10 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
             atomic_fetch_or(&k->opt, SN_O_BOUND_PORT);
         if (r == 0 && user_addr)
             atomic_fetch_or(&k->opt, SN_O_BOUND_ADDR);
+        /* Linux: an IPv6 socket bound to an IPv6 address (not a wildcard,
+         * not v4-mapped) is IPv6-only from then on (IPV6_V6ONLY reads 1). */
+        if (r == 0 && user_addr && k->family == AF_INET6 && !sn_addr_is_v4(&want))
+            atomic_fetch_or(&k->opt, SN_O_V6ONLY);
     }
     sn_arena_unlock(a);
     return r;

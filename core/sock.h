@@ -59,7 +59,6 @@ enum sn_state {
 #define SN_O_RECVPKTINFO6 0x0400 /* IPV6_RECVPKTINFO */
 #define SN_O_BOUND_PORT 0x0800  /* port chosen by the user (not implicit) */
 #define SN_O_OOBINLINE  0x1000
-#define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
 #define SN_O_RECVTTL    0x8000  /* IP_RECVTTL */
 #define SN_O_RECVTOS    0x10000 /* IP_RECVTOS */
@@ -73,7 +72,7 @@ enum sn_state {
 
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
-#define SN_XOPTS 12
+#define SN_XOPTS 32
 typedef struct sn_xopt {
     int16_t level, name;
     int32_t val;
