@@ -9,8 +9,12 @@
  * buffers, allocated lazily by power-of-two size class.
  *
  * Locks: hdr->lock guards every control-plane change (socket table, port
- * table, listener queues, peer links, procs); hdr->heap_lock guards the
- * heap only (a leaf: nothing is locked inside it).
+ * table, listener queues, peer links, procs, bells); taking it repairs
+ * what a dead owner left half-done (core/repair.h).  hdr->heap_lock
+ * guards the heap only (a leaf: nothing is locked inside it).
+ *
+ * This module maps and lays out the file; the tables' contents belong to
+ * the modules above (procs, bell, sock, ports), the heap to heap.c.
  */
 #ifndef SN_ARENA_H
 #define SN_ARENA_H
@@ -28,8 +32,8 @@
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
 #define SN_HEAP_CLASSES   13      /* ... largest: 16 MiB */
-/* Sparse: only touched pages cost.  Room for a 256 KiB ring on each of
- * the 65,536 sockets, and then some. */
+/* 32 GiB, sparse: only touched pages cost.  Room for a 256 KiB ring on
+ * each of the 65,536 sockets (16 GiB), and then some. */
 #define SN_DEFAULT_SIZE   (32ULL << 30)
 /* Free ring memory kept for reuse beyond this is given back to the
  * system (the pages are punched out of the file). */
@@ -81,7 +85,10 @@ typedef struct sn_hdr {
     uint64_t  heap_kept;           /* bytes of free blocks still resident */
 } sn_hdr;
 
+/* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
+ * socket table's business, its size the arena's. */
 struct sn_sock;
+#define SN_SOCK_BYTES 592
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */
@@ -126,46 +133,28 @@ typedef struct sn_arena {
     int             proc;       /* this process's index in procs */
 } sn_arena;
 
-/* Map the arena file at `path`.  SN_ARENA_CREATE makes it if missing;
- * SN_ARENA_ATTACH registers the calling process, under the file's lock,
- * after resetting a network whose processes are all gone (a stale one:
- * its sockets belong to nobody).  On failure returns -errno and writes a
- * one-line reason into err. */
+/* Map the arena file at `path` (SN_ARENA_CREATE: make it if missing, at
+ * `size` bytes, sparse).  Returns 0 with the file locked (flock; *fd is
+ * its descriptor, for sn_arena_file_done), having checked the header of
+ * an existing file or written a fresh one (*fresh).  On failure returns
+ * -errno with a one-line reason in err, and nothing to release. */
 #define SN_ARENA_CREATE 1
-#define SN_ARENA_ATTACH 2
+#define SN_ARENA_ATTACH 2   /* (core/net.h: also register the caller) */
 #define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
 /* With SN_ARENA_ATTACH: the entry the parent reserved for us (posix_spawn)
  * or had itself (execve), as it told us through the environment: it may
- * not carry our pid yet (sn_procs_attach). */
+ * not carry our pid yet (sn_net_attach_proc). */
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
-int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
-                   char *err, size_t errlen);
-/* No process of the network is alive. */
-bool sn_arena_stale(sn_arena *a);
-/* Remove the arena file if its network is stale: 1 removed, 0 in use,
- * -errno. */
-int  sn_arena_remove_if_stale(const char *path);
+int  sn_arena_map(sn_arena *a, const char *path, size_t size, int flags,
+                  int *fd, bool *fresh, char *err, size_t errlen);
+/* File still locked: start the network afresh (every table empty), giving
+ * the memory of old rings back by truncating the file. */
+void sn_arena_reset(sn_arena *a, int fd);
+/* Unlock and close what sn_arena_map left open. */
+void sn_arena_file_done(int fd);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);
 size_t sn_arena_min_size(void);
-
-/* Register the calling process (under the arena lock); sets a->proc. */
-int  sn_arena_attach_proc(sn_arena *a);
-
-/* Heap blocks: power-of-two size class, offset from base; 0 on failure. */
-uint64_t sn_heap_alloc(sn_arena *a, uint32_t size);
-void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size);
-
-/* The arena lock.  Its owner may die half-way through an update (a socket
- * allocated but not yet queued, a chain half-linked): the next owner makes
- * the tables whole again before going on (sock.c). */
-void sn_arena_repair(sn_arena *a);
-static inline void sn_arena_lock(sn_arena *a)
-{
-    if (__builtin_expect(sn_lock_recover(&a->hdr->lock), 0))
-        sn_arena_repair(a);
-}
-static inline void sn_arena_unlock(sn_arena *a) { sn_unlock(&a->hdr->lock); }
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/net.h"
 #include "core/sock.h"
 
 #define SOCK_MIN_SNDBUF 4608   /* 2 * (2048 + sizeof(struct sk_buff)) */
@@ -365,4 +366,13 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
         v = p->def;                      /* -1 means "the default" */
     *len = put_int(val, *len, v);
     return 0;
+}
+
+void sn_sock_set_nonblock(sn_arena *a, int s, bool on)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (on)
+        atomic_fetch_or(&k->opt, SN_O_NONBLOCK);
+    else
+        atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_NONBLOCK);
 }

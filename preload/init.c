@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #include "core/lock.h"
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/process.h"
 #include "preload/real.h"
@@ -159,7 +158,7 @@ static void init(void)
         say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
     } else {
         snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-        if (sn_arena_open(&net, path, SN_DEFAULT_SIZE,
+        if (sn_net_open(&net, path, SN_DEFAULT_SIZE,
                           SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0) |
                               (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
                           err, sizeof err) < 0)

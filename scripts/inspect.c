@@ -17,8 +17,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/net.h"
 
 static const char *state_name(const sn_sock *k)
 {
@@ -55,7 +54,7 @@ static int open_arena(sn_arena *a, const char *dir, const char *name)
 {
     char path[4096], err[256];
     snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-    int r = sn_arena_open(a, path, 0, 0, err, sizeof err);
+    int r = sn_net_open(a, path, 0, 0, err, sizeof err);
     if (r < 0)
         fprintf(stderr, "simnet: %s\n", err);
     return r;
@@ -64,8 +63,8 @@ static int open_arena(sn_arena *a, const char *dir, const char *name)
 static int live_procs(sn_arena *a)
 {
     int n = 0;
-    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
-        if (a->procs[i].pid > 0 && sn_proc_alive(&a->procs[i]))
+    for (uint32_t i = 0; i < sn_net_proc_hwm(a); i++)
+        if (sn_net_proc_pid(a, (int)i) > 0 && sn_net_proc_alive(a, (int)i))
             n++;
     return n;
 }
@@ -124,7 +123,7 @@ static int cmd_show(const char *dir, const char *name)
         }
         size_t used = 0;
         for (int i = 0; i < SN_MAX_PROCS && used < sizeof pids - 16; i++)
-            if (k->holders[i / 8] & (1u << (i % 8)))
+            if (sn_sock_held_by(k, i))
                 used += (size_t)snprintf(pids + used, sizeof pids - used, "%s%d",
                                          used ? "," : "", a.procs[i].pid);
         if (!used)
@@ -151,7 +150,7 @@ static int cmd_gc(const char *dir, long min_age)
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (stat(path, &st) == 0 && now - st.st_mtime >= min_age)
-            sn_arena_remove_if_stale(path);
+            sn_net_remove_if_stale(path);
     }
     closedir(d);
     return 0;

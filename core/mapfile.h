@@ -1,0 +1,41 @@
+/* OS interface: the arena's file and its mapping, and small reads of
+ * system settings.
+ *
+ * Linux: open/flock/ftruncate/mmap through raw system calls, and
+ * MADV_REMOVE to give pages back (core/mapfile_linux.c).  POSIX covers
+ * most of it; a macOS port differs in giving pages back (no MADV_REMOVE:
+ * F_PUNCHHOLE on APFS, or keep them) and in the settings read
+ * (sysctlbyname instead of /proc/sys).
+ *
+ * All return >= 0 or -errno and leave errno alone. */
+#ifndef SN_MAPFILE_H
+#define SN_MAPFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Open the arena file (create: make it if missing, mode 0600), fd or
+ * -errno.  Never follows a symbolic link. */
+int  sn_os_file_open(const char *path, bool create, bool readonly);
+void sn_os_file_close(int fd);
+int  sn_os_file_lock(int fd, bool exclusive);    /* whole-file, blocking */
+int  sn_os_file_unlock(int fd);
+/* Size in bytes, or -errno. */
+int64_t sn_os_file_size(int fd);
+int  sn_os_file_resize(int fd, uint64_t size);   /* sparse */
+int  sn_os_file_share(int fd);                   /* readable/writable by all */
+int  sn_os_file_remove(const char *path);
+/* Map the whole file shared, or (fd < 0) anonymous shared memory that a
+ * fork inherits.  0 and *out, or -errno. */
+int  sn_os_map(int fd, size_t size, void **out);
+void sn_os_unmap(void *p, size_t size);
+/* Give the pages of [p, p + len) back; they read as zeros afterwards. */
+void sn_os_punch(void *p, size_t len);
+/* Integers from a system setting (a /proc/sys file on Linux: "tcp_wmem"
+ * is "net.ipv4.tcp_wmem"); 0 when all n were read, else -1. */
+int  sn_os_sysctl_ints(const char *name, int32_t *v, int n);
+/* Some randomness for names (not for security). */
+uint64_t sn_os_random_seed(void);
+
+#endif
