@@ -7,7 +7,7 @@
 
 #include "core/heap.h"
 #include "core/ports.h"
-#include "core/proto.h"
+#include "core/dgram.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
 

@@ -4,7 +4,7 @@
 
 #include <poll.h>
 
-#include "core/proto.h"
+#include "core/ready.h"
 
 /* Linux calls a TCP socket writable while what it has queued is at most
  * two thirds of its send buffer (sk_stream_is_writeable); here the queue

@@ -8,7 +8,7 @@
 
 #include "core/futex.h"
 #include "core/heap.h"
-#include "core/proto.h"
+#include "core/stream.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
 
