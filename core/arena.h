@@ -75,7 +75,7 @@ typedef struct sn_hdr {
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
     uint32_t  bell_hwm;
-    /* bumped (arena locked) whenever a datagram's destination could
+    /* bumped (control-plane lock held) whenever a datagram's destination could
      * resolve to another socket: senders' cached routes are then stale
      * (core/dgram.c) */
     _Atomic uint32_t dgram_gen;

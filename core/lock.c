@@ -1,9 +1,7 @@
+/* Robust process-shared locks (see lock.h). */
 #include "core/lock.h"
 
 #include <errno.h>
-
-SN_TLS unsigned              sn_crit;
-SN_TLS volatile sig_atomic_t sn_crit_pending;
 
 void sn_lock_init(sn_lock_t *l)
 {

@@ -1,5 +1,6 @@
-/* Unit tests of core/sock.c, stream.c, dgram.c and opts.c: the socket
- * state machine, the stream and datagram data paths, and socket options.
+/* Unit tests of core/conn.c, holders.c, lifetime.c, stream.c, dgram.c and
+ * opts.c: the socket state machine, the stream and datagram data paths,
+ * and socket options.
  * Single-threaded; everything is driven through the non-blocking core
  * calls.  Expected values are Linux's (checked against the host kernel). */
 #include <criterion/criterion.h>
