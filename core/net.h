@@ -203,6 +203,11 @@ static inline void sn_sock_events(sn_arena *a, int s, uint32_t *in, uint32_t *ou
     *in = atomic_load(&sn_sock_at(a, s)->ev_in);
     *out = atomic_load(&sn_sock_at(a, s)->ev_out);
 }
+/* Bell id was rung and not yet drained (sn_bell_rearm). */
+static inline bool sn_bell_rung(sn_arena *a, int id)
+{
+    return atomic_load(&a->bells[id - 1].pending) != 0;
+}
 static inline uint32_t sn_net_nsocks(sn_arena *a) { return a->hdr->nsocks; }
 /* Process entries: bumped when a process joins or goes; how many entries
  * have been used; the pid of entry i (0 free, -1 reserved). */

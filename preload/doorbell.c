@@ -112,7 +112,7 @@ void sn_doorbell_close(sn_doorbell *b)
 
 void sn_doorbell_drain(sn_doorbell *b, bool force)
 {
-    if (!force && !atomic_load(&sn_net()->bells[b->id - 1].pending))
+    if (!force && !sn_bell_rung(sn_net(), b->id))
         return;
     /* A ring sends one byte: one recv takes it.  Strays (a re-taken
      * stale flag) are emptied when the kernel reports the socket. */
