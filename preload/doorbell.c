@@ -117,8 +117,10 @@ void sn_doorbell_drain(sn_doorbell *b, bool force)
     /* A ring sends one byte: one recv takes it.  Strays (a re-taken
      * stale flag) are emptied when the kernel reports the socket. */
     char buf[64];
+    int saved = errno;      /* the last recv ends in EAGAIN: not the caller's */
     while (REAL(recv)(b->fd, buf, sizeof buf, MSG_DONTWAIT) > 0 && force)
         ;
+    errno = saved;
     sn_bell_rearm(sn_net(), b->id);
 }
 

@@ -29,6 +29,7 @@
 
 #include "core/lock.h"
 #include "preload/real.h"
+#include "preload/ret.h"
 
 #define NSIG_K 65          /* the kernel's signals are 1..64 */
 
@@ -209,14 +210,19 @@ static sighandler_t install(int sig, sighandler_t h, int flags, bool mask_self)
     return old.sa_handler;
 }
 
+/* EINVAL for the functions that answer SIG_ERR; errno is set in ret.h. */
+static sighandler_t bad_signal(void)
+{
+    sn_ret(-EINVAL);
+    return SIG_ERR;
+}
+
 /* glibc's signal(): BSD semantics, restarting unless siginterrupt said
  * otherwise. */
 sighandler_t signal(int sig, sighandler_t h)
 {
-    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K) {
-        errno = EINVAL;
-        return SIG_ERR;
-    }
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K)
+        return bad_signal();
     return install(sig, h, sigismember(&no_restart, sig) == 1 ? 0 : SA_RESTART, true);
 }
 
@@ -228,10 +234,8 @@ sighandler_t bsd_signal(int sig, sighandler_t h)
 /* System V: one-shot, not blocked while it runs, interrupting. */
 sighandler_t __sysv_signal(int sig, sighandler_t h)
 {
-    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K) {
-        errno = EINVAL;
-        return SIG_ERR;
-    }
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K)
+        return bad_signal();
     return install(sig, h, SA_RESETHAND | SA_NODEFER, false);
 }
 
@@ -243,10 +247,8 @@ sighandler_t sysv_signal(int sig, sighandler_t h)
 int siginterrupt(int sig, int flag)
 {
     struct sigaction a;
-    if (sig <= 0 || sig >= NSIG_K || sigaction(sig, NULL, &a) < 0) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (sig <= 0 || sig >= NSIG_K || sigaction(sig, NULL, &a) < 0)
+        return (int)sn_ret(-EINVAL);
     if (flag) {
         sigaddset(&no_restart, sig);
         a.sa_flags &= ~SA_RESTART;
@@ -263,10 +265,8 @@ sighandler_t sigset(int sig, sighandler_t h)
 {
     sigset_t one, prev;
     struct sigaction old;
-    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K) {
-        errno = EINVAL;
-        return SIG_ERR;
-    }
+    if (h == SIG_ERR || sig <= 0 || sig >= NSIG_K)
+        return bad_signal();
     sigemptyset(&one);
     sigaddset(&one, sig);
     if (h == SIG_HOLD) {

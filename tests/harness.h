@@ -18,6 +18,12 @@
 #define RUN_ERROR   (-1) /* could not even start (pipe/fork/mkdtemp...) */
 #define RUN_TIMEOUT (-2) /* still running after timeout_s: killed */
 
+/* `preload` value for the kernel side of a differential test: a plain
+ * kernel run, in the network namespace named by $SIMNET_ORACLE_NETNS when
+ * it is set (the isolated pass of scripts/run-tests runs the suites where
+ * the kernel's network is down, but the oracle needs a loopback). */
+#define RUN_ORACLE 2
+
 /*
  * Run argv[0] (an absolute or cwd-relative path, not searched in $PATH)
  * with stdin from /dev/null and stdout+stderr captured together, in

@@ -42,7 +42,7 @@ static void diff_probe(const char *name)
     char *kout, *sout;
     size_t klen, slen;
 
-    int kst = run_capture(argv, 0, NULL, RUN_TIMEOUT_S, &kout, &klen);
+    int kst = run_capture(argv, RUN_ORACLE, NULL, RUN_TIMEOUT_S, &kout, &klen);
     cr_assert_eq(kst, 0, "probe %s is broken on the real kernel (%s):\n%s",
                  name, run_status_str(kst), kout);
 
@@ -107,3 +107,4 @@ DIFF_TEST(cancel)
 DIFF_TEST(prefork_accept)
 DIFF_TEST(signal_handlers)
 DIFF_TEST(exec_handdown)
+DIFF_TEST(errno_kept)

@@ -144,6 +144,14 @@ wait_exit() {
     wait "$1" 2>/dev/null
 }
 
+# isolated: true in the isolated pass of scripts/run-tests (a network
+# namespace whose loopback is down).  A plain client there is not refused
+# but finds no route; checks that use the kernel's network as a control
+# say which answer they expect through these.
+isolated() { [ "${SIMNET_ISOLATED:-0}" = 1 ]; }
+plain_refusal() { if isolated; then echo "Network is unreachable"; else echo "Connection refused"; fi; }
+plain_refusal_errno() { if isolated; then echo ENETUNREACH; else echo ECONNREFUSED; fi; }
+
 # A TCP/UDP port that nothing in the kernel uses right now, below the
 # ephemeral range (so the kernel will not hand it out meanwhile).
 free_kernel_port() {

@@ -35,8 +35,8 @@ ss -Hltn >"$IT_DIR/ss" 2>&1 || fail "ss -ltn failed"
 kernel_has_port "$P" "$IT_DIR/ss" && { show "$IT_DIR/ss"; fail "ss -ltn shows a kernel listener on redis' port $P"; }
 r=$(timeout 10 redis-cli -h 127.0.0.1 -p "$P" PING 2>&1)
 case $r in
-*"Connection refused"*) ;;
-*) fail "redis-cli without the preload got '$r' from port $P, expected Connection refused" ;;
+*"$(plain_refusal)"*) ;;
+*) fail "redis-cli without the preload got '$r' from port $P, expected $(plain_refusal)" ;;
 esac
 
 bench=$IT_DIR/bench.out

@@ -39,7 +39,7 @@ done
 ss -Hltn >"$IT_DIR/ss" 2>&1 || fail "ss -ltn failed"
 kernel_has_port "$P" "$IT_DIR/ss" && { show "$IT_DIR/ss"; fail "ss -ltn shows a kernel listener on socat's port $P"; }
 timeout 10 "$PY" "$PEERS" banner-client 127.0.0.1 "$P" >"$IT_DIR/plain.out" 2>&1
-grep -qx "connect-error ECONNREFUSED" "$IT_DIR/plain.out" ||
+grep -qx "connect-error $(plain_refusal_errno)" "$IT_DIR/plain.out" ||
     { show "$IT_DIR/plain.out"; fail "a client without the preload was not refused on port $P"; }
 
 # 3 Python clients at once.
