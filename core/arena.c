@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/heap.h"
 #include "core/mapfile.h"
 
 #define ALIGN_UP(x, a) (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
@@ -48,6 +49,48 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->proc = -1;
 }
 
+/* ---- reserving memory before touching it (core/heap.h) ---- */
+
+/* The header and the tables used whole from the start (processes, ports,
+ * TIME_WAIT) are reserved when the arena is made; the socket and doorbell
+ * tables grow by chunks (reserve_entries). */
+static int reserve_fixed(sn_arena *a)
+{
+    if (sn_arena_reserve(a, 0, off_socks(), "the arena header", SN_RESERVE_ONLY) < 0 ||
+        sn_arena_reserve(a, off_ports(), off_bells() - off_ports(), "the port tables",
+                         SN_RESERVE_ONLY) < 0)
+        return -ENOSPC;
+    return 0;
+}
+
+/* Entry n of a table at `base` is about to be used: if it is past *room,
+ * reserve the next chunk.  Control-plane lock held. */
+static int reserve_entries(sn_arena *a, uint32_t *room, uint32_t n, uint32_t max,
+                           uint64_t base, uint32_t esize, const char *what)
+{
+    if (n < *room)
+        return 0;
+    uint32_t per = SN_TABLE_CHUNK / esize ? SN_TABLE_CHUNK / esize : 1;
+    uint32_t to = n + per < max ? n + per : max;
+    if (sn_arena_reserve(a, base + (uint64_t)*room * esize,
+                         (uint64_t)(to - *room) * esize, what, SN_RESERVE_TRIM) < 0)
+        return -ENOMEM;
+    *room = to;
+    return 0;
+}
+
+int sn_arena_reserve_socks(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->sock_room, n, SN_MAX_SOCKS, off_socks(),
+                           SN_SOCK_BYTES, "the socket table");
+}
+
+int sn_arena_reserve_bells(sn_arena *a, uint32_t n)
+{
+    return reserve_entries(a, &a->hdr->bell_room, n, SN_MAX_BELLS, off_bells(),
+                           sizeof(sn_bell), "the doorbell table");
+}
+
 static void load_limits(sn_limits *l)
 {
     /* Linux's own defaults, used where /proc/sys cannot be read. */
@@ -86,6 +129,7 @@ static void init_header(sn_arena *a)
     h->port_next[0] = h->port_next[1] = (uint32_t)h->lim.port_lo;
     h->heap_off = h->heap_top = off_heap();
     h->heap_end = a->size;
+    h->heap_keep = SN_HEAP_KEEP;
     for (int i = 0; i < 2 * 65536; i++)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
@@ -114,6 +158,24 @@ static int check_header(sn_arena *a, size_t file_size, char *err, size_t errlen)
                  (unsigned long long)h->size, file_size);
         return -EPROTO;
     }
+    return 0;
+}
+
+/* A new (or reset) arena file: reserve its fixed part, then write the
+ * header.  With no room, the file is emptied again, so that the next
+ * process tries afresh instead of finding a header never written. */
+static int make(sn_arena *a, int fd, const char *path, char *err, size_t errlen)
+{
+    if (reserve_fixed(a) < 0) {
+        sn_os_file_resize(fd, 0);
+        snprintf(err, errlen,
+                 "no room for network %s: its file system is full (%llu KiB "
+                 "needed now, more per connection); free space there, make it "
+                 "larger or set SIMNET_DIR (see the user guide)",
+                 path, (unsigned long long)(off_socks() + off_bells() - off_ports()) >> 10);
+        return -ENOSPC;
+    }
+    init_header(a);
     return 0;
 }
 
@@ -168,9 +230,8 @@ int sn_arena_map(sn_arena *a, const char *path, size_t size, int flags,
     int handed = a->handed;
     set_pointers(a, p, size);
     a->handed = handed;
-    if (*fresh)
-        init_header(a);
-    else if ((r = check_header(a, size, err, errlen)) < 0) {
+    if ((r = *fresh ? make(a, fd, path, err, errlen)
+                    : check_header(a, size, err, errlen)) < 0) {
         sn_os_unmap(p, size);
         memset(a, 0, sizeof *a);
         goto fail;
@@ -182,11 +243,15 @@ fail:
     return r;
 }
 
-void sn_arena_reset(sn_arena *a, int fd)
+int sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
+                   size_t errlen)
 {
     sn_os_file_resize(fd, 0);
     sn_os_file_resize(fd, a->size);
-    init_header(a);
+    int r = make(a, fd, path, err, errlen);
+    if (r < 0)
+        sn_arena_close(a);
+    return r;
 }
 
 void sn_arena_file_done(int fd)
@@ -205,6 +270,11 @@ int sn_arena_anon(sn_arena *a, size_t size)
     if (r < 0)
         return r;
     set_pointers(a, p, size);
+    if (reserve_fixed(a) < 0) {
+        sn_os_unmap(p, size);
+        memset(a, 0, sizeof *a);
+        return -ENOMEM;
+    }
     init_header(a);
     return 0;
 }

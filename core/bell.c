@@ -16,6 +16,8 @@ int sn_bell_take(sn_arena *a, bool queued)
             break;
         }
     if (id < 0 && h->bell_hwm < SN_MAX_BELLS) {
+        if (sn_arena_reserve_bells(a, h->bell_hwm) < 0)
+            return -ENOMEM;     /* no room in the file system */
         sn_lock_init(&a->bells[h->bell_hwm].qlock);   /* once per entry */
         id = (int)++h->bell_hwm;
     }

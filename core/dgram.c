@@ -94,6 +94,8 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
     uint32_t need = rec_size(h->len);
     if (sn_ring_space(&t->rx) < need)
         return;                         /* receive queue full: dropped */
+    if (sn_ring_writable(a, &t->rx, need) < need)
+        return;                         /* no room for its memory: the same */
     uint8_t *buf = a->heap + t->rx.off;
     sn_ring_put(&t->rx, buf, h, sizeof *h, 0);
     sn_iovc c;

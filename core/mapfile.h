@@ -30,7 +30,14 @@ int  sn_os_file_remove(const char *path);
  * fork inherits.  0 and *out, or -errno. */
 int  sn_os_map(int fd, size_t size, void **out);
 void sn_os_unmap(void *p, size_t size);
-/* Give the pages of [p, p + len) back; they read as zeros afterwards. */
+/* Reserve the pages of [p, p + len) of a shared file mapping for writing:
+ * the file system finds a page for each now, so that a full one answers
+ * here (-EFAULT, -ENOMEM) instead of with SIGBUS at the first store.  0
+ * also where the system cannot reserve (Linux before 5.14): the file
+ * system had better have room then. */
+long sn_os_reserve(void *p, size_t len);
+/* Give the pages of [p, p + len) back; they read as zeros afterwards and
+ * cost nothing. */
 void sn_os_punch(void *p, size_t len);
 /* Integers from a system setting (a /proc/sys file on Linux: "tcp_wmem"
  * is "net.ipv4.tcp_wmem"); 0 when all n were read, else -1. */

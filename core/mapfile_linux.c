@@ -70,6 +70,19 @@ void sn_os_unmap(void *p, size_t size)
     sn_raw_syscall6(SYS_munmap, (long)p, (long)size, 0, 0, 0, 0);
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+long sn_os_reserve(void *p, size_t len)
+{
+    long r = sn_raw_syscall6(SYS_madvise, (long)p, (long)len,
+                             MADV_POPULATE_WRITE, 0, 0, 0);
+    /* -EINVAL: a kernel before 5.14, which cannot reserve; go on as
+     * before. */
+    return r == -EINVAL ? 0 : r;
+}
+
 void sn_os_punch(void *p, size_t len)
 {
     sn_raw_syscall6(SYS_madvise, (long)p, (long)len, MADV_REMOVE, 0, 0, 0);

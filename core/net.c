@@ -22,13 +22,12 @@ int sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
     if (r < 0)
         return r;
     if (flags & SN_ARENA_ATTACH) {
-        if (!fresh && a->hdr->nsocks > 0 && sn_net_stale(a)) {
-            /* Every process is gone but sockets are left (they died
-             * without closing): start the network afresh.  A network its
-             * processes left cleanly has nothing to reset. */
-            sn_arena_reset(a, fd);
-        }
-        if ((r = sn_net_attach_proc(a)) < 0)
+        /* Every process is gone but sockets are left (they died without
+         * closing): start the network afresh.  A network its processes
+         * left cleanly has nothing to reset. */
+        if (!fresh && a->hdr->nsocks > 0 && sn_net_stale(a))
+            r = sn_arena_reset(a, fd, path, err, errlen);
+        if (r == 0 && (r = sn_net_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
     }
     sn_arena_file_done(fd);

@@ -21,7 +21,9 @@
 typedef struct sn_ring {
     uint64_t         off;   /* heap offset of the buffer; 0: not allocated */
     uint32_t         cap;   /* bytes, power of two; 0: not allocated */
-    uint32_t         pad;
+    uint32_t         room;  /* bytes from the buffer's start whose memory
+                               is reserved (core/heap.h); cap once the
+                               first pass is done */
     _Atomic uint32_t in;    /* written by the producer */
     _Atomic uint32_t out;   /* written by the consumer */
 } sn_ring;

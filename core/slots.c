@@ -17,6 +17,11 @@ int sn_slot_alloc(sn_arena *a)
         s = h->sock_free;
         h->sock_free = a->socks[s].next;
     } else if (h->sock_hwm < SN_MAX_SOCKS) {
+        /* A new slot's memory is reserved first (a chunk at a time): with
+         * no room in the file system, socket() fails with ENOBUFS, as
+         * Linux's does when it cannot allocate a sock. */
+        if (sn_arena_reserve_socks(a, h->sock_hwm) < 0)
+            return -ENOBUFS;
         s = (int)h->sock_hwm++;
         sn_sock *k = sn_sock_at(a, s);
         sn_lock_init(&k->rx_prod);
@@ -39,7 +44,7 @@ void sn_slot_free(sn_arena *a, int s)
     sn_lock(&k->rx_prod);
     sn_lock(&k->rx_cons);
     if (k->rx.off)
-        sn_heap_free(a, k->rx.off, k->rx.cap);
+        sn_heap_free(a, k->rx.off, k->rx.cap, k->rx.room);
     memset(&k->rx, 0, sizeof k->rx);
     k->state = SN_FREE;
     k->gen++;

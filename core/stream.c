@@ -1,6 +1,6 @@
 /* The stream data path: bytes from one end go into the receive ring of the
- * other.  No control-plane lock here but to record a reset: the sender serialises on the receiver's
- * rx_prod lock, which also keeps the ring from being freed under it (slot
+ * other.  No control-plane lock here but to record a reset: the sender
+ * serialises on the receiver's rx_prod lock, which also keeps the ring from being freed under it (slot
  * release takes the same lock), and checks the slot generation so a reused
  * slot is never written. */
 #include <errno.h>
@@ -96,9 +96,9 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, stream_ring_size(p, k))) < 0) {
         sn_unlock(&p->rx_prod);
-        /* The arena's heap is exhausted: a hard limit, said at once
-         * rather than waited on (Linux: ENOBUFS when it cannot get
-         * buffer memory). */
+        /* The arena's heap is exhausted, or its file system full: a hard
+         * limit, said at once rather than waited on (Linux: ENOBUFS when
+         * it cannot get buffer memory). */
         return r;
     }
     uint32_t room = sn_ring_space(&p->rx);
@@ -110,6 +110,14 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         room = sn_ring_space(&p->rx);
     }
     uint32_t n = len < room ? (uint32_t)len : room;
+    /* The ring's first pass may reach memory not yet reserved: with no
+     * room left in the file system, what fits goes, and a call that can
+     * put nothing fails with ENOBUFS, as above (what was sent before
+     * stays and arrives). */
+    if (n && !(n = sn_ring_writable(a, &p->rx, n))) {
+        sn_unlock(&p->rx_prod);
+        return -ENOBUFS;
+    }
     if (n) {
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);

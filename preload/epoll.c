@@ -260,13 +260,22 @@ static int make_inst(int epfd)
         s = mmap(NULL, SN_MAX_SOCKS * sizeof(ep_item *), PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     }
+    int bell = 0;
     if (!eptab || !in || f == MAP_FAILED || s == MAP_FAILED ||
-        sn_doorbell_open(&in->bell, true) < 0) {
+        (bell = sn_doorbell_open(&in->bell, true)) < 0) {
         if (f != MAP_FAILED)
             munmap(f, (size_t)sn_fdtab_size * sizeof(ep_item *));
         if (s != MAP_FAILED)
             munmap(s, SN_MAX_SOCKS * sizeof(ep_item *));
         free(in);
+        if (bell == -ENOMEM) {
+            /* No memory for its doorbell (the network's file system is
+             * full): fail as Linux does when it has none for the
+             * instance, rather than hand out one that cannot watch
+             * simulated sockets. */
+            REAL(close)(epfd);
+            return (int)sn_ret_traced("epoll_create", -1, -ENOMEM);
+        }
         return epfd;                 /* a plain kernel epoll, no simulation */
     }
     in->by_fd = f;

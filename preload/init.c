@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -58,10 +59,32 @@ static void say(const char *fmt, const char *a, const char *b)
     syscall(SYS_write, 2, line, (size_t)n);
 }
 
+static const char *arena_path = "";   /* once the network is open */
+
+/* Memory the network found no room for since the last traced call (core
+ * counts, core/arena.h): one line saying what, before the call's own. */
+static void trace_room(void)
+{
+    static _Atomic uint32_t seen;
+    uint32_t k = atomic_load(&net.room.fails);
+    if (k == atomic_exchange(&seen, k))
+        return;
+    char line[PATH_MAX + 200];
+    int n = snprintf(line, sizeof line,
+                     "libsimnet[%d]: no room for %s (%llu bytes) in the file system "
+                     "of %s: %s; see \"Memory\" in the user guide\n",
+                     (int)getpid(), net.room.what, (unsigned long long)net.room.bytes,
+                     arena_path, net.room.err == EFAULT ? "it is full" : strerror(net.room.err));
+    if (n > 0)
+        syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
 void sn_trace(const char *fn, int fd, long r)
 {
     char line[160];
     int n;
+    if (net_ok)
+        trace_room();
     if (r >= 0)
         n = snprintf(line, sizeof line, "libsimnet[%d]: %s(%d) = %ld\n",
                      (int)getpid(), fn, fd, r);
@@ -103,19 +126,47 @@ static bool valid_name(const char *s)
     return true;
 }
 
-/* Where arenas live: $SIMNET_DIR, else $XDG_RUNTIME_DIR/simnet, else
- * /dev/shm/simnet-$UID (tmpfs: no write-back of ring memory to a disk),
- * else /tmp/simnet-$UID. */
+/* A file system this large holds a few hundred busy connections (each
+ * direction's ring is up to 256 KiB by default, see "Memory" in the user
+ * guide); a smaller one, like a container's 64 MiB /dev/shm, is passed
+ * over for the next place.  Its total size, not its free space: every
+ * process of the user must pick the same place. */
+#define ROOMY_FS (256ULL << 20)
+
+static bool roomy(const char *dir)
+{
+    struct statvfs v;
+    return statvfs(dir, &v) == 0 && (uint64_t)v.f_blocks * v.f_frsize >= ROOMY_FS;
+}
+
+/* Where arenas live: $SIMNET_DIR, else the first roomy one of
+ * $XDG_RUNTIME_DIR/simnet, /dev/shm/simnet-$UID (tmpfs: no write-back of
+ * ring memory to a disk) and /tmp/simnet-$UID, else the first of them
+ * (scripts/simnet's runtime_dir makes the same choice). */
 static int runtime_dir(char *out, size_t n, bool shared)
 {
-    if (*env.dir)
-        snprintf(out, n, "%s", env.dir);
-    else if (*env.xdg)
-        snprintf(out, n, "%s/simnet", env.xdg);
-    else if (access("/dev/shm", W_OK) == 0)
-        snprintf(out, n, "/dev/shm/simnet-%u", (unsigned)getuid());
-    else
-        snprintf(out, n, "/tmp/simnet-%u", (unsigned)getuid());
+    static char cand[3][PATH_MAX];  /* once; not on a signal stack */
+    const char *fs[3], *pick = env.dir;
+    int k = 0;
+    if (!*pick) {
+        if (*env.xdg) {
+            fs[k] = env.xdg;
+            snprintf(cand[k++], PATH_MAX, "%s/simnet", env.xdg);
+        }
+        if (access("/dev/shm", W_OK) == 0) {
+            fs[k] = "/dev/shm";
+            snprintf(cand[k++], PATH_MAX, "/dev/shm/simnet-%u", (unsigned)getuid());
+        }
+        fs[k] = "/tmp";
+        snprintf(cand[k++], PATH_MAX, "/tmp/simnet-%u", (unsigned)getuid());
+        int i = 0;
+        while (i < k && !roomy(fs[i]))
+            i++;
+        pick = cand[i < k ? i : 0];
+    }
+    size_t len = strlen(pick) < n ? strlen(pick) : n - 1;
+    memcpy(out, pick, len);
+    out[len] = 0;
     /* Shared: a directory every user may add to, like /tmp. */
     if (mkdir(out, shared ? 01777 : 0700) < 0 && errno != EEXIST)
         return -errno;
@@ -163,8 +214,10 @@ static void init(void)
                               (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
                           err, sizeof err) < 0)
             say("libsimnet: %s%s\n", err, "");
-        else
+        else {
             net_ok = true;
+            arena_path = path;
+        }
         /* The library's own fds live in the upper half of the fd limit,
          * out of the way of the numbers a program expects. */
         struct rlimit rl;

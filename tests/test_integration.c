@@ -137,3 +137,10 @@ SCENARIO(launcher)
 SCENARIO(shared_users)
 /* 27: daemon(3) after making a listener: the daemon serves a client. */
 SCENARIO(daemon)
+
+/* Memory. */
+/* 28: the arena on a small tmpfs: no room for the arena gives one line
+ *     and ENETDOWN; 200 connections x 200 KB on 4 MiB give ENOBUFS/ENOMEM
+ *     and the debug log's line, never SIGBUS, and every byte reported
+ *     sent arrives; the memory comes back once they close.  Root only. */
+SCENARIO(full_fs)
