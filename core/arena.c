@@ -181,62 +181,64 @@ static int make(sn_arena *a, int fd, const char *path, char *err, size_t errlen)
 
 size_t sn_arena_min_size(void) { return off_heap() + (16u << 20); }
 
-int sn_arena_map(sn_arena *a, const char *path, size_t size, int flags,
-                 int *fdp, bool *fresh, char *err, size_t errlen)
+int sn_arena_map(sn_arena *a, int fd, const char *name, size_t size, int flags,
+                 bool *fresh, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     a->handed = flags >> 8;
     *fresh = false;
     if (size < sn_arena_min_size())
         size = sn_arena_min_size();
-    int fd = sn_os_file_open(path, flags & SN_ARENA_CREATE, false);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(-fd));
-        return fd;
-    }
-    /* The first process creates; flock makes the others wait for it. */
+    /* The first process creates; the lock makes the others wait for it. */
     sn_os_file_lock(fd, true);
     int r = 0;
-    int64_t fsize = sn_os_file_size(fd);
+    int64_t fsize;
+    unsigned mode;
     void *p;
-    if (fsize < 0) {
-        r = (int)fsize;
-        snprintf(err, errlen, "cannot stat arena %s: %s", path, strerror(-r));
+    if ((r = sn_os_file_stat(fd, &fsize, &mode)) < 0) {
+        snprintf(err, errlen, "cannot stat arena %s: %s", name, strerror(-r));
         goto fail;
     }
-    if (fsize == 0) {
+    if (fsize == 0 && !(flags & SN_ARENA_CREATE)) {
+        /* Made empty by a process that pinned it, never used yet. */
+        r = -ENOENT;
+        snprintf(err, errlen, "arena %s is not initialised yet", name);
+        goto fail;
+    } else if (fsize == 0) {
         /* SIMNET_SHARED: processes of other users may join (servers that
-         * run their workers as another user started separately). */
-        if ((flags & SN_ARENA_SHARED) && (r = sn_os_file_share(fd)) < 0) {
-            snprintf(err, errlen, "cannot share arena %s: %s", path, strerror(-r));
+         * run their workers as another user started separately).  A file
+         * pinned empty was made with that mode already, maybe by another
+         * user than the one that sizes it now. */
+        if ((flags & SN_ARENA_SHARED) && (mode & 0777) != 0666 &&
+            (r = sn_os_file_share(fd)) < 0) {
+            snprintf(err, errlen, "cannot share arena %s: %s", name, strerror(-r));
             goto fail;
         }
         if ((r = sn_os_file_resize(fd, size)) < 0) {
-            snprintf(err, errlen, "cannot size arena %s: %s", path, strerror(-r));
+            snprintf(err, errlen, "cannot size arena %s: %s", name, strerror(-r));
             goto fail;
         }
         *fresh = true;
     } else if ((uint64_t)fsize < sizeof(sn_hdr)) {
         r = -EPROTO;
-        snprintf(err, errlen, "arena %s is truncated", path);
+        snprintf(err, errlen, "arena %s is truncated", name);
         goto fail;
     } else {
         size = (size_t)fsize;
     }
     if ((r = sn_os_map(fd, size, &p)) < 0) {
-        snprintf(err, errlen, "cannot map arena %s: %s", path, strerror(-r));
+        snprintf(err, errlen, "cannot map arena %s: %s", name, strerror(-r));
         goto fail;
     }
     int handed = a->handed;
     set_pointers(a, p, size);
     a->handed = handed;
-    if ((r = *fresh ? make(a, fd, path, err, errlen)
+    if ((r = *fresh ? make(a, fd, name, err, errlen)
                     : check_header(a, size, err, errlen)) < 0) {
         sn_os_unmap(p, size);
         memset(a, 0, sizeof *a);
         goto fail;
     }
-    *fdp = fd;
     return 0;
 fail:
     sn_arena_file_done(fd);
@@ -257,7 +259,6 @@ int sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
 void sn_arena_file_done(int fd)
 {
     sn_os_file_unlock(fd);
-    sn_os_file_close(fd);
 }
 
 int sn_arena_anon(sn_arena *a, size_t size)

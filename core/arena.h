@@ -32,11 +32,14 @@
 
 #include "core/layout.h"
 
-/* Map the arena file at `path` (SN_ARENA_CREATE: make it if missing, at
- * `size` bytes, sparse).  Returns 0 with the file locked (flock; *fd is
- * its descriptor, for sn_arena_file_done), having checked the header of
- * an existing file or written a fresh one (*fresh).  On failure returns
- * -errno with a one-line reason in err, and nothing to release. */
+/* Map the arena file open at fd (for reading and writing; `name` is for
+ * messages).  SN_ARENA_CREATE: an empty file is sized (`size` bytes,
+ * sparse) and made; without it an empty file (pinned by a process, never
+ * used yet) is -ENOENT.  Returns 0 with the file locked (a whole-file
+ * write lock: sn_arena_file_done releases it), having checked the header
+ * of an existing file or written a fresh one (*fresh).  On failure
+ * returns -errno with a one-line reason in err, the file unlocked.  The
+ * fd stays open either way. */
 #define SN_ARENA_CREATE 1
 #define SN_ARENA_ATTACH 2   /* (core/net.h: also register the caller) */
 #define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
@@ -44,15 +47,15 @@
  * or had itself (execve), as it told us through the environment: it may
  * not carry our pid yet (sn_net_attach_proc). */
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
-int  sn_arena_map(sn_arena *a, const char *path, size_t size, int flags,
-                  int *fd, bool *fresh, char *err, size_t errlen);
+int  sn_arena_map(sn_arena *a, int fd, const char *name, size_t size, int flags,
+                  bool *fresh, char *err, size_t errlen);
 /* File still locked: start the network afresh (every table empty), giving
  * the memory of old rings back by truncating the file.  With no room for
  * the fixed tables: -ENOSPC with a reason in err, the file emptied and the
  * arena unmapped (the caller still calls sn_arena_file_done). */
 int  sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
                     size_t errlen);
-/* Unlock and close what sn_arena_map left open. */
+/* Release the lock sn_arena_map took. */
 void sn_arena_file_done(int fd);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);

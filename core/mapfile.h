@@ -19,10 +19,17 @@
  * -errno.  Never follows a symbolic link. */
 int  sn_os_file_open(const char *path, bool create, bool readonly);
 void sn_os_file_close(int fd);
-int  sn_os_file_lock(int fd, bool exclusive);    /* whole-file, blocking */
+/* A whole-file lock, blocking: a write lock (exclusive, the fd open for
+ * writing) or a read lock.  A POSIX record lock, not flock: it belongs to
+ * the process, so two processes sharing one open file (an fd pinned before
+ * a fork or an exec, preload/identity.c) still exclude each other, where
+ * flock's lock belongs to the open file and would let both in.  (Closing
+ * any fd of the file drops the process's lock: nothing does so while
+ * holding it.) */
+int  sn_os_file_lock(int fd, bool exclusive);
 int  sn_os_file_unlock(int fd);
-/* Size in bytes, or -errno. */
-int64_t sn_os_file_size(int fd);
+/* Size in bytes and permission bits, or -errno. */
+int  sn_os_file_stat(int fd, int64_t *size, unsigned *mode);
 int  sn_os_file_resize(int fd, uint64_t size);   /* sparse */
 int  sn_os_file_share(int fd);                   /* readable/writable by all */
 int  sn_os_file_remove(const char *path);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,22 +20,34 @@ int sn_os_file_open(const char *path, bool create, bool readonly)
 
 void sn_os_file_close(int fd) { sn_sys_close(fd); }
 
+static int record_lock(int fd, short type)
+{
+    struct flock fl = {.l_type = type, .l_whence = SEEK_SET};
+    long r;
+    while ((r = sn_raw_syscall6(SYS_fcntl, fd, F_SETLKW, (long)&fl, 0, 0, 0)) == -EINTR)
+        ;
+    return (int)r;
+}
+
 int sn_os_file_lock(int fd, bool exclusive)
 {
-    return (int)sn_raw_syscall6(SYS_flock, fd, exclusive ? LOCK_EX : LOCK_SH,
-                                0, 0, 0, 0);
+    return record_lock(fd, exclusive ? F_WRLCK : F_RDLCK);
 }
 
 int sn_os_file_unlock(int fd)
 {
-    return (int)sn_raw_syscall6(SYS_flock, fd, LOCK_UN, 0, 0, 0, 0);
+    return record_lock(fd, F_UNLCK);
 }
 
-int64_t sn_os_file_size(int fd)
+int sn_os_file_stat(int fd, int64_t *size, unsigned *mode)
 {
     struct stat st;
     long r = sn_raw_syscall6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0);
-    return r < 0 ? r : (int64_t)st.st_size;
+    if (r < 0)
+        return (int)r;
+    *size = (int64_t)st.st_size;
+    *mode = st.st_mode;
+    return 0;
 }
 
 int sn_os_file_resize(int fd, uint64_t size)

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/bell.h"
@@ -13,12 +14,11 @@
 #include "core/reap.h"
 #include "core/repair.h"
 
-int sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
-                char *err, size_t errlen)
+int sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                   int flags, char *err, size_t errlen)
 {
-    int fd;
     bool fresh;
-    int r = sn_arena_map(a, path, size, flags, &fd, &fresh, err, errlen);
+    int r = sn_arena_map(a, fd, name, size, flags, &fresh, err, errlen);
     if (r < 0)
         return r;
     if (flags & SN_ARENA_ATTACH) {
@@ -26,11 +26,25 @@ int sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
          * closing): start the network afresh.  A network its processes
          * left cleanly has nothing to reset. */
         if (!fresh && a->hdr->nsocks > 0 && sn_net_stale(a))
-            r = sn_arena_reset(a, fd, path, err, errlen);
+            r = sn_arena_reset(a, fd, name, err, errlen);
         if (r == 0 && (r = sn_net_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
     }
     sn_arena_file_done(fd);
+    return r;
+}
+
+int sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
+                char *err, size_t errlen)
+{
+    int fd = sn_os_file_open(path, flags & SN_ARENA_CREATE, false);
+    if (fd < 0) {
+        memset(a, 0, sizeof *a);
+        snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(-fd));
+        return fd;
+    }
+    int r = sn_net_open_fd(a, fd, path, size, flags, err, errlen);
+    sn_os_file_close(fd);
     return r;
 }
 
@@ -51,11 +65,12 @@ int sn_net_remove_if_stale(const char *path)
         sn_arena_close(&a);
         return fd;
     }
-    sn_os_file_lock(fd, true);      /* no one attaches while we decide */
+    sn_os_file_lock(fd, false);     /* no one attaches while we decide */
     bool stale = sn_net_stale(&a);
     if (stale)
         sn_os_file_remove(path);
-    sn_arena_file_done(fd);
+    sn_os_file_unlock(fd);
+    sn_os_file_close(fd);
     sn_arena_close(&a);
     return stale ? 1 : 0;
 }

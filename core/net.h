@@ -36,6 +36,12 @@
  * failure returns -errno and writes a one-line reason into err. */
 int  sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
                  char *err, size_t errlen);
+/* The same on an arena file already open for reading and writing (an fd
+ * pinned before the process changed user or root); `name` is for
+ * messages.  The fd stays open.  Without SN_ARENA_CREATE an empty file
+ * (pinned, never used) is -ENOENT. */
+int  sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                    int flags, char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_net_stale(sn_arena *a);
 /* Remove the arena file if its network is stale: 1 removed, 0 in use,

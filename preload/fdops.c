@@ -12,6 +12,7 @@
 #include "core/net.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
+#include "preload/identity.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
@@ -130,13 +131,14 @@ int dup(int fd)
 static bool involved(int fd, int nfd)
 {
     return sn_fd_slot(fd) >= 0 || sn_fd_slot(nfd) >= 0 || sn_epoll_is(fd) ||
-           sn_epoll_is(nfd);
+           sn_epoll_is(nfd) || nfd == sn_pin_number();
 }
 
 static int after_dup(int r, int fd, int nfd)
 {
     if (r < 0 || fd == nfd)
         return r;
+    sn_pin_closed(nfd);
     int s = sn_fd_slot(fd);
     if (sn_fd_slot(nfd) >= 0)
         sn_fdtab_forget(nfd);

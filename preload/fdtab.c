@@ -20,12 +20,18 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 #define MAX_TABLE (1 << 20)
 
-int sn_fdtab_init(void)
+int sn_fdtab_planned_size(void)
 {
     struct rlimit rl;
     rlim_t n = MAX_TABLE;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max < n)
         n = rl.rlim_max < 1024 ? 1024 : rl.rlim_max;
+    return (int)n;
+}
+
+int sn_fdtab_init(void)
+{
+    rlim_t n = (rlim_t)sn_fdtab_planned_size();
     /* Reserved, not committed: untouched pages cost nothing. */
     void *t = mmap(NULL, n * sizeof(int32_t), PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

@@ -39,6 +39,8 @@ static inline int sn_fd_slot(int fd)
 }
 
 int  sn_fdtab_init(void);
+/* The size sn_fdtab_init gives the table (from the hard fd limit). */
+int  sn_fdtab_planned_size(void);
 /* fd now refers to socket slot (a new fd: socket, accept, dup). */
 void sn_fdtab_add(int fd, int slot);
 /* fd no longer refers to a simulated socket (it was closed or replaced);

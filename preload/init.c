@@ -18,6 +18,7 @@
 #include "core/lock.h"
 #include "core/net.h"
 #include "preload/fdtab.h"
+#include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
 
@@ -178,6 +179,85 @@ static int runtime_dir(char *out, size_t n, bool shared)
     return 0;
 }
 
+static const char *net_name(void)
+{
+    return *env.network ? env.network : "default";
+}
+
+bool sn_net_shared(void)
+{
+    return strcmp(env.shared, "1") == 0;
+}
+
+/* The arena's path, once found (start-up or a pin), is kept: the
+ * runtime directory may depend on the uid, which may change later. */
+static char dir[PATH_MAX], path[PATH_MAX + 80];
+
+int sn_net_path(const char **out)
+{
+    static int r = 1;               /* 1: not looked for yet */
+    if (r == 1) {
+        if (!valid_name(net_name()))
+            r = -EINVAL;
+        else if ((r = runtime_dir(dir, sizeof dir, sn_net_shared())) == 0)
+            snprintf(path, sizeof path, "%s/%s.arena", dir, net_name());
+    }
+    *out = path;
+    return r;
+}
+
+/* FNV-1a of what names the network in the environment (not the runtime
+ * directory, which follows the uid). */
+uint64_t sn_net_tag(void)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const char *parts[2] = {net_name(), env.dir};
+    for (int i = 0; i < 2; i++)
+        for (const unsigned char *c = (const unsigned char *)parts[i];; c++) {
+            h = (h ^ *c) * 0x100000001b3ull;
+            if (!*c)
+                break;
+        }
+    return h;
+}
+
+/* The library's own fds live in the upper half of the fd limit, out of
+ * the way of the numbers a program expects; 0 where that is unknown. */
+int sn_libfd_floor(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < 64 ||
+        rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    rlim_t half = rl.rlim_cur / 2,
+           cap = (rlim_t)(sn_fdtab_size ? sn_fdtab_size : sn_fdtab_planned_size()) / 2;
+    return (int)(half < cap ? half : cap);
+}
+
+static int open_network(char *err, size_t errlen)
+{
+    int flags = SN_ARENA_CREATE | SN_ARENA_ATTACH |
+                (sn_net_shared() ? SN_ARENA_SHARED : 0) |
+                (handed >= 0 ? SN_ARENA_HANDED(handed) : 0);
+    int pin = sn_pin_fd();
+    if (pin >= 0) {
+        char label[400];
+        snprintf(label, sizeof label, "of network %s (fd %d, pinned before a change of user)",
+                 net_name(), pin);
+        return sn_net_open_fd(&net, pin, label, SN_DEFAULT_SIZE, flags, err, errlen);
+    }
+    const char *p;
+    int r = sn_net_path(&p);
+    if (r == -EINVAL)
+        snprintf(err, errlen, "invalid SIMNET_NETWORK '%s': use 1-64 of "
+                 "[A-Za-z0-9._-], not starting with '.' or '-'", net_name());
+    else if (r < 0)
+        snprintf(err, errlen, "unusable runtime directory %s: %s", dir, strerror(-r));
+    else
+        r = sn_net_open(&net, p, SN_DEFAULT_SIZE, flags, err, errlen);
+    return r;
+}
+
 static void init(void)
 {
     int saved = errno;
@@ -197,34 +277,13 @@ static void init(void)
         else
             fd_base = (int)v;
     }
-    const char *name = *env.network ? env.network : "default";
-    static char dir[PATH_MAX], path[PATH_MAX + 80];   /* once; not on a signal stack */
-    char err[300];
-    int r;
-    bool shared = strcmp(env.shared, "1") == 0;
-    if (!valid_name(name)) {
-        say("libsimnet: invalid SIMNET_NETWORK '%s': use 1-64 of "
-            "[A-Za-z0-9._-], not starting with '.' or '-'%s\n", name, "");
-    } else if ((r = runtime_dir(dir, sizeof dir, shared)) < 0) {
-        say("libsimnet: unusable runtime directory %s: %s\n", dir, strerror(-r));
+    char err[PATH_MAX + 200];
+    if (open_network(err, sizeof err) < 0) {
+        say("libsimnet: %s%s\n", err, "");
     } else {
-        snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-        if (sn_net_open(&net, path, SN_DEFAULT_SIZE,
-                          SN_ARENA_CREATE | SN_ARENA_ATTACH | (shared ? SN_ARENA_SHARED : 0) |
-                              (handed >= 0 ? SN_ARENA_HANDED(handed) : 0),
-                          err, sizeof err) < 0)
-            say("libsimnet: %s%s\n", err, "");
-        else {
-            net_ok = true;
-            arena_path = path;
-        }
-        /* The library's own fds live in the upper half of the fd limit,
-         * out of the way of the numbers a program expects. */
-        struct rlimit rl;
-        if (net_ok && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= 64 &&
-            rl.rlim_cur != RLIM_INFINITY)
-            net.fd_high = (int)(rl.rlim_cur / 2 < (rlim_t)sn_fdtab_size / 2
-                                    ? rl.rlim_cur / 2 : (rlim_t)sn_fdtab_size / 2);
+        net_ok = true;
+        net.fd_high = sn_libfd_floor();
+        arena_path = *path ? path : "the network's file (pinned)";
     }
     sn_process_init();
     if (net_ok)
@@ -236,9 +295,10 @@ out:
     errno = saved;
 }
 
-/* Start-up is lazy (init.h).  The constructor only reads the marker a
- * parent leaves for a program it hands sockets to, and takes it out of
- * the environment the program sees.  (Fork handlers are registered at
+/* Start-up is lazy (init.h).  The constructor copies the environment and
+ * reads the markers a parent leaves for a program it hands sockets or a
+ * pinned network to (identity.h), and takes them out of the environment
+ * the program sees.  (Fork handlers are registered at
  * start-up: before it no socket is held and no lock of ours taken.) */
 __attribute__((constructor)) static void sn_constructor(void)
 {
@@ -248,6 +308,11 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
+    const char *pin = getenv(SN_ENV_PIN);
+    if (pin) {
+        sn_pin_inherit(pin);
+        unsetenv(SN_ENV_PIN);
+    }
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
         char *end;

@@ -17,6 +17,7 @@
 #include "core/net.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* In the environment of a program started by a process that holds
  * simulated sockets, naming the process entry that holds them for it
@@ -28,5 +29,16 @@ sn_arena *sn_net(void);
 bool      sn_started(void);
 /* SIMNET_FD_BASE: lowest fd for new simulated sockets (0: no constraint). */
 int sn_fd_base(void);
+
+/* For pinning the network (identity.h), before start-up or after it.
+ * The arena file's path: 0, -EINVAL (bad SIMNET_NETWORK) or -errno (the
+ * runtime directory, made if missing).  Found once, then kept. */
+int      sn_net_path(const char **path);
+bool     sn_net_shared(void);             /* SIMNET_SHARED=1 */
+/* A hash of what names the network in the environment as the program
+ * started (SIMNET_NETWORK, SIMNET_DIR). */
+uint64_t sn_net_tag(void);
+/* Lowest fd for the library's own fds (0: no constraint). */
+int      sn_libfd_floor(void);
 
 #endif

@@ -10,6 +10,7 @@
  * A fork that does not come through our fork() (glibc's daemon() calls
  * its internal one) is caught by the atfork child handler, which attaches
  * the child late: best effort, as the race above is open then. */
+#include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <pthread.h>
@@ -25,7 +26,7 @@
 #include "preload/epoll.h"
 #include "preload/init.h"
 #include "preload/fdtab.h"
-#include "preload/init.h"
+#include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
 
@@ -153,13 +154,15 @@ pid_t vfork(void)
     return fork();
 }
 
-/* The environment of a new program: envp plus SN_ENV_HELD=<entry> when we
- * hold sockets, which the program then holds too in that process entry
- * (the one posix_spawn reserved for it; after fork + exec, or exec alone,
- * the process's own): it must start at once to let go of the close-on-exec
- * ones and to say when it dies (init.h).  Built in `buf` (n + 2 entries)
- * and `var`, on the caller's stack: exec runs after vfork and in children
- * of threaded programs, where malloc is not safe. */
+/* The environment of a new program: envp plus, in front (getenv finds
+ * the first), SN_ENV_HELD=<entry> when we hold sockets, which the program
+ * then holds too in that process entry (the one posix_spawn reserved for
+ * it; after fork + exec, or exec alone, the process's own): it must start
+ * at once to let go of the close-on-exec ones and to say when it dies
+ * (init.h); and SN_ENV_PIN when the network is pinned (identity.h), the
+ * pinned fd being let through this one exec.  Built in `buf` (n + 3
+ * entries) and `h`, on the caller's stack: exec runs after vfork and in
+ * children of threaded programs, where malloc is not safe. */
 static bool hand_down(void)
 {
     return sn_started() && !sn_fdtab_empty();
@@ -175,14 +178,40 @@ static size_t env_count(char *const envp[])
 
 #define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648")
 
-static char *const *env_marked(char *const envp[], char **buf, size_t n,
-                               char *var, int entry)
+typedef struct handoff {
+    int  entry;                     /* process entry holding sockets; -1 */
+    bool pin;
+    char held[ENV_VAR_MAX];
+    char pinned[SN_PIN_VAR_MAX];
+} handoff;
+
+/* Anything to tell the new program? */
+static bool handoff_begin(handoff *h, int entry)
 {
-    snprintf(var, ENV_VAR_MAX, SN_ENV_HELD "=%d", entry);
+    h->entry = entry;
+    h->pin = sn_pin_exec_begin(h->pinned);
+    return entry >= 0 || h->pin;
+}
+
+/* The exec failed (or posix_spawn returned). */
+static void handoff_end(handoff *h)
+{
+    if (h->pin)
+        sn_pin_exec_end();
+}
+
+static char *const *env_marked(char *const envp[], char **buf, size_t n, handoff *h)
+{
+    size_t k = 0;
+    if (h->entry >= 0) {
+        snprintf(h->held, sizeof h->held, SN_ENV_HELD "=%d", h->entry);
+        buf[k++] = h->held;
+    }
+    if (h->pin)
+        buf[k++] = h->pinned;
     for (size_t i = 0; i < n; i++)
-        buf[i] = envp[i];
-    buf[n] = var;
-    buf[n + 1] = NULL;
+        buf[k++] = envp[i];
+    buf[k] = NULL;
     return buf;
 }
 
@@ -196,16 +225,18 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     sn_arena *a = sn_started() ? sn_net() : NULL;
-    if (!a)
-        return real(pid, path, fa, attr, argv, envp);
-    int child = child_reserve(a);
-    size_t n = child >= 0 ? env_count(envp) : 0;
-    char *buf[n + 2], var[ENV_VAR_MAX];
+    int child = a ? child_reserve(a) : -1;   /* fd table locked if a */
+    handoff h;
+    bool tell = handoff_begin(&h, child);
+    size_t n = tell ? env_count(envp) : 0;
+    char *buf[n + 3];
     pid_t p = 0;
-    int r = real(&p, path, fa, attr, argv,
-                 child >= 0 ? env_marked(envp, buf, n, var, child) : envp);
-    sn_fdtab_unlock();
-    child_settle(a, child, r == 0 ? p : -1);
+    int r = real(&p, path, fa, attr, argv, tell ? env_marked(envp, buf, n, &h) : envp);
+    handoff_end(&h);
+    if (a) {
+        sn_fdtab_unlock();
+        child_settle(a, child, r == 0 ? p : -1);
+    }
     if (r == 0 && pid)
         *pid = p;
     return r;
@@ -225,31 +256,31 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 
 /* The exec family.  glibc's execv, execvp and execl* call its internal
  * execve, not ours, so each is here. */
+#define EXEC_HANDING_DOWN(real_call, envp, ...)                             \
+    do {                                                                    \
+        handoff h_;                                                         \
+        if (!handoff_begin(&h_, hand_down() ? sn_net()->proc : -1))         \
+            return real_call(__VA_ARGS__, envp);                            \
+        size_t n_ = env_count(envp);                                        \
+        char *buf_[n_ + 3];                                                 \
+        int r_ = real_call(__VA_ARGS__, env_marked(envp, buf_, n_, &h_));   \
+        handoff_end(&h_);                                                   \
+        return r_;                                                          \
+    } while (0)
+
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-    if (!hand_down())
-        return REAL(execve)(path, argv, envp);
-    size_t n = env_count(envp);
-    char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(execve)(path, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    EXEC_HANDING_DOWN(REAL(execve), envp, path, argv);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    if (!hand_down())
-        return REAL(execvpe)(file, argv, envp);
-    size_t n = env_count(envp);
-    char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(execvpe)(file, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    EXEC_HANDING_DOWN(REAL(execvpe), envp, file, argv);
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    if (!hand_down())
-        return REAL(fexecve)(fd, argv, envp);
-    size_t n = env_count(envp);
-    char *buf[n + 2], var[ENV_VAR_MAX];
-    return REAL(fexecve)(fd, argv, env_marked(envp, buf, n, var, sn_net()->proc));
+    EXEC_HANDING_DOWN(REAL(fexecve), envp, fd, argv);
 }
 
 int execv(const char *path, char *const argv[])
@@ -343,16 +374,34 @@ static void forget_range(unsigned lo, unsigned hi)
     sn_libfds_closed(lo, hi);
 }
 
+/* The pinned network outlives both (identity.h): they close the ranges
+ * around it. */
 int close_range(unsigned lo, unsigned hi, int flags)
 {
     if (lo <= hi && !(flags & CLOSE_RANGE_CLOEXEC))
         forget_range(lo, hi);
-    return REAL(close_range)(lo, hi, flags);
+    int pin = sn_pin_number();
+    if (pin < 0 || (unsigned)pin < lo || (unsigned)pin > hi || (flags & CLOSE_RANGE_CLOEXEC))
+        return REAL(close_range)(lo, hi, flags);
+    int r = (unsigned)pin > lo ? REAL(close_range)(lo, (unsigned)pin - 1, flags) : 0;
+    if (r == 0 && (unsigned)pin < hi)
+        r = REAL(close_range)((unsigned)pin + 1, hi, flags);
+    return r;
 }
 
 void closefrom(int lo)
 {
     if (lo >= 0)
         forget_range((unsigned)lo, ~0u);
-    REAL(closefrom)(lo);
+    int pin = sn_pin_number();
+    if (lo < 0 || pin < lo) {
+        REAL(closefrom)(lo);
+        return;
+    }
+    int saved = errno;
+    if (pin > lo && REAL(close_range)((unsigned)lo, (unsigned)pin - 1, 0) < 0)
+        for (int fd = lo; fd < pin; fd++)
+            REAL(close)(fd);
+    errno = saved;
+    REAL(closefrom)(pin + 1);
 }

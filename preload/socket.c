@@ -13,6 +13,7 @@
 #include "preload/doorbell.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
+#include "preload/identity.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
@@ -101,6 +102,8 @@ int close(int fd)
             sn_epoll_fd_closed(fd);
         else if (sn_libfd_is(fd))
             sn_libfds_closed((unsigned)fd, (unsigned)fd);
+        else
+            sn_pin_closed(fd);      /* then start-up uses the path */
         return REAL(close)(fd);
     }
     /* Forget first: once the number is closed the kernel may hand it to

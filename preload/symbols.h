@@ -84,6 +84,20 @@
     X(int, execle, (const char *, const char *, ...))                         \
     X(int, close_range, (unsigned int, unsigned int, int))                    \
     X(void, closefrom, (int))                                                 \
+    /* changes of user and root, which pin the network first: identity.c */  \
+    X(int, setuid, (uid_t))                                                   \
+    X(int, seteuid, (uid_t))                                                  \
+    X(int, setreuid, (uid_t, uid_t))                                          \
+    X(int, setresuid, (uid_t, uid_t, uid_t))                                  \
+    X(int, setgid, (gid_t))                                                   \
+    X(int, setegid, (gid_t))                                                  \
+    X(int, setregid, (gid_t, gid_t))                                          \
+    X(int, setresgid, (gid_t, gid_t, gid_t))                                  \
+    X(int, setfsuid, (uid_t))                                                 \
+    X(int, setfsgid, (gid_t))                                                 \
+    X(int, setgroups, (size_t, const gid_t *))                                \
+    X(int, initgroups, (const char *, gid_t))                                 \
+    X(int, chroot, (const char *))                                            \
     /* signal handlers that call socket functions: signals.c */               \
     X(int, sigaction, (int, const struct sigaction *, struct sigaction *))    \
     X(sighandler_t, signal, (int, sighandler_t))                              \

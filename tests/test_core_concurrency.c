@@ -668,3 +668,35 @@ Test(core_concurrency, death_inside_the_arena_lock_is_repaired, .timeout = 20)
     cr_assert_eq(A.hdr->nsocks, 0, "%u sockets leaked", A.hdr->nsocks);
     cr_assert(tables_consistent(&A));
 }
+
+/* An arena file already open (a pin, preload/identity.c): an empty one is
+ * not a network until someone creates it; a child sharing the open file
+ * joins the network its parent created through it, and the path names
+ * the same network. */
+Test(core_concurrency, arena_through_an_open_file, .timeout = 20)
+{
+    char path[] = "/tmp/simnet-test-arena.XXXXXX", err[300];
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    sn_arena a, b;
+    cr_assert_eq(sn_net_open_fd(&a, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err), -ENOENT,
+                 "an empty file was taken for a network");
+    cr_assert_eq(sn_net_open_fd(&a, fd, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH,
+                                  err, sizeof err), 0, "%s", err);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        sn_arena c;
+        if (sn_net_open_fd(&c, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err) != 0)
+            _exit(1);
+        _exit(c.hdr->token == a.hdr->token && c.proc != a.proc ? 0 : 2);
+    }
+    wait_child_ok(pid);
+    cr_assert_eq(sn_net_open(&b, path, 0, 0, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(b.hdr->token, a.hdr->token);
+    cr_assert_eq(b.hdr->proc_hwm, 2, "parent and child: %u entries", b.hdr->proc_hwm);
+    sn_arena_close(&b);
+    sn_arena_close(&a);
+    close(fd);
+    unlink(path);
+}

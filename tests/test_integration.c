@@ -144,3 +144,10 @@ SCENARIO(daemon)
  *     and the debug log's line, never SIGBUS, and every byte reported
  *     sent arrives; the memory comes back once they close.  Root only. */
 SCENARIO(full_fs)
+/* 28: memcached -u nobody (changes user before its first socket): a root
+ *     client stores and reads back values up to 512 KiB; not in ss. */
+SCENARIO(memcached)
+/* 29: setpriv, runuser (through a forking sh) and su start a python3
+ *     server as nobody from a process in the network: root's client
+ *     reaches it; a nobody process never in the network cannot join. */
+SCENARIO(user_switch)

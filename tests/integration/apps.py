@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """apps.py — Python programs of the real-server scenarios (redis.sh,
 nginx.sh, http_server.sh, asyncio_echo.sh, socat_fork.sh,
-forking_server.sh): standard-library servers and clients that use the
+forking_server.sh, memcached.sh): standard-library servers and clients that use the
 library the way applications do (asyncio and its epoll loop,
 socketserver's fork per connection, urllib).
 
@@ -18,6 +18,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 import urllib.request
 
 from common import errname, family, recv_exact, say, sha
@@ -205,9 +206,82 @@ def forking_clients(host, port, nclients, server_pid):
              and int(server_pid) not in pids else 1)
 
 
+# --------------------------------------------------------------------------
+# memcached's text protocol
+
+def _mc_reply(f):
+    """One reply of the text protocol: a line, or VALUE blocks up to END."""
+    line = f.readline()
+    if not line.startswith(b"VALUE "):
+        return line.rstrip(b"\r\n"), {}
+    values = {}
+    while line.startswith(b"VALUE "):
+        _, key, _flags, n = line.split()[:4]
+        data = f.read(int(n) + 2)
+        values[key.decode()] = data[:-2]
+        line = f.readline()
+    return line.rstrip(b"\r\n"), values
+
+
+def memcache_client(host, port, nkeys):
+    """Connect (retrying while the server starts), store NKEYS values of
+    1 byte to 512 KiB, read each back and all at once, delete one, and
+    print what the server counted.  Exit 0 only if every value came back
+    byte for byte."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            s = socket.create_connection((host, int(port)))
+            break
+        except OSError as e:
+            if time.monotonic() > deadline:
+                say("connect-error", errname(e))
+                sys.exit(1)
+            time.sleep(0.05)
+    f = s.makefile("rb")
+    sizes = [1, 100, 4096, 65536, 524288]
+    stored = {}
+    for i in range(int(nkeys)):
+        key = "simnet:%d" % i
+        value = os.urandom(sizes[i % len(sizes)] // 2).hex().encode()[:sizes[i % len(sizes)]]
+        s.sendall(b"set %s %d 0 %d\r\n%s\r\n" % (key.encode(), i, len(value), value))
+        r, _ = _mc_reply(f)
+        if r != b"STORED":
+            say("set", key, "answered", r)
+            sys.exit(1)
+        stored[key] = value
+    bad = 0
+    for key, value in stored.items():
+        s.sendall(b"get %s\r\n" % key.encode())
+        r, got = _mc_reply(f)
+        bad += r != b"END" or got.get(key) != value
+    s.sendall(b"get %s\r\n" % " ".join(stored).encode())
+    r, got = _mc_reply(f)
+    bad += got != stored
+    s.sendall(b"delete simnet:0\r\nget simnet:0\r\n")
+    deleted, _ = _mc_reply(f)
+    r, gone = _mc_reply(f)
+    say("stored", len(stored), "bytes", sum(map(len, stored.values())),
+        "sha256", sha(b"".join(stored[k] for k in sorted(stored))))
+    say("mismatches", bad)
+    say("delete", deleted.decode(), "then-get", "hit" if gone else "miss")
+    s.sendall(b"stats\r\n")
+    stats = {}
+    while True:
+        line = f.readline().rstrip(b"\r\n").decode()
+        if line == "END" or not line:
+            break
+        parts = line.split()
+        stats[parts[1]] = parts[2]
+    say("server-pid", stats.get("pid"), "cmd_set", stats.get("cmd_set"),
+        "get_hits", stats.get("get_hits"))
+    s.close()
+    sys.exit(0 if bad == 0 and deleted == b"DELETED" and not gone else 1)
+
+
 COMMANDS = {f.__name__.replace("_", "-"): f for f in (
     http_fetch, asyncio_echo_server, asyncio_echo_client, forking_server,
-    forking_clients)}
+    forking_clients, memcache_client)}
 
 if __name__ == "__main__":
     # Last resort if the driver itself is killed: never outlive it long.
