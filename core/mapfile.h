@@ -1,10 +1,11 @@
 /* OS interface: the arena's file and its mapping, and small reads of
  * system settings.
  *
- * Linux: open/flock/ftruncate/mmap through raw system calls, and
- * MADV_REMOVE to give pages back (core/mapfile_linux.c).  POSIX covers
- * most of it; a macOS port differs in giving pages back (no MADV_REMOVE:
- * F_PUNCHHOLE on APFS, or keep them) and in the settings read
+ * Linux: open/fcntl locks/ftruncate/mmap through raw system calls,
+ * MADV_POPULATE_WRITE to reserve pages and MADV_REMOVE to give them back
+ * (core/mapfile_linux.c).  POSIX covers most of it; a macOS port differs
+ * in reserving (fcntl F_PREALLOCATE on the file's range), in giving pages
+ * back (F_PUNCHHOLE on APFS, or keep them) and in the settings read
  * (sysctlbyname instead of /proc/sys).
  *
  * All return >= 0 or -errno and leave errno alone. */
