@@ -52,7 +52,7 @@ try:
     print("connected")
 except OSError as e:
     print(e.strerror)' "$P" 2>&1)
-[ "$r" = "Connection refused" ] || fail "a client without the preload got '$r' from port $P, expected Connection refused"
+[ "$r" = "$(plain_refusal)" ] || fail "a client without the preload got '$r' from port $P, expected $(plain_refusal)"
 
 [ "$(stat -c '%a %U' "$IT_DIR/$IT_NET.arena")" = "600 root" ] || fail "arena mode or owner changed"
 [ "$(stat -c '%a' "$IT_DIR")" = 700 ] || fail "the network's directory is not private"
