@@ -59,6 +59,13 @@ static uint32_t now_ms(void)
     return ms ? ms : 1;
 }
 
+/* Made on first use, or ahead of time by a process about to lower its
+ * fd limit (preload/sandbox.c). */
+int sn_bell_tx_open(sn_arena *a)
+{
+    return sn_os_bell_tx_open(&a->bell_tx, a->fd_high);
+}
+
 void sn_bell_ring(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];

@@ -34,7 +34,13 @@ void sn_bells_reap(sn_arena *a, int proc);
 /* The address the owner binds its bell to. */
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);
 void sn_bell_ring(sn_arena *a, int id);
+/* This process's socket for ringing (a->bell_tx), made if missing:
+ * 0 or -errno. */
+int  sn_bell_tx_open(sn_arena *a);
 void sn_bell_rearm(sn_arena *a, int id);     /* after draining the fd */
+/* This process's socket for ringing (a->bell_tx), made if missing:
+ * 0 or -errno. */
+int  sn_bell_tx_open(sn_arena *a);
 /* Queued bells: record socket slot s (once per change: the caller keeps
  * the mark); take the next one: slot, -1 when empty, -2 when the queue
  * overflowed (look at every socket). */

@@ -17,6 +17,9 @@
 
 /* The address of bell `id` of the network whose token is `token`. */
 socklen_t sn_os_bell_name(uint64_t token, int id, struct sockaddr_un *out);
+/* The sending socket: *tx made if it is -1, at or above fd_high (out of
+ * the way of the program's own numbering).  0 or -errno. */
+int       sn_os_bell_tx_open(int *tx, int fd_high);
 /* Ring: one byte to `to`, never blocking.  *tx is the caller's sending
  * socket (-1: none yet), made on demand at or above fd_high, and made
  * again if the program closed it. */

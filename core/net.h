@@ -77,6 +77,9 @@ void sn_bell_free(sn_arena *a, int id);
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);
 void sn_bell_ring(sn_arena *a, int id);
 void sn_bell_rearm(sn_arena *a, int id);     /* after draining the fd */
+/* This process's socket for ringing, made if missing (ahead of a lowered
+ * fd limit): 0 or -errno. */
+int  sn_bell_tx_open(sn_arena *a);
 /* Attach to / detach from socket s.  -ENOSPC when s has no free place. */
 int  sn_bell_attach(sn_arena *a, int s, int id, bool exclusive);
 void sn_bell_detach(sn_arena *a, int s, int id);

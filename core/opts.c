@@ -293,6 +293,8 @@ static int getopt_socket(sn_sock *k, int name, void *val, socklen_t *len)
     case SO_RCVBUF:     *len = put_int(val, *len, k->rcvbuf); return 0;
     case SO_RCVLOWAT:   *len = put_int(val, *len, k->rcvlowat); return 0;
     case SO_SNDLOWAT:   *len = put_int(val, *len, 1); return 0;
+    /* Never bound to a device: Linux answers an empty name (sshd asks). */
+    case SO_BINDTODEVICE: *len = 0; return 0;
     case SO_RCVTIMEO:
     case SO_RCVTIMEO_NEW:
         *len = put_timeout(val, *len, k->rcvtimeo_ns, name == SO_RCVTIMEO_NEW);

@@ -73,6 +73,8 @@ typedef struct ep_inst {
                                      made it: after fork the child shares
                                      its bell and must leave it alone */
     uint32_t        watch_gen;    /* proc_gen when watched[] was made */
+    bool            unwatched;    /* a live process got no pidfd (a lowered
+                                     fd limit): wake to look, see sim_wait */
     struct ep_inst *next;         /* all instances of the process */
 } ep_inst;
 
@@ -189,9 +191,10 @@ static void watch_processes(ep_inst *in)
 {
     sn_arena *a = sn_net();
     uint32_t gen = sn_net_proc_gen(a);
-    if (gen == in->watch_gen)
+    if (gen == in->watch_gen && !in->unwatched)
         return;
     in->watch_gen = gen;
+    in->unwatched = false;
     for (uint32_t i = 0; i < sn_net_proc_hwm(a) && in->nwatched < WATCH_MAX; i++) {
         int pid = sn_net_proc_pid(a, (int)i);
         if (in->watched[i] && in->watched_pid[i] != pid) {
@@ -209,8 +212,11 @@ static void watch_processes(ep_inst *in)
              * Bury it now; nothing would ever wake us for it. */
             int proc = (int)i;
             sn_punlock(&in->lock);
-            sn_sock_collect(a, &proc, 1);
+            bool buried = sn_sock_collect(a, &proc, 1);
             sn_plock(&in->lock);
+            /* Or alive with no fd to be had (the program lowered its fd
+             * limit): try again at the next wait, which wakes to look. */
+            in->unwatched |= !buried && a->procs[i].pid == pid;
             continue;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
@@ -600,6 +606,8 @@ static int64_t now_ns(void)
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+#define UNWATCHED_NS (200 * 1000000LL)   /* as in poll.c */
+
 static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
                     int64_t timeout_ns, const sigset_t *mask)
 {
@@ -617,6 +625,12 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
             int r = REAL(epoll_wait)(epfd, ev + n, max - n, 0);
             if (r > 0)
                 n += filter(in, ev + n, r);
+            /* The bell rang between collect() and this look, and the look
+             * took its edge (the bell is edge-triggered): look at the
+             * simulated sockets again before sleeping, or the change
+             * would wait for a ring that may never come. */
+            if (n == 0 && in->bell_seen && timeout_ns != 0)
+                continue;
         }
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
         if (n > 0 || (deadline >= 0 && left <= 0))
@@ -629,6 +643,12 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         }
         sn_plock(&in->lock);
         watch_processes(in);
+        /* A peer we have no pidfd for: wake every 200 ms to look whether
+         * it died (the loop comes back here). */
+        if (in->unwatched && (left < 0 || left > UNWATCHED_NS)) {
+            ts = (struct timespec){0, UNWATCHED_NS};
+            tsp = &ts;
+        }
         sn_punlock(&in->lock);
         __atomic_add_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);
         int r = REAL(epoll_pwait2)(epfd, ev, max, tsp, mask);

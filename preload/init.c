@@ -114,6 +114,18 @@ static void debug_init(void)
         sn_debug_fd = fd;
 }
 
+void sn_trace_stop(const char *why)
+{
+    if (sn_debug_fd < 0)
+        return;
+    char line[200];
+    int n = snprintf(line, sizeof line, "libsimnet[%d]: no more lines from this process: %s\n",
+                     (int)getpid(), why);
+    if (n > 0)
+        syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+    sn_debug_fd = -1;   /* left open: the program may count its fds */
+}
+
 static bool valid_name(const char *s)
 {
     size_t n = strlen(s);

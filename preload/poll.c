@@ -5,13 +5,16 @@
  * real fds plus this thread's doorbell, attached to every simulated socket
  * of the set, plus a pidfd for each process holding a peer (its death ends
  * the connection).  The kernel wait returns when anything happens, and the
- * loop looks again; nothing here ever sleeps on a timer of its own.
+ * loop looks again; nothing here sleeps on a timer of its own, except
+ * where a lowered fd limit left no fd for a pidfd or the doorbell
+ * (UNWATCHED_NS; preload/sandbox.c).
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <time.h>
 
@@ -78,7 +81,7 @@ static void attach_all(sn_arena *a, struct pollfd *fds, nfds_t n, int id, bool o
 
 /* pidfds of the processes our simulated sockets' peers live in. */
 static int add_watch(sn_arena *a, struct pollfd *fds, nfds_t n,
-                     struct pollfd *extra, int *procs, int nextra)
+                     struct pollfd *extra, int *procs, int nextra, bool *unwatched)
 {
     int k = 0;
     for (nfds_t i = 0; i < n && k < nextra; i++) {
@@ -94,7 +97,10 @@ static int add_watch(sn_arena *a, struct pollfd *fds, nfds_t n,
                 continue;
             int pfd = sn_proc_pidfd(w[j]);
             if (pfd < 0) {
-                sn_sock_collect(a, &w[j], 1);   /* gone already: bury it */
+                /* Gone already: bury it.  Or alive, and no fd to be had
+                 * (a lowered fd limit): watch it with a timer. */
+                if (!sn_sock_collect(a, &w[j], 1))
+                    *unwatched = true;
                 continue;
             }
             procs[k] = w[j];
@@ -126,6 +132,62 @@ static int timeout_ns(const struct timespec *tmo, int64_t *ns)
     return 0;
 }
 
+/* How often a sleep with a peer process it cannot watch (no pidfd, or
+ * no doorbell) wakes to look whether the peer died. */
+#define UNWATCHED_NS (200 * 1000000LL)
+
+/* The kernel refuses a poll of more entries than the fd limit (EINVAL),
+ * and the entries we add may push the program's poll over a limit it
+ * lowered (sshd's sandboxed child keeps 1).  Then ask about the entries
+ * that name an fd only (real fds, then the doorbell, then pidfds, in
+ * order), as many as the limit allows; a pidfd left out sets *unwatched.
+ * `n`: the program's own entries. */
+static int kernel_ppoll(struct pollfd *k, nfds_t nk, nfds_t n, const struct timespec *tsp,
+                        const sigset_t *mask, bool *unwatched)
+{
+    int r = REAL(ppoll)(k, nk, tsp, mask);
+    if (r >= 0 || errno != EINVAL || nk == n)
+        return r;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= nk || rl.rlim_cur < n) {
+        errno = EINVAL;             /* not the limit, or the program's own */
+        return -1;
+    }
+    struct pollfd cbuf[SN_POLL_STACK], *c = cbuf;
+    nfds_t posbuf[SN_POLL_STACK], *pos = posbuf, cap = (nfds_t)rl.rlim_cur, nc = 0;
+    if (cap > SN_POLL_STACK) {
+        c = malloc(cap * sizeof *c);
+        pos = malloc(cap * sizeof *pos);
+    }
+    if (!c || !pos) {
+        r = -1;
+        errno = ENOMEM;
+        goto out;
+    }
+    for (nfds_t i = 0; i < nk; i++) {
+        if (k[i].fd < 0)
+            continue;
+        if (nc == cap) {
+            *unwatched = true;      /* only pidfds come this late */
+            break;
+        }
+        pos[nc] = i;
+        c[nc++] = k[i];
+    }
+    struct timespec capped = {0, UNWATCHED_NS};
+    if (*unwatched && (!tsp || tsp->tv_sec > 0 || tsp->tv_nsec > UNWATCHED_NS))
+        tsp = &capped;
+    r = REAL(ppoll)(c, nc, tsp, mask);
+    for (nfds_t j = 0; r >= 0 && j < nc; j++)
+        k[pos[j]].revents = c[j].revents;
+out:
+    if (c != cbuf)
+        free(c);
+    if (pos != posbuf)
+        free(pos);
+    return r;
+}
+
 /* The heart of poll: `timeout_ns` < 0 waits forever. */
 static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
                     const sigset_t *mask)
@@ -154,8 +216,8 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
         if (left < 0 && deadline >= 0)
             left = 0;
-        bool sleep = ready == 0 && left != 0 && bell;
-        if (sleep && !attached) {
+        bool sleep = ready == 0 && left != 0;
+        if (sleep && bell && !attached) {
             attach_all(a, fds, n, bell->id, true);
             attached = true;
             sn_doorbell_drain(bell, false);
@@ -163,23 +225,28 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         }
         nfds_t nk = n;
         int nw = 0, nreal = 0;
+        /* No doorbell (no fd for one): nothing rings, look again often. */
+        bool unwatched = !bell;
         for (nfds_t i = 0; i < n; i++)
             nreal += k[i].fd >= 0;
         if (sleep) {
-            k[nk++] = (struct pollfd){.fd = bell->fd, .events = POLLIN};
-            nw = add_watch(a, fds, n, k + nk, procs, EXTRA_MAX - 1);
+            if (bell)
+                k[nk++] = (struct pollfd){.fd = bell->fd, .events = POLLIN};
+            nw = add_watch(a, fds, n, k + nk, procs, EXTRA_MAX - 1, &unwatched);
             nk += (nfds_t)nw;
         }
-        struct timespec ts, *tsp = NULL;
         if (!sleep)
             left = 0;
+        else if (unwatched && (left < 0 || left > UNWATCHED_NS))
+            left = UNWATCHED_NS;
+        struct timespec ts, *tsp = NULL;
         if (left >= 0) {
             ts.tv_sec = left / 1000000000LL;
             ts.tv_nsec = left % 1000000000LL;
             tsp = &ts;
         }
         /* Not sleeping and no real fd: nothing to ask the kernel. */
-        int r = sleep || nreal ? REAL(ppoll)(k, nk, tsp, sleep ? mask : NULL) : 0;
+        int r = sleep || nreal ? kernel_ppoll(k, nk, n, tsp, sleep ? mask : NULL, &unwatched) : 0;
         if (r < 0) {
             /* A signal during a look that did not sleep: the kernel
              * answers with what is ready and leaves EINTR for when
@@ -193,15 +260,20 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         }
         bool again = false;
         if (sleep) {
-            if (k[n].revents) {
+            nfds_t w0 = n + (bell != NULL);
+            if (bell && k[n].revents) {
                 sn_doorbell_drain(bell, true);
                 again = true;
             }
             for (int j = 0; j < nw; j++)
-                if (k[n + 1 + j].revents) {
+                if (k[w0 + j].revents) {
                     sn_sock_collect(a, &procs[j], 1);
                     again = true;
                 }
+            /* Woken by our own timer: whoever we could not watch may have
+             * died (sn_sock_watch names them again next round). */
+            if (unwatched && r == 0)
+                again = true;
         }
         int real_ready = 0;
         for (nfds_t i = 0; i < n; i++)

@@ -19,6 +19,8 @@ static inline long sn_ret(long r)
  * "= -1 ENAME" (init.c).  SN_RET is sn_ret with that line. */
 extern int sn_debug_fd;   /* owner: init.c; -1 when tracing is off */
 void sn_trace(const char *fn, int fd, long r);
+/* One last line saying why, then no more (init.c). */
+void sn_trace_stop(const char *why);
 
 static inline long sn_ret_traced(const char *fn, int fd, long r)
 {

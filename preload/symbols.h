@@ -98,6 +98,15 @@
     X(int, setgroups, (size_t, const gid_t *))                                \
     X(int, initgroups, (const char *, gid_t))                                 \
     X(int, chroot, (const char *))                                            \
+    /* sandboxes that would stop the library: sandbox.c */                   \
+    X(int, prctl, (int, ...))                                                 \
+    X(long, syscall, (long, ...))                                             \
+    X(int, setrlimit, (__rlimit_resource_t, const struct rlimit *))           \
+    X(int, setrlimit64, (__rlimit_resource_t, const struct rlimit64 *))       \
+    X(int, prlimit, (pid_t, __rlimit_resource_t, const struct rlimit *,       \
+                     struct rlimit *))                                        \
+    X(int, prlimit64, (pid_t, __rlimit_resource_t, const struct rlimit64 *,   \
+                       struct rlimit64 *))                                    \
     /* signal handlers that call socket functions: signals.c */               \
     X(int, sigaction, (int, const struct sigaction *, struct sigaction *))    \
     X(sighandler_t, signal, (int, sighandler_t))                              \

@@ -110,3 +110,6 @@ DIFF_TEST(exec_handdown)
 DIFF_TEST(errno_kept)
 /* Root only (CI); otherwise both sides say so. */
 DIFF_TEST(chroot_setuid)
+/* RLIMIT_NOFILE lowered below a new fd (and to 1) while holding a
+ * connection: poll, select, recv keep working, peer death is seen. */
+DIFF_TEST(fd_limit)

@@ -144,10 +144,36 @@ SCENARIO(daemon)
  *     and the debug log's line, never SIGBUS, and every byte reported
  *     sent arrives; the memory comes back once they close.  Root only. */
 SCENARIO(full_fs)
-/* 28: memcached -u nobody (changes user before its first socket): a root
+
+/* Servers that change user before their first socket or in their
+ * children.  Need root and the programs (.ci/run installs them); skipped
+ * (with a message) when not root. */
+/* 29: memcached -u nobody (changes user before its first socket): a root
  *     client stores and reads back values up to 512 KiB; not in ss. */
 SCENARIO(memcached)
-/* 29: setpriv, runuser (through a forking sh) and su start a python3
+/* 30: setpriv, runuser (through a forking sh) and su start a python3
  *     server as nobody from a process in the network: root's client
  *     reaches it; a nobody process never in the network cannot join. */
 SCENARIO(user_switch)
+/* 31: postgres initialised and started as user postgres through setpriv,
+ *     under `simnet run`: psql writes and reads back rows, pgbench -i and
+ *     100 transactions; the network stays private (mode 0600). */
+SCENARIO(postgres)
+/* 32: sshd under `simnet run` (re-executed per connection; a chrooted
+ *     child as user sshd with RLIMIT_NOFILE 1, whose seccomp filter the
+ *     library refuses with EINVAL, speaks the protocol): ssh runs a
+ *     command, scp copies 1 MiB both ways, key-only login; not in ss.
+ *     Root only. */
+SCENARIO(sshd)
+/* 33: seccomp filters under the library: prctl(PR_SET_SECCOMP) and the
+ *     seccomp system call through syscall(3) answer EINVAL, the process
+ *     goes on and talks TCP, SIMNET_DEBUG says why; on the kernel (the
+ *     control) the same filter kills the child with SIGSYS. */
+SCENARIO(seccomp)
+
+/* Regressions. */
+/* 34: four epoll ping-pongs (maxevents=1, a kernel pipe in the set),
+ *     300,000 rounds each, none stalls: a wake-up lost between the look
+ *     at simulated sockets and the kernel's look (postgres hung in
+ *     pgbench once in a few hundred runs). */
+SCENARIO(epoll_lost_wakeup)

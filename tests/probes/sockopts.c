@@ -188,6 +188,14 @@ int main(void)
     len = sizeof(struct linger) - 1;
     SHOW("get SO_LINGER short optlen", getsockopt(t, SOL_SOCKET, SO_LINGER, small, &len));
     say("  optlen=%u\n", (unsigned)len);
+    /* Not bound to a device: an empty name, whatever room is given. */
+    char dev[16];
+    len = sizeof dev;
+    SHOW("get SO_BINDTODEVICE", getsockopt(t, SOL_SOCKET, SO_BINDTODEVICE, dev, &len));
+    say("  optlen=%u\n", (unsigned)len);
+    len = 4;
+    SHOW("get SO_BINDTODEVICE udp optlen 4", getsockopt(u, SOL_SOCKET, SO_BINDTODEVICE, dev, &len));
+    say("  optlen=%u\n", (unsigned)len);
 
     close(t);
     close(u);
