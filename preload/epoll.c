@@ -216,7 +216,7 @@ static void watch_processes(ep_inst *in)
             sn_plock(&in->lock);
             /* Or alive with no fd to be had (the program lowered its fd
              * limit): try again at the next wait, which wakes to look. */
-            in->unwatched |= !buried && a->procs[i].pid == pid;
+            in->unwatched |= !buried && sn_net_proc_pid(a, (int)i) == pid;
             continue;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
