@@ -37,4 +37,18 @@ uint32_t sn_os_alive_word_arm(_Atomic uint32_t *w);
  * (close-on-exec). */
 int      sn_os_pidfd(int pid);
 
+/* Reservation markers (core/procs.h): a kernel object whose name stays
+ * bound while any process has it open.  Linux: an AF_UNIX datagram socket
+ * bound to an abstract name (network token, maker's pid, mark).
+ *
+ * Make one for the calling process: the fd (close-on-exec) and *mark, or
+ * -errno. */
+int  sn_os_marker_make(uint64_t token, uint32_t *mark);
+/* Is the marker (token, maker, mark) still bound?  True when it cannot
+ * tell (a full fd table). */
+bool sn_os_marker_bound(uint64_t token, int maker, uint32_t mark);
+/* Is fd that marker? */
+bool sn_os_marker_is(int fd, uint64_t token, int maker, uint32_t mark);
+void sn_os_close(int fd);
+
 #endif

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include "core/sys_linux.h"
 
@@ -78,4 +80,72 @@ uint32_t sn_os_alive_word_arm(_Atomic uint32_t *w)
 int sn_os_pidfd(int pid)
 {
     return (int)sn_raw_syscall6(SYS_pidfd_open, pid, 0, 0, 0, 0, 0);
+}
+
+/* ---- reservation markers ---- */
+
+static socklen_t mark_name(uint64_t token, int maker, uint32_t mark,
+                           struct sockaddr_un *out)
+{
+    memset(out, 0, sizeof *out);
+    out->sun_family = AF_UNIX;
+    /* Abstract (sun_path[0] == 0), apart from the doorbells' names. */
+    int n = snprintf(out->sun_path + 1, sizeof out->sun_path - 1,
+                     "simnet.%016llx.fork.%d.%u", (unsigned long long)token,
+                     maker, mark);
+    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int sn_os_marker_make(uint64_t token, uint32_t *mark)
+{
+    static _Atomic uint32_t next = 1;
+    long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+                              0, 0, 0);
+    if (fd < 0)
+        return (int)fd;
+    int me = (int)sn_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
+    /* A name can still be bound by a marker a dead process with our pid
+     * left in a child that never claimed: take the next one. */
+    for (int attempt = 0; attempt < 16; attempt++) {
+        uint32_t m = atomic_fetch_add(&next, 1) ?: atomic_fetch_add(&next, 1);
+        struct sockaddr_un u;
+        socklen_t len = mark_name(token, me, m, &u);
+        long r = sn_raw_syscall6(SYS_bind, fd, (long)&u, len, 0, 0, 0);
+        if (r == 0) {
+            *mark = m;
+            return (int)fd;
+        }
+        if (r != -EADDRINUSE)
+            break;
+    }
+    sn_sys_close((int)fd);
+    return -EADDRINUSE;
+}
+
+bool sn_os_marker_bound(uint64_t token, int maker, uint32_t mark)
+{
+    long fd = sn_raw_syscall6(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC,
+                              0, 0, 0, 0);
+    if (fd < 0)
+        return true;
+    struct sockaddr_un u;
+    socklen_t len = mark_name(token, maker, mark, &u);
+    long r = sn_raw_syscall6(SYS_connect, fd, (long)&u, len, 0, 0, 0);
+    sn_sys_close((int)fd);
+    /* Unbound: ECONNREFUSED.  Anything else (a full fd table) cannot
+     * tell: keep it. */
+    return r != -ECONNREFUSED && r != -ENOENT;
+}
+
+bool sn_os_marker_is(int fd, uint64_t token, int maker, uint32_t mark)
+{
+    struct sockaddr_un want, got;
+    socklen_t wlen = mark_name(token, maker, mark, &want), glen = sizeof got;
+    return sn_raw_syscall6(SYS_getsockname, fd, (long)&got, (long)&glen, 0, 0, 0) == 0 &&
+           glen == wlen && memcmp(&got, &want, wlen) == 0;
+}
+
+void sn_os_close(int fd)
+{
+    sn_sys_close(fd);
 }

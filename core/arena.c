@@ -181,84 +181,111 @@ static int make(sn_arena *a, int fd, const char *path, char *err, size_t errlen)
 
 size_t sn_arena_min_size(void) { return off_heap() + (16u << 20); }
 
-int sn_arena_map(sn_arena *a, int fd, const char *name, size_t size, int flags,
-                 bool *fresh, char *err, size_t errlen)
+int sn_arena_open_file(const char *path, bool create, sn_os_stat *st)
+{
+    for (int tries = 0; tries < 1000; tries++) {
+        int fd = sn_os_file_open(path, create, false);
+        if (fd < 0)
+            return fd;
+        sn_os_stat now;
+        int r = sn_os_file_lock(fd, true), e = 0;
+        if (r == 0 && (e = sn_os_file_stat(fd, st)) == 0 &&
+            (e = sn_os_path_stat(path, &now)) == 0 &&
+            now.dev == st->dev && now.ino == st->ino)
+            return fd;
+        sn_arena_file_close(fd);
+        if (r < 0)
+            return r;
+        if (!create && e == -ENOENT)
+            return -ENOENT;         /* removed meanwhile */
+    }
+    return -EAGAIN;
+}
+
+int sn_arena_lock_fd(int fd, sn_os_stat *st)
+{
+    int r = sn_os_file_lock(fd, true);
+    if (r == 0 && (r = sn_os_file_stat(fd, st)) < 0)
+        sn_os_file_unlock(fd);
+    return r;
+}
+
+int sn_arena_map(sn_arena *a, int fd, const sn_os_stat *st, const char *name,
+                 size_t size, int flags, bool *fresh, char *err, size_t errlen)
 {
     memset(a, 0, sizeof *a);
     a->handed = flags >> 8;
     *fresh = false;
     if (size < sn_arena_min_size())
         size = sn_arena_min_size();
-    /* The first process creates; the lock makes the others wait for it. */
-    sn_os_file_lock(fd, true);
-    int r = 0;
-    int64_t fsize;
-    unsigned mode;
+    int r;
     void *p;
-    if ((r = sn_os_file_stat(fd, &fsize, &mode)) < 0) {
-        snprintf(err, errlen, "cannot stat arena %s: %s", name, strerror(-r));
-        goto fail;
-    }
-    if (fsize == 0 && !(flags & SN_ARENA_CREATE)) {
+    if (st->size == 0 && !(flags & SN_ARENA_CREATE)) {
         /* Made empty by a process that pinned it, never used yet. */
-        r = -ENOENT;
         snprintf(err, errlen, "arena %s is not initialised yet", name);
-        goto fail;
-    } else if (fsize == 0) {
+        return -ENOENT;
+    } else if (st->size == 0) {
         /* SIMNET_SHARED: processes of other users may join (servers that
          * run their workers as another user started separately).  A file
          * pinned empty was made with that mode already, maybe by another
          * user than the one that sizes it now. */
-        if ((flags & SN_ARENA_SHARED) && (mode & 0777) != 0666 &&
+        if ((flags & SN_ARENA_SHARED) && (st->mode & 0777) != 0666 &&
             (r = sn_os_file_share(fd)) < 0) {
             snprintf(err, errlen, "cannot share arena %s: %s", name, strerror(-r));
-            goto fail;
+            return r;
         }
         if ((r = sn_os_file_resize(fd, size)) < 0) {
             snprintf(err, errlen, "cannot size arena %s: %s", name, strerror(-r));
-            goto fail;
+            return r;
         }
         *fresh = true;
-    } else if ((uint64_t)fsize < sizeof(sn_hdr)) {
-        r = -EPROTO;
+    } else if ((uint64_t)st->size < sizeof(sn_hdr)) {
         snprintf(err, errlen, "arena %s is truncated", name);
-        goto fail;
+        return -EPROTO;
     } else {
-        size = (size_t)fsize;
+        size = (size_t)st->size;
     }
     if ((r = sn_os_map(fd, size, &p)) < 0) {
         snprintf(err, errlen, "cannot map arena %s: %s", name, strerror(-r));
-        goto fail;
+        return r;
     }
     int handed = a->handed;
     set_pointers(a, p, size);
     a->handed = handed;
+    a->dev = st->dev;
+    a->ino = st->ino;
     if ((r = *fresh ? make(a, fd, name, err, errlen)
                     : check_header(a, size, err, errlen)) < 0) {
         sn_os_unmap(p, size);
         memset(a, 0, sizeof *a);
-        goto fail;
+        return r;
     }
     return 0;
-fail:
-    sn_arena_file_done(fd);
-    return r;
 }
 
 int sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
                    size_t errlen)
 {
+    uint32_t keep = a->hdr->keep;
     sn_os_file_resize(fd, 0);
     sn_os_file_resize(fd, a->size);
     int r = make(a, fd, path, err, errlen);
     if (r < 0)
         sn_arena_close(a);
+    else
+        a->hdr->keep = keep;
     return r;
 }
 
 void sn_arena_file_done(int fd)
 {
     sn_os_file_unlock(fd);
+}
+
+void sn_arena_file_close(int fd)
+{
+    sn_os_file_unlock(fd);
+    sn_os_file_close(fd);
 }
 
 int sn_arena_anon(sn_arena *a, size_t size)

@@ -31,15 +31,28 @@
 #include <stddef.h>
 
 #include "core/layout.h"
+#include "core/mapfile.h"
 
-/* Map the arena file open at fd (for reading and writing; `name` is for
+/* The arena file, opened and locked.  Creating, attaching and removing
+ * are serialised by a whole-file write lock (core/mapfile.h: a record
+ * lock, which belongs to the process).  A remover unlinks under the lock,
+ * and whoever opened the file before must not go on in a removed one: so
+ * sn_arena_open_file makes sure, once it holds the lock, that the path
+ * still names the file it opened, else opens again (and with `create`
+ * makes a new file, which every later opener then finds).  The fd, locked,
+ * and *st; or -errno (-ENOENT: removed meanwhile). */
+int  sn_arena_open_file(const char *path, bool create, sn_os_stat *st);
+/* The same for a file already open (a pinned fd): lock it and stat it. */
+int  sn_arena_lock_fd(int fd, sn_os_stat *st);
+void sn_arena_file_done(int fd);     /* unlock */
+void sn_arena_file_close(int fd);    /* unlock, then close */
+
+/* Map the arena file open and locked at fd, with status st (`name` is for
  * messages).  SN_ARENA_CREATE: an empty file is sized (`size` bytes,
  * sparse) and made; without it an empty file (pinned by a process, never
- * used yet) is -ENOENT.  Returns 0 with the file locked (a whole-file
- * write lock: sn_arena_file_done releases it), having checked the header
- * of an existing file or written a fresh one (*fresh).  On failure
- * returns -errno with a one-line reason in err, the file unlocked.  The
- * fd stays open either way. */
+ * used yet) is -ENOENT.  0 having checked the header of an existing file
+ * or written a fresh one (*fresh); or -errno with a one-line reason in
+ * err.  The lock is the caller's. */
 #define SN_ARENA_CREATE 1
 #define SN_ARENA_ATTACH 2   /* (core/net.h: also register the caller) */
 #define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
@@ -47,16 +60,14 @@
  * or had itself (execve), as it told us through the environment: it may
  * not carry our pid yet (sn_net_attach_proc). */
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
-int  sn_arena_map(sn_arena *a, int fd, const char *name, size_t size, int flags,
-                  bool *fresh, char *err, size_t errlen);
+int  sn_arena_map(sn_arena *a, int fd, const sn_os_stat *st, const char *name,
+                  size_t size, int flags, bool *fresh, char *err, size_t errlen);
 /* File still locked: start the network afresh (every table empty), giving
  * the memory of old rings back by truncating the file.  With no room for
  * the fixed tables: -ENOSPC with a reason in err, the file emptied and the
- * arena unmapped (the caller still calls sn_arena_file_done). */
+ * arena unmapped.  A kept network stays kept. */
 int  sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
                     size_t errlen);
-/* Release the lock sn_arena_map took. */
-void sn_arena_file_done(int fd);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);

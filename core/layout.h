@@ -15,7 +15,8 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 4   /* 4: reserved table rooms, heap holes */
+#define SN_LAYOUT_VERSION 5   /* 4: reserved table rooms, heap holes;
+                                 5: reservation marker in sn_proc, keep flag */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
@@ -42,8 +43,10 @@ typedef struct sn_limits {
 typedef struct sn_proc {
     sn_lock_t alive;      /* held by the process for its whole life (procs.c) */
     int32_t   pid;        /* 0: free entry, -1: reserved for a child in fork */
-    uint32_t  pad;
+    int32_t   maker;      /* pid -1: the process that reserved it ... */
     uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
+    uint32_t  mark;       /* ... and its marker socket, 0: none (procs.h) */
+    uint32_t  pad;
 } sn_proc;
 
 typedef struct sn_hdr {
@@ -67,6 +70,9 @@ typedef struct sn_hdr {
     uint32_t  bell_hwm;
     /* entries below these have their memory reserved (arena.c) */
     uint32_t  sock_room, bell_room;
+    /* `simnet run --keep`: the last process out leaves the file, and
+     * stale sweeps spare it; only `simnet rm` removes it. */
+    uint32_t  keep;
     /* bumped (control-plane lock held) whenever a datagram's destination could
      * resolve to another socket: senders' cached routes are then stale
      * (core/dgram.c) */
@@ -123,6 +129,7 @@ typedef struct sn_arena {
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */
     bool            reattached; /* attach found an entry already ours */
+    uint64_t        dev, ino;   /* the file mapped (sn_net_leave) */
     int             handed;     /* entry our parent named for us + 1; 0: none */
     int             fd_high;    /* the library's own fds go at or above */
     uint8_t        *heap;       /* == base; heap offsets are from base */

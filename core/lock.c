@@ -45,3 +45,8 @@ void sn_lock_forever(sn_lock_t *l)
 {
     take(l);
 }
+
+void sn_unlock_forever(sn_lock_t *l)
+{
+    pthread_mutex_unlock(l);
+}

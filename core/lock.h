@@ -26,6 +26,7 @@ void sn_lock(sn_lock_t *l);      /* a critical section: counts in sn_crit */
 bool sn_lock_recover(sn_lock_t *l);   /* sn_lock; true if the owner had died */
 void sn_unlock(sn_lock_t *l);
 void sn_lock_forever(sn_lock_t *l);   /* held for a lifetime: not counted */
+void sn_unlock_forever(sn_lock_t *l);
 
 /* The same for the library's process-local pthread mutexes. */
 static inline void sn_plock(pthread_mutex_t *m)

@@ -29,8 +29,19 @@ void sn_os_file_close(int fd);
  * holding it.) */
 int  sn_os_file_lock(int fd, bool exclusive);
 int  sn_os_file_unlock(int fd);
-/* Size in bytes and permission bits, or -errno. */
-int  sn_os_file_stat(int fd, int64_t *size, unsigned *mode);
+/* What the arena code needs of a file's status. */
+typedef struct sn_os_stat {
+    int64_t  size;
+    unsigned mode;               /* permission bits and type */
+    uint64_t dev, ino;           /* identity */
+} sn_os_stat;
+int  sn_os_file_stat(int fd, sn_os_stat *st);
+/* The same for a path, not following a symbolic link; -errno. */
+int  sn_os_path_stat(const char *path, sn_os_stat *st);
+/* Calls fn(name, arg) for each entry of directory dir ("." and ".."
+ * included); 0 or -errno. */
+int  sn_os_list_dir(const char *dir, void (*fn)(const char *name, void *arg),
+                    void *arg);
 int  sn_os_file_resize(int fd, uint64_t size);   /* sparse */
 int  sn_os_file_share(int fd);                   /* readable/writable by all */
 int  sn_os_file_remove(const char *path);

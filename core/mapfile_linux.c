@@ -39,15 +39,59 @@ int sn_os_file_unlock(int fd)
     return record_lock(fd, F_UNLCK);
 }
 
-int sn_os_file_stat(int fd, int64_t *size, unsigned *mode)
+static void fill(sn_os_stat *st, const struct stat *k)
 {
-    struct stat st;
-    long r = sn_raw_syscall6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0);
+    st->size = (int64_t)k->st_size;
+    st->mode = k->st_mode;
+    st->dev = (uint64_t)k->st_dev;
+    st->ino = (uint64_t)k->st_ino;
+}
+
+int sn_os_file_stat(int fd, sn_os_stat *st)
+{
+    struct stat k;
+    long r = sn_raw_syscall6(SYS_fstat, fd, (long)&k, 0, 0, 0, 0);
     if (r < 0)
         return (int)r;
-    *size = (int64_t)st.st_size;
-    *mode = st.st_mode;
+    fill(st, &k);
     return 0;
+}
+
+int sn_os_path_stat(const char *path, sn_os_stat *st)
+{
+    struct stat k;
+    long r = sn_raw_syscall6(SYS_newfstatat, AT_FDCWD, (long)path, (long)&k,
+                             AT_SYMLINK_NOFOLLOW, 0, 0);
+    if (r < 0)
+        return (int)r;
+    fill(st, &k);
+    return 0;
+}
+
+struct linux_dirent64 {
+    uint64_t       d_ino;
+    int64_t        d_off;
+    unsigned short d_reclen;
+    unsigned char  d_type;
+    char           d_name[];
+};
+
+int sn_os_list_dir(const char *dir, void (*fn)(const char *name, void *arg),
+                   void *arg)
+{
+    long fd = sn_sys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return (int)fd;
+    char buf[4096] __attribute__((aligned(8)));
+    long n;
+    while ((n = sn_raw_syscall6(SYS_getdents64, fd, (long)buf, sizeof buf, 0, 0, 0)) > 0)
+        for (long off = 0; off < n;) {
+            struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + off);
+            off += e->d_reclen;
+            fn(e->d_name, arg);
+        }
+    sn_sys_close((int)fd);
+    return n < 0 ? (int)n : 0;
 }
 
 int sn_os_file_resize(int fd, uint64_t size)

@@ -14,11 +14,13 @@
 #include "core/reap.h"
 #include "core/repair.h"
 
-int sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
-                   int flags, char *err, size_t errlen)
+/* sn_net_open's work, with fd open and locked; `name` is for messages.
+ * 1 if the network was made here, 0 if it existed, or -errno. */
+static int open_body(sn_arena *a, int fd, const sn_os_stat *st, const char *name,
+                     size_t size, int flags, char *err, size_t errlen)
 {
     bool fresh;
-    int r = sn_arena_map(a, fd, name, size, flags, &fresh, err, errlen);
+    int r = sn_arena_map(a, fd, st, name, size, flags, &fresh, err, errlen);
     if (r < 0)
         return r;
     if (flags & SN_ARENA_ATTACH) {
@@ -30,22 +32,50 @@ int sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
         if (r == 0 && (r = sn_net_attach_proc(a)) < 0)
             snprintf(err, errlen, "too many processes in the network");
     }
-    sn_arena_file_done(fd);
-    return r;
+    return r < 0 ? r : fresh;
 }
 
 int sn_net_open(sn_arena *a, const char *path, size_t size, int flags,
                 char *err, size_t errlen)
 {
-    int fd = sn_os_file_open(path, flags & SN_ARENA_CREATE, false);
+    int handed = flags >> 8;
+    sn_os_stat st;
+    /* The first process creates; the lock makes the others wait for it. */
+    int fd = sn_arena_open_file(path, flags & SN_ARENA_CREATE, &st);
     if (fd < 0) {
         memset(a, 0, sizeof *a);
+        a->handed = handed;
         snprintf(err, errlen, "cannot open arena %s: %s", path, strerror(-fd));
         return fd;
     }
-    int r = sn_net_open_fd(a, fd, path, size, flags, err, errlen);
-    sn_os_file_close(fd);
-    return r;
+    int r = open_body(a, fd, &st, path, size, flags, err, errlen);
+    if (r < 0)
+        a->handed = handed;
+    sn_arena_file_close(fd);
+    /* A new network: a moment to sweep away those nobody uses any more
+     * (left by processes that could not remove them: SIGKILL, _exit). */
+    if (r == 1 && (flags & SN_ARENA_ATTACH))
+        sn_net_sweep_dir(path);
+    return r < 0 ? r : 0;
+}
+
+int sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
+                   int flags, char *err, size_t errlen)
+{
+    int handed = flags >> 8;
+    sn_os_stat st;
+    int r = sn_arena_lock_fd(fd, &st);
+    if (r < 0) {
+        memset(a, 0, sizeof *a);
+        a->handed = handed;
+        snprintf(err, errlen, "cannot lock arena %s: %s", name, strerror(-r));
+        return r;
+    }
+    r = open_body(a, fd, &st, name, size, flags, err, errlen);
+    if (r < 0)
+        a->handed = handed;
+    sn_arena_file_done(fd);         /* the fd stays open: it is the caller's */
+    return r < 0 ? r : 0;
 }
 
 bool sn_net_stale(sn_arena *a)
@@ -53,26 +83,111 @@ bool sn_net_stale(sn_arena *a)
     return sn_procs_none_alive(a);
 }
 
-int sn_net_remove_if_stale(const char *path)
+int sn_net_remove_unused(const char *path, bool force)
 {
+    sn_os_stat st;
+    int fd = sn_arena_open_file(path, false, &st);
+    if (fd < 0)
+        return fd;
     sn_arena a;
     char err[256];
-    int r = sn_net_open(&a, path, 0, 0, err, sizeof err);
-    if (r < 0)
-        return r;
-    int fd = sn_os_file_open(path, false, true);
-    if (fd < 0) {
-        sn_arena_close(&a);
-        return fd;
+    memset(&a, 0, sizeof a);
+    int r = st.size == 0 ? 0 : open_body(&a, fd, &st, path, 0, 0, err, sizeof err);
+    if (r >= 0) {
+        /* An empty file was pinned by a process about to change user
+         * (preload/identity.c) and not used yet, or left by a creation
+         * that found no room: only `simnet rm` removes it. */
+        bool unused = a.base ? (force || !a.hdr->keep) && sn_net_stale(&a) : force;
+        r = unused && sn_os_file_remove(path) == 0;
     }
-    sn_os_file_lock(fd, false);     /* no one attaches while we decide */
-    bool stale = sn_net_stale(&a);
-    if (stale)
-        sn_os_file_remove(path);
-    sn_os_file_unlock(fd);
-    sn_os_file_close(fd);
+    sn_arena_file_close(fd);
     sn_arena_close(&a);
-    return stale ? 1 : 0;
+    return r;
+}
+
+int sn_net_remove_if_stale(const char *path)
+{
+    return sn_net_remove_unused(path, false);
+}
+
+typedef struct sweep {
+    char dir[4096];
+    const char *path;
+} sweep;
+
+static void sweep_one(const char *name, void *arg)
+{
+    sweep *w = arg;
+    size_t n = strlen(name);
+    char other[4096 + 256];
+    if (n <= 6 || strcmp(name + n - 6, ".arena") != 0)
+        return;
+    snprintf(other, sizeof other, "%s/%s", w->dir, name);
+    if (strcmp(other, w->path) != 0)
+        sn_net_remove_unused(other, false);
+}
+
+void sn_net_sweep_dir(const char *path)
+{
+    sweep w = {.path = path};
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(w.dir, sizeof w.dir, ".");
+    else
+        snprintf(w.dir, sizeof w.dir, "%.*s", (int)(slash - path), path);
+    if (!*w.dir)
+        snprintf(w.dir, sizeof w.dir, "/");
+    sn_os_list_dir(w.dir, sweep_one, &w);
+}
+
+int sn_net_keep(const char *path, char *err, size_t errlen)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        sn_arena a;
+        int r = sn_net_open(&a, path, SN_DEFAULT_SIZE, SN_ARENA_CREATE, err, errlen);
+        if (r < 0)
+            return r;
+        __atomic_store_n(&a.hdr->keep, 1, __ATOMIC_SEQ_CST);
+        /* A sweep may have taken the new, empty network before it was
+         * marked: then make it again. */
+        sn_os_stat st;
+        bool there = sn_os_path_stat(path, &st) == 0 && st.dev == a.dev && st.ino == a.ino;
+        sn_arena_close(&a);
+        if (there)
+            return 0;
+    }
+    snprintf(err, errlen, "cannot keep arena %s: removed as it was made", path);
+    return -EAGAIN;
+}
+
+int sn_net_leave(sn_arena *a, const char *path)
+{
+    if (!a->base || a->proc < 0)
+        return 0;
+    sn_os_stat st;
+    int fd = path ? sn_arena_open_file(path, false, &st) : -1;
+    /* Not removable by us (another user's after setuid, gone, replaced):
+     * still free the entry; a sweep removes the file later. */
+    bool ours = fd >= 0 && st.dev == a->dev && st.ino == a->ino;
+    int i = a->proc;
+    sn_ctl_lock(a);
+    bool mine = a->procs[i].pid == getpid();
+    if (mine)
+        sn_reap_proc(a, i);
+    bool last = mine && ours && !a->hdr->keep && sn_net_stale(a);
+    sn_ctl_unlock(a);
+    /* Our word reads "dead" from now on (EPERM when another thread
+     * attached: the kernel marks it when we are gone, and an entry
+     * search skips it until then). */
+    if (mine)
+        sn_procs_unlock_alive(a, i);
+    /* a->proc stays: another thread may still be inside a socket call
+     * (its holds then land on a free entry, as they would have leaked
+     * before; an index of -1 would write outside the bitmaps). */
+    int removed = last && sn_os_file_remove(path) == 0;
+    if (fd >= 0)
+        sn_arena_file_close(fd);
+    return removed;
 }
 
 /* The entry for the calling process (lock held): the one it had before an
@@ -152,14 +267,24 @@ void sn_net_keep_alive(sn_arena *a)
         sn_procs_lock_alive(a, a->proc);
 }
 
-int sn_net_fork_reserve(sn_arena *a)
+int sn_net_fork_mark(sn_arena *a, uint32_t *mark)
+{
+    return sn_procs_mark(a, mark);
+}
+
+int sn_net_fork_reserve(sn_arena *a, uint32_t mark)
 {
     sn_ctl_lock(a);
     int i = sn_reap_entry(a);
     if (i >= 0)
-        sn_procs_mark_reserved(a, i);
+        sn_procs_mark_reserved(a, i, mark);
     sn_ctl_unlock(a);
     return i;
+}
+
+void sn_net_unmark(sn_arena *a, int i, int fd)
+{
+    sn_procs_unmark(a, i, fd);
 }
 
 void sn_net_fork_settle(sn_arena *a, int child, int pid)

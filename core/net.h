@@ -44,9 +44,29 @@ int  sn_net_open_fd(sn_arena *a, int fd, const char *name, size_t size,
                     int flags, char *err, size_t errlen);
 /* No process of the network is alive. */
 bool sn_net_stale(sn_arena *a);
-/* Remove the arena file if its network is stale: 1 removed, 0 in use,
- * -errno. */
+
+/* Networks leave nothing behind.  A file is removed only under its lock
+ * (the one creation and attach take), and an opener that finds, once it
+ * holds the lock, that the path no longer names the file it opened
+ * starts again: so nobody attaches to a removed file while others make
+ * a new one (core/arena.h).
+ *
+ * sn_net_leave: the calling process leaves for good (exit(): the
+ * destructor; not exec, which keeps the entry): its entry is freed, and
+ * if no other process of the network is alive and the network is not
+ * kept, the file is removed.  1 removed, 0 not. */
+int  sn_net_leave(sn_arena *a, const char *path);
+/* Remove the arena file if its network is stale and not kept (`force`:
+ * kept or not, `simnet rm`): 1 removed, 0 in use (or kept), -errno. */
 int  sn_net_remove_if_stale(const char *path);
+int  sn_net_remove_unused(const char *path, bool force);
+/* Processes killed with SIGKILL (or leaving through _exit) never run
+ * sn_net_leave: their networks are removed by a sweep of the directory
+ * holding `path` (every stale, unkept arena but `path`'s own), made when
+ * a process creates a network and by `simnet run`, `ls` and `rm`. */
+void sn_net_sweep_dir(const char *path);
+/* `simnet run --keep`: mark the network (made if missing) kept. */
+int  sn_net_keep(const char *path, char *err, size_t errlen);
 /* Register the calling process; sets a->proc. */
 int  sn_net_attach_proc(sn_arena *a);
 /* Record the calling process's start time in its entry, if not yet done
@@ -58,8 +78,12 @@ void sn_net_keep_alive(sn_arena *a);
 /* fork and posix_spawn: an entry reserved for the child (-1: none free),
  * its holds taken with sn_sock_hold_each; the parent settles it once it
  * knows the child's pid (pid <= 0: no child, the holds are given back);
- * the child takes it as its own. */
-int  sn_net_fork_reserve(sn_arena *a);
+ * the child takes it as its own.  The reservation's marker (core/procs.h)
+ * is made first (an fd and its mark, or -errno; mark 0: none), and the
+ * child closes it with sn_net_unmark once it claimed the entry. */
+int  sn_net_fork_mark(sn_arena *a, uint32_t *mark);
+int  sn_net_fork_reserve(sn_arena *a, uint32_t mark);
+void sn_net_unmark(sn_arena *a, int entry, int fd);
 void sn_net_fork_settle(sn_arena *a, int child, int pid);
 void sn_net_fork_child(sn_arena *a, int child);
 /* Our parent's entry: -1 when it is not attached, 0 when it never held a
@@ -67,6 +91,7 @@ void sn_net_fork_child(sn_arena *a, int child);
 int  sn_net_parent_held(sn_arena *a);
 /* The process of entry i is alive (the inspector asks). */
 bool sn_net_proc_alive(sn_arena *a, int i);
+static inline bool sn_net_kept(sn_arena *a) { return a->hdr->keep != 0; }
 /* Doorbells (core/bell.h explains them): a bell of this process, id > 0
  * or -ENOSPC; `queued` records which attached sockets changed (epoll). */
 int  sn_bell_alloc(sn_arena *a, bool queued);

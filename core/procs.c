@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <unistd.h>
 
 #include "core/alive.h"
 
@@ -14,7 +15,7 @@ uint64_t sn_proc_start_time(int pid)
 bool sn_proc_alive(const sn_proc *p)
 {
     if (p->pid == -1)
-        return true;                /* reserved for a child being forked */
+        return true;                /* reserved: see sn_procs_alive */
     if (p->pid <= 0)
         return false;
     uint64_t st = sn_os_start_time(p->pid);
@@ -22,6 +23,36 @@ bool sn_proc_alive(const sn_proc *p)
         return p->start_time == 0 || st == p->start_time;
     /* No /proc here (a chroot): ask the kernel whether the pid exists. */
     return sn_os_pid_exists_blind(p->pid);
+}
+
+/* ---- reservations and their markers (procs.h) ---- */
+
+int sn_procs_mark(sn_arena *a, uint32_t *mark)
+{
+    return sn_os_marker_make(a->hdr->token, mark);
+}
+
+/* Is the reservation in entry i still wanted?  Its marker is bound, or,
+ * without one, its maker lives. */
+static bool reservation_live(sn_arena *a, const sn_proc *p)
+{
+    if (p->mark)
+        return sn_os_marker_bound(a->hdr->token, p->maker, p->mark);
+    sn_proc maker = { .pid = p->maker };
+    return p->maker > 0 && sn_proc_alive(&maker);
+}
+
+bool sn_procs_alive(sn_arena *a, int i)
+{
+    sn_proc *p = &a->procs[i];
+    return p->pid == -1 ? reservation_live(a, p) : sn_proc_alive(p);
+}
+
+void sn_procs_unmark(sn_arena *a, int i, int fd)
+{
+    sn_proc *p = &a->procs[i];
+    if (fd >= 0 && p->mark && sn_os_marker_is(fd, a->hdr->token, p->maker, p->mark))
+        sn_os_close(fd);
 }
 
 _Atomic uint32_t *sn_proc_word(sn_arena *a, int i)
@@ -52,9 +83,16 @@ void sn_procs_lock_alive(sn_arena *a, int i)
     sn_lock_forever(&a->procs[i].alive);   /* EOWNERDEAD (after exec) is fine */
 }
 
+void sn_procs_unlock_alive(sn_arena *a, int i)
+{
+    sn_unlock_forever(&a->procs[i].alive);
+}
+
 bool sn_proc_gone(sn_arena *a, int i)
 {
     sn_proc *p = &a->procs[i];
+    if (p->pid == -1)               /* nobody holds a reservation's word */
+        return !reservation_live(a, p);
     if (p->pid <= 0 || !sn_proc_word_dead(atomic_load(sn_proc_word(a, i))))
         return false;
     return !sn_proc_alive(p);
@@ -64,7 +102,7 @@ bool sn_procs_none_alive(sn_arena *a)
 {
     for (uint32_t i = 0; i < a->hdr->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
-        if (p->pid == -1)
+        if (p->pid == -1 && sn_procs_alive(a, (int)i))
             return false;           /* a fork in progress */
         if (p->pid > 0 && (!sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))) ||
                            sn_proc_alive(p)))
@@ -89,7 +127,7 @@ int sn_procs_free_entry(sn_arena *a)
 int sn_procs_first_dead(sn_arena *a)
 {
     for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
-        if (!sn_proc_alive(&a->procs[i]))
+        if (!sn_procs_alive(a, (int)i))
             return (int)i;
     return -1;
 }
@@ -109,10 +147,12 @@ int sn_procs_find(sn_arena *a, int pid)
     return -1;
 }
 
-void sn_procs_mark_reserved(sn_arena *a, int i)
+void sn_procs_mark_reserved(sn_arena *a, int i, uint32_t mark)
 {
     a->procs[i].pid = -1;           /* taken, owner not born yet */
     a->procs[i].start_time = 0;
+    a->procs[i].maker = getpid();
+    a->procs[i].mark = mark;
 }
 
 void sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time)

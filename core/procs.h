@@ -31,14 +31,41 @@ int      sn_procs_first_dead(sn_arena *a);
 int      sn_procs_find(sn_arena *a, int pid);
 /* fork: the parent takes an entry for the child before the child exists
  * (sn_procs_mark_reserved); both sides then claim it with the child's
- * pid, the parent with its start time. */
-void     sn_procs_mark_reserved(sn_arena *a, int i);
+ * pid, the parent with its start time.
+ *
+ * A reserved entry (pid -1) has no pid to watch, and its maker may die
+ * inside fork() -- before the child exists, or after it exists but before
+ * either side wrote its pid.  Its liveness is a marker (core/alive.h): a
+ * kernel object bound to a name (network token, maker's pid, `mark`) that
+ * the maker makes before reserving and keeps open until it has claimed
+ * the entry for the child.  The child inherits it (fork, or posix_spawn's
+ * exec: SN_ENV_HELD names the fd) and closes it once it claimed the entry
+ * itself.  The kernel keeps the name bound while any process has it open,
+ * so "nobody has it bound" means: the maker is gone and no child exists
+ * that has not claimed -- a reservation to reap like any dead process.
+ * Reap (which tests the name) and claim both run under the control-plane
+ * lock, so they cannot cross.  Without a marker (mark 0) the maker's pid
+ * is watched instead, which misses the window where the child exists
+ * unclaimed.
+ *
+ * sn_procs_mark: a bound marker (an fd, close-on-exec) and its mark, or
+ * -errno. */
+int      sn_procs_mark(sn_arena *a, uint32_t *mark);
+/* Reserve entry i for a child of the calling process, with marker `mark`
+ * (0: none).  Lock held. */
+void     sn_procs_mark_reserved(sn_arena *a, int i, uint32_t mark);
+/* Close fd if it is the marker of entry i (the child, after claiming:
+ * the fd number came from its parent and is checked by name). */
+void     sn_procs_unmark(sn_arena *a, int i, int fd);
 void     sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time);
 /* The entry is free again (what it held is released already). */
 void     sn_procs_release(sn_arena *a, int i);
 /* No process of the network is alive (nor a fork in progress). */
 bool     sn_procs_none_alive(sn_arena *a);
+/* For a reserved entry (pid -1) this cannot tell and says true:
+ * sn_procs_alive looks at the marker. */
 bool     sn_proc_alive(const sn_proc *p);
+bool     sn_procs_alive(sn_arena *a, int i);
 uint64_t sn_proc_start_time(int pid);
 
 /* Death without close (SIGKILL, a crash, _exit).
@@ -52,13 +79,17 @@ uint64_t sn_proc_start_time(int pid);
  * attaching thread exits early, so a dead word is confirmed against the
  * start time before anything is released. */
 void              sn_procs_lock_alive(sn_arena *a, int i);  /* by process i itself */
+/* Process i leaves for good: its word reads "dead" from now on (EPERM
+ * when another thread attached: the kernel marks it when we are gone). */
+void              sn_procs_unlock_alive(sn_arena *a, int i);
 _Atomic uint32_t *sn_proc_word(sn_arena *a, int i);
 bool              sn_proc_word_dead(uint32_t w);
 /* Arm entry i's word for a sleeper: false if its process looks dead,
  * else the word and the value to sleep on. */
 bool              sn_proc_watch(sn_arena *a, int i, _Atomic uint32_t **word,
                                 uint32_t *val);
-/* Word dead and process confirmed gone. */
+/* Word dead and process confirmed gone (a reservation: its marker
+ * unbound). */
 bool              sn_proc_gone(sn_arena *a, int i);
 
 #endif

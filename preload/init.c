@@ -30,6 +30,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static __thread bool  in_init;   /* init's own calls must not wait for it */
 static _Atomic bool   started;   /* init has run (in whichever thread) */
 static int            handed = -1;   /* process entry named by SN_ENV_HELD */
+static int            handed_marker = -1;   /* its reservation's marker fd */
 
 /* The environment as it was when the program started: start-up may come
  * much later, after a server wiped its environment (clearenv, a fresh
@@ -296,6 +297,9 @@ static void init(void)
         net_ok = true;
         net.fd_high = sn_libfd_floor();
         arena_path = *path ? path : "the network's file (pinned)";
+        /* The entry is claimed: let its reservation's marker go. */
+        if (handed >= 0)
+            sn_net_unmark(&net, handed, handed_marker);
     }
     sn_process_init();
     if (net_ok)
@@ -328,20 +332,30 @@ __attribute__((constructor)) static void sn_constructor(void)
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
         char *end;
-        long e = strtol(h, &end, 10);
-        if (*h && !*end && e >= 0 && e < SN_MAX_PROCS)
+        long e = strtol(h, &end, 10), m = -1;
+        if (*end == ':')            /* <entry>:<marker fd> (process.c) */
+            m = strtol(end + 1, &end, 10);
+        if (*h && !*end && e >= 0 && e < SN_MAX_PROCS) {
             handed = (int)e;
+            handed_marker = m >= 0 && m < INT_MAX ? (int)m : -1;
+        }
         unsetenv(SN_ENV_HELD);
         pthread_once(&once, init);
     }
 }
 
 /* exit() (not _exit or a signal): runs after the program's atexit
- * handlers, which may still have used their sockets. */
+ * handlers, which may still have used their sockets.  Then the process
+ * leaves the network: its entry is freed, and the last one out removes
+ * the file (core/arena.h).  (A forked child leaves its own entry:
+ * sn_net_leave checks that it carries our pid.  execve runs no
+ * destructor and keeps the entry for the new image.) */
 __attribute__((destructor)) static void sn_destructor(void)
 {
     if (net_ok && sn_fdtab)
         sn_fdtab_release_all();
+    if (net_ok)
+        sn_net_leave(&net, path);
 }
 
 sn_arena *sn_net(void)

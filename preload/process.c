@@ -77,23 +77,41 @@ void sn_process_init(void)
  * between this snapshot and the fork); the entry, or -1 if we hold no
  * socket (the child attaches itself, as any process does) or the table is
  * full (the child then goes unattached). */
-static int child_reserve(sn_arena *a)
+static int child_reserve(sn_arena *a, int *marker)
 {
+    *marker = -1;
     sn_fdtab_lock();
     if (sn_fdtab_empty())
         return -1;
-    int child = sn_net_fork_reserve(a);
+    /* The reservation's marker (core/procs.h), made before the entry is
+     * reserved: if we die inside fork() before the child exists, it goes
+     * with us and the entry is reaped; the child inherits it and keeps
+     * the entry until it claimed it (a spawned program: in its
+     * constructor).  It lives a moment, at the lowest free number:
+     * placed high like the library's other fds, it would grow the fd
+     * table that fork() and posix_spawn copy (+60 us a fork, measured). */
+    uint32_t mark = 0;
+    int fd = sn_net_fork_mark(a, &mark);
+    if (fd >= 0)
+        *marker = fd;
+    int child = sn_net_fork_reserve(a, fd >= 0 ? mark : 0);
     if (child >= 0)
         sn_fdtab_hold_all(child);
+    else if (*marker >= 0) {
+        REAL(close)(*marker);
+        *marker = -1;
+    }
     return child;
 }
 
 /* In the parent, once the child exists (pid > 0) or could not be made. */
-static void child_settle(sn_arena *a, int child, pid_t pid)
+static void child_settle(sn_arena *a, int child, pid_t pid, int marker)
 {
     if (child < 0)
         return;
     sn_net_fork_settle(a, child, pid);  /* pid <= 0: holds given back */
+    if (marker >= 0)
+        REAL(close)(marker);        /* the entry carries a pid now */
 }
 
 pid_t fork(void)
@@ -102,19 +120,26 @@ pid_t fork(void)
     sn_arena *a = sn_started() ? sn_net() : NULL;
     if (!a)
         return REAL(fork)();
-    int child = child_reserve(a);
+    int marker;
+    int child = child_reserve(a, &marker);
     in_our_fork = 1;
     pid_t pid = REAL(fork)();
     in_our_fork = 0;
     sn_fdtab_unlock();
     if (pid == 0 && child >= 0) {
         sn_fork_generation++;
+        /* Claimed under the control-plane lock, so a reaper that found
+         * our parent dead either reaped the entry before we were born (it
+         * then saw the marker unbound: impossible while we hold it) or
+         * sees our pid. */
         sn_net_fork_child(a, child);
+        if (marker >= 0)
+            REAL(close)(marker);
     } else if (pid == 0) {
         sn_fork_generation++;
         sn_net_attach_proc(a);    /* a socketless parent's child */
     } else {
-        child_settle(a, child, pid);
+        child_settle(a, child, pid, marker);
     }
     return pid;
 }
@@ -176,19 +201,21 @@ static size_t env_count(char *const envp[])
     return n;
 }
 
-#define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648")
+#define ENV_VAR_MAX sizeof(SN_ENV_HELD "=-2147483648:-2147483648")
 
 typedef struct handoff {
     int  entry;                     /* process entry holding sockets; -1 */
+    int  marker;                    /* its reservation's marker fd; -1 */
     bool pin;
     char held[ENV_VAR_MAX];
     char pinned[SN_PIN_VAR_MAX];
 } handoff;
 
 /* Anything to tell the new program? */
-static bool handoff_begin(handoff *h, int entry)
+static bool handoff_begin(handoff *h, int entry, int marker)
 {
     h->entry = entry;
+    h->marker = marker;
     h->pin = sn_pin_exec_begin(h->pinned);
     return entry >= 0 || h->pin;
 }
@@ -200,11 +227,17 @@ static void handoff_end(handoff *h)
         sn_pin_exec_end();
 }
 
+/* SN_ENV_HELD=<entry>, or <entry>:<fd> when the new program inherits the
+ * reservation's marker at fd (posix_spawn: it closes it once it claimed
+ * the entry, core/procs.h); and the pinned network (identity.h). */
 static char *const *env_marked(char *const envp[], char **buf, size_t n, handoff *h)
 {
     size_t k = 0;
     if (h->entry >= 0) {
-        snprintf(h->held, sizeof h->held, SN_ENV_HELD "=%d", h->entry);
+        if (h->marker >= 0)
+            snprintf(h->held, sizeof h->held, SN_ENV_HELD "=%d:%d", h->entry, h->marker);
+        else
+            snprintf(h->held, sizeof h->held, SN_ENV_HELD "=%d", h->entry);
         buf[k++] = h->held;
     }
     if (h->pin)
@@ -225,9 +258,17 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
     sn_arena *a = sn_started() ? sn_net() : NULL;
-    int child = a ? child_reserve(a) : -1;   /* fd table locked if a */
+    int marker = -1;
+    int child = a ? child_reserve(a, &marker) : -1;   /* fd table locked if a */
+    /* The marker must outlive the exec, until the child claimed the
+     * entry: not close-on-exec for the spawn (a concurrent exec in
+     * another thread may inherit it too, which only delays reaping). */
+    if (marker >= 0 && REAL(fcntl)(marker, F_SETFD, 0) < 0) {
+        REAL(close)(marker);
+        marker = -1;
+    }
     handoff h;
-    bool tell = handoff_begin(&h, child);
+    bool tell = handoff_begin(&h, child, marker);
     size_t n = tell ? env_count(envp) : 0;
     char *buf[n + 3];
     pid_t p = 0;
@@ -235,7 +276,7 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
     handoff_end(&h);
     if (a) {
         sn_fdtab_unlock();
-        child_settle(a, child, r == 0 ? p : -1);
+        child_settle(a, child, r == 0 ? p : -1, marker);
     }
     if (r == 0 && pid)
         *pid = p;
@@ -259,7 +300,7 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 #define EXEC_HANDING_DOWN(real_call, envp, ...)                             \
     do {                                                                    \
         handoff h_;                                                         \
-        if (!handoff_begin(&h_, hand_down() ? sn_net()->proc : -1))         \
+        if (!handoff_begin(&h_, hand_down() ? sn_net()->proc : -1, -1))     \
             return real_call(__VA_ARGS__, envp);                            \
         size_t n_ = env_count(envp);                                        \
         char *buf_[n_ + 3];                                                 \

@@ -3,7 +3,12 @@
  *   simnet-inspect ls DIR              live networks in DIR
  *   simnet-inspect show DIR NAME       sockets of one network, like ss
  *   simnet-inspect gc DIR [SECONDS]    remove networks nobody uses (older
- *                                      than SECONDS, default 60)
+ *                                      than SECONDS, default 60), unless kept
+ *   simnet-inspect rm DIR NAME         remove one, kept or not, unless in use
+ *                                      (status 1 then, 2 on an error)
+ *   simnet-inspect keep DIR NAME       make it (if missing) and mark it kept
+ *   simnet-inspect joined DIR NAME     how many process entries it ever
+ *                                      used (tests: did programs join it?)
  *
  * It maps arenas without attaching to them and reads without locks: a
  * snapshot that may be a moment old, never a change.
@@ -91,7 +96,7 @@ static int cmd_ls(const char *dir)
         if (open_arena(&a, dir, name, true) < 0)
             continue;
         int live = live_procs(&a);
-        if (live)
+        if (live || sn_net_kept(&a))
             printf("%-40s %6d %8u\n", name, live, a.hdr->nsocks);
         sn_arena_close(&a);
     }
@@ -158,14 +163,61 @@ static int cmd_gc(const char *dir, long min_age)
     return 0;
 }
 
+static int cmd_rm(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+    int r = sn_net_remove_unused(path, true);
+    if (r == 1)
+        return 0;
+    if (r == 0) {
+        sn_arena a;
+        int live = open_arena(&a, dir, name, true) == 0 ? live_procs(&a) : 0;
+        if (a.base)
+            sn_arena_close(&a);
+        fprintf(stderr, "simnet: network '%s' is in use (%d live process%s); not removed\n",
+                name, live, live == 1 ? "" : "es");
+        return 1;
+    }
+    if (r == -ENOENT)
+        fprintf(stderr, "simnet: no network '%s' in %s\n", name, dir);
+    else
+        fprintf(stderr, "simnet: cannot remove %s: %s\n", path, strerror(-r));
+    return 2;
+}
+
+static int cmd_keep(const char *dir, const char *name)
+{
+    char path[4096], err[300];
+    snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+    if (sn_net_keep(path, err, sizeof err) < 0) {
+        fprintf(stderr, "simnet: %s\n", err);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "rm") == 0)
+        return cmd_rm(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "keep") == 0)
+        return cmd_keep(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "joined") == 0) {
+        sn_arena a;
+        if (open_arena(&a, argv[2], argv[3], false) < 0)
+            return 2;
+        printf("%u\n", a.hdr->proc_hwm);
+        sn_arena_close(&a);
+        return 0;
+    }
     if (argc == 3 && strcmp(argv[1], "ls") == 0)
         return cmd_ls(argv[2]);
     if (argc == 4 && strcmp(argv[1], "show") == 0)
         return cmd_show(argv[2], argv[3]);
     if ((argc == 3 || argc == 4) && strcmp(argv[1], "gc") == 0)
         return cmd_gc(argv[2], argc == 4 ? strtol(argv[3], NULL, 10) : 60);
-    fprintf(stderr, "usage: simnet-inspect ls DIR | show DIR NAME | gc DIR [SECONDS]\n");
+    fprintf(stderr, "usage: simnet-inspect ls DIR | show DIR NAME | gc DIR [SECONDS] | "
+                    "rm DIR NAME | keep DIR NAME\n");
     return 2;
 }

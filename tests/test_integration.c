@@ -107,6 +107,14 @@ SCENARIO(forking_server)
  *     EOF/ECONNRESET within 1 s, the port binds again within 1 s, and
  *     `simnet ls -n` shows nothing left over; under 20 s. */
 SCENARIO(random_kill)
+/* 16b: 500 rounds of SIGTERM/SIGKILL on a server that forks per
+ *     connection, often inside fork(): the port binds again within 2 s
+ *     every round (a reservation its maker left is reaped); under 20 s. */
+SCENARIO(fork_kill)
+/* 16c: a network's arena file goes with its last process (exit, a forked
+ *     child last), after SIGKILL with the sweep (a new network, simnet
+ *     ls); simnet run --keep keeps it; simnet rm refuses while in use. */
+SCENARIO(network_cleanup)
 /* 17: closerange(3, 1024) / os.close loop after making sockets, then
  *     still serving. */
 SCENARIO(closerange)

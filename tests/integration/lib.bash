@@ -90,6 +90,23 @@ rcstr() {
     esac
 }
 
+# A network goes away with its last process (docs/user-guide.md).  The
+# scenarios' networks are kept instead (as `simnet run --keep` does),
+# made and marked at their first use by sim or bg, so that check_arena
+# can still tell afterwards that the programs joined them; IT_DIR goes
+# at the end.  (network_cleanup.sh, which tests the removal itself, sets
+# IT_NO_KEEP=1.)
+IT_INSPECT=$(cd "$it_here/../.." && pwd)/build/simnet-inspect
+declare -A it_kept=()
+it_keep() {
+    local net=$1
+    [ "$net" = - ] || [ -n "${it_kept[$net]:-}" ] || [ -n "${IT_NO_KEEP:-}" ] && return 0
+    [[ "$net" =~ ^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$ ]] || return 0   # bad_network's
+    it_kept[$net]=1
+    [ -x "$IT_INSPECT" ] || fail "build/simnet-inspect is not built (make)"
+    "$IT_INSPECT" keep "$IT_DIR" "$net" || fail "cannot make network $net"
+}
+
 # sim NET CMD...: run CMD in the foreground, preloaded, in network NET,
 # bounded to 10 s.  Only CMD is preloaded, not `timeout` (env sets the
 # variables after timeout has started): other SIMNET_* variables set by
@@ -97,6 +114,7 @@ rcstr() {
 sim() {
     local net=$1
     shift
+    it_keep "$net"
     timeout --foreground -k 1 10 env LD_PRELOAD="$SIMNET_LIB" SIMNET_DIR="$IT_DIR" \
         SIMNET_NETWORK="$net" "$@"
 }
@@ -107,6 +125,7 @@ sim() {
 bg() {
     local out=$1 net=$2
     shift 2
+    it_keep "$net"
     # Empty the file here, not in the background redirection: a
     # wait_line that runs first would find the previous run's lines.
     : >"$out"
@@ -175,9 +194,13 @@ kernel_has_port() {
 }
 
 # check_arena [NET]: the preloaded programs really joined network NET
-# (default $IT_NET): its arena file exists in our SIMNET_DIR.
+# (default $IT_NET): its (kept) arena file in our SIMNET_DIR had
+# processes attach to it.
 check_arena() {
-    local net=${1:-$IT_NET}
+    local net=${1:-$IT_NET} n
     [ -f "$IT_DIR/$net.arena" ] ||
         fail "no arena $net.arena in SIMNET_DIR: the programs did not run simulated"
+    n=$("$IT_INSPECT" joined "$IT_DIR" "$net" 2>&1) ||
+        fail "cannot read $net.arena: $n"
+    [ "$n" -gt 0 ] || fail "no process joined $net: the programs did not run simulated"
 }
