@@ -114,8 +114,11 @@ bool sn_procs_none_alive(sn_arena *a)
 int sn_procs_free_entry(sn_arena *a)
 {
     sn_hdr *h = a->hdr;
+    /* (A free entry whose word is still held belongs to a process that
+     * left at exit() and is not gone yet: its word would block us.) */
     for (uint32_t i = 0; i < h->proc_hwm; i++)
-        if (a->procs[i].pid == 0)
+        if (a->procs[i].pid == 0 &&
+            sn_proc_word_dead(atomic_load(sn_proc_word(a, (int)i))))
             return (int)i;
     if (h->proc_hwm < SN_MAX_PROCS) {
         sn_lock_init(&a->procs[h->proc_hwm].alive);
