@@ -28,6 +28,7 @@ int sn_bell_take(sn_arena *a, bool queued)
         b->overflow = 0;
         b->qhead = b->qlen = 0;
         atomic_store(&b->pending, 0);
+        atomic_fetch_add(&b->gen, 1);
     }
     return id;
 }
@@ -46,7 +47,8 @@ void sn_bells_reap(sn_arena *a, int proc)
 
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out)
 {
-    return sn_os_bell_name(a->hdr->token, id, out);
+    return sn_os_bell_name(a->hdr->token, id,
+                           (unsigned)atomic_load(&a->bells[id - 1].gen), out);
 }
 
 #define RING_STALE_MS 100

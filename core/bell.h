@@ -31,7 +31,9 @@ int  sn_bell_take(sn_arena *a, bool queued);
 void sn_bell_put(sn_arena *a, int id);
 /* Control-plane lock held: free every bell owned by process `proc`. */
 void sn_bells_reap(sn_arena *a, int proc);
-/* The address the owner binds its bell to. */
+/* The address the owner binds its bell to: token, id and the id's
+ * allocation count (a child may still hold the socket of the id's
+ * previous owner, bound to the previous name). */
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);
 void sn_bell_ring(sn_arena *a, int id);
 /* This process's socket for ringing (a->bell_tx), made if missing:

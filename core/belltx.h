@@ -15,8 +15,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-/* The address of bell `id` of the network whose token is `token`. */
-socklen_t sn_os_bell_name(uint64_t token, int id, struct sockaddr_un *out);
+/* The address of bell `id` (allocated `gen` times) of the network whose
+ * token is `token`. */
+socklen_t sn_os_bell_name(uint64_t token, int id, unsigned gen,
+                          struct sockaddr_un *out);
 /* The sending socket: *tx made if it is -1, at or above fd_high (out of
  * the way of the program's own numbering).  0 or -errno. */
 int       sn_os_bell_tx_open(int *tx, int fd_high);

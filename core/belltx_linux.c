@@ -9,13 +9,14 @@
 
 #include "core/sys_linux.h"
 
-socklen_t sn_os_bell_name(uint64_t token, int id, struct sockaddr_un *out)
+socklen_t sn_os_bell_name(uint64_t token, int id, unsigned gen,
+                          struct sockaddr_un *out)
 {
     memset(out, 0, sizeof *out);
     out->sun_family = AF_UNIX;
     /* sun_path[0] == 0: the abstract namespace, no file is created. */
     int n = snprintf(out->sun_path + 1, sizeof out->sun_path - 1,
-                     "simnet.%016llx.%d", (unsigned long long)token, id);
+                     "simnet.%016llx.%d.%u", (unsigned long long)token, id, gen);
     return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 

@@ -101,7 +101,11 @@ typedef struct sn_bell {
     _Atomic uint32_t pending;   /* when rung (ms), 0 once drained */
     uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
     uint8_t          overflow;  /* the queue overflowed: look at everything */
-    uint16_t         pad;
+    /* bumped at each allocation; part of the bell's socket name, so that
+     * a socket bound to the name of the id's previous use (inherited by a
+     * child of its owner, which may outlive the owner's exit) never makes
+     * the new owner's bind fail with EADDRINUSE */
+    _Atomic uint16_t gen;
     uint32_t         qhead, qlen;
     sn_lock_t        qlock;
     int32_t          q[SN_BELL_Q];   /* socket slots that changed */

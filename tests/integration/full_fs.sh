@@ -60,12 +60,19 @@ grep -qx "socket-error ENETDOWN" "$tiny" || { show "$tiny"; fail "socket() on a 
 
 # 1b. The default place: a 256 KiB XDG_RUNTIME_DIR is not roomy (the
 #     library and scripts/simnet want 256 MiB in all).
+#     The program stays until simnet ls has looked: the network goes with
+#     its last process.
+made=$IT_DIR/made.out
 timeout --foreground -k 1 10 env XDG_RUNTIME_DIR="$FS" SIMNET_NETWORK="$xnet" \
-    LD_PRELOAD="$SIMNET_LIB" "$PY" -c 'import socket; socket.socket(); print("made")' >"$tiny" 2>&1
-grep -qx made "$tiny" || { show "$tiny"; fail "no socket with a small XDG_RUNTIME_DIR"; }
+    LD_PRELOAD="$SIMNET_LIB" "$PY" -c 'import socket, sys; s = socket.socket(); print("made", flush=True); sys.stdin.read()' \
+    >"$made" 2>&1 < <(sleep 5) &
+mpid=$!
+it_pids+=("$mpid")
+wait_line "$made" '^made$' "$mpid"
 [ ! -e "$FS/simnet" ] || fail "the library put its network in a 256 KiB XDG_RUNTIME_DIR"
 XDG_RUNTIME_DIR=$FS "$it_here/../../scripts/simnet" ls -n "$xnet" >"$tiny" 2>&1 ||
     { show "$tiny"; fail "scripts/simnet looks for the network elsewhere than the library put it"; }
+kill "$mpid" 2>/dev/null; wait "$mpid" 2>/dev/null
 
 # 2. Room for some connections, not for all.
 mount -o remount,size=4m "$FS" || fail "cannot remount $FS at 4 MiB"
@@ -102,6 +109,7 @@ nsaid=$(awk '/ = -1 ENO(BUFS|MEM) / && prev ~ /^libsimnet\[[0-9]+\]: no room for
 bg "$srv" - "${fs_env[@]}" "$PY" "$ROOM" server 127.0.0.1 "$P"
 spid=$BG_PID
 wait_line "$srv" '^ready ' "$spid"
+[ -f "$FS/$IT_NET.arena" ] || fail "no arena on the small file system"
 timeout --foreground -k 1 20 "${fs_env[@]}" "$PY" "$ROOM" client 127.0.0.1 "$P" 8 "$NBYTES" >"$cli" 2>&1
 rc=$?
 [ "$rc" -eq 0 ] || { show "$cli"; fail "second client $(rcstr $rc)"; }
@@ -109,6 +117,5 @@ wait_exit "$spid"
 grep -qx 'sent-all 8 failed 0 bad 0' "$cli" || { show "$cli"; fail "after the first connections closed, 8 new ones did not all get through"; }
 cmp -s <(grep '^conn ' "$cli" | sort) <(grep '^conn ' "$srv" | sort) ||
     { show "$cli" "$srv"; fail "second round: what was sent is not what arrived"; }
-[ -f "$FS/$IT_NET.arena" ] || fail "no arena on the small file system"
 echo "4 MiB: $NCONN connections x $NBYTES: $bytes bytes sent and arrived intact, $nerr calls got ENOBUFS/ENOMEM; then 8 x $NBYTES with no error"
 echo ok
