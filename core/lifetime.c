@@ -71,6 +71,7 @@ void sn_sock_destroy(sn_arena *a, int s)
     switch (k->state) {
     case SN_LISTEN:
         sn_sock_stop_listening(a, s);
+        sn_ports_adopt_accepted(a, s);
         break;
     case SN_CONNECTING:
         if (k->listener >= 0) {

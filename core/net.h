@@ -191,6 +191,11 @@ typedef struct sn_msg {
     sn_addr                to;        /* recv: address it was sent to */
     size_t                 full_len;  /* recv: the datagram's real length */
     bool                   truncated; /* recv: datagram was cut */
+    /* Datagram TTL / hop limit and TOS / traffic class.  send: given per
+     * message (IP_TTL, IPV6_HOPLIMIT, IP_TOS, IPV6_TCLASS control
+     * messages) when has_*, else the socket's; recv: what it carried. */
+    bool                   has_ttl, has_tos;
+    uint8_t                ttl, tos;
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
@@ -220,6 +225,11 @@ static inline uint32_t sn_sock_opts(sn_arena *a, int s)
 static inline bool sn_sock_nonblock(sn_arena *a, int s)
 {
     return sn_sock_opts(a, s) & SN_O_NONBLOCK;
+}
+/* The connected peer's address is IPv4 (or v4-mapped). */
+static inline bool sn_sock_peer_v4(sn_arena *a, int s)
+{
+    return sn_addr_is_v4(&sn_sock_at(a, s)->peer);
 }
 static inline int64_t sn_sock_rcvtimeo(sn_arena *a, int s) { return sn_sock_at(a, s)->rcvtimeo_ns; }
 static inline int64_t sn_sock_sndtimeo(sn_arena *a, int s) { return sn_sock_at(a, s)->sndtimeo_ns; }

@@ -64,6 +64,13 @@ enum sn_state {
 #define SN_O_OOBINLINE  0x1000
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
+#define SN_O_RECVTTL    0x8000  /* IP_RECVTTL */
+#define SN_O_RECVTOS    0x10000 /* IP_RECVTOS */
+#define SN_O_RECVHOPS   0x20000 /* IPV6_RECVHOPLIMIT */
+#define SN_O_RECVTCLASS 0x40000 /* IPV6_RECVTCLASS */
+
+#define SN_CSCOV_SEND 1
+#define SN_CSCOV_RECV 2
 
 #define SN_SOCK_BELLS 8
 
@@ -94,12 +101,17 @@ typedef struct sn_sock {
                                       reports how it ended */
     uint8_t           fin_first; /* we sent FIN before the peer did:
                                     the active close, TIME_WAIT follows */
+    uint8_t           passive;   /* made by a listener: the server end */
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
     int32_t           sndbuf, rcvbuf;   /* as getsockopt reports them */
     int32_t           linger;
     int32_t           rcvlowat;
+    /* UDP-Lite checksum coverage (UDPLITE_SEND_CSCOV, _RECV_CSCOV): 0 is
+     * the whole datagram; each counts only once set (SN_CSCOV_*). */
+    uint16_t          cscov_send, cscov_recv;
+    uint8_t           cscov_set;
     int64_t           rcvtimeo_ns, sndtimeo_ns;  /* 0: none */
     sn_addr           local, peer;
     /* stream peer, packed (slot << 32 | gen) so it reads in one load;
