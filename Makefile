@@ -43,7 +43,9 @@ $(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a
 
 # Unit tests link core/ directly (no preload); integration tests use the
 # library only through probe programs run with LD_PRELOAD in the child.
+# Made afresh: `ar r` would keep members of sources since removed.
 $(BUILD)/libsimcore.a: $(CORE_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(BUILD)/libsimcore.a
@@ -66,7 +68,10 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench.h
 bench: $(LIB) $(BENCH_BIN)
 	scripts/bench $(BENCH_ARGS)
 
+# First the layer check (core/LAYERS: no module of core/ uses one above
+# it), from the objects just built; then the Criterion suites.
 test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
+	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 
 # Install: the launcher in bin/, the library and its inspector in

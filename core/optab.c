@@ -10,9 +10,9 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 
 #include "core/optab.h"
-#include "core/opts.h"
 
 #define B SN_OS_BOOL
 #define R SN_OS_RANGE

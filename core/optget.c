@@ -12,9 +12,11 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/net.h"
 #include "core/optab.h"
 #include "core/opts.h"
 #include "core/sock.h"
+#include "core/tcp_info.h"
 
 static socklen_t put_bytes(void *val, socklen_t len, const void *src, socklen_t size)
 {

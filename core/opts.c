@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/net.h"
 #include "core/optab.h"
 #include "core/opts.h"
 #include "core/sock.h"
@@ -458,4 +459,13 @@ uint8_t sn_sock_tos(const sn_sock *k, bool v4)
 {
     return (uint8_t)(v4 ? sn_xopt_value(k, IPPROTO_IP, IP_TOS, 0)
                         : sn_xopt_value(k, IPPROTO_IPV6, IPV6_TCLASS, 0));
+}
+
+void sn_sock_set_nonblock(sn_arena *a, int s, bool on)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (on)
+        atomic_fetch_or(&k->opt, SN_O_NONBLOCK);
+    else
+        atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_NONBLOCK);
 }

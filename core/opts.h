@@ -1,39 +1,16 @@
-/* Helpers shared by setsockopt (opts.c) and getsockopt (optget.c). */
+/* Socket options: what other protocol modules need of them (the TTL and
+ * TOS a datagram carries), and the helpers setsockopt (opts.c) and
+ * getsockopt (optget.c) share.  The get/set calls themselves are in
+ * core/net.h. */
 #ifndef SN_OPTS_H
 #define SN_OPTS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
+#include "core/optab.h"
 #include "core/sock.h"
-
-#ifndef UDPLITE_SEND_CSCOV
-#define UDPLITE_SEND_CSCOV 10
-#define UDPLITE_RECV_CSCOV 11
-#endif
-
-/* Names older headers lack (Linux's numbers). */
-#ifndef SO_TIMESTAMP_NEW
-#define SO_TIMESTAMP_NEW 63
-#define SO_TIMESTAMPNS_NEW 64
-#define SO_TIMESTAMPING_NEW 65
-#endif
-#ifndef SO_RCVTIMEO_NEW
-#define SO_RCVTIMEO_NEW 66
-#define SO_SNDTIMEO_NEW 67
-#endif
-#ifndef SO_RESERVE_MEM
-#define SO_RESERVE_MEM 73
-#endif
-#ifndef SO_TXREHASH
-#define SO_TXREHASH 74
-#endif
-#ifndef IPV6_ADDR_PREFERENCES
-#define IPV6_ADDR_PREFERENCES 72
-#endif
-#ifndef IPV6_UNICAST_IF
-#define IPV6_UNICAST_IF 76
-#endif
 
 /* Linux's timestamp flags (SOCK_RCVTSTAMP, SOCK_RCVTSTAMPNS,
  * SOCK_TSTAMP_NEW), kept in the store under SO_TIMESTAMP_OLD. */
@@ -51,5 +28,12 @@ int sn_opt_route(const sn_sock *k, int level, bool get);
 uint32_t sn_opt_flag(const sn_sock *k, int level, int name);
 sn_xopt *sn_xopt_slot(sn_sock *k, int level, int name, bool create);
 int      sn_xopt_value(const sn_sock *k, int level, int name, int def);
+
+/* What a datagram from socket k to an IPv4 (v4) or IPv6 destination
+ * carries by default: its TTL or hop limit, its TOS or traffic class
+ * (IP_TTL, IPV6_UNICAST_HOPS, IP_TOS, IPV6_TCLASS, else the host's
+ * defaults). */
+uint8_t sn_sock_ttl(sn_arena *a, const sn_sock *k, bool v4);
+uint8_t sn_sock_tos(const sn_sock *k, bool v4);
 
 #endif
