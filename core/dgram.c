@@ -294,6 +294,9 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     m->truncated = n < h.len;
     m->ttl = h.ttl;
     m->tos = h.tos;
+    /* Linux notes each datagram's arrival for SIOCGSTAMP as it is read */
+    if (!(atomic_load(&k->opt) & SN_O_STAMPED))
+        atomic_fetch_or(&k->opt, SN_O_STAMPED);
     return (flags & MSG_TRUNC) ? (ssize_t)h.len : (ssize_t)n;
 }
 

@@ -67,6 +67,7 @@ enum sn_state {
 #define SN_O_RECVTOS    0x10000 /* IP_RECVTOS */
 #define SN_O_RECVHOPS   0x20000 /* IPV6_RECVHOPLIMIT */
 #define SN_O_RECVTCLASS 0x40000 /* IPV6_RECVTCLASS */
+#define SN_O_STAMPED    0x80000 /* a datagram was read: SIOCGSTAMP answers */
 
 #define SN_CSCOV_SEND 1
 #define SN_CSCOV_RECV 2

@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 
 #include "core/net.h"
 #include "preload/epoll.h"
@@ -63,6 +66,29 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
     return r;
 }
 
+/* SIOCGSTAMP, SIOCGSTAMPNS: when the last datagram read arrived.  ENOENT
+ * before any (and always on TCP, whose reads do not stamp the socket);
+ * delivery here is immediate, so the time is the moment of asking, as
+ * Linux's when the host keeps no packet timestamps. */
+static int get_stamp(int s, bool ns, void *arg)
+{
+    if (!(sn_sock_opts(sn_net(), s) & SN_O_STAMPED))
+        return -ENOENT;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (ns) {
+        if (sn_uaccess(arg, sizeof now, true) < 0)
+            return -EFAULT;
+        memcpy(arg, &now, sizeof now);
+    } else {
+        struct timeval tv = {now.tv_sec, now.tv_nsec / 1000};
+        if (sn_uaccess(arg, sizeof tv, true) < 0)
+            return -EFAULT;
+        memcpy(arg, &tv, sizeof tv);
+    }
+    return 0;
+}
+
 /* Linux reads the third argument as a long-sized word; so does glibc. */
 int fcntl(int fd, int cmd, ...)
 {
@@ -92,6 +118,11 @@ int ioctl(int fd, unsigned long req, ...)
     if (s < 0)
         return REAL(ioctl)(fd, req, arg);
     int r, *ip = arg;
+    /* TCP's own requests: a datagram socket's protocol does not know them
+     * (inet_ioctl: ENOIOCTLCMD, ENOTTY). */
+    if ((req == SIOCATMARK || req == SIOCOUTQNSD) &&
+        sn_sock_type(sn_net(), s) != SOCK_STREAM)
+        return (int)SN_RET(fd, -ENOTTY);
     switch (req) {
     case FIONBIO:
         if (sn_uaccess(ip, sizeof *ip, false) < 0)
@@ -112,6 +143,9 @@ int ioctl(int fd, unsigned long req, ...)
             return (int)SN_RET(fd, r);
         *ip = r;
         return 0;
+    case SIOCGSTAMP:
+    case SIOCGSTAMPNS:
+        return (int)SN_RET(fd, get_stamp(s, req == SIOCGSTAMPNS, arg));
     default:
         /* Interface queries (SIOCGIFCONF...) work on any socket: the
          * placeholder answers them as the kernel would. */
