@@ -200,10 +200,19 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
 
 /* ---- connect, accept ---- */
 
+/* The destination of a connect.  An IPv6 datagram socket also takes an
+ * IPv4 address (sockaddr_in), as a v4-mapped one, unless IPv6-only
+ * (Linux's ip6_datagram_connect: EAFNOSUPPORT). */
 static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
                           socklen_t len, sn_addr *dst)
 {
-    int r = sn_addr_parse(k->family, sa, len, false, dst);
+    int fam = k->family;
+    if (k->type == SOCK_DGRAM && fam == AF_INET6 && sa->sa_family == AF_INET) {
+        if (atomic_load(&k->opt) & SN_O_V6ONLY)
+            return -EAFNOSUPPORT;
+        fam = AF_INET;
+    }
+    int r = sn_addr_parse(fam, sa, len, false, dst);
     if (r < 0)
         return r;
     if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
@@ -213,9 +222,10 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
 }
 
-static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
+/* What a stream socket's state says to a connect before its address is
+ * looked at (Linux's __inet_stream_connect): 1 to go on. */
+static int stream_state(const sn_sock *k)
 {
-    sn_sock *k = sn_sock_at(a, s);
     switch (k->state) {
     case SN_CONNECTED:
     case SN_LISTEN:
@@ -223,15 +233,23 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     case SN_CONNECTING:
         return -EALREADY;
     case SN_CLOSED:
-        if (k->was_connected)
-            return -EISCONN;
+        return k->was_connected ? -EISCONN : 1;
+    default:
+        return 1;
+    }
+}
+
+static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int r = stream_state(k);
+    if (r <= 0)
+        return r;
+    if (k->state == SN_CLOSED) {
         k->state = k->in_chain ? SN_BOUND : SN_NEW;  /* retry after refusal */
         atomic_store(&k->shut, 0);
-        break;
-    default:
-        break;
     }
-    int r = sn_sock_autobind(a, s, dst);
+    r = sn_sock_autobind(a, s, dst);
     if (r < 0)
         return r;
     if (sn_addr_is_any(&k->local)) {
@@ -297,13 +315,27 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
                     socklen_t len, bool nonblock)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+    if (len < sizeof(sa_family_t))
+        return -EINVAL;
+    if (sa->sa_family == AF_UNSPEC) {
         if (k->type == SOCK_DGRAM)
             return sn_dgram_disconnect(a, s);
         return 0;
     }
+    /* Linux's order: a stream socket's state (and the outcome of its
+     * non-blocking attempt) comes before the address; a datagram socket
+     * takes its port (inet_autobind) before the address is read. */
+    int r = 1;
+    sn_ctl_lock(a);
+    if (k->type == SOCK_STREAM)
+        r = k->nb_connect ? nb_connect_outcome(k) : stream_state(k);
+    else if (sn_sock_autobind(a, s, NULL) < 0)
+        r = -EAGAIN;
+    sn_ctl_unlock(a);
+    if (r <= 0)
+        return r;
     sn_addr dst;
-    int r = connect_target(a, k, sa, len, &dst);
+    r = connect_target(a, k, sa, len, &dst);
     if (r < 0)
         return r;
     sn_ctl_lock(a);
@@ -396,6 +428,10 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
     uint32_t mask = (uint32_t)how + 1;
     sn_ctl_lock(a);
     int r = 0, ps;
+    /* Linux's inet_shutdown settles a non-blocking connect that got
+     * through: the next connect says EISCONN, not 0. */
+    if (k->nb_connect && k->state == SN_CONNECTED)
+        k->nb_connect = 0;
     switch (k->state) {
     case SN_LISTEN:
         if (mask & SN_SHUT_RD) {       /* Linux stops listening */
