@@ -218,6 +218,11 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
         (atomic_load(&k->opt) & SN_O_V6ONLY))
         return -ENETUNREACH;
+    /* A socket whose address is IPv4 (bound v4-mapped, or a UDP socket
+     * connected to an IPv4 peer) cannot reach an IPv6 one. */
+    if (k->family == AF_INET6 && !sn_addr_is_v4(dst) &&
+        sn_addr_is_v4(&k->local) && !sn_addr_is_any(&k->local))
+        return -EAFNOSUPPORT;
     sn_addr_resolve_any(dst);
     return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
 }

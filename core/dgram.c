@@ -77,6 +77,10 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
         return -ENETUNREACH;
     if (dst->port == 0)
         return -EINVAL;
+    /* From an IPv4 address (bound v4-mapped) there is no IPv6 route. */
+    if (k->family == AF_INET6 && !sn_addr_is_v4(dst) &&
+        sn_addr_is_v4(&k->local) && !sn_addr_is_any(&k->local))
+        return -EAFNOSUPPORT;
     /* 255.255.255.255 and loopback's 127.255.255.255 are broadcasts. */
     static const uint8_t bcast[4] = {255, 255, 255, 255};
     bool limited = sn_addr_is_v4(dst) && memcmp(dst->ip + 12, bcast, 4) == 0;
