@@ -186,7 +186,8 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
     if (k->state == SN_LISTEN) {
         k->backlog = backlog;
         admit_waiters(a, s);
-    } else if (k->state != SN_NEW && k->state != SN_BOUND) {
+    } else if ((k->state != SN_NEW && k->state != SN_BOUND) ||
+               (atomic_load(&k->opt) & SN_O_CONNTRIED)) {
         r = -EINVAL;
     } else if ((r = sn_sock_autobind(a, s, NULL)) == 0 &&
                (r = sn_ports_can_listen(a, s)) == 0) {
@@ -254,6 +255,7 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->state = k->in_chain ? SN_BOUND : SN_NEW;  /* retry after refusal */
         atomic_store(&k->shut, 0);
     }
+    atomic_fetch_or(&k->opt, SN_O_CONNTRIED);
     r = sn_sock_autobind(a, s, dst);
     if (r < 0)
         return r;

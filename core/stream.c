@@ -56,11 +56,11 @@ static int send_gate(sn_sock *k)
 ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;             /* urgent data is not simulated */
     int r = send_gate(k);
     if (r < 0)
         return r;
+    if (flags & MSG_OOB)                /* after the state, as Linux */
+        return -EOPNOTSUPP;             /* urgent data is not simulated */
     size_t len = sn_iov_total(m->iov, m->iovcnt);
     int ps;
     sn_sock *p = sn_sock_peer(a, k, &ps);
@@ -162,10 +162,12 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
     uint8_t st = k->state;
-    if (st == SN_LISTEN || st == SN_NEW || st == SN_BOUND)
+    if (st == SN_LISTEN)
         return -ENOTCONN;
     if (flags & MSG_OOB)
         return -EINVAL;                 /* no urgent data, ever */
+    if (st == SN_NEW || st == SN_BOUND)
+        return -ENOTCONN;
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */

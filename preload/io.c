@@ -117,6 +117,10 @@ static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
 
 static ssize_t io_recv(int s, sn_msg *m, int flags)
 {
+    /* Nothing ever waits on a socket's error queue here (no ICMP errors
+     * are queued): Linux's answer for an empty one, before anything. */
+    if (flags & MSG_ERRQUEUE)
+        return -EAGAIN;
     /* TCP MSG_TRUNC throws the bytes away: the buffer is never touched. */
     bool discard = sn_sock_type(sn_net(), s) == SOCK_STREAM && (flags & MSG_TRUNC);
     int r = check_iov(m->iov, m->iovcnt, !discard);
