@@ -219,10 +219,16 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
         (atomic_load(&k->opt) & SN_O_V6ONLY))
         return -ENETUNREACH;
+    bool local_v4 = k->family == AF_INET6 && sn_addr_is_v4(&k->local) &&
+                    !sn_addr_is_any(&k->local);
+    /* "::" means this host: 127.0.0.1 to a socket whose address is IPv4 */
+    if (local_v4 && !sn_addr_is_v4(dst) && sn_addr_is_any(dst)) {
+        static const uint8_t lo4[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+        memcpy(dst->ip, lo4, sizeof lo4);
+    }
     /* A socket whose address is IPv4 (bound v4-mapped, or a UDP socket
      * connected to an IPv4 peer) cannot reach an IPv6 one. */
-    if (k->family == AF_INET6 && !sn_addr_is_v4(dst) &&
-        sn_addr_is_v4(&k->local) && !sn_addr_is_any(&k->local))
+    if (local_v4 && !sn_addr_is_v4(dst))
         return -EAFNOSUPPORT;
     sn_addr_resolve_any(dst);
     return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
@@ -386,12 +392,12 @@ int sn_dgram_disconnect(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     sn_ctl_lock(a);
-    if (k->state == SN_CONNECTED) {
-        memset(&k->peer, 0, sizeof k->peer);
-        sn_sock_release_implicit(a, s);
-        k->state = k->in_chain ? SN_BOUND : SN_NEW;
-        sn_ports_dgram_changed(a);
-    }
+    /* Linux's __udp_disconnect, connected or not: the peer goes, and a
+     * port or address the user did not bind is given back. */
+    memset(&k->peer, 0, sizeof k->peer);
+    sn_sock_release_implicit(a, s);
+    k->state = k->in_chain ? SN_BOUND : SN_NEW;
+    sn_ports_dgram_changed(a);
     sn_ctl_unlock(a);
     return 0;
 }
@@ -485,7 +491,9 @@ int sn_sock_name(sn_arena *a, int s, bool peer, struct sockaddr_storage *out)
     sn_addr x = peer ? k->peer : k->local;
     uint8_t st = k->state;
     sn_ctl_unlock(a);
-    if (peer && st != SN_CONNECTED)
+    /* A UDP socket connected to port 0 has no peer to name (Linux's
+     * inet_getname tests the port). */
+    if (peer && (st != SN_CONNECTED || x.port == 0))
         return -ENOTCONN;
     return (int)sn_sock_format(a, s, &x, out);
 }

@@ -228,13 +228,14 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *k = sn_sock_at(a, s);
     size_t len = sn_iov_total(m->iov, m->iovcnt);
     /* UDP has no urgent data: udp_sendmsg refuses MSG_OOB first thing
-     * (after the size), while IPv6 UDP ignores the flag, unless the
-     * datagram goes to an IPv4 peer through udp_sendmsg (below). */
-    if ((flags & MSG_OOB) && k->family == AF_INET)
-        return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
-    int r = dgram_autobind(a, s);
+     * (after the size, and after inet_send_prepare bound a port), while
+     * IPv6 UDP ignores the flag, unless the datagram goes to an IPv4
+     * peer through udp_sendmsg (below). */
+    int r = dgram_autobind(a, s);      /* inet_send_prepare: first */
     if (r < 0)
         return r;
+    if ((flags & MSG_OOB) && k->family == AF_INET)
+        return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
     sn_addr dst;
     r = dgram_dest(a, k, m, &dst);
     if (r < 0)
