@@ -133,22 +133,59 @@ static void admit_waiters(sn_arena *a, int l)
 
 /* ---- bind, listen ---- */
 
+/* Addresses bind takes (Linux's inet_addr_valid_or_nonlocal): this
+ * host's, and broadcast and multicast ones, IPv4's and IPv6's. */
+static bool bindable(const sn_addr *x)
+{
+    static const uint8_t ones[4] = {255, 255, 255, 255};
+    if (sn_addr_is_local(x))
+        return true;
+    if (sn_addr_is_v4(x))
+        return (x->ip[12] & 0xf0) == 0xe0 || memcmp(x->ip + 12, ones, 4) == 0;
+    return x->ip[0] == 0xff;
+}
+
+/* IPv4 takes AF_UNSPEC as AF_INET, but only with INADDR_ANY. */
+static int unspec_any(const sn_sock *k, const struct sockaddr **sa, socklen_t len,
+                      struct sockaddr_in *copy)
+{
+    if (k->family != AF_INET || len < sizeof *copy || (*sa)->sa_family != AF_UNSPEC)
+        return 0;
+    memcpy(copy, *sa, sizeof *copy);
+    if (copy->sin_addr.s_addr != htonl(INADDR_ANY))
+        return -EAFNOSUPPORT;
+    copy->sin_family = AF_INET;
+    *sa = (const struct sockaddr *)copy;
+    return 0;
+}
+
+/* Linux's order differs by family: IPv4 checks the address (EADDRNOTAVAIL)
+ * before a second bind (EINVAL); IPv6 the other way round, after refusing
+ * a multicast address to TCP. */
 int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
 {
     sn_sock *k = sn_sock_at(a, s);
     sn_addr want;
-    int r = sn_addr_parse(k->family, sa, len, true, &want);
+    struct sockaddr_in copy;
+    int r = unspec_any(k, &sa, len, &copy);
     if (r < 0)
         return r;
-    if (k->family == AF_INET6 && sn_addr_is_v4(&want) &&
-        (atomic_load(&k->opt) & SN_O_V6ONLY))
-        return -EINVAL;
-    if (!sn_addr_is_local(&want))
+    r = sn_addr_parse(k->family, sa, len, true, &want);
+    if (r < 0)
+        return r;
+    bool v4 = sn_addr_is_v4(&want);
+    if (k->family == AF_INET && !bindable(&want))
         return -EADDRNOTAVAIL;
+    if (k->family == AF_INET6 && !v4 && want.ip[0] == 0xff && k->type == SOCK_STREAM)
+        return -EINVAL;
     sn_ctl_lock(a);
     if (k->in_chain || (k->state != SN_NEW && k->state != SN_CLOSED) ||
         k->was_connected) {
         r = -EINVAL;
+    } else if (k->family == AF_INET6 && v4 && (atomic_load(&k->opt) & SN_O_V6ONLY)) {
+        r = -EINVAL;
+    } else if (!bindable(&want)) {
+        r = -EADDRNOTAVAIL;
     } else {
         bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
         sn_addr saved = want;
