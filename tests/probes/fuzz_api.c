@@ -48,7 +48,9 @@ static uint32_t pick(uint32_t n) { return rnd() % n; }
                        v_[pick(sizeof v_ / sizeof v_[0])]; })
 
 static int slot[NSLOT];          /* fd, -1: empty */
-static int seen_port[8], nseen;  /* ports our sockets were bound to */
+static unsigned slot_gen[NSLOT]; /* sockets made in each slot so far */
+static int seen_port[8], seen_type[8], seen_id[8], nseen;  /* ports our
+                                   sockets were bound to, type, socket */
 
 static int free_slot(void)
 {
@@ -69,7 +71,26 @@ static int any_fd(int *which)
     return n == NSLOT ? -1 : 0;   /* stdin: not a socket */
 }
 
-static const char *port_name(int port)
+static int sock_type(int fd)
+{
+    int t = 0;
+    socklen_t l = sizeof t;
+    int e = errno;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &t, &l) < 0)
+        t = 0;
+    errno = e;
+    return t;
+}
+
+/* Ports are printed by name, never by number: "0", "s2" for the port of
+ * socket 2, "old1" for one a socket held before, "eph" for another.  A
+ * TCP and a UDP socket may hold the same number (two port spaces); the
+ * kernel picks ephemeral ports at random and the library does not, so
+ * such coincidences differ between the runs.  Hence a port we drew is
+ * named by where it was drawn from, and a port we are told (accept,
+ * recvfrom, names) is looked up among sockets of the same type as the
+ * one the call was made on. */
+static const char *port_name(int port, int type)
 {
     static char buf[4][16];
     static int k;
@@ -77,41 +98,56 @@ static const char *port_name(int port)
     if (port == 0)
         return "0";
     for (int i = 0; i < NSLOT; i++)
-        if (slot[i] >= 0 && local_port(slot[i]) == port) {
+        if (slot[i] >= 0 && local_port(slot[i]) == port && sock_type(slot[i]) == type) {
             snprintf(b, 16, "s%d", i);
             return b;
         }
     for (int i = 0; i < nseen; i++)
-        if (seen_port[i] == port) {
+        if (seen_port[i] == port && seen_type[i] == type) {
             snprintf(b, 16, "old%d", i);
             return b;
         }
     return "eph";
 }
 
-static void remember_port(int fd)
+/* The first port each socket (slot and generation) was seen bound to:
+ * one entry per socket, not per number, since the library may hand the
+ * same number out again where the kernel would not. */
+static void remember_port(int w, int fd)
 {
-    int p = local_port(fd);
+    if (fd < 0 || w >= NSLOT)
+        return;
+    int p = local_port(fd), id = w << 16 | (int)(slot_gen[w] & 0xffff);
     if (p <= 0)
         return;
     for (int i = 0; i < nseen; i++)
-        if (seen_port[i] == p)
+        if (seen_id[i] == id)
             return;
+    seen_type[nseen % 8] = sock_type(fd);
+    seen_id[nseen % 8] = id;
     seen_port[nseen++ % 8] = p;
     if (nseen > 8)
         nseen = 8;
 }
 
-/* A port for an address: 0, a port one of our sockets holds or held. */
-static int any_port(void)
+/* A port for an address: 0, a port one of our sockets holds or held;
+ * *name says where it came from. */
+static int any_port(char *name, size_t n)
 {
     int r = (int)pick(4);
+    snprintf(name, n, "0");
     if (r == 0 || (r == 3 && nseen == 0))
         return 0;
-    if (r == 3)
-        return seen_port[pick((uint32_t)nseen)];
+    if (r == 3) {
+        int i = (int)pick((uint32_t)nseen);
+        snprintf(name, n, "old%d", i);
+        return seen_port[i];
+    }
     int i = (int)pick(NSLOT);
-    return slot[i] >= 0 ? local_port(slot[i]) : 0;
+    int p = slot[i] >= 0 ? local_port(slot[i]) : 0;
+    if (p > 0)
+        snprintf(name, n, "s%d", i);
+    return p;
 }
 
 /* An address, its length and a printable description.  local_only: only
@@ -124,7 +160,8 @@ static socklen_t any_addr(struct sockaddr_storage *ss, char *desc, size_t dn,
     static const char *v6_local[] = { "::1", "::", "::ffff:127.0.0.1" };
     static const char *v6_other[] = { "2001:db8::1", "::ffff:192.0.2.1" };
     memset(ss, 0, sizeof *ss);
-    int port = any_port();
+    char pname[16];
+    int port = any_port(pname, sizeof pname);
     int fam = (int)ONE_OF(AF_INET, AF_INET6, AF_INET, AF_INET6, AF_UNSPEC, AF_UNIX);
     const char *ip = "-";
     socklen_t len;
@@ -154,12 +191,13 @@ static socklen_t any_addr(struct sockaddr_storage *ss, char *desc, size_t dn,
     default: break;
     }
     snprintf(desc, dn, "%s/%s:%s len=%u", family_name(fam), ip,
-             port_name(port), (unsigned)len);
+             pname, (unsigned)len);
     return len;
 }
 
 /* An address our calls returned: its text, the port by name. */
-static const char *addr_text(const struct sockaddr_storage *ss, socklen_t len)
+static const char *addr_text(const struct sockaddr_storage *ss, socklen_t len,
+                             int type)
 {
     static char buf[2][96];
     static int k;
@@ -175,7 +213,7 @@ static const char *addr_text(const struct sockaddr_storage *ss, socklen_t len)
     if (port < 0)
         snprintf(b, 96, "family=%d", ss->ss_family);
     else
-        snprintf(b, 96, "%s:%s", ip, port_name(port));
+        snprintf(b, 96, "%s:%s", ip, port_name(port, type));
     return b;
 }
 
@@ -202,6 +240,7 @@ static void op_socket(void)
     say("socket(%s, %d|%#x, %d) s%d", family_name(fam), type, flags, proto, s);
     if (fd >= 0) {
         slot[s] = fd;
+        slot_gen[s]++;
         struct timeval tv = { 0, 200000 };   /* bounds a blocking connect */
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         say(" -> ok\n");
@@ -223,7 +262,7 @@ static void op_bind_connect(bool is_connect)
     say("%s(s%d, %s)", is_connect ? "connect" : "bind", w, d);
     result(r, e);
     if (r == 0 && fd >= 0)
-        remember_port(fd);
+        remember_port(w, fd);
 }
 
 static void op_listen(void)
@@ -236,7 +275,7 @@ static void op_listen(void)
     say("listen(s%d, %d)", w, bl);
     result(r, e);
     if (r == 0 && fd >= 0)
-        remember_port(fd);
+        remember_port(w, fd);
 }
 
 static void op_accept(void)
@@ -258,7 +297,8 @@ static void op_accept(void)
     say("accept(s%d) s%d", w, s);
     if (n >= 0) {
         slot[s] = n;
-        say(" -> ok len=%u peer=%s\n", (unsigned)len, addr_text(&ss, len));
+        slot_gen[s]++;
+        say(" -> ok len=%u peer=%s\n", (unsigned)len, addr_text(&ss, len, sock_type(fd)));
     } else {
         result(n, e);
     }
@@ -476,7 +516,7 @@ static void op_recv(void)
         result(r, e);
         return;
     }
-    say(" -> %ld len=%u from=%s\n", r, (unsigned)len, addr_text(&ss, len));
+    say(" -> %ld len=%u from=%s\n", r, (unsigned)len, addr_text(&ss, len, sock_type(fd)));
 }
 
 static void op_name(void)
@@ -495,7 +535,7 @@ static void op_name(void)
         result(r, e);
         return;
     }
-    say(" -> %ld len=%u %s\n", r, (unsigned)len, addr_text(&ss, len));
+    say(" -> %ld len=%u %s\n", r, (unsigned)len, addr_text(&ss, len, sock_type(fd)));
 }
 
 static void op_close(void)
