@@ -39,7 +39,10 @@ static int stream_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (st != SN_CONNECTING) {
         uint32_t used = sn_ring_used(&k->rx);
-        if (used && used >= (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1))
+        uint32_t lowat = (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1);
+        if (atomic_load_explicit(&k->urg, memory_order_relaxed))
+            m |= sn_urg_poll(k, used, lowat);   /* POLLPRI; IN past the mark */
+        else if (used && used >= lowat)
             m |= POLLIN | POLLRDNORM;
         if (snd_shut || stream_writable(a, k))
             m |= POLLOUT | POLLWRNORM;

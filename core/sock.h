@@ -62,6 +62,11 @@ enum sn_state {
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
 
+/* sock.urg: Linux's urg_data states (no NOTYET: the byte always comes
+ * with its mark here). */
+#define SN_URG_VALID 1   /* the urgent byte waits in the slot */
+#define SN_URG_READ  2   /* recv(MSG_OOB) took it; the mark still stands */
+
 #define SN_SOCK_BELLS 8
 
 /* A small store for options Linux accepts and reads back but that change
@@ -110,6 +115,12 @@ typedef struct sn_sock {
     int32_t           listener;  /* CONNECTING: listener whose syn queue */
     /* data */
     sn_ring           rx;        /* stream bytes or datagram records */
+    /* TCP urgent data (core/urgent.c): the mark and the one-byte slot,
+     * written under rx_cons.  urg is 0 while no mark stands, so the
+     * reader's only extra work without urgent data is one test. */
+    _Atomic uint8_t   urg;       /* 0, SN_URG_VALID or SN_URG_READ */
+    uint8_t           urg_byte;  /* the urgent byte, for recv(MSG_OOB) */
+    uint32_t          urg_seq;   /* its position: a free-running rx index */
     uint64_t          bytes_rx, bytes_tx;
     /* readiness for poll/epoll (core/bell.c, core/ready.c) */
     _Atomic uint32_t  ev_in, ev_out;       /* count input / output events */
@@ -173,6 +184,9 @@ typedef struct sn_msg {
     sn_addr                to;        /* recv: address it was sent to */
     size_t                 full_len;  /* recv: the datagram's real length */
     bool                   truncated; /* recv: datagram was cut */
+    bool                   oob;       /* recv: the urgent byte (MSG_OOB) */
+    bool                   at_mark;   /* recv: stopped short at the urgent
+                                         mark (MSG_WAITALL stops too) */
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
@@ -186,6 +200,25 @@ int     sn_sock_inq(sn_arena *a, int s);    /* FIONREAD / SIOCINQ */
  * (ready.c).  The same bits as EPOLL*. */
 int     sn_sock_poll(sn_arena *a, int s);
 int     sn_sock_outq(sn_arena *a, int s);   /* SIOCOUTQ */
+
+/* TCP urgent data (urgent.c).  SIOCATMARK: 1 when the next byte read is
+ * the urgent byte's place, -ENOTTY on a datagram socket. */
+int     sn_sock_atmark(sn_arena *a, int s);
+/* The sender's half: n bytes are written (not yet published) at rx.in of
+ * the receiver p, rx_prod held; the last one becomes the urgent byte. */
+void    sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n);
+/* recv(MSG_OOB) on a stream socket. */
+ssize_t sn_urg_recv(sn_arena *a, sn_sock *k, sn_msg *m, int flags);
+/* The reader meets the mark (rx_cons held, k->urg set): how many of the
+ * `used` bytes one read may take, and how many to step over first (the
+ * out-of-line urgent byte when the read starts on it). */
+uint32_t sn_urg_span(sn_sock *k, uint32_t used, uint32_t *skip, sn_msg *m);
+/* After a read consumed up to rx.out: the mark is passed, clear it. */
+void    sn_urg_passed(sn_sock *k);
+/* FIONREAD stops at the mark; POLLIN needs a byte besides the urgent one
+ * when the reader stands on it (read without a lock, as poll does). */
+uint32_t sn_urg_inq(const sn_sock *k, uint32_t used);
+int     sn_urg_poll(const sn_sock *k, uint32_t used, uint32_t lowat);
 int     sn_dgram_disconnect(sn_arena *a, int s);
 int     sn_dgram_next_len(sn_arena *a, int s);  /* first datagram's size */
 

@@ -70,8 +70,6 @@ static int send_gate(sn_sock *k)
 ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;             /* urgent data is not simulated */
     int r = send_gate(k);
     if (r < 0)
         return r;
@@ -136,6 +134,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
+        if (flags & MSG_OOB)
+            sn_urg_mark(a, p, n);       /* before the bytes are visible */
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
@@ -176,10 +176,12 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
     uint8_t st = k->state;
-    if (st == SN_LISTEN || st == SN_NEW || st == SN_BOUND)
+    if (st == SN_LISTEN)
         return -ENOTCONN;
     if (flags & MSG_OOB)
-        return -EINVAL;                 /* no urgent data, ever */
+        return sn_urg_recv(a, k, m, flags);
+    if (st == SN_NEW || st == SN_BOUND)
+        return -ENOTCONN;
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
@@ -195,21 +197,32 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     size_t target = (flags & MSG_PEEK) && (flags & MSG_WAITALL)
                         ? want
                         : (size_t)k->rcvlowat < want ? (size_t)k->rcvlowat : want;
-    if (!(flags & MSG_DONTWAIT) && used < target &&
+    /* Urgent data: the read stops at the mark, and steps over an
+     * out-of-line urgent byte it starts on (core/urgent.c). */
+    uint32_t skip = 0, avail = used;
+    bool urg = atomic_load_explicit(&k->urg, memory_order_relaxed);
+    if (urg && want)
+        avail = sn_urg_span(k, used, &skip, m);
+    if (!(flags & MSG_DONTWAIT) && used < target && !m->at_mark &&
         !(sh & (SN_PEER_FIN | SN_RESET | SN_SHUT_RD)) &&
         !atomic_load(&k->so_error)) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;
     }
-    uint32_t n = want < used ? (uint32_t)want : used;
+    uint32_t n = want < avail ? (uint32_t)want : avail;
     if (!(flags & MSG_TRUNC)) {         /* TCP MSG_TRUNC: discard, no copy */
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
-        sn_ring_get_iov(&k->rx, a->heap + k->rx.off, 0, &c, n);
+        sn_ring_get_iov(&k->rx, a->heap + k->rx.off, skip, &c, n);
     }
-    if (!(flags & MSG_PEEK))
-        sn_ring_consume(&k->rx, n);
+    if (!(flags & MSG_PEEK)) {
+        sn_ring_consume(&k->rx, skip + n);
+        if (urg)
+            sn_urg_passed(k);
+    }
     sn_unlock(&k->rx_cons);
+    if (!n && skip)                     /* only the urgent byte was there */
+        return recv_empty(k, sh);
     m->from = k->peer;
     if (!(flags & MSG_PEEK)) {
         k->bytes_rx += n;
@@ -230,7 +243,8 @@ int sn_sock_inq(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (k->type == SOCK_STREAM)
-        return k->state == SN_LISTEN ? -EINVAL : (int)sn_ring_used(&k->rx);
+        return k->state == SN_LISTEN ? -EINVAL
+                                     : (int)sn_urg_inq(k, sn_ring_used(&k->rx));
     return sn_dgram_next_len(a, s);
 }
 

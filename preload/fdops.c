@@ -111,7 +111,8 @@ int ioctl(int fd, unsigned long req, ...)
         if (sn_uaccess(ip, sizeof *ip, true) < 0)
             return (int)SN_RET(fd, -EFAULT);
         r = req == SIOCINQ ? sn_sock_inq(sn_net(), s)
-          : req == SIOCATMARK ? 0 : sn_sock_outq(sn_net(), s);
+          : req == SIOCATMARK ? sn_sock_atmark(sn_net(), s)
+          : sn_sock_outq(sn_net(), s);
         if (r < 0)
             return (int)SN_RET(fd, r);
         *ip = r;
