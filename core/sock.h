@@ -121,6 +121,7 @@ typedef struct sn_sock {
     _Atomic uint8_t   urg;       /* 0, SN_URG_VALID or SN_URG_READ */
     uint8_t           urg_byte;  /* the urgent byte, for recv(MSG_OOB) */
     uint32_t          urg_seq;   /* its position: a free-running rx index */
+    _Atomic int32_t   owner;     /* F_SETOWN: gets SIGURG; 0 none */
     uint64_t          bytes_rx, bytes_tx;
     /* readiness for poll/epoll (core/bell.c, core/ready.c) */
     _Atomic uint32_t  ev_in, ev_out;       /* count input / output events */
@@ -205,8 +206,13 @@ int     sn_sock_outq(sn_arena *a, int s);   /* SIOCOUTQ */
  * the urgent byte's place, -ENOTTY on a datagram socket. */
 int     sn_sock_atmark(sn_arena *a, int s);
 /* The sender's half: n bytes are written (not yet published) at rx.in of
- * the receiver p, rx_prod held; the last one becomes the urgent byte. */
-void    sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n);
+ * the receiver p, rx_prod held; the last one becomes the urgent byte.
+ * Returns p's owner, to be sent SIGURG (sn_urg_signal) once the bytes
+ * are published. */
+int32_t sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n);
+void    sn_urg_signal(int32_t owner);
+/* F_SETOWN and its ioctl cousins on s: who gets SIGURG. */
+void    sn_sock_set_owner(sn_arena *a, int s, int32_t owner);
 /* recv(MSG_OOB) on a stream socket. */
 ssize_t sn_urg_recv(sn_arena *a, sn_sock *k, sn_msg *m, int flags);
 /* The reader meets the mark (rx_cons held, k->urg set): how many of the

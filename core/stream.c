@@ -130,17 +130,20 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&p->rx_prod);
         return -ENOBUFS;
     }
+    int32_t owner = 0;
     if (n) {
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
         if (flags & MSG_OOB)
-            sn_urg_mark(a, p, n);       /* before the bytes are visible */
+            owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
     if (!n)
         return -EAGAIN;
+    if (owner)
+        sn_urg_signal(owner);
     k->bytes_tx += n;
     atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
     sn_wake_ev(a, ps, SN_EV_IN);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -98,6 +99,14 @@ static inline long sn_sys_release(void *addr, size_t len)
 {
     return sn_raw_syscall6(SYS_madvise, (long)addr, (long)len, MADV_REMOVE,
                            0, 0, 0);
+}
+
+/* SIGURG to a socket's owner (F_SETOWN): a process, or a process group
+ * when negative, as kill() reads it.  Failures are ignored, as Linux
+ * ignores an owner it may not signal. */
+static inline void sn_sys_sigurg(int32_t owner)
+{
+    sn_raw_syscall6(SYS_kill, owner, SIGURG, 0, 0, 0, 0);
 }
 
 static inline void sn_cpu_relax(void)

@@ -20,13 +20,14 @@
 #include <poll.h>
 
 #include "core/sock.h"
+#include "core/sys_linux.h"
 
 static bool out_of_line(const sn_sock *k)
 {
     return !(atomic_load_explicit(&k->opt, memory_order_relaxed) & SN_O_OOBINLINE);
 }
 
-void sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n)
+int32_t sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n)
 {
     uint32_t in = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
     sn_lock(&p->rx_cons);       /* order: rx_prod -> rx_cons, as in sock.c */
@@ -40,6 +41,22 @@ void sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n)
     sn_ring_get(&p->rx, a->heap + p->rx.off, p->urg_seq - out, &p->urg_byte, 1);
     atomic_store(&p->urg, SN_URG_VALID);
     sn_unlock(&p->rx_cons);
+    return atomic_load(&p->owner);
+}
+
+/* Linux signals the owner when a new mark arrives (sk_send_sigurg),
+ * SO_OOBINLINE or not.  The sender's process sends it: the signal then
+ * comes from another pid than on Linux (the kernel), which a handler
+ * reading si_pid could tell. */
+void sn_urg_signal(int32_t owner)
+{
+    if (owner)
+        sn_sys_sigurg(owner);
+}
+
+void sn_sock_set_owner(sn_arena *a, int s, int32_t owner)
+{
+    atomic_store(&sn_sock_at(a, s)->owner, owner);
 }
 
 uint32_t sn_urg_span(sn_sock *k, uint32_t used, uint32_t *skip, sn_msg *m)

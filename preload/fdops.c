@@ -63,6 +63,14 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
     case F_DUPFD_CLOEXEC:
         adopt(r, s);
         break;
+    case F_SETOWN:      /* the placeholder keeps it for F_GETOWN; core */
+        sn_sock_set_owner(sn_net(), s, (int32_t)(long)arg);   /* signals */
+        break;
+    case F_SETOWN_EX: {
+        const struct f_owner_ex *o = arg;   /* the kernel read it: valid */
+        sn_sock_set_owner(sn_net(), s, o->type == F_OWNER_PGRP ? -o->pid : o->pid);
+        break;
+    }
     }
     return r;
 }
@@ -117,6 +125,12 @@ int ioctl(int fd, unsigned long req, ...)
             return (int)SN_RET(fd, r);
         *ip = r;
         return 0;
+    case FIOSETOWN:        /* F_SETOWN by another name */
+    case SIOCSPGRP:
+        r = REAL(ioctl)(fd, req, arg);
+        if (r == 0)
+            sn_sock_set_owner(sn_net(), s, *ip);
+        return r;
     default:
         /* Interface queries (SIOCGIFCONF...) work on any socket: the
          * placeholder answers them as the kernel would. */

@@ -403,6 +403,71 @@ static void waiting(void)
     printf("epoll again: ret=%d\n", r);
     rd("recv OOB", s, 64, MSG_OOB);
     close(ep2);
+
+    say("-- a blocking read on a lone out-of-line urgent byte waits --\n");
+    set_nonblock(s, 0);
+    struct timeval to = { 0, 50000 };
+    NEED(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &to, sizeof to));
+    snd(c, "4", MSG_OOB);
+    delivered(c, s);
+    rd("recv (times out)", s, 64, 0);
+    to.tv_sec = 3;
+    NEED(setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &to, sizeof to));
+    l.data = "56";
+    pthread_create(&th, NULL, send_later, &l);
+    rd("recv (waits)", s, 64, 0);
+    pthread_join(th, NULL);
+    rd("recv OOB", s, 64, MSG_OOB);
+    done(c, s);
+}
+
+static volatile sig_atomic_t urgs;
+static void on_urg(int sig) { (void)sig; urgs++; }
+
+/* No signal is expected: give one the time it would take to come. */
+static void no_more(const char *label, int want)
+{
+    WAIT_UNTIL(urgs != want, 30);
+    printf("%s: SIGURG count=%d\n", label, (int)urgs);
+}
+
+static void sigurg(void)
+{
+    int c, s;
+    say("== SIGURG to the F_SETOWN owner ==\n");
+    struct sigaction sa = { .sa_handler = on_urg, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    NEED(sigaction(SIGURG, &sa, NULL));
+    pair(AF_INET, &c, &s, 0);
+    snd(c, "a", MSG_OOB);
+    delivered(c, s);
+    no_more("no owner", 0);
+    SHOW("F_SETOWN", fcntl(s, F_SETOWN, getpid()));
+    CHECK("F_GETOWN is us", fcntl(s, F_GETOWN) == getpid());
+    snd(c, "b", 0);
+    delivered(c, s);
+    no_more("plain send", 0);
+    snd(c, "c", MSG_OOB);
+    CHECK("signalled", WAIT_UNTIL(urgs == 1, 1000));
+    snd(c, "de", MSG_OOB);
+    CHECK("signalled", WAIT_UNTIL(urgs == 2, 1000));
+    snd(s, "x", MSG_OOB);       /* to c, which has no owner */
+    no_more("other end", 2);
+    NEED(set_int_opt(s, SOL_SOCKET, SO_OOBINLINE, 1));
+    snd(c, "f", MSG_OOB);
+    CHECK("signalled inline", WAIT_UNTIL(urgs == 3, 1000));
+    int pid = getpid();
+    SHOW("FIOSETOWN 0", ioctl(s, FIOSETOWN, &(int){0}));
+    snd(c, "g", MSG_OOB);
+    no_more("owner cleared", 3);
+    SHOW("SIOCSPGRP", ioctl(s, SIOCSPGRP, &pid));
+    snd(c, "h", MSG_OOB);
+    CHECK("signalled", WAIT_UNTIL(urgs == 4, 1000));
+    struct f_owner_ex o = { F_OWNER_PGRP, getpgrp() };
+    SHOW("F_SETOWN_EX pgrp", fcntl(s, F_SETOWN_EX, &o));
+    snd(c, "i", MSG_OOB);
+    CHECK("signalled", WAIT_UNTIL(urgs == 5, 1000));
+    signal(SIGURG, SIG_DFL);
     done(c, s);
 }
 
@@ -480,6 +545,7 @@ int main(void)
     oob_inline();
     flags();
     waiting();
+    sigurg();
     ends();
     udp(AF_INET);
     udp(AF_INET6);
