@@ -487,6 +487,21 @@ static void ends(void)
     rd("recv OOB after EOF", s, 64, MSG_OOB);
     close(s);
 
+    say("-- reset by the peer --\n");
+    pair(AF_INET, &c, &s, 0);
+    snd(c, "ab", MSG_OOB);
+    delivered(c, s);
+    struct linger lg = { 1, 0 };
+    NEED(setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg));
+    close(c);
+    CHECK("reset seen", poll_until(s, POLLERR, 1000));
+    atmark("reset", s);
+    rd("recv OOB", s, 64, MSG_OOB);
+    rd("recv", s, 64, 0);
+    rd("recv", s, 64, 0);
+    rd("recv OOB", s, 64, MSG_OOB);
+    close(s);
+
     pair(AF_INET, &c, &s, 0);
     NEED(shutdown(c, SHUT_WR));
     SHOW("send OOB after SHUT_WR", send(c, "x", 1, MSG_OOB | MSG_NOSIGNAL));
