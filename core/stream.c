@@ -175,6 +175,21 @@ static ssize_t recv_empty(sn_sock *k, uint32_t before)
     return -ENOTCONN;
 }
 
+/* A read took n bytes out of k's ring. */
+static void consumed(sn_arena *a, sn_sock *k, uint32_t n)
+{
+    k->bytes_rx += n;
+    atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
+    int ps;
+    atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
+    sn_sock *w = sn_sock_peer(a, k, &ps);
+    /* Room for a writer that ran out of it, once a third of the ring
+     * is free (Linux's write-space threshold, as in core/ready.c). */
+    if (w && atomic_load(&w->nospace) &&
+        sn_ring_space(&k->rx) >= k->rx.cap / 3 && atomic_exchange(&w->nospace, 0))
+        sn_wake_ev(a, ps, SN_EV_OUT);
+}
+
 ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -203,7 +218,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     /* Urgent data: the read stops at the mark, and steps over an
      * out-of-line urgent byte it starts on (core/urgent.c). */
     uint32_t skip = 0, avail = used;
-    bool urg = atomic_load_explicit(&k->urg, memory_order_relaxed);
+    bool urg = __builtin_expect(atomic_load_explicit(&k->urg, memory_order_relaxed), 0);
     if (urg && want)
         avail = sn_urg_span(k, used, &skip, m);
     if (!(flags & MSG_DONTWAIT) && used < target && !m->at_mark &&
@@ -218,27 +233,20 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_get_iov(&k->rx, a->heap + k->rx.off, skip, &c, n);
     }
-    if (!(flags & MSG_PEEK)) {
+    if (!(flags & MSG_PEEK))
         sn_ring_consume(&k->rx, skip + n);
-        if (urg)
+    if (urg) {
+        if (!(flags & MSG_PEEK))
             sn_urg_passed(k);
+        if (!n && skip) {               /* only the urgent byte was there */
+            sn_unlock(&k->rx_cons);
+            return recv_empty(k, sh);
+        }
     }
     sn_unlock(&k->rx_cons);
-    if (!n && skip)                     /* only the urgent byte was there */
-        return recv_empty(k, sh);
     m->from = k->peer;
-    if (!(flags & MSG_PEEK)) {
-        k->bytes_rx += n;
-        atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
-        int ps;
-        atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
-        sn_sock *w = sn_sock_peer(a, k, &ps);
-        /* Room for a writer that ran out of it, once a third of the ring
-         * is free (Linux's write-space threshold, as in core/ready.c). */
-        if (w && atomic_load(&w->nospace) &&
-            sn_ring_space(&k->rx) >= k->rx.cap / 3 && atomic_exchange(&w->nospace, 0))
-            sn_wake_ev(a, ps, SN_EV_OUT);
-    }
+    if (!(flags & MSG_PEEK))
+        consumed(a, k, n);
     return n;
 }
 
