@@ -31,7 +31,7 @@ static uint64_t off_ports(void)
 }
 static uint64_t off_timewait(void)
 {
-    return ALIGN_UP(off_ports() + 2 * 65536 * sizeof(int32_t), 4096);
+    return ALIGN_UP(off_ports() + SN_PORT_SPACES * 65536 * sizeof(int32_t), 4096);
 }
 static uint64_t off_bells(void)
 {
@@ -130,6 +130,8 @@ static void load_limits(sn_limits *l)
     l->wmem_def = l->rmem_def = l->wmem_max = l->rmem_max = 212992;
     l->somaxconn = 4096;
     int32_t range[2] = {32768, 60999};
+    l->tcp_reordering = 3;
+    l->ip_ttl = l->ipv6_hops = l->ipv6_hops_lo = 64;
     read_sysctl("/proc/sys/net/ipv4/tcp_wmem", w, 3);
     read_sysctl("/proc/sys/net/ipv4/tcp_rmem", r, 3);
     read_sysctl("/proc/sys/net/core/wmem_default", &l->wmem_def, 1);
@@ -138,8 +140,13 @@ static void load_limits(sn_limits *l)
     read_sysctl("/proc/sys/net/core/rmem_max", &l->rmem_max, 1);
     read_sysctl("/proc/sys/net/core/somaxconn", &l->somaxconn, 1);
     read_sysctl("/proc/sys/net/ipv4/ip_local_port_range", range, 2);
+    read_sysctl("/proc/sys/net/ipv4/tcp_reordering", &l->tcp_reordering, 1);
+    read_sysctl("/proc/sys/net/ipv4/ip_default_ttl", &l->ip_ttl, 1);
+    read_sysctl("/proc/sys/net/ipv6/conf/all/hop_limit", &l->ipv6_hops, 1);
+    read_sysctl("/proc/sys/net/ipv6/conf/lo/hop_limit", &l->ipv6_hops_lo, 1);
     l->tcp_wmem_def = w[1];
     l->tcp_rmem_def = r[1];
+    l->tcp_rmem_max = r[2];
     if (range[0] < 1 || range[1] > 65535 || range[0] > range[1]) {
         range[0] = 32768;
         range[1] = 60999;
@@ -162,7 +169,7 @@ static void init_header(sn_arena *a)
     h->heap_off = h->heap_top = off_heap();
     h->heap_end = a->size;
     h->heap_keep = SN_HEAP_KEEP;
-    for (int i = 0; i < 2 * 65536; i++)
+    for (int i = 0; i < SN_PORT_SPACES * 65536; i++)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
      * network of the machine: a random token keeps their names apart. */

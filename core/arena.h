@@ -30,10 +30,15 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 5   /* 4: reserved table rooms, heap holes;
-                                 5: reservation marker in sn_proc, keep flag */
+#define SN_LAYOUT_VERSION 7   /* 4: reserved table rooms, heap holes;
+                                 5: reservation marker in sn_proc, keep flag;
+                                 6: more host limits, sock.passive, UDP-Lite;
+                                 7: urgent data and owner in sn_sock */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
+/* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
+ * (Linux keeps UDP-Lite's ports apart from UDP's). */
+#define SN_PORT_SPACES    3
 #define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
 #define SN_HEAP_CLASSES   13      /* ... largest: 16 MiB */
 /* Sparse: only touched pages cost.  Room for a 256 KiB ring on each of
@@ -53,6 +58,13 @@ typedef struct sn_limits {
     int32_t wmem_max, rmem_max;          /* net.core.{w,r}mem_max */
     int32_t somaxconn;
     int32_t port_lo, port_hi;            /* ip_local_port_range */
+    int32_t tcp_rmem_max;                /* net.ipv4.tcp_rmem[2] */
+    int32_t tcp_reordering;              /* net.ipv4.tcp_reordering */
+    int32_t ip_ttl;                      /* net.ipv4.ip_default_ttl */
+    int32_t ipv6_hops;                   /* net.ipv6.conf.all.hop_limit:
+                                            what getsockopt reports */
+    int32_t ipv6_hops_lo;                /* net.ipv6.conf.lo.hop_limit:
+                                            what loopback packets carry */
 } sn_limits;
 
 typedef struct sn_proc {
@@ -78,7 +90,10 @@ typedef struct sn_hdr {
     uint32_t  nsocks;              /* slots in use */
     uint32_t  proc_hwm;
     _Atomic uint32_t proc_gen;     /* bumped when a process joins or goes */
-    uint32_t  port_next[2];        /* ephemeral port hint: stream, dgram */
+    /* ephemeral port hint: stream, dgram (UDP and UDP-Lite share one, so
+     * a UDP-Lite socket bound implicitly never takes the number a UDP
+     * socket just got: it would talk to itself when connected there) */
+    uint32_t  port_next[2];
     uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
     uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
     uint64_t  token;               /* random: names this network's doorbells */
@@ -140,7 +155,7 @@ typedef struct sn_arena {
     sn_hdr         *hdr;
     sn_proc        *procs;
     struct sn_sock *socks;
-    int32_t        *ports;      /* [2][65536] heads of bind chains */
+    int32_t        *ports;      /* [SN_PORT_SPACES][65536] heads of bind chains */
     sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */
     sn_bell        *bells;      /* [SN_MAX_BELLS] */
     int             bell_tx;    /* this process's socket for ringing; -1 */

@@ -17,7 +17,8 @@
 
 typedef struct rec_hdr {
     uint32_t len;          /* payload bytes */
-    uint32_t pad;
+    uint8_t  ttl, tos;     /* TTL / hop limit, TOS / traffic class */
+    uint16_t pad;
     sn_addr  from, to;
 } rec_hdr;
 
@@ -171,7 +172,7 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
         sn_addr_source_for(dst, &h->from);
     h->from.port = k->local.port;
     /* A v4 datagram from a dual-stack socket still leaves as IPv4. */
-    int t = sn_ports_dgram_target(a, dst, &h->from);
+    int t = sn_ports_dgram_target(a, k->protocol, dst, &h->from);
     if (t < 0) {
         /* Nobody there: dropped.  On loopback the ICMP "port
          * unreachable" comes back at once, and a connected socket
@@ -188,6 +189,19 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
     sn_lock(&T->rx_prod);               /* order: arena -> rx_prod */
     sn_arena_unlock(a);
     return T;
+}
+
+/* UDP-Lite: a datagram covers part of itself when the sender's coverage
+ * (counting the 8-byte header) is set and below its length; a receiver
+ * that set a minimum coverage drops one that covers less, or any partial
+ * one if its minimum is 0 (Linux's udp_queue_rcv_one_skb). */
+static bool coverage_ok(const sn_sock *snd, const sn_sock *rcv, size_t len)
+{
+    bool partial = (snd->cscov_set & SN_CSCOV_SEND) && snd->cscov_send > 0 &&
+                   snd->cscov_send < len + 8;
+    if (!partial || !(rcv->cscov_set & SN_CSCOV_RECV))
+        return true;
+    return rcv->cscov_recv != 0 && snd->cscov_send >= rcv->cscov_recv;
 }
 
 /* Linux binds a port before it even looks at the destination.  A socket
@@ -229,12 +243,19 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     int e = atomic_exchange(&k->so_error, 0);
     if (e)
         return -e;
-    rec_hdr h = {.len = (uint32_t)len, .to = dst};
+    bool v4 = sn_addr_is_v4(&dst);
+    rec_hdr h = {.len = (uint32_t)len, .to = dst,
+                 .ttl = m->has_ttl ? m->ttl : sn_sock_ttl(a, k, v4),
+                 .tos = m->has_tos ? m->tos : sn_sock_tos(k, v4)};
     sn_sock *T = m->has_src ? NULL : route_hit(a, s, &dst, &h);
     if (!T)
         T = route_lookup(a, s, &dst, m, &h);
     if (!T)
         return (ssize_t)len;
+    if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {
+        sn_unlock(&T->rx_prod);         /* dropped by the receiver */
+        return (ssize_t)len;
+    }
     enqueue(a, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
@@ -272,6 +293,8 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     m->to = h.to;
     m->full_len = h.len;
     m->truncated = n < h.len;
+    m->ttl = h.ttl;
+    m->tos = h.tos;
     return (flags & MSG_TRUNC) ? (ssize_t)h.len : (ssize_t)n;
 }
 

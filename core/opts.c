@@ -1,7 +1,7 @@
 /* Socket options.  Three kinds:
  *  - options that change behaviour here (buffer sizes, timeouts, reuse,
  *    linger, v6only, pktinfo), kept in fields of the socket;
- *  - read-only facts (SO_TYPE, SO_ERROR, TCP_INFO, ...);
+ *  - read-only facts (SO_TYPE, SO_ERROR, TCP_INFO in tcp_info.c, ...);
  *  - options Linux accepts and reads back but that mean nothing without
  *    wires (TCP_KEEPIDLE, IP_TOS, ...): the `plain` table gives their
  *    default and valid range, values live in the socket's xopt store.
@@ -52,17 +52,15 @@ static const plain_opt plain[] = {
     {IPPROTO_TCP, TCP_WINDOW_CLAMP, STREAM, 0, 0, INT_MAX},
     {IPPROTO_TCP, TCP_NOTSENT_LOWAT, STREAM, -1, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_TOS, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_TTL, ANY, 64, -1, 255},
+    {IPPROTO_IP, IP_TTL, ANY, -1, -1, 255},          /* -1: the host's */
     {IPPROTO_IP, IP_RECVERR, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_RECVTOS, ANY, 0, INT_MIN, INT_MAX},
-    {IPPROTO_IP, IP_RECVTTL, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_MTU_DISCOVER, ANY, 1, 0, 5},
     {IPPROTO_IP, IP_FREEBIND, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, ANY, 0, INT_MIN, INT_MAX},
     {IPPROTO_IP, IP_MULTICAST_TTL, DGRAM, 1, -1, 255},
     {IPPROTO_IP, IP_MULTICAST_LOOP, DGRAM, 1, INT_MIN, INT_MAX},
     {IPPROTO_IPV6, IPV6_TCLASS, ANY, 0, -1, 255},
-    {IPPROTO_IPV6, IPV6_UNICAST_HOPS, ANY, 64, -1, 255},
+    {IPPROTO_IPV6, IPV6_UNICAST_HOPS, ANY, -1, -1, 255},
     {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, DGRAM, 1, -1, 255},
     {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, DGRAM, 1, INT_MIN, INT_MAX},
     {IPPROTO_IPV6, IPV6_RECVERR, ANY, 0, INT_MIN, INT_MAX},
@@ -111,9 +109,13 @@ static uint32_t flag_of(const sn_sock *k, int level, int name)
         }
     } else if (level == IPPROTO_IP) {
         if (name == IP_PKTINFO) return SN_O_PKTINFO;
+        if (name == IP_RECVTTL) return SN_O_RECVTTL;
+        if (name == IP_RECVTOS) return SN_O_RECVTOS;
     } else if (level == IPPROTO_IPV6 && k->family == AF_INET6) {
         if (name == IPV6_RECVPKTINFO) return SN_O_RECVPKTINFO6;
         if (name == IPV6_V6ONLY) return SN_O_V6ONLY;
+        if (name == IPV6_RECVHOPLIMIT) return SN_O_RECVHOPS;
+        if (name == IPV6_RECVTCLASS) return SN_O_RECVTCLASS;
     }
     return 0;
 }
@@ -125,6 +127,8 @@ static bool level_ok(const sn_sock *k, int level)
     case IPPROTO_IP:   return true;   /* v6 sockets take IP options too */
     case IPPROTO_TCP:  return k->type == SOCK_STREAM;
     case IPPROTO_IPV6: return k->family == AF_INET6;
+    case IPPROTO_UDP:
+    case IPPROTO_UDPLITE: return k->type == SOCK_DGRAM;  /* either, on both */
     default:           return false;
     }
 }
@@ -169,6 +173,39 @@ static int32_t buf_size(int v, int32_t max, int32_t min)
     return (int32_t)u * 2 < min ? min : (int32_t)u * 2;
 }
 
+#ifndef UDPLITE_SEND_CSCOV
+#define UDPLITE_SEND_CSCOV 10
+#define UDPLITE_RECV_CSCOV 11
+#endif
+
+/* UDP-Lite's coverage options, at level IPPROTO_UDP or IPPROTO_UDPLITE:
+ * a coverage below 8 (the header) becomes 8, above 65535 is 65535, 0 is
+ * the whole datagram.  A UDP socket reads them as 0 and cannot set them;
+ * other UDP options are not simulated (UDP_CORK would hold data back). */
+static int set_udp_opt(sn_sock *k, int name, const void *val, socklen_t len)
+{
+    if (name != UDPLITE_SEND_CSCOV && name != UDPLITE_RECV_CSCOV)
+        return -ENOPROTOOPT;
+    if (len < sizeof(int))
+        return -EINVAL;
+    if (k->protocol != IPPROTO_UDPLITE)
+        return -ENOPROTOOPT;
+    int v;
+    memcpy(&v, val, sizeof v);
+    if (v != 0 && v < 8)
+        v = 8;
+    else if (v > 65535)
+        v = 65535;
+    if (name == UDPLITE_SEND_CSCOV) {
+        k->cscov_send = (uint16_t)v;
+        k->cscov_set |= SN_CSCOV_SEND;
+    } else {
+        k->cscov_recv = (uint16_t)v;
+        k->cscov_set |= SN_CSCOV_RECV;
+    }
+    return 0;
+}
+
 int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len)
 {
@@ -176,6 +213,8 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
     const sn_limits *l = &a->hdr->lim;
     if (!level_ok(k, level))
         return -ENOPROTOOPT;
+    if (level == IPPROTO_UDP || level == IPPROTO_UDPLITE)
+        return set_udp_opt(k, name, val, len);
     if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_RCVTIMEO_NEW))
         return set_timeout(&k->rcvtimeo_ns, val, len, name == SO_RCVTIMEO_NEW);
     if (level == SOL_SOCKET && (name == SO_SNDTIMEO || name == SO_SNDTIMEO_NEW))
@@ -233,6 +272,14 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
         return -ENOPROTOOPT;
     if (v < p->lo || v > p->hi || (level == IPPROTO_IP && name == IP_TTL && v == 0))
         return -EINVAL;       /* a TTL is 1..255, or -1 for the default */
+    /* Linux keeps a TOS or traffic class in a byte; TCP keeps the ECN
+     * bits to itself; a traffic class of -1 is 0. */
+    if ((level == IPPROTO_IP && name == IP_TOS) ||
+        (level == IPPROTO_IPV6 && name == IPV6_TCLASS)) {
+        v = v == -1 && name == IPV6_TCLASS ? 0 : v & 0xff;
+        if (k->type == SOCK_STREAM)
+            v &= ~3;
+    }
     sn_xopt *x = xopt_slot(k, level, name, true);
     if (!x)
         return -ENOBUFS;
@@ -240,20 +287,27 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
     return 0;
 }
 
-/* Linux's TCP state numbers, for TCP_INFO. */
-static uint8_t tcp_state(const sn_sock *k)
+static int xopt_value(const sn_sock *k, int level, int name, int def)
 {
-    uint32_t sh = atomic_load(&k->shut);
-    switch (k->state) {
-    case SN_LISTEN:     return 10;                  /* TCP_LISTEN */
-    case SN_CONNECTING: return 2;                   /* TCP_SYN_SENT */
-    case SN_CONNECTED:
-        if ((sh & SN_SHUT_WR) && (sh & SN_PEER_FIN)) return 9;  /* LAST_ACK */
-        if (sh & SN_SHUT_WR) return 5;              /* TCP_FIN_WAIT2 */
-        if (sh & SN_PEER_FIN) return 8;             /* TCP_CLOSE_WAIT */
-        return 1;                                   /* TCP_ESTABLISHED */
-    default:            return 7;                   /* TCP_CLOSE */
-    }
+    for (int i = 0; i < SN_XOPTS; i++)
+        if (k->xopt[i].level == level && k->xopt[i].name == name)
+            return k->xopt[i].val;
+    return def;
+}
+
+uint8_t sn_sock_ttl(sn_arena *a, const sn_sock *k, bool v4)
+{
+    int v = v4 ? xopt_value(k, IPPROTO_IP, IP_TTL, -1)
+               : xopt_value(k, IPPROTO_IPV6, IPV6_UNICAST_HOPS, -1);
+    if (v < 0)
+        v = v4 ? a->hdr->lim.ip_ttl : a->hdr->lim.ipv6_hops_lo;
+    return (uint8_t)v;
+}
+
+uint8_t sn_sock_tos(const sn_sock *k, bool v4)
+{
+    return (uint8_t)(v4 ? xopt_value(k, IPPROTO_IP, IP_TOS, 0)
+                        : xopt_value(k, IPPROTO_IPV6, IPV6_TCLASS, 0));
 }
 
 static socklen_t put_int(void *val, socklen_t len, int v)
@@ -313,21 +367,6 @@ static int getopt_socket(sn_sock *k, int name, void *val, socklen_t *len)
     return -ENOPROTOOPT;
 }
 
-static int getopt_tcp_info(sn_sock *k, void *val, socklen_t *len)
-{
-    struct tcp_info ti;
-    memset(&ti, 0, sizeof ti);
-    ti.tcpi_state = tcp_state(k);
-    ti.tcpi_snd_mss = ti.tcpi_rcv_mss = 65483;  /* loopback MTU 65536 */
-    ti.tcpi_pmtu = 65536;
-    ti.tcpi_snd_cwnd = 10;
-    ti.tcpi_rcv_space = (uint32_t)k->rcvbuf / 2;
-    socklen_t n = *len < sizeof ti ? *len : sizeof ti;
-    memcpy(val, &ti, n);
-    *len = n;
-    return 0;
-}
-
 int sn_sock_getopt(sn_arena *a, int s, int level, int name,
                    void *val, socklen_t *len)
 {
@@ -343,8 +382,15 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
     }
     if (level == SOL_SOCKET && getopt_socket(k, name, val, len) == 0)
         return 0;
+    if (level == IPPROTO_UDP || level == IPPROTO_UDPLITE) {
+        if (name != UDPLITE_SEND_CSCOV && name != UDPLITE_RECV_CSCOV)
+            return -ENOPROTOOPT;
+        *len = put_int(val, *len, name == UDPLITE_SEND_CSCOV ? k->cscov_send
+                                                             : k->cscov_recv);
+        return 0;
+    }
     if (level == IPPROTO_TCP && name == TCP_INFO)
-        return getopt_tcp_info(k, val, len);
+        return sn_tcp_info(a, k, val, len);
     if (level == IPPROTO_TCP && name == TCP_CONGESTION) {
         static const char cc[16] = "cubic";
         socklen_t n = *len < sizeof cc ? *len : sizeof cc;
@@ -363,8 +409,10 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
         return -ENOPROTOOPT;
     sn_xopt *x = xopt_slot(k, level, name, false);
     int v = x ? x->val : p->def;
-    if (x && v == -1 && (name == IP_TTL || name == IPV6_UNICAST_HOPS))
-        v = p->def;                      /* -1 means "the default" */
+    if (level == IPPROTO_IP && name == IP_TTL && v == -1)
+        v = a->hdr->lim.ip_ttl;          /* -1 means "the host's default" */
+    if (level == IPPROTO_IPV6 && name == IPV6_UNICAST_HOPS && v == -1)
+        v = a->hdr->lim.ipv6_hops;
     *len = put_int(val, *len, v);
     return 0;
 }

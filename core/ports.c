@@ -7,9 +7,22 @@
 
 #include "core/sock.h"
 
-static int32_t *chain(sn_arena *a, int type, uint16_t port)
+/* Which table of bind chains a socket's port lives in. */
+static int space_of(int type, int protocol)
 {
-    return &a->ports[(type == SOCK_STREAM ? 0 : 65536) + port];
+    if (type == SOCK_STREAM)
+        return 0;
+    return protocol == IPPROTO_UDPLITE ? 2 : 1;
+}
+
+static int32_t *chain(sn_arena *a, int space, uint16_t port)
+{
+    return &a->ports[space * 65536 + port];
+}
+
+static int32_t *chain_of(sn_arena *a, const sn_sock *k, uint16_t port)
+{
+    return chain(a, space_of(k->type, k->protocol), port);
 }
 
 /* Does socket k, bound to its local address, receive for address x?
@@ -101,7 +114,7 @@ static bool timewait_conflicts(sn_arena *a, const sn_sock *k, uint16_t port)
 static bool port_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral)
 {
     sn_sock *k = sn_sock_at(a, s);
-    for (int32_t i = *chain(a, k->type, port); i >= 0; i = a->socks[i].next) {
+    for (int32_t i = *chain_of(a, k, port); i >= 0; i = a->socks[i].next) {
         sn_sock *o = sn_sock_at(a, i);
         if (i == s || !overlap(o, k))
             continue;
@@ -125,12 +138,30 @@ static bool bind_conflicts(sn_arena *a, int s, uint16_t port, bool ephemeral,
 static void link_port(sn_arena *a, int s, uint16_t port)
 {
     sn_sock *k = sn_sock_at(a, s);
-    int32_t *head = chain(a, k->type, port);
+    int32_t *head = chain_of(a, k, port);
     k->local.port = port;
     k->next = *head;
     *head = s;
     if (k->type == SOCK_DGRAM)
         sn_ports_dgram_changed(a);
+}
+
+void sn_ports_adopt_accepted(sn_arena *a, int l)
+{
+    const sn_sock *L = sn_sock_at(a, l);
+    uint16_t port = L->local.port;
+    /* Accepted sockets are the stream sockets that were connected without
+     * ever entering a chain (a client's connect binds it).  One pass over
+     * the table when a listener closes; those of a sibling listener still
+     * open (SO_REUSEPORT) may join too: they hold the same port. */
+    for (uint32_t i = 0; i < a->hdr->sock_hwm; i++) {
+        sn_sock *k = sn_sock_at(a, (int)i);
+        if ((int)i == l || k->state == SN_FREE || k->type != SOCK_STREAM ||
+            k->in_chain || !k->was_connected || k->local.port != port)
+            continue;
+        link_port(a, (int)i, port);
+        k->in_chain = 1;
+    }
 }
 
 int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
@@ -167,7 +198,7 @@ int sn_ports_bind(sn_arena *a, int s, sn_addr *want, bool for_connect)
 
 void sn_ports_rebuild(sn_arena *a)
 {
-    memset(a->ports, 0xff, 2 * 65536 * sizeof *a->ports);   /* all -1 */
+    memset(a->ports, 0xff, SN_PORT_SPACES * 65536 * sizeof *a->ports);   /* all -1 */
     for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
         sn_sock *k = sn_sock_at(a, (int)s);
         if (k->state != SN_FREE && k->in_chain)
@@ -179,7 +210,7 @@ void sn_ports_rebuild(sn_arena *a)
 void sn_ports_unbind(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
-    int32_t *p = chain(a, k->type, k->local.port);
+    int32_t *p = chain_of(a, k, k->local.port);
     while (*p >= 0 && *p != s)
         p = &a->socks[*p].next;
     if (*p == s)
@@ -220,11 +251,11 @@ static int match(const sn_sock *k, const sn_addr *dst, const sn_addr *src)
 
 /* The best-matching sockets bound to dst's port (an SO_REUSEPORT group
  * when several tie); returns how many, at most 64. */
-static int best_matches(sn_arena *a, int type, const sn_addr *dst,
+static int best_matches(sn_arena *a, int space, const sn_addr *dst,
                         const sn_addr *src, int pick[64])
 {
     int best = 0, ties = 0;
-    for (int32_t i = *chain(a, type, dst->port); i >= 0; i = a->socks[i].next) {
+    for (int32_t i = *chain(a, space, dst->port); i >= 0; i = a->socks[i].next) {
         int score = match(sn_sock_at(a, i), dst, src);
         if (score > best) {
             best = score;
@@ -239,17 +270,18 @@ static int best_matches(sn_arena *a, int type, const sn_addr *dst,
 int sn_ports_listener(sn_arena *a, const sn_addr *dst)
 {
     int pick[64];
-    int ties = best_matches(a, SOCK_STREAM, dst, NULL, pick);
+    int ties = best_matches(a, space_of(SOCK_STREAM, IPPROTO_TCP), dst, NULL, pick);
     if (ties == 0)
         return -1;
     /* An SO_REUSEPORT group: spread new connections over its members. */
     return pick[ties > 1 ? a->hdr->rr++ % (uint32_t)ties : 0];
 }
 
-int sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src)
+int sn_ports_dgram_target(sn_arena *a, int protocol, const sn_addr *dst,
+                          const sn_addr *src)
 {
     int pick[64];
-    int ties = best_matches(a, SOCK_DGRAM, dst, src, pick);
+    int ties = best_matches(a, space_of(SOCK_DGRAM, protocol), dst, src, pick);
     if (ties == 0)
         return -1;
     /* SO_REUSEPORT: one flow (source) always lands on the same member. */

@@ -26,10 +26,18 @@ int  sn_ports_can_listen(sn_arena *a, int s);
  * connect()'s ephemeral ports ignore it, as Linux's tcp_tw_reuse does for
  * loopback. */
 void sn_ports_timewait(sn_arena *a, int s);
+/* Listener l leaves its port: the connections accepted on that port that
+ * are still alive keep it (Linux binds them to it), so they enter the
+ * chain now.  While a listener is there they stay out of it: it already
+ * claims their address, and a chain of one keeps bind() cheap for a server
+ * with thousands of connections. */
+void sn_ports_adopt_accepted(sn_arena *a, int l);
 /* The listener that a connection to dst reaches, or -1. */
 int  sn_ports_listener(sn_arena *a, const sn_addr *dst);
-/* The datagram socket that a datagram from src to dst reaches, or -1. */
-int  sn_ports_dgram_target(sn_arena *a, const sn_addr *dst, const sn_addr *src);
+/* The datagram socket of `protocol` (UDP, UDP-Lite) that a datagram from
+ * src to dst reaches, or -1. */
+int  sn_ports_dgram_target(sn_arena *a, int protocol, const sn_addr *dst,
+                           const sn_addr *src);
 /* Something sn_ports_dgram_target looks at changed (a UDP socket bound,
  * unbound, connected or disconnected): bump hdr->dgram_gen. */
 void sn_ports_dgram_changed(sn_arena *a);

@@ -81,9 +81,10 @@ int sn_sock_create(sn_arena *a, int family, int type, int protocol)
             return -EPROTONOSUPPORT;
         protocol = IPPROTO_TCP;
     } else if (type == SOCK_DGRAM) {
-        if (protocol != 0 && protocol != IPPROTO_UDP)
+        if (protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE)
             return -EPROTONOSUPPORT;
-        protocol = IPPROTO_UDP;
+        if (protocol == 0)
+            protocol = IPPROTO_UDP;
     } else {
         return -ESOCKTNOSUPPORT;    /* raw, seqpacket: not simulated */
     }
@@ -362,6 +363,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     S->peer = C->local;
     S->state = SN_CONNECTED;
     S->was_connected = 1;
+    S->passive = 1;
     S->listener = l;                /* until accepted */
     S->peer_ref = PEER_REF(c, C->gen);
     C->peer = *dst;
@@ -423,6 +425,7 @@ static void destroy(sn_arena *a, int s)
     switch (k->state) {
     case SN_LISTEN:
         stop_listening(a, s);
+        sn_ports_adopt_accepted(a, s);
         break;
     case SN_CONNECTING:
         if (k->listener >= 0) {

@@ -61,6 +61,13 @@ enum sn_state {
 #define SN_O_OOBINLINE  0x1000
 #define SN_O_QUICKACK   0x2000
 #define SN_O_BOUND_ADDR 0x4000  /* address chosen by the user (not a wildcard) */
+#define SN_O_RECVTTL    0x8000  /* IP_RECVTTL */
+#define SN_O_RECVTOS    0x10000 /* IP_RECVTOS */
+#define SN_O_RECVHOPS   0x20000 /* IPV6_RECVHOPLIMIT */
+#define SN_O_RECVTCLASS 0x40000 /* IPV6_RECVTCLASS */
+
+#define SN_CSCOV_SEND 1
+#define SN_CSCOV_RECV 2
 
 /* sock.urg: Linux's urg_data states (no NOTYET: the byte always comes
  * with its mark here). */
@@ -95,12 +102,17 @@ typedef struct sn_sock {
                                       reports how it ended */
     uint8_t           fin_first; /* we sent FIN before the peer did:
                                     the active close, TIME_WAIT follows */
+    uint8_t           passive;   /* made by a listener: the server end */
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
     int32_t           sndbuf, rcvbuf;   /* as getsockopt reports them */
     int32_t           linger;
     int32_t           rcvlowat;
+    /* UDP-Lite checksum coverage (UDPLITE_SEND_CSCOV, _RECV_CSCOV): 0 is
+     * the whole datagram; each counts only once set (SN_CSCOV_*). */
+    uint16_t          cscov_send, cscov_recv;
+    uint8_t           cscov_set;
     int64_t           rcvtimeo_ns, sndtimeo_ns;  /* 0: none */
     sn_addr           local, peer;
     /* stream peer, packed (slot << 32 | gen) so it reads in one load;
@@ -188,6 +200,11 @@ typedef struct sn_msg {
     bool                   oob;       /* recv: the urgent byte (MSG_OOB) */
     bool                   at_mark;   /* recv: stopped short at the urgent
                                          mark (MSG_WAITALL stops too) */
+    /* Datagram TTL / hop limit and TOS / traffic class.  send: given per
+     * message (IP_TTL, IPV6_HOPLIMIT, IP_TOS, IPV6_TCLASS control
+     * messages) when has_*, else the socket's; recv: what it carried. */
+    bool                   has_ttl, has_tos;
+    uint8_t                ttl, tos;
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
@@ -233,6 +250,16 @@ int sn_sock_setopt(sn_arena *a, int s, int level, int name,
                    const void *val, socklen_t len);
 int sn_sock_getopt(sn_arena *a, int s, int level, int name,
                    void *val, socklen_t *len);
+/* TCP_INFO into val (at most *len bytes, *len set to what was written);
+ * tcp_info.c. */
+int sn_tcp_info(sn_arena *a, const sn_sock *k, void *val, socklen_t *len);
+
+/* What a datagram from socket k to an IPv4 (v4) or IPv6 destination
+ * carries by default: its TTL or hop limit, its TOS or traffic class
+ * (IP_TTL, IPV6_UNICAST_HOPS, IP_TOS, IPV6_TCLASS, else the host's
+ * defaults). */
+uint8_t sn_sock_ttl(sn_arena *a, const sn_sock *k, bool v4);
+uint8_t sn_sock_tos(const sn_sock *k, bool v4);
 
 /* The user-visible sockaddr for an address of socket s; its length. */
 socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,

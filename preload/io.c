@@ -14,6 +14,7 @@
 
 #include "core/sock.h"
 #include "preload/block.h"
+#include "preload/cmsg.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
@@ -291,52 +292,6 @@ ssize_t __recvfrom_chk(int fd, void *buf, size_t len, size_t buflen, int flags,
     return recvfrom(fd, buf, len, flags, addr, alen);
 }
 
-/* Append one control message the way Linux's put_cmsg does: when it does
- * not fit, MSG_CTRUNC, and as much of it as fits (header first) is still
- * written. */
-static void put_cmsg(struct msghdr *msg, size_t *used, int level, int type,
-                     const void *data, size_t dlen)
-{
-    size_t room = msg->msg_controllen - *used;
-    if (room < sizeof(struct cmsghdr)) {
-        msg->msg_flags |= MSG_CTRUNC;
-        return;
-    }
-    size_t len = CMSG_LEN(dlen);
-    if (room < len) {
-        msg->msg_flags |= MSG_CTRUNC;
-        len = room;
-    }
-    struct cmsghdr h = {.cmsg_len = len, .cmsg_level = level, .cmsg_type = type};
-    char *p = (char *)msg->msg_control + *used;
-    memcpy(p, &h, sizeof h);
-    memcpy(p + sizeof h, data, len - sizeof h);
-    size_t space = CMSG_SPACE(dlen);
-    *used += space < room ? space : room;
-}
-
-/* IP_PKTINFO / IPV6_RECVPKTINFO: the address the datagram was sent to
- * (interface 1, loopback).  A dual-stack socket gets IP_PKTINFO for IPv4
- * datagrams and IPV6_PKTINFO (with the mapped address) for all. */
-static void put_pktinfo(int s, const sn_msg *m, struct msghdr *msg)
-{
-    sn_sock *k = sn_sock_at(sn_net(), s);
-    uint32_t opt = atomic_load(&k->opt);
-    size_t used = 0;
-    if (k->type == SOCK_DGRAM && (opt & SN_O_PKTINFO) && sn_addr_is_v4(&m->to)) {
-        struct in_pktinfo pi = {.ipi_ifindex = 1};
-        memcpy(&pi.ipi_spec_dst, m->to.ip + 12, 4);
-        memcpy(&pi.ipi_addr, m->to.ip + 12, 4);
-        put_cmsg(msg, &used, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
-    }
-    if (k->type == SOCK_DGRAM && k->family == AF_INET6 && (opt & SN_O_RECVPKTINFO6)) {
-        struct in6_pktinfo pi = {.ipi6_ifindex = 1};
-        memcpy(&pi.ipi6_addr, m->to.ip, 16);
-        put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
-    }
-    msg->msg_controllen = used;
-}
-
 static ssize_t do_recvmsg(int s, struct msghdr *msg, int flags)
 {
     if (sn_uaccess(msg, sizeof *msg, true) < 0)
@@ -362,7 +317,7 @@ static ssize_t do_recvmsg(int s, struct msghdr *msg, int flags)
     } else {
         msg->msg_namelen = 0;
     }
-    put_pktinfo(s, &m, msg);
+    sn_cmsg_recv(s, &m, msg);
     return n;
 }
 
@@ -470,39 +425,6 @@ ssize_t send(int fd, const void *buf, size_t len, int flags)
     return sendto(fd, buf, len, flags, NULL, 0);
 }
 
-/* Control messages on send: IP_PKTINFO / IPV6_PKTINFO choose the source
- * address of a datagram.  Others are accepted and ignored. */
-static int take_pktinfo(const struct msghdr *msg, sn_msg *m)
-{
-    if (!msg->msg_controllen)
-        return 0;
-    if (sn_uaccess(msg->msg_control, msg->msg_controllen, false) < 0)
-        return -EFAULT;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
-        if (c->cmsg_len < sizeof *c || c->cmsg_len > msg->msg_controllen)
-            return -EINVAL;
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-            c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            memset(&m->src, 0, sizeof m->src);
-            m->src.ip[10] = m->src.ip[11] = 0xff;
-            memcpy(m->src.ip + 12, &pi.ipi_spec_dst, 4);
-            m->has_src = !sn_addr_is_any(&m->src);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-                   c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            memset(&m->src, 0, sizeof m->src);
-            memcpy(m->src.ip, &pi.ipi6_addr, 16);
-            m->has_src = !sn_addr_is_any(&m->src);
-        }
-    }
-    if (m->has_src && !sn_addr_is_local(&m->src))
-        return -EINVAL;
-    return 0;
-}
-
 static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
 {
     if (sn_uaccess(msg, sizeof *msg, false) < 0)
@@ -511,18 +433,18 @@ static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
         return -EMSGSIZE;
     struct sockaddr_storage ss;
     sn_msg m = {.iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen};
-    if (sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
-        int r = take_pktinfo(msg, &m);
-        if (r < 0)
-            return r;
-    }
-    if (msg->msg_name && msg->msg_namelen &&
-        sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+    bool dgram = sn_sock_at(sn_net(), s)->type == SOCK_DGRAM;
+    if (msg->msg_name && msg->msg_namelen && dgram) {
         int r = sn_copy_sockaddr_in(&ss, msg->msg_name, msg->msg_namelen);
         if (r < 0)
             return r;
         m.name = (struct sockaddr *)&ss;
         m.namelen = msg->msg_namelen;
+    }
+    if (dgram) {
+        int r = sn_cmsg_send(s, msg, &m);   /* rules depend on the destination */
+        if (r < 0)
+            return r;
     }
     return io_send(s, &m, flags);
 }

@@ -5,6 +5,8 @@
 #define SN_REAL_H
 
 #include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>

@@ -16,6 +16,10 @@
     X(int, connect, (int, const struct sockaddr *, socklen_t))                \
     X(int, shutdown, (int, int))                                              \
     X(int, close, (int))                                                      \
+    /* reserved ports, bound by libc's internal calls: resvport.c */        \
+    X(int, bindresvport, (int, struct sockaddr_in *))                         \
+    X(int, rresvport, (int *))                                                \
+    X(int, rresvport_af, (int *, sa_family_t))                                \
     /* names: names.c */                                                      \
     X(int, getsockname, (int, struct sockaddr *, socklen_t *))                \
     X(int, getpeername, (int, struct sockaddr *, socklen_t *))                \

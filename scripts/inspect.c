@@ -137,7 +137,7 @@ static int cmd_show(const char *dir, const char *name)
         if (!used)
             snprintf(pids, sizeof pids, "(queued)");
         printf("%-5s %-10s %8u %8u %-46s %-46s %s\n",
-               k->type == SOCK_STREAM ? "tcp" : "udp", state_name(k), rq, sq,
+               k->type == SOCK_STREAM ? "tcp" : k->protocol == IPPROTO_UDPLITE ? "udplite" : "udp", state_name(k), rq, sq,
                local, peer, pids);
     }
     sn_arena_close(&a);

@@ -260,6 +260,65 @@ Test(core_ports, tcp_and_udp_do_not_conflict)
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 41050), 0);
 }
 
+Test(core_ports, udplite_has_its_own_port_space)
+{
+    int u = udp4(), l = sn_sock_create(&A, AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+    int l2 = sn_sock_create(&A, AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+    cr_assert_eq(tc_bind4(&A, u, "127.0.0.1", 41060), 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 41060), 0);
+    cr_assert_eq(tc_bind4(&A, l2, "127.0.0.1", 41060), -EADDRINUSE);
+    /* A UDP datagram reaches the UDP socket only, and the other way. */
+    int su = udp4(), sl = sn_sock_create(&A, AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+    cr_assert_eq(tc_sendto4(&A, sl, "L", 1, "127.0.0.1", 41060), 1);
+    cr_assert_eq(tc_sendto4(&A, su, "U", 1, "127.0.0.1", 41060), 1);
+    char b[4];
+    cr_assert_eq(tc_recv(&A, l, b, sizeof b, MSG_DONTWAIT, NULL), 1);
+    cr_assert_eq(b[0], 'L');
+    cr_assert_eq(tc_recv(&A, u, b, sizeof b, MSG_DONTWAIT, NULL), 1);
+    cr_assert_eq(b[0], 'U');
+    cr_assert_eq(tc_recv(&A, l, b, sizeof b, MSG_DONTWAIT, NULL), -EAGAIN);
+}
+
+/* ---- ports held by accepted connections ---- */
+
+Test(core_ports, accepted_connections_keep_the_port_after_the_listener)
+{
+    int l = -1, c = -1, s = -1;
+    cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
+    int port = tc_local_port(&A, l);
+    int x = tcp4();
+    cr_assert_eq(tc_bind4(&A, x, "127.0.0.1", port), -EADDRINUSE);
+    sn_sock_release(&A, l);
+    /* The listener is gone; its connection still holds the port. */
+    cr_assert_eq(tc_bind4(&A, x, "127.0.0.1", port), -EADDRINUSE);
+    cr_assert_eq(tc_bind4(&A, x, "0.0.0.0", port), -EADDRINUSE);
+    cr_assert_eq(tc_bind4(&A, x, "127.0.0.2", port), 0);
+    /* Passive close of the server end: no TIME_WAIT, the port is free. */
+    sn_sock_release(&A, c);
+    sn_sock_release(&A, s);
+    int y = tcp4();
+    cr_assert_eq(tc_bind4(&A, y, "127.0.0.1", port), 0);
+}
+
+Test(core_ports, accepted_connections_share_with_reuseaddr_on_both)
+{
+    int l = tcp4();
+    cr_assert_eq(tc_setint(&A, l, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_bind4(&A, l, "127.0.0.1", 0), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
+    int port = tc_local_port(&A, l);
+    int c = tcp4();
+    cr_assert_eq(tc_connect4(&A, c, "127.0.0.1", port), 0);
+    sn_addr peer;
+    cr_assert_geq(sn_sock_accept(&A, l, &peer), 0);
+    sn_sock_release(&A, l);
+    int x = tcp4();
+    cr_assert_eq(tc_bind4(&A, x, "127.0.0.1", port), -EADDRINUSE);
+    cr_assert_eq(tc_setint(&A, x, SOL_SOCKET, SO_REUSEADDR, 1), 0);
+    cr_assert_eq(tc_bind4(&A, x, "127.0.0.1", port), 0);
+    cr_assert_eq(sn_sock_listen(&A, x, 4), 0);
+}
+
 /* ---- SO_REUSEADDR ---- */
 
 Test(core_ports, reuseaddr_needs_both_sockets)

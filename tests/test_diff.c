@@ -114,3 +114,8 @@ DIFF_TEST(chroot_setuid)
 /* RLIMIT_NOFILE lowered below a new fd (and to 1) while holding a
  * connection: poll, select, recv keep working, peer death is seen. */
 DIFF_TEST(fd_limit)
+DIFF_TEST(bind_accepted)
+DIFF_TEST(resvport)
+DIFF_TEST(tcp_info)
+DIFF_TEST(udplite)
+DIFF_TEST(dgram_cmsg)

@@ -185,3 +185,7 @@ SCENARIO(seccomp)
  *     at simulated sockets and the kernel's look (postgres hung in
  *     pgbench once in a few hundred runs). */
 SCENARIO(epoll_lost_wakeup)
+/* 35: in a network namespace with other TTL / hop-limit sysctls, the
+ *     dgram_cmsg probe agrees with the kernel there (host defaults are
+ *     read when the network is created). */
+SCENARIO(host_sysctls)
