@@ -83,6 +83,11 @@ static ssize_t try_recv_fault(int s, void *c)
     sn_arena *a = sn_net();
     sn_msg none = {.iov = NULL, .iovcnt = 0};
     if (sn_sock_at(a, s)->type == SOCK_STREAM) {
+        if (x->flags & MSG_OOB) {
+            /* Linux takes the urgent byte, then fails to copy it. */
+            ssize_t r = sn_sock_recv(a, s, &none, x->flags);
+            return r == 0 && none.oob ? -EFAULT : r;
+        }
         if (sn_sock_inq(a, s) > 0)
             return -EFAULT;
         return sn_sock_recv(a, s, &none, x->flags);

@@ -324,6 +324,19 @@ static void flags(void)
     rd("recv", s, 64, 0);
     done(c, s);
 
+    say("-- MSG_OOB into a bad buffer, MSG_OOB|MSG_TRUNC --\n");
+    pair(AF_INET, &c, &s, 0);
+    snd(c, "jk", MSG_OOB);
+    delivered(c, s);
+    SHOW("recv OOB bad buffer", recv(s, bad_ptr(), 1, MSG_OOB));
+    rd("recv OOB", s, 64, MSG_OOB);
+    snd(c, "l", MSG_OOB);
+    delivered(c, s);
+    rd("recv OOB|TRUNC", s, 64, MSG_OOB | MSG_TRUNC);
+    rd("recv OOB", s, 64, MSG_OOB);
+    rd("recv", s, 64, 0);
+    done(c, s);
+
     say("-- zero-length MSG_OOB buffer --\n");
     pair(AF_INET, &c, &s, 0);
     snd(c, "gh", MSG_OOB);
