@@ -66,7 +66,10 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench.h
 bench: $(LIB) $(BENCH_BIN)
 	scripts/bench $(BENCH_ARGS)
 
+# First the layer check (core/LAYERS: no module of core/ uses one above
+# it), from the objects just built; then the Criterion suites.
 test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
+	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 
 # Install: the launcher in bin/, the library and its inspector in

@@ -3,255 +3,80 @@
  *
  * Layout (all found by offset from the mapping's base; nothing in the
  * arena is a pointer):
- *   header | proc table | socket table | port table | heap
+ *   header | procs | sockets | ports | TIME_WAIT | doorbells | heap
+ * (core/layout.h)
  * The header carries a magic, a layout version and the size; a mismatch is
  * reported as a one-line error, never a crash.  The heap holds ring
  * buffers, allocated lazily by power-of-two size class.
  *
  * Memory: the file is sparse, and a page of it that the file system has
  * no room for raises SIGBUS when first touched.  So nothing is touched
- * before it is reserved (arena.c): the header and the tables used whole
+ * before it is reserved (arena.c, heap.c): the header and the tables used whole
  * from the start when the arena is made, the socket and doorbell tables a
  * chunk at a time as they grow, a ring as it is first written.  A full
  * file system fails the call that needed memory (ENOBUFS, ENOMEM).
  *
  * Locks: hdr->lock guards every control-plane change (socket table, port
- * table, listener queues, peer links, procs); hdr->heap_lock guards the
- * heap only (a leaf: nothing is locked inside it).
+ * table, listener queues, peer links, procs, bells); taking it repairs
+ * what a dead owner left half-done (core/repair.h).  hdr->heap_lock
+ * guards the heap only (a leaf: nothing is locked inside it).
+ *
+ * This module maps and lays out the file; the tables' contents belong to
+ * the modules above (procs, bell, sock, ports), the heap to heap.c.
  */
 #ifndef SN_ARENA_H
 #define SN_ARENA_H
 
 #include <stdbool.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include <stddef.h>
 
-#include "core/addr.h"
-#include "core/lock.h"
+#include "core/layout.h"
+#include "core/mapfile.h"
 
-#define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 7   /* 4: reserved table rooms, heap holes;
-                                 5: reservation marker in sn_proc, keep flag;
-                                 6: more host limits, sock.passive, UDP-Lite;
-                                 7: urgent data and owner in sn_sock */
-#define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
-#define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
-/* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
- * (Linux keeps UDP-Lite's ports apart from UDP's). */
-#define SN_PORT_SPACES    3
-#define SN_HEAP_MIN_SHIFT 12      /* smallest heap block: 4 KiB */
-#define SN_HEAP_CLASSES   13      /* ... largest: 16 MiB */
-/* Sparse: only touched pages cost.  Room for a 256 KiB ring on each of
- * the 65,536 sockets, and then some. */
-#define SN_DEFAULT_SIZE   (32ULL << 30)
-/* Free ring memory kept for reuse beyond this is given back to the
- * system (the pages are punched out of the file). */
-#define SN_HEAP_KEEP      (64ULL << 20)
-/* The socket and doorbell tables are reserved this much at a time. */
-#define SN_TABLE_CHUNK    (64u << 10)
+/* The arena file, opened and locked.  Creating, attaching and removing
+ * are serialised by a whole-file write lock (core/mapfile.h: a record
+ * lock, which belongs to the process).  A remover unlinks under the lock,
+ * and whoever opened the file before must not go on in a removed one: so
+ * sn_arena_open_file makes sure, once it holds the lock, that the path
+ * still names the file it opened, else opens again (and with `create`
+ * makes a new file, which every later opener then finds).  The fd, locked,
+ * and *st; or -errno (-ENOENT: removed meanwhile). */
+int  sn_arena_open_file(const char *path, bool create, sn_os_stat *st);
+/* The same for a file already open (a pinned fd): lock it and stat it. */
+int  sn_arena_lock_fd(int fd, sn_os_stat *st);
+void sn_arena_file_done(int fd);     /* unlock */
+void sn_arena_file_close(int fd);    /* unlock, then close */
 
-/* Linux defaults that shape what programs observe; copied from the host's
- * sysctls when the network is created so differential tests agree. */
-typedef struct sn_limits {
-    int32_t tcp_wmem_def, tcp_rmem_def;  /* net.ipv4.tcp_{w,r}mem[1] */
-    int32_t wmem_def, rmem_def;          /* net.core.{w,r}mem_default */
-    int32_t wmem_max, rmem_max;          /* net.core.{w,r}mem_max */
-    int32_t somaxconn;
-    int32_t port_lo, port_hi;            /* ip_local_port_range */
-    int32_t tcp_rmem_max;                /* net.ipv4.tcp_rmem[2] */
-    int32_t tcp_reordering;              /* net.ipv4.tcp_reordering */
-    int32_t ip_ttl;                      /* net.ipv4.ip_default_ttl */
-    int32_t ipv6_hops;                   /* net.ipv6.conf.all.hop_limit:
-                                            what getsockopt reports */
-    int32_t ipv6_hops_lo;                /* net.ipv6.conf.lo.hop_limit:
-                                            what loopback packets carry */
-} sn_limits;
-
-typedef struct sn_proc {
-    sn_lock_t alive;      /* held by the process for its whole life (procs.c) */
-    int32_t   pid;        /* 0: free entry, -1: reserved for a child in fork */
-    int32_t   maker;      /* pid -1: the process that reserved it ... */
-    uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
-    uint32_t  mark;       /* ... and its marker socket, 0: none (procs.h) */
-    uint32_t  pad;
-} sn_proc;
-
-typedef struct sn_hdr {
-    uint64_t  magic;
-    uint32_t  version;
-    uint32_t  hdr_size;
-    uint64_t  size;
-    sn_lock_t lock;
-    sn_lock_t heap_lock;
-    sn_limits lim;
-    /* socket table: slots below sock_hwm have initialised locks */
-    uint32_t  sock_hwm;
-    int32_t   sock_free;           /* free-list head, linked by sock.next */
-    uint32_t  nsocks;              /* slots in use */
-    uint32_t  proc_hwm;
-    _Atomic uint32_t proc_gen;     /* bumped when a process joins or goes */
-    /* ephemeral port hint: stream, dgram (UDP and UDP-Lite share one, so
-     * a UDP-Lite socket bound implicitly never takes the number a UDP
-     * socket just got: it would talk to itself when connected there) */
-    uint32_t  port_next[2];
-    uint32_t  rr;                  /* SO_REUSEPORT round-robin counter */
-    uint32_t  tw_next;             /* next TIME_WAIT slot to use (a ring) */
-    uint64_t  token;               /* random: names this network's doorbells */
-    uint32_t  bell_hwm;
-    /* entries below these have their memory reserved (arena.c) */
-    uint32_t  sock_room, bell_room;
-    /* `simnet run --keep`: the last process out leaves the file, and
-     * stale sweeps spare it; only `simnet rm` removes it. */
-    uint32_t  keep;
-    /* bumped (arena locked) whenever a datagram's destination could
-     * resolve to another socket: senders' cached routes are then stale
-     * (core/dgram.c) */
-    _Atomic uint32_t dgram_gen;
-    /* heap */
-    uint64_t  heap_off, heap_end, heap_top;
-    uint64_t  heap_free[SN_HEAP_CLASSES];   /* resident free blocks */
-    /* free blocks whose pages were given back, all but the first (which
-     * holds the link): reserved again as they are written */
-    uint64_t  heap_holes[SN_HEAP_CLASSES];
-    uint64_t  heap_kept;           /* reserved bytes of heap_free blocks */
-    uint64_t  heap_keep;           /* ... kept up to this (SN_HEAP_KEEP) */
-} sn_hdr;
-
-struct sn_sock;
-
-/* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
- * or epoll_wait learns that a simulated socket changed. */
-#define SN_MAX_BELLS 4096
-#define SN_BELL_Q    1024
-typedef struct sn_bell {
-    int32_t          owner;     /* proc index; -1: free */
-    _Atomic uint32_t pending;   /* when rung (ms), 0 once drained */
-    uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
-    uint8_t          overflow;  /* the queue overflowed: look at everything */
-    /* bumped at each allocation; part of the bell's socket name, so that
-     * a socket bound to the name of the id's previous use (inherited by a
-     * child of its owner, which may outlive the owner's exit) never makes
-     * the new owner's bind fail with EADDRINUSE */
-    _Atomic uint16_t gen;
-    uint32_t         qhead, qlen;
-    sn_lock_t        qlock;
-    int32_t          q[SN_BELL_Q];   /* socket slots that changed */
-} sn_bell;
-
-/* A TCP endpoint in TIME_WAIT (ports.c): it keeps its port for 60 s after
- * an active close, although its socket is gone. */
-#define SN_TIMEWAIT_SLOTS 4096
-typedef struct sn_timewait {
-    sn_addr  local;
-    int64_t  expiry_ns;   /* CLOCK_MONOTONIC; 0: free */
-    uint8_t  reuse;       /* SO_REUSEADDR of the closed socket */
-    uint8_t  pad[7];
-} sn_timewait;
-
-/* A process's view of one attached arena.  Pointers here are local. */
-typedef struct sn_arena {
-    uint8_t        *base;
-    size_t          size;
-    sn_hdr         *hdr;
-    sn_proc        *procs;
-    struct sn_sock *socks;
-    int32_t        *ports;      /* [SN_PORT_SPACES][65536] heads of bind chains */
-    sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */
-    sn_bell        *bells;      /* [SN_MAX_BELLS] */
-    int             bell_tx;    /* this process's socket for ringing; -1 */
-    bool            reattached; /* attach found an entry already ours */
-    uint64_t        dev, ino;   /* the file mapped (sn_arena_leave) */
-    int             handed;     /* entry our parent named for us + 1; 0: none */
-    int             fd_high;    /* the library's own fds go at or above */
-    uint8_t        *heap;       /* == base; heap offsets are from base */
-    int             proc;       /* this process's index in procs */
-    /* Reservations of this process that found no room (the arena's file
-     * system is full), for the SIMNET_DEBUG trace to report: core writes
-     * no log itself.  `what` is a static string. */
-    struct {
-        _Atomic uint32_t fails;
-        int              err;       /* EFAULT: no room; ENOMEM */
-        uint64_t         bytes;
-        const char      *what;
-    } room;
-} sn_arena;
-
-/* Map the arena file at `path`.  SN_ARENA_CREATE makes it if missing;
- * SN_ARENA_ATTACH registers the calling process, under the file's lock,
- * after resetting a network whose processes are all gone (a stale one:
- * its sockets belong to nobody).  On failure returns -errno and writes a
- * one-line reason into err. */
+/* Map the arena file open and locked at fd, with status st (`name` is for
+ * messages).  SN_ARENA_CREATE: an empty file is sized (`size` bytes,
+ * sparse) and made; without it an empty file (pinned by a process, never
+ * used yet) is -ENOENT.  0 having checked the header of an existing file
+ * or written a fresh one (*fresh); or -errno with a one-line reason in
+ * err.  The lock is the caller's. */
 #define SN_ARENA_CREATE 1
-#define SN_ARENA_ATTACH 2
+#define SN_ARENA_ATTACH 2   /* (core/net.h: also register the caller) */
 #define SN_ARENA_SHARED 4   /* a new file is readable and writable by all */
 /* With SN_ARENA_ATTACH: the entry the parent reserved for us (posix_spawn)
  * or had itself (execve), as it told us through the environment: it may
- * not carry our pid yet (sn_procs_attach). */
+ * not carry our pid yet (sn_net_attach_proc). */
 #define SN_ARENA_HANDED(entry) (((entry) + 1) << 8)
-int  sn_arena_open(sn_arena *a, const char *path, size_t size, int flags,
-                   char *err, size_t errlen);
-/* The same on an arena file already open for reading and writing (an fd
- * pinned before the process changed user or root); `name` is for
- * messages.  The fd stays open.  Without SN_ARENA_CREATE an empty file
- * (pinned, never used) is -ENOENT. */
-int  sn_arena_open_fd(sn_arena *a, int fd, const char *name, size_t size,
-                      int flags, char *err, size_t errlen);
-/* No process of the network is alive. */
-bool sn_arena_stale(sn_arena *a);
-
-/* Networks leave nothing behind.  A file is removed only under its lock
- * (the one creation and attach take), and an opener that finds, once it
- * holds the lock, that the path no longer names the file it opened
- * starts again: so nobody attaches to a removed file while others make
- * a new one.
- *
- * sn_arena_leave: the calling process leaves for good (exit(): the
- * destructor; not exec, which keeps the entry): its entry is freed, and
- * if no other process of the network is alive and the network is not
- * kept, the file is removed.  1 removed, 0 not. */
-int  sn_arena_leave(sn_arena *a, const char *path);
-/* Remove the arena file if its network is stale and not kept (`force`:
- * kept or not, `simnet rm`): 1 removed, 0 in use (or kept), -errno. */
-int  sn_arena_remove_if_stale(const char *path);
-int  sn_arena_remove_unused(const char *path, bool force);
-/* Processes killed with SIGKILL (or leaving through _exit) never run
- * sn_arena_leave: their networks are removed by a sweep of the directory
- * holding `path` (every stale, unkept arena but `path`'s own), made when
- * a process creates a network and by `simnet run`, `ls` and `rm`. */
-void sn_arena_sweep_dir(const char *path);
-/* `simnet run --keep`: mark the network (made if missing) kept. */
-int  sn_arena_keep(const char *path, char *err, size_t errlen);
+int  sn_arena_map(sn_arena *a, int fd, const sn_os_stat *st, const char *name,
+                  size_t size, int flags, bool *fresh, char *err, size_t errlen);
+/* File still locked: start the network afresh (every table empty), giving
+ * the memory of old rings back by truncating the file.  With no room for
+ * the fixed tables: -ENOSPC with a reason in err, the file emptied and the
+ * arena unmapped.  A kept network stays kept. */
+int  sn_arena_reset(sn_arena *a, int fd, const char *path, char *err,
+                    size_t errlen);
 /* Initialise an anonymous shared arena (unit tests; inherited by fork). */
 int  sn_arena_anon(sn_arena *a, size_t size);
 void sn_arena_close(sn_arena *a);
 size_t sn_arena_min_size(void);
 
-/* Register the calling process (under the arena lock); sets a->proc. */
-int  sn_arena_attach_proc(sn_arena *a);
-
 /* Reserve the memory of socket slot / doorbell entry n (and the rest of
- * its chunk) before its first use; arena locked.  0, or -ENOMEM when the
- * file system has no room. */
+ * its chunk) before its first use; control-plane lock held.  0, or
+ * -ENOMEM when the file system has no room. */
 int  sn_arena_reserve_socks(sn_arena *a, uint32_t n);
 int  sn_arena_reserve_bells(sn_arena *a, uint32_t n);
-
-/* Heap blocks: power-of-two size class, offset from base; 0 on failure
- * (no room in the file system, or the arena's address space is used up).
- * *room: how many bytes from the block's start are reserved (at least its
- * first page); the rest is reserved before it is written (core/heap.h).
- * Freeing passes the room back. */
-uint64_t sn_heap_alloc(sn_arena *a, uint32_t size, uint32_t *room);
-void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size, uint32_t room);
-
-/* The arena lock.  Its owner may die half-way through an update (a socket
- * allocated but not yet queued, a chain half-linked): the next owner makes
- * the tables whole again before going on (sock.c). */
-void sn_arena_repair(sn_arena *a);
-static inline void sn_arena_lock(sn_arena *a)
-{
-    if (__builtin_expect(sn_lock_recover(&a->hdr->lock), 0))
-        sn_arena_repair(a);
-}
-static inline void sn_arena_unlock(sn_arena *a) { sn_unlock(&a->hdr->lock); }
 
 #endif

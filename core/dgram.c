@@ -7,8 +7,10 @@
 
 #include "core/heap.h"
 #include "core/ports.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/dgram.h"
+#include "core/opts.h"
+#include "core/repair.h"
+#include "core/sockwait.h"
 
 #define MAX_V4_PAYLOAD 65507   /* 65535 - IPv4 header - UDP header */
 #define MAX_V6_PAYLOAD 65527   /* 65535 - UDP header (jumbograms aside) */
@@ -111,7 +113,7 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
  * moved) and the target slot's generation is the same (not closed and
  * reused); both are checked under the target's rx_prod, which closing
  * takes before it frees the slot.  So a hit delivers exactly where the
- * port table would, without taking the arena lock. */
+ * port table would, without taking the control-plane lock. */
 typedef struct dgram_route {
     uint64_t token;             /* which network (hdr->token) */
     int32_t  sender;
@@ -158,13 +160,13 @@ static void route_remember(sn_arena *a, int s, const sn_addr *dst,
     r->from = *from;
 }
 
-/* Find the target in the port table (arena lock) and return it with its
+/* Find the target in the port table (control-plane lock) and return it with its
  * rx_prod held; NULL when nobody is there. */
 static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
                              const sn_msg *m, rec_hdr *h)
 {
     sn_sock *k = sn_sock_at(a, s);
-    sn_arena_lock(a);
+    sn_ctl_lock(a);
     h->from = k->local;
     if (m->has_src && sn_addr_is_any(&h->from))
         h->from = m->src;               /* IP_PKTINFO / IPV6_PKTINFO on send */
@@ -179,15 +181,15 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
          * reports it as ECONNREFUSED on its next call. */
         if (k->state == SN_CONNECTED)
             sn_sock_set_error(k, ECONNREFUSED);
-        sn_arena_unlock(a);
+        sn_ctl_unlock(a);
         return NULL;
     }
     /* A source asked for by pktinfo is this datagram's only. */
     if (!m->has_src)
         route_remember(a, s, dst, &h->from, t);
     sn_sock *T = sn_sock_at(a, t);
-    sn_lock(&T->rx_prod);               /* order: arena -> rx_prod */
-    sn_arena_unlock(a);
+    sn_lock(&T->rx_prod);               /* order: ctl -> rx_prod */
+    sn_ctl_unlock(a);
     return T;
 }
 
@@ -211,9 +213,9 @@ static int dgram_autobind(sn_arena *a, int s)
 {
     if (__atomic_load_n(&sn_sock_at(a, s)->in_chain, __ATOMIC_ACQUIRE))
         return 0;
-    sn_arena_lock(a);
+    sn_ctl_lock(a);
     int r = sn_sock_autobind(a, s, NULL);
-    sn_arena_unlock(a);
+    sn_ctl_unlock(a);
     return r;
 }
 

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <unistd.h>
 
-#include "core/sys_linux.h"
+#include "core/mapfile.h"
 
 #define BLOCK(c) ((uint64_t)1 << ((c) + SN_HEAP_MIN_SHIFT))
 
@@ -38,10 +38,7 @@ static uint32_t first_page(int c)
 static long populate(sn_arena *a, uint64_t off, uint64_t len)
 {
     uint64_t pg = page_size(), lo = off & ~(pg - 1), hi = (off + len + pg - 1) & ~(pg - 1);
-    long r = sn_sys_populate(a->base + lo, hi - lo);
-    /* -EINVAL: a kernel before 5.14, which cannot reserve; go on as
-     * before (the file system had better have room). */
-    return r == -EINVAL ? 0 : r;
+    return sn_os_reserve(a->base + lo, hi - lo);
 }
 
 /* No room: give back the pages of the resident free blocks, moving them
@@ -57,7 +54,7 @@ static bool trim(sn_arena *a)
             h->heap_free[c] = b->next;
             h->heap_kept = h->heap_kept > b->room ? h->heap_kept - b->room : 0;
             if (b->room > pg) {
-                sn_sys_release(a->heap + off + pg, BLOCK(c) - pg);
+                sn_os_punch(a->heap + off + pg, BLOCK(c) - pg);
                 any = true;
             }
             b->room = (uint32_t)pg;
@@ -120,7 +117,7 @@ static uint64_t take(sn_arena *a, int c, uint32_t *room)
     } else if (h->heap_top + BLOCK(c) <= h->heap_end) {
         off = h->heap_top;
         if (sn_arena_reserve(a, off, first, "a ring", SN_RESERVE_TRIM_HELD) < 0) {
-            sn_sys_release(a->heap + off, first);
+            sn_os_punch(a->heap + off, first);
             return 0;
         }
         h->heap_top += BLOCK(c);
@@ -149,7 +146,7 @@ void sn_heap_free(sn_arena *a, uint64_t off, uint32_t size, uint32_t room)
     bool punch = BLOCK(c) > pg &&
                  __atomic_load_n(&h->heap_kept, __ATOMIC_RELAXED) >= h->heap_keep;
     if (punch && room > pg)
-        sn_sys_release(a->heap + off + pg, BLOCK(c) - pg);
+        sn_os_punch(a->heap + off + pg, BLOCK(c) - pg);
     sn_lock(&h->heap_lock);
     uint64_t *list = punch ? &h->heap_holes[c] : &h->heap_free[c];
     free_block *b = fb(a, off);
@@ -168,7 +165,7 @@ static int grow_to(sn_arena *a, sn_ring *r, uint32_t to, int quiet)
 {
     if (sn_arena_reserve(a, r->off + r->room, to - r->room, "a ring",
                          SN_RESERVE_TRIM | quiet) < 0) {
-        sn_sys_release(a->heap + r->off + r->room, to - r->room);
+        sn_os_punch(a->heap + r->off + r->room, to - r->room);
         return -ENOMEM;
     }
     r->room = to;
@@ -197,4 +194,16 @@ uint32_t sn_ring_grow(sn_arena *a, sn_ring *r, uint32_t len)
     if (r->room == r->cap || end <= r->room)
         return len;
     return pos < r->room ? r->room - pos : 0;
+}
+
+int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
+{
+    uint32_t room;
+    uint64_t off = sn_heap_alloc(a, cap, &room);
+    if (!off)
+        return -ENOBUFS;
+    r->off = off;
+    r->cap = cap;
+    r->room = room;
+    return 0;
 }

@@ -1,6 +1,8 @@
 /* Reserving arena memory before it is touched, and the heap of ring
- * buffers (heap.c).  Internal to core: arena.c's tables use the first,
- * rings (core/stream.c) the heap through arena.h's sn_heap_alloc/free.
+ * buffers (heap.c): power-of-two blocks with free lists per size class,
+ * under hdr->heap_lock (a leaf lock), named by their offset from the
+ * arena's base (0 is "none").  Internal to core: arena.c's tables use the
+ * reservations, rings (stream.c, dgram.c) the heap.
  *
  * The arena file is sparse: a page of it costs room in its file system
  * only once touched, and touching one the file system has no room for
@@ -17,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "core/arena.h"
+#include "core/layout.h"
 #include "core/ring.h"
 
 /* How sn_arena_reserve may make room when the file system has none
@@ -37,6 +39,19 @@ enum {
  * page with entries in use): the caller does that where it can. */
 int sn_arena_reserve(sn_arena *a, uint64_t off, uint64_t len, const char *what,
                      int how);
+
+/* Heap blocks: power-of-two size class, offset from base; 0 on failure
+ * (no room in the file system, or the arena's address space is used up).
+ * *room: how many bytes from the block's start are reserved (at least its
+ * first page); the rest is reserved before it is written.  Freeing passes
+ * the room back. */
+uint64_t sn_heap_alloc(sn_arena *a, uint32_t size, uint32_t *room);
+void     sn_heap_free(sn_arena *a, uint64_t off, uint32_t size, uint32_t room);
+/* A ring of `cap` bytes (a power of two) for r: 0, or -ENOBUFS when the
+ * heap is exhausted or the file system holding the arena has no room.
+ * Only the start of the buffer is reserved: writers reserve the rest as
+ * they reach it (sn_ring_writable). */
+int      sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap);
 
 /* How many of the next len bytes written at r's `in` may be written:
  * len, after reserving more of the ring if needed; fewer (down to 0) when

@@ -1,9 +1,7 @@
+/* Robust process-shared locks (see lock.h). */
 #include "core/lock.h"
 
 #include <errno.h>
-
-SN_TLS unsigned              sn_crit;
-SN_TLS volatile sig_atomic_t sn_crit_pending;
 
 void sn_lock_init(sn_lock_t *l)
 {
@@ -46,4 +44,9 @@ void sn_unlock(sn_lock_t *l)
 void sn_lock_forever(sn_lock_t *l)
 {
     take(l);
+}
+
+void sn_unlock_forever(sn_lock_t *l)
+{
+    pthread_mutex_unlock(l);
 }

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <sys/time.h>
 
+#include "core/net.h"
+#include "core/opts.h"
 #include "core/sock.h"
+#include "core/tcp_info.h"
 
 #define SOCK_MIN_SNDBUF 4608   /* 2 * (2048 + sizeof(struct sk_buff)) */
 #define SOCK_MIN_RCVBUF 2304
@@ -415,4 +418,13 @@ int sn_sock_getopt(sn_arena *a, int s, int level, int name,
         v = a->hdr->lim.ipv6_hops;
     *len = put_int(val, *len, v);
     return 0;
+}
+
+void sn_sock_set_nonblock(sn_arena *a, int s, bool on)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (on)
+        atomic_fetch_or(&k->opt, SN_O_NONBLOCK);
+    else
+        atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_NONBLOCK);
 }

@@ -293,3 +293,54 @@ void sn_ports_dgram_changed(sn_arena *a)
 {
     atomic_fetch_add(&a->hdr->dgram_gen, 1);
 }
+
+/* ---- a socket's own binding ---- */
+
+int sn_sock_bind_locked(sn_arena *a, int s, sn_addr *want, bool for_connect)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int r = sn_ports_bind(a, s, want, for_connect);
+    if (r == 0) {
+        k->in_chain = 1;
+        if (k->state == SN_NEW || k->state == SN_CLOSED)
+            k->state = SN_BOUND;
+    }
+    return r;
+}
+
+int sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->in_chain)
+        return 0;
+    sn_addr want = k->local;            /* the wildcard of its family */
+    if (dst)
+        sn_addr_source_for(dst, &want);
+    want.port = 0;
+    int r = sn_sock_bind_locked(a, s, &want, dst != NULL);
+    /* Linux: bind() ran out of ports is EADDRINUSE, connect() is
+     * EADDRNOTAVAIL. */
+    return r == -EADDRINUSE && dst ? -EADDRNOTAVAIL : r;
+}
+
+/* Linux: a port not locked by the user's bind() is released, an address
+ * not chosen by the user is forgotten.  TCP keeps showing the released
+ * port in getsockname (Linux clears the bind, not the socket's source
+ * port); UDP shows 0. */
+void sn_sock_release_implicit(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint32_t o = atomic_load(&k->opt);
+    uint16_t port = k->local.port;
+    if (!(o & SN_O_BOUND_PORT) && k->in_chain) {
+        sn_ports_unbind(a, s);
+        k->in_chain = 0;
+        if (k->type == SOCK_DGRAM)
+            port = 0;
+        if (k->state == SN_BOUND)
+            k->state = SN_NEW;
+    }
+    if (!(o & SN_O_BOUND_ADDR))
+        sn_addr_any(k->family, &k->local);
+    k->local.port = port;
+}

@@ -2,7 +2,8 @@
  * it, and the rules that decide who may share a port (wildcards, dual
  * stack, SO_REUSEADDR, SO_REUSEPORT), who gets an ephemeral port, and which
  * socket an arriving connection or datagram is delivered to.  Every
- * function runs under the arena lock. */
+ * function runs under the control-plane lock (core/repair.h).  Also a
+ * socket's own binding: bind_locked, autobind, release_implicit. */
 #ifndef SN_PORTS_H
 #define SN_PORTS_H
 
@@ -41,5 +42,14 @@ int  sn_ports_dgram_target(sn_arena *a, int protocol, const sn_addr *dst,
 /* Something sn_ports_dgram_target looks at changed (a UDP socket bound,
  * unbound, connected or disconnected): bump hdr->dgram_gen. */
 void sn_ports_dgram_changed(sn_arena *a);
+
+/* Bind socket s (in_chain, state BOUND) to *want as sn_ports_bind. */
+int  sn_sock_bind_locked(sn_arena *a, int s, sn_addr *want, bool for_connect);
+/* The implicit bind of connect (dst) or send/listen (dst NULL): a no-op
+ * when already bound.  -EADDRNOTAVAIL when connect runs out of ports. */
+int  sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst);
+/* Give back what an implicit bind took, after a failed connect or a UDP
+ * disconnect. */
+void sn_sock_release_implicit(sn_arena *a, int s);
 
 #endif

@@ -1,9 +1,11 @@
 /* Readiness: what poll/select/epoll report for a simulated socket, in
- * Linux's terms (tcp_poll, datagram_poll). */
+ * Linux's terms (tcp_poll, datagram_poll), one function per type
+ * (core/proto.c picks). */
 
 #include <poll.h>
 
-#include "core/sock.h"
+#include "core/ready.h"
+#include "core/urgent.h"
 
 /* Linux calls a TCP socket writable while what it has queued is at most
  * two thirds of its send buffer (sk_stream_is_writeable); here the queue
@@ -23,7 +25,7 @@ static bool stream_writable(sn_arena *a, sn_sock *k)
     return sn_ring_used(&p->rx) <= p->rx.cap / 3 * 2;
 }
 
-static int stream_poll(sn_arena *a, sn_sock *k)
+int sn_stream_poll(sn_arena *a, sn_sock *k)
 {
     uint8_t st = k->state;
     uint32_t sh = atomic_load(&k->shut);
@@ -52,7 +54,7 @@ static int stream_poll(sn_arena *a, sn_sock *k)
     return m;
 }
 
-static int dgram_poll(sn_arena *a, sn_sock *k)
+int sn_dgram_poll(sn_arena *a, sn_sock *k)
 {
     uint32_t sh = atomic_load(&k->shut);
     int m = POLLOUT | POLLWRNORM | POLLWRBAND;   /* UDP is always writable */
@@ -65,10 +67,4 @@ static int dgram_poll(sn_arena *a, sn_sock *k)
     if (sn_ring_used(&k->rx))
         m |= POLLIN | POLLRDNORM;
     return m;
-}
-
-int sn_sock_poll(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    return k->type == SOCK_STREAM ? stream_poll(a, k) : dgram_poll(a, k);
 }

@@ -1,20 +1,22 @@
 /* The stream data path: bytes from one end go into the receive ring of the
- * other.  No arena lock here: the sender serialises on the receiver's
- * rx_prod lock, which also keeps the ring from being freed under it (slot
+ * other.  No control-plane lock here but to record a reset: the sender
+ * serialises on the receiver's rx_prod lock, which also keeps the ring from being freed under it (slot
  * release takes the same lock), and checks the slot generation so a reused
  * slot is never written. */
 #include <errno.h>
-#include <sched.h>
 #include <netinet/in.h>
 
+#include "core/futex.h"
 #include "core/heap.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/stream.h"
+#include "core/urgent.h"
+#include "core/repair.h"
+#include "core/sockwait.h"
 
 #define MIN_RING (4u << 10)
 #define MAX_RING (4u << 20)
 
-uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd)
+static uint32_t stream_ring_size(const sn_sock *rcv, const sn_sock *snd)
 {
     /* What Linux lets be in flight on loopback is the receiver's buffer
      * plus the sender's; the ring holds both. */
@@ -25,24 +27,9 @@ uint32_t sn_stream_ring_size(sn_arena *a, const sn_sock *rcv, const sn_sock *snd
     return cap;
 }
 
-/* -ENOBUFS when the heap is exhausted or the file system holding the
- * arena has no room (core/heap.h).  Only the start of the buffer is
- * reserved: writers reserve the rest as they reach it (sn_ring_writable). */
-int sn_ring_alloc(sn_arena *a, sn_ring *r, uint32_t cap)
-{
-    uint32_t room;
-    uint64_t off = sn_heap_alloc(a, cap, &room);
-    if (!off)
-        return -ENOBUFS;
-    r->off = off;
-    r->cap = cap;
-    r->room = room;
-    return 0;
-}
-
 /* Our data met a reset: the connection is over for us, with `err`
  * pending (Linux: EPIPE when the peer's FIN came first, ECONNRESET
- * otherwise).  Arena lock held. */
+ * otherwise).  Control-plane lock held. */
 static void answer_reset(sn_sock *k, int err)
 {
     sn_sock_set_error(k, err);
@@ -79,9 +66,9 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (!p) {
         /* The peer closed.  Linux delivers this write, the peer answers
          * with a reset, and the next write fails with EPIPE. */
-        sn_arena_lock(a);
+        sn_ctl_lock(a);
         answer_reset(k, EPIPE);
-        sn_arena_unlock(a);
+        sn_ctl_unlock(a);
         return (ssize_t)len;
     }
     if (len == 0)
@@ -91,13 +78,13 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         /* Data for a socket that shut both ways (FIN_WAIT with its
          * reading side shut): Linux answers with a reset, both ends
          * close. */
-        sn_arena_lock(a);
+        sn_ctl_lock(a);
         sn_sock_set_error(p, ECONNRESET);
         atomic_fetch_or(&p->shut, SN_RESET | SN_PEER_GONE);
         p->state = SN_CLOSED;
         p->peer_ref = -1;
         answer_reset(k, (atomic_load(&k->shut) & SN_PEER_FIN) ? EPIPE : ECONNRESET);
-        sn_arena_unlock(a);
+        sn_ctl_unlock(a);
         sn_wake(a, ps);
         return (ssize_t)len;
     }
@@ -106,7 +93,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&p->rx_prod);
         return (ssize_t)len;            /* closed meanwhile: as above */
     }
-    if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, sn_stream_ring_size(a, p, k))) < 0) {
+    if (!p->rx.cap && (r = sn_ring_alloc(a, &p->rx, stream_ring_size(p, k))) < 0) {
         sn_unlock(&p->rx_prod);
         /* The arena's heap is exhausted, or its file system full: a hard
          * limit, said at once rather than waited on (Linux: ENOBUFS when
@@ -145,7 +132,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (owner)
         sn_urg_signal(owner);
     k->bytes_tx += n;
-    atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
+    atomic_store_explicit(&k->cpu, sn_os_cpu(), memory_order_relaxed);
     sn_wake_ev(a, ps, SN_EV_IN);
     return n;
 }
@@ -179,7 +166,7 @@ static ssize_t recv_empty(sn_sock *k, uint32_t before)
 static void consumed(sn_arena *a, sn_sock *k, uint32_t n)
 {
     k->bytes_rx += n;
-    atomic_store_explicit(&k->cpu, sched_getcpu(), memory_order_relaxed);
+    atomic_store_explicit(&k->cpu, sn_os_cpu(), memory_order_relaxed);
     int ps;
     atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
     sn_sock *w = sn_sock_peer(a, k, &ps);
@@ -248,37 +235,4 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     if (!(flags & MSG_PEEK))
         consumed(a, k, n);
     return n;
-}
-
-int sn_sock_inq(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    if (k->type == SOCK_STREAM)
-        return k->state == SN_LISTEN ? -EINVAL
-                                     : (int)sn_urg_inq(k, sn_ring_used(&k->rx));
-    return sn_dgram_next_len(a, s);
-}
-
-int sn_sock_outq(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    if (k->type == SOCK_STREAM && k->state == SN_LISTEN)
-        return -EINVAL;
-    /* Bytes in the peer's ring are already "acknowledged" in Linux terms:
-     * nothing is ever waiting in a send queue here. */
-    return 0;
-}
-
-ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags)
-{
-    if (sn_sock_at(a, s)->type == SOCK_STREAM)
-        return sn_stream_send(a, s, m, flags);
-    return sn_dgram_send(a, s, m, flags);
-}
-
-ssize_t sn_sock_recv(sn_arena *a, int s, sn_msg *m, int flags)
-{
-    if (sn_sock_at(a, s)->type == SOCK_STREAM)
-        return sn_stream_recv(a, s, m, flags);
-    return sn_dgram_recv(a, s, m, flags);
 }

@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "core/sock.h"
+#include "core/tcp_info.h"
 
 /* Linux's TCP state numbers, for TCP_INFO. */
 static uint8_t tcp_state(const sn_sock *k)

@@ -19,8 +19,8 @@
 #include <errno.h>
 #include <poll.h>
 
-#include "core/sock.h"
-#include "core/sys_linux.h"
+#include "core/owner.h"
+#include "core/urgent.h"
 
 static bool out_of_line(const sn_sock *k)
 {
@@ -51,7 +51,7 @@ int32_t sn_urg_mark(sn_arena *a, sn_sock *p, uint32_t n)
 void sn_urg_signal(int32_t owner)
 {
     if (owner)
-        sn_sys_sigurg(owner);
+        sn_os_sigurg(owner);
 }
 
 void sn_sock_set_owner(sn_arena *a, int s, int32_t owner)

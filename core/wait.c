@@ -1,14 +1,9 @@
+/* Sequence words: spin, sleep, wake (see wait.h). */
 #include "core/wait.h"
 
 #include <errno.h>
 
-#include <sched.h>
-#include <string.h>
-
-#include "core/bell.h"
-#include "core/procs.h"
-#include "core/sys_linux.h"
-#include "core/sock.h"
+#include "core/futex.h"
 
 /* How long to spin before sleeping: on two cores a peer often answers
  * within a microsecond or two, cheaper than a futex sleep and wake-up.
@@ -17,34 +12,9 @@
  * taken from the peer. */
 #define SPIN_NS 3000
 
-/* The sequence word: bit 0 says a thread may sleep on it, the other bits
- * count changes.  The flag lives in the futex word itself, so that the
- * kernel's "is the word still what the sleeper expects" also covers the
- * flag: a flag kept in another word could be cleared by a waker whose
- * change the sleeper had already seen, and the next change would then
- * wake nobody. */
-#define SEQ_SLEEPER 1u
-#define SEQ_STEP    2u
-
 static bool moved(uint32_t now, uint32_t seq)
 {
-    return ((now ^ seq) & ~SEQ_SLEEPER) != 0;
-}
-
-static bool spin_for(_Atomic uint32_t *word, uint32_t seq);
-
-/* Spinning pays only when the peer runs on another CPU at the same time.
- * When spins keep failing (both ends share a CPU, or the peer is slow)
- * this thread stops spinning, and tries again now and then. */
-static __thread unsigned spin_failures, spin_skipped;
-
-static bool spin_until_moved(_Atomic uint32_t *word, uint32_t seq)
-{
-    if (spin_failures >= 8 && ++spin_skipped % 16 != 0)
-        return moved(atomic_load_explicit(word, memory_order_acquire), seq);
-    bool m = spin_for(word, seq);
-    spin_failures = m ? 0 : spin_failures + 1;
-    return m;
+    return ((now ^ seq) & ~SN_SEQ_SLEEPER) != 0;
 }
 
 static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
@@ -63,105 +33,72 @@ static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
     }
 }
 
-uint32_t sn_wait_prepare(sn_arena *a, int s)
+/* Spinning pays only when the peer runs on another CPU at the same time.
+ * When spins keep failing (both ends share a CPU, or the peer is slow)
+ * this thread stops spinning, and tries again now and then. */
+static __thread unsigned spin_failures, spin_skipped;
+
+static bool spin_until_moved(_Atomic uint32_t *word, uint32_t seq)
 {
-    return atomic_load(&sn_sock_at(a, s)->seq);
+    if (spin_failures >= 8 && ++spin_skipped % 16 != 0)
+        return moved(atomic_load_explicit(word, memory_order_acquire), seq);
+    bool m = spin_for(word, seq);
+    spin_failures = m ? 0 : spin_failures + 1;
+    return m;
 }
 
-/* About to sleep on k->seq: set the sleeper bit so that the next waker
- * calls FUTEX_WAKE.  False if seq moved since `seq` was read (do not
- * sleep: look again); else *val is the value to hand the futex. */
-static bool mark_sleeper(sn_sock *k, uint32_t seq, uint32_t *val)
+/* About to sleep on *seq: set the sleeper bit so that the next waker
+ * wakes.  False if seq moved since `seen` was read (do not sleep: look
+ * again); else *val is the value to sleep on. */
+static bool mark_sleeper(_Atomic uint32_t *seq, uint32_t seen, uint32_t *val)
 {
-    uint32_t v = atomic_fetch_or(&k->seq, SEQ_SLEEPER);
-    *val = v | SEQ_SLEEPER;
-    return !moved(v, seq);
+    uint32_t v = atomic_fetch_or(seq, SN_SEQ_SLEEPER);
+    *val = v | SN_SEQ_SLEEPER;
+    return !moved(v, seen);
 }
 
-/* Our peer last ran on this very CPU: it cannot answer while we spin. */
-static bool peer_here(sn_arena *a, sn_sock *k)
+int sn_seq_wait(_Atomic uint32_t *seq, uint32_t seen, bool spin,
+                const struct timespec *deadline)
 {
-    sn_sock *p = sn_sock_peer(a, k, NULL);
-    return p && atomic_load_explicit(&p->cpu, memory_order_relaxed) == sched_getcpu();
-}
-
-int sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline)
-{
-    sn_sock *k = sn_sock_at(a, s);
     uint32_t val;
-    if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
+    if (spin && spin_until_moved(seq, seen))
         return 0;
-    if (!mark_sleeper(k, seq, &val))
+    if (!mark_sleeper(seq, seen, &val))
         return 0;
-    long r = sn_futex_wait(&k->seq, val, deadline);
+    long r = sn_os_wait(seq, val, deadline);
     if (r == 0 || r == -EAGAIN)         /* woken, or seq already moved */
         return 0;
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
 }
 
-int sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
-                  int n, const struct timespec *deadline)
+int sn_seq_wait_watch(_Atomic uint32_t *seq, uint32_t seen, bool spin,
+                      _Atomic uint32_t *const *words, const uint32_t *vals,
+                      int n, const struct timespec *deadline)
 {
-    sn_sock *k = sn_sock_at(a, s);
-    struct futex_waitv w[SN_WATCH_MAX + 1];
-    memset(w, 0, sizeof w);
-    w[0].uaddr = (uintptr_t)&k->seq;
-    w[0].flags = FUTEX2_SIZE_U32;
+    _Atomic uint32_t *w[SN_WATCH_MAX + 1];
+    uint32_t v[SN_WATCH_MAX + 1];
     if (n > SN_WATCH_MAX)
         n = SN_WATCH_MAX;
     for (int i = 0; i < n; i++) {
-        _Atomic uint32_t *word = sn_proc_word(a, procs[i]);
-        uint32_t v = atomic_load(word);
-        if (sn_proc_word_dead(v))
-            return 1;
-        /* The kernel wakes a waiter at the owner's death only when the
-         * word says someone waits. */
-        if (!(v & FUTEX_WAITERS))
-            v = atomic_fetch_or(word, FUTEX_WAITERS) | FUTEX_WAITERS;
-        if (sn_proc_word_dead(v))
-            return 1;
-        w[i + 1].uaddr = (uintptr_t)word;
-        w[i + 1].val = v;
-        w[i + 1].flags = FUTEX2_SIZE_U32;
+        w[i + 1] = words[i];
+        v[i + 1] = vals[i];
     }
-    if (!peer_here(a, k) && spin_until_moved(&k->seq, seq))
+    if (spin && spin_until_moved(seq, seen))
         return 0;
-    uint32_t val;
-    if (!mark_sleeper(k, seq, &val))
+    if (!mark_sleeper(seq, seen, &v[0]))
         return 0;
-    w[0].val = val;
-    long r = sn_futex_waitv(w, (unsigned)n + 1, deadline);
+    w[0] = seq;
+    long r = sn_os_wait_any(w, v, (unsigned)n + 1, deadline);
     if (r == 0)
         return 0;
     if (r > 0) {
         /* The kernel woke only us; pass it on to the others. */
-        sn_futex_wake_all((_Atomic uint32_t *)(uintptr_t)w[r].uaddr);
+        sn_os_wake_all(w[r]);
         return 1;
     }
     if (r == -EAGAIN)
-        return moved(atomic_load(&k->seq), seq) ? 0 : 1;
+        return moved(atomic_load(seq), seen) ? 0 : 1;
     if (r == -ENOSYS)                   /* old kernel: plain wait */
-        return sn_wait(a, s, seq, deadline);
+        return sn_seq_wait(seq, seen, spin, deadline);
     return r == -ETIMEDOUT ? -ETIMEDOUT : -EINTR;
-}
-
-void sn_wake_ev(sn_arena *a, int s, int ev)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    if (ev & SN_EV_IN)
-        atomic_fetch_add(&k->ev_in, 1);
-    if (ev & SN_EV_OUT)
-        atomic_fetch_add(&k->ev_out, 1);
-    uint32_t old = atomic_fetch_add(&k->seq, SEQ_STEP);
-    /* Someone marked the word: clear the mark and wake every sleeper.
-     * One who goes back to sleep marks it again, so a burst of sends to
-     * a sleeping reader costs one FUTEX_WAKE, not one per send.  A thread
-     * that marks the word between our add and our clear sleeps on a value
-     * the clear changes: its futex call returns at once. */
-    if (old & SEQ_SLEEPER) {
-        atomic_fetch_and(&k->seq, ~SEQ_SLEEPER);
-        sn_futex_wake_all(&k->seq);
-    }
-    if (atomic_load(&k->nbells))
-        sn_bells_ring_sock(a, s);
 }

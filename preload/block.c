@@ -5,15 +5,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/procs.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/net.h"
 #include "preload/init.h"
 
 bool sn_nonblocking(int slot, int msg_flags)
 {
-    return (msg_flags & MSG_DONTWAIT) ||
-           (atomic_load(&sn_sock_at(sn_net(), slot)->opt) & SN_O_NONBLOCK);
+    return (msg_flags & MSG_DONTWAIT) || sn_sock_nonblock(sn_net(), slot);
 }
 
 /* A peer that died without closing: bury it, so that this call sees the
@@ -25,18 +22,11 @@ static bool collect_peers(sn_arena *a, int slot)
     return n > 0 && sn_sock_collect(a, procs, n);
 }
 
-/* Our own alive lock must be held by a living thread of ours, or our
- * death would go unnoticed; the attaching thread may have exited. */
-static void keep_alive_lock(sn_arena *a)
-{
-    if (sn_proc_word_dead(atomic_load(sn_proc_word(a, a->proc))))
-        sn_procs_lock_alive(a, a->proc);
-}
-
 /* The blocking calls we stand in for (recv, accept, connect...) are
  * cancellation points; our futex sleep is not one.  So the sleep runs
  * with asynchronous cancellation.  A thread cancelled in it leaves the
- * socket's `sleeping` flag set, which costs a waker one spare FUTEX_WAKE. */
+ * sleeper bit set in the socket's seq word (core/wait.h), which costs a
+ * waker one spare FUTEX_WAKE. */
 static int sleep_cancellable(sn_arena *a, int slot, uint32_t seq,
                              const int *procs, int n, const struct timespec *dl)
 {
@@ -59,7 +49,7 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
             r = try(slot, ctx);
         return r;
     }
-    keep_alive_lock(a);
+    sn_net_keep_alive(a);
     pthread_testcancel();
     struct timespec deadline, *dl = NULL;
     if (timeout_ns > 0) {

@@ -77,11 +77,11 @@ static void recv_v4(const sn_msg *m, uint32_t opt, struct msghdr *msg, size_t *u
 
 void sn_cmsg_recv(int s, const sn_msg *m, struct msghdr *msg)
 {
-    sn_sock *k = sn_sock_at(sn_net(), s);
-    uint32_t opt = atomic_load(&k->opt);
+    sn_arena *a = sn_net();
+    uint32_t opt = sn_sock_opts(a, s);
     size_t used = 0;
-    if (k->type == SOCK_DGRAM) {
-        if (k->family == AF_INET6 && (opt & SN_O_RECVPKTINFO6)) {
+    if (sn_sock_type(a, s) == SOCK_DGRAM) {
+        if (sn_sock_family(a, s) == AF_INET6 && (opt & SN_O_RECVPKTINFO6)) {
             struct in6_pktinfo pi = {.ipi6_ifindex = 1};
             memcpy(&pi.ipi6_addr, m->to.ip, 16);
             put_cmsg(msg, &used, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
@@ -212,16 +212,16 @@ static int send_v6(const struct cmsghdr *c, sn_msg *m)
 
 /* Does the datagram leave as IPv4?  From the destination given, else the
  * connected peer. */
-static bool leaves_v4(const sn_sock *k, const sn_msg *m)
+static bool leaves_v4(int s, const sn_msg *m)
 {
-    if (k->family == AF_INET)
+    if (sn_sock_family(sn_net(), s) == AF_INET)
         return true;
     if (m->name && m->name->sa_family == AF_INET)
         return true;
     if (m->name && m->name->sa_family == AF_INET6 &&
         m->namelen >= sizeof(struct sockaddr_in6))
         return IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)m->name)->sin6_addr);
-    return sn_addr_is_v4(&k->peer);
+    return sn_sock_peer_v4(sn_net(), s);
 }
 
 int sn_cmsg_send(int s, const struct msghdr *msg, sn_msg *m)
@@ -230,8 +230,8 @@ int sn_cmsg_send(int s, const struct msghdr *msg, sn_msg *m)
         return 0;
     if (sn_uaccess(msg->msg_control, msg->msg_controllen, false) < 0)
         return -EFAULT;
-    sn_sock *k = sn_sock_at(sn_net(), s);
-    bool v4 = leaves_v4(k, m);
+    bool v4 = leaves_v4(s, m);
+    bool dual = sn_sock_family(sn_net(), s) == AF_INET6;
     for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c;
          c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
         size_t off = (size_t)((char *)c - (char *)msg->msg_control);
@@ -239,7 +239,7 @@ int sn_cmsg_send(int s, const struct msghdr *msg, sn_msg *m)
             return -EINVAL;
         if (c->cmsg_level == SOL_SOCKET)
             continue;
-        int r = v4 ? send_v4(c, m, k->family == AF_INET6) : send_v6(c, m);
+        int r = v4 ? send_v4(c, m, dual) : send_v6(c, m);
         if (r < 0)
             return r;
     }

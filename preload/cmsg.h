@@ -4,7 +4,7 @@
 
 #include <sys/socket.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 
 /* recvmsg: write the control messages socket s asked for about datagram
  * m into msg, Linux's order and truncation; sets msg_controllen and

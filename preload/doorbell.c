@@ -9,8 +9,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "core/bell.h"
-#include "core/procs.h"
+#include "core/alive.h"
+#include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
@@ -112,7 +112,7 @@ void sn_doorbell_close(sn_doorbell *b)
 
 void sn_doorbell_drain(sn_doorbell *b, bool force)
 {
-    if (!force && !atomic_load(&sn_net()->bells[b->id - 1].pending))
+    if (!force && !sn_bell_rung(sn_net(), b->id))
         return;
     /* A ring sends one byte: one recv takes it.  Strays (a re-taken
      * stale flag) are emptied when the kernel reports the socket. */
@@ -197,7 +197,7 @@ static void pidfds_closed(unsigned lo, unsigned hi)
 int sn_proc_pidfd(int proc)
 {
     sn_arena *a = sn_net();
-    int pid = a->procs[proc].pid;
+    int pid = sn_net_proc_pid(a, proc);
     if (pid <= 0)
         return -1;
     sn_plock(&pidfd_lock);
@@ -209,9 +209,7 @@ int sn_proc_pidfd(int proc)
         }
         /* pidfd_open gives a close-on-exec fd that polls readable once
          * the process has exited. */
-        int saved = errno;
-        long fd = syscall(SYS_pidfd_open, pid, 0);
-        errno = saved;
+        long fd = sn_os_pidfd(pid);
         if (fd >= 0)
             fd = sn_libfd_place((int)fd);
         e->fd = fd < 0 ? 0 : (int)fd;

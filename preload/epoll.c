@@ -23,10 +23,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include "core/bell.h"
-#include "core/procs.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/net.h"
 #include "preload/doorbell.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
@@ -106,7 +103,7 @@ static void set_inst(int fd, ep_inst *in)
 
 static ep_item *find_item(ep_inst *in, int fd, int slot)
 {
-    uint32_t gen = sn_sock_at(sn_net(), slot)->gen;
+    uint32_t gen = sn_sock_gen(sn_net(), slot);
     for (ep_item *it = in->by_fd[fd]; it; it = it->next_fd)
         if (it->slot == slot && it->gen == gen)
             return it;
@@ -116,8 +113,7 @@ static ep_item *find_item(ep_inst *in, int fd, int slot)
 /* The socket behind the item is gone (its slot freed, maybe reused). */
 static bool item_dead(const ep_item *it)
 {
-    sn_sock *k = sn_sock_at(sn_net(), it->slot);
-    return k->gen != it->gen || k->state == SN_FREE;
+    return sn_sock_gone(sn_net(), it->slot, it->gen);
 }
 
 static bool ours(const ep_inst *in)
@@ -194,13 +190,13 @@ static void unlink_item(ep_inst *in, ep_item *it)
 static void watch_processes(ep_inst *in)
 {
     sn_arena *a = sn_net();
-    uint32_t gen = atomic_load(&a->hdr->proc_gen);
+    uint32_t gen = sn_net_proc_gen(a);
     if (gen == in->watch_gen && !in->unwatched)
         return;
     in->watch_gen = gen;
     in->unwatched = false;
-    for (uint32_t i = 0; i < a->hdr->proc_hwm && in->nwatched < WATCH_MAX; i++) {
-        int pid = a->procs[i].pid;
+    for (uint32_t i = 0; i < sn_net_proc_hwm(a) && in->nwatched < WATCH_MAX; i++) {
+        int pid = sn_net_proc_pid(a, (int)i);
         if (in->watched[i] && in->watched_pid[i] != pid) {
             /* The entry went to another process; its old pidfd may have
              * been closed (and left the set) already. */
@@ -220,7 +216,7 @@ static void watch_processes(ep_inst *in)
             sn_plock(&in->lock);
             /* Or alive with no fd to be had (the program lowered its fd
              * limit): try again at the next wait, which wakes to look. */
-            in->unwatched |= !buried && a->procs[i].pid == pid;
+            in->unwatched |= !buried && sn_net_proc_pid(a, (int)i) == pid;
             continue;
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_PID | (uint64_t)i};
@@ -411,7 +407,6 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
     if (op == EPOLL_CTL_MOD && (e.events & EPOLLEXCLUSIVE))
         return -EINVAL;
     ep_item *it = find_item(in, fd, slot);
-    sn_sock *k = sn_sock_at(sn_net(), slot);
     switch (op) {
     case EPOLL_CTL_ADD: {
         if (it)
@@ -427,7 +422,7 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
             return -ENOMEM;
         it->fd = fd;
         it->slot = slot;
-        it->gen = k->gen;
+        it->gen = sn_sock_gen(sn_net(), slot);
         it->next_fd = in->by_fd[fd];
         in->by_fd[fd] = it;
         it->next_slot = in->by_slot[slot];
@@ -452,8 +447,10 @@ static int ctl_sim(ep_inst *in, int op, int fd, int slot, struct epoll_event *ev
     it->data = e.data;
     it->disarmed = false;
     /* Report what is ready now once, edge-triggered or not. */
-    it->last_in = atomic_load(&k->ev_in) - 1;
-    it->last_out = atomic_load(&k->ev_out) - 1;
+    uint32_t ein, eout;
+    sn_sock_events(sn_net(), slot, &ein, &eout);
+    it->last_in = ein - 1;
+    it->last_out = eout - 1;
     to_check(in, it);
     /* Ready already: like Linux's ready list, make the epoll fd readable
      * now (a thread sleeping in epoll_wait, or a poll on the epoll fd,
@@ -521,10 +518,10 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             unlink_item(in, it);
             continue;
         }
-        sn_sock *k = sn_sock_at(a, it->slot);
         uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
         uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
-        uint32_t ein = atomic_load(&k->ev_in), eout = atomic_load(&k->ev_out);
+        uint32_t ein, eout;
+        sn_sock_events(a, it->slot, &ein, &eout);
         if (m && (it->events & EPOLLET)) {
             /* An edge: a new event of a kind asked for since the last
              * report. */

@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/identity.h"
@@ -20,11 +20,7 @@
 
 static void set_nonblock(int s, bool on)
 {
-    sn_sock *k = sn_sock_at(sn_net(), s);
-    if (on)
-        atomic_fetch_or(&k->opt, SN_O_NONBLOCK);
-    else
-        atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_NONBLOCK);
+    sn_sock_set_nonblock(sn_net(), s, on);
 }
 
 /* A new fd number now refers to socket s (dup, F_DUPFD...). */

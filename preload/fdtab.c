@@ -6,8 +6,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/epoll.h"
 #include "preload/init.h"
 
@@ -53,7 +52,7 @@ void sn_fdtab_add(int fd, int slot)
 {
     if ((unsigned)fd >= (unsigned)sn_fdtab_size)
         return;
-    sn_procs_identify(sn_net());    /* at our first socket: procs.h */
+    sn_net_identify(sn_net());      /* at our first socket: core/procs.h */
     sn_fdtab_lock();
     if (refs[slot]++ == 0)
         nheld++;
@@ -89,20 +88,7 @@ void sn_fdtab_release_all(void)
 
 void sn_fdtab_sync_holds(void)
 {
-    sn_arena *a = sn_net();
-    int me = a->proc;
-    sn_arena_lock(a);
-    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
-        sn_sock *k = sn_sock_at(a, (int)s);
-        if (k->state == SN_FREE)
-            continue;
-        bool held = k->holders[me / 8] & (1u << (me % 8));
-        if (refs[s] && !held)
-            sn_sock_hold_for(a, (int)s, me);
-        else if (!refs[s] && held)
-            sn_sock_drop_holder(a, (int)s, me);
-    }
-    sn_arena_unlock(a);
+    sn_sock_sync_holds(sn_net(), refs, SN_MAX_SOCKS);
 }
 
 bool sn_fdtab_adopt(int fd)
@@ -111,13 +97,7 @@ bool sn_fdtab_adopt(int fd)
     sn_arena *a = sn_net();
     if (!a || sn_fd_slot(fd) >= 0 || fstat(fd, &st) < 0 || !S_ISSOCK(st.st_mode))
         return false;
-    sn_arena_lock(a);
-    int s = sn_sock_find_ident(a, st.st_dev, st.st_ino);
-    if (s >= 0) {
-        sn_sock_hold_for(a, s, a->proc);
-        sn_sock_recv_copy(a, s);
-    }
-    sn_arena_unlock(a);
+    int s = sn_sock_adopt(a, st.st_dev, st.st_ino);
     if (s >= 0)
         sn_fdtab_add(fd, s);
     return s >= 0;
@@ -130,10 +110,5 @@ bool sn_fdtab_empty(void)
 
 void sn_fdtab_hold_all(int proc)
 {
-    sn_arena *a = sn_net();
-    sn_arena_lock(a);
-    for (int s = 0; s < refs_hwm; s++)
-        if (refs[s])
-            sn_sock_hold_for(a, s, proc);
-    sn_arena_unlock(a);
+    sn_sock_hold_each(sn_net(), proc, refs, refs_hwm);
 }

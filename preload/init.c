@@ -16,8 +16,7 @@
 #include <unistd.h>
 
 #include "core/lock.h"
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/identity.h"
 #include "preload/process.h"
@@ -258,7 +257,7 @@ static int open_network(char *err, size_t errlen)
         char label[400];
         snprintf(label, sizeof label, "of network %s (fd %d, pinned before a change of user)",
                  net_name(), pin);
-        return sn_arena_open_fd(&net, pin, label, SN_DEFAULT_SIZE, flags, err, errlen);
+        return sn_net_open_fd(&net, pin, label, SN_DEFAULT_SIZE, flags, err, errlen);
     }
     const char *p;
     int r = sn_net_path(&p);
@@ -268,7 +267,7 @@ static int open_network(char *err, size_t errlen)
     else if (r < 0)
         snprintf(err, errlen, "unusable runtime directory %s: %s", dir, strerror(-r));
     else
-        r = sn_arena_open(&net, p, SN_DEFAULT_SIZE, flags, err, errlen);
+        r = sn_net_open(&net, p, SN_DEFAULT_SIZE, flags, err, errlen);
     return r;
 }
 
@@ -300,7 +299,7 @@ static void init(void)
         arena_path = *path ? path : "the network's file (pinned)";
         /* The entry is claimed: let its reservation's marker go. */
         if (handed >= 0)
-            sn_procs_unmark(&net, handed, handed_marker);
+            sn_net_unmark(&net, handed, handed_marker);
     }
     sn_process_init();
     if (net_ok)
@@ -349,14 +348,14 @@ __attribute__((constructor)) static void sn_constructor(void)
  * handlers, which may still have used their sockets.  Then the process
  * leaves the network: its entry is freed, and the last one out removes
  * the file (core/arena.h).  (A forked child leaves its own entry:
- * sn_arena_leave checks that it carries our pid.  execve runs no
+ * sn_net_leave checks that it carries our pid.  execve runs no
  * destructor and keeps the entry for the new image.) */
 __attribute__((destructor)) static void sn_destructor(void)
 {
     if (net_ok && sn_fdtab)
         sn_fdtab_release_all();
     if (net_ok)
-        sn_arena_leave(&net, path);
+        sn_net_leave(&net, path);
 }
 
 sn_arena *sn_net(void)

@@ -14,7 +14,7 @@
 #ifndef SN_INIT_H
 #define SN_INIT_H
 
-#include "core/arena.h"
+#include "core/net.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/block.h"
 #include "preload/cmsg.h"
 #include "preload/fdtab.h"
@@ -82,7 +82,7 @@ static ssize_t try_recv_fault(int s, void *c)
     io_ctx *x = c;
     sn_arena *a = sn_net();
     sn_msg none = {.iov = NULL, .iovcnt = 0};
-    if (sn_sock_at(a, s)->type == SOCK_STREAM) {
+    if (sn_sock_type(a, s) == SOCK_STREAM) {
         if (x->flags & MSG_OOB) {
             /* Linux takes the urgent byte, then fails to copy it. */
             ssize_t r = sn_sock_recv(a, s, &none, x->flags);
@@ -124,9 +124,8 @@ static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
 
 static ssize_t io_recv(int s, sn_msg *m, int flags)
 {
-    sn_sock *k = sn_sock_at(sn_net(), s);
     /* TCP MSG_TRUNC throws the bytes away: the buffer is never touched. */
-    bool discard = k->type == SOCK_STREAM && (flags & MSG_TRUNC);
+    bool discard = sn_sock_type(sn_net(), s) == SOCK_STREAM && (flags & MSG_TRUNC);
     int r = check_iov(m->iov, m->iovcnt, !discard);
     bool fault = r == -EFAULT && !discard;
     if (r < 0 && r != -EFAULT)
@@ -140,12 +139,12 @@ static ssize_t io_recv(int s, sn_msg *m, int flags)
         cf |= MSG_WAITALL;
     io_ctx x = {m, cf};
     if (fault)
-        return sn_block(s, nb, k->rcvtimeo_ns, try_recv_fault, &x);
-    ssize_t n = sn_block(s, nb, k->rcvtimeo_ns, try_recv, &x);
-    if (n <= 0 || !(flags & MSG_WAITALL) || k->type != SOCK_STREAM ||
+        return sn_block(s, nb, sn_sock_rcvtimeo(sn_net(), s), try_recv_fault, &x);
+    ssize_t n = sn_block(s, nb, sn_sock_rcvtimeo(sn_net(), s), try_recv, &x);
+    if (n <= 0 || !(flags & MSG_WAITALL) || sn_sock_type(sn_net(), s) != SOCK_STREAM ||
         (flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB)) || nb || m->at_mark)
         return n;
-    return io_rest(s, &x, try_recv, k->rcvtimeo_ns, (size_t)n);   /* MSG_WAITALL */
+    return io_rest(s, &x, try_recv, sn_sock_rcvtimeo(sn_net(), s), (size_t)n);   /* MSG_WAITALL */
 }
 
 static ssize_t io_send(int s, sn_msg *m, int flags)
@@ -153,17 +152,16 @@ static ssize_t io_send(int s, sn_msg *m, int flags)
     int r = check_iov(m->iov, m->iovcnt, false);
     if (r < 0)
         return r;
-    sn_sock *k = sn_sock_at(sn_net(), s);
     bool nb = sn_nonblocking(s, flags);
     io_ctx x = {m, flags | (nb ? MSG_DONTWAIT : 0)};
-    ssize_t n = sn_block(s, nb, k->sndtimeo_ns, try_send, &x);
-    if (n >= 0 && k->type == SOCK_STREAM && !nb) {
+    ssize_t n = sn_block(s, nb, sn_sock_sndtimeo(sn_net(), s), try_send, &x);
+    if (n >= 0 && sn_sock_type(sn_net(), s) == SOCK_STREAM && !nb) {
         /* A blocking stream send returns when everything is queued. */
-        ssize_t done = io_rest(s, &x, try_send, k->sndtimeo_ns, (size_t)n);
+        ssize_t done = io_rest(s, &x, try_send, sn_sock_sndtimeo(sn_net(), s), (size_t)n);
         n = done ? done : n;
     }
     /* Only stream sockets raise SIGPIPE (UDP just says EPIPE). */
-    if (n == -EPIPE && k->type == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
+    if (n == -EPIPE && sn_sock_type(sn_net(), s) == SOCK_STREAM && !(flags & MSG_NOSIGNAL))
         raise(SIGPIPE);
     return n;
 }
@@ -241,7 +239,7 @@ static int give_source(int s, const sn_msg *m, struct sockaddr *addr,
     sn_arena *a = sn_net();
     if (!addr || !alen)
         return 0;
-    if (sn_sock_at(a, s)->type != SOCK_DGRAM) {
+    if (sn_sock_type(a, s) != SOCK_DGRAM) {
         if (sn_uaccess(alen, sizeof *alen, true) < 0)
             return -EFAULT;
         *alen = 0;
@@ -351,12 +349,10 @@ static void scm_rights(const struct msghdr *msg, int what)
             } else if (s >= 0) {
                 /* Counted before the send: the receiver may take it
                  * before sendmsg even returns here. */
-                sn_arena_lock(sn_net());
                 if (what == SCM_SENDING)
                     sn_sock_send_copy(sn_net(), s);
                 else
                     sn_sock_recv_copy(sn_net(), s);
-                sn_arena_unlock(sn_net());
             }
         }
     }
@@ -415,7 +411,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
         int r = sn_copy_sockaddr_in(&ss, addr, alen);
         if (r < 0)
             return SN_RET(fd, r);
-        if (sn_sock_at(sn_net(), s)->type == SOCK_DGRAM) {
+        if (sn_sock_type(sn_net(), s) == SOCK_DGRAM) {
             m.name = (struct sockaddr *)&ss;
             m.namelen = alen;
         }
@@ -438,7 +434,7 @@ static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
         return -EMSGSIZE;
     struct sockaddr_storage ss;
     sn_msg m = {.iov = msg->msg_iov, .iovcnt = (int)msg->msg_iovlen};
-    bool dgram = sn_sock_at(sn_net(), s)->type == SOCK_DGRAM;
+    bool dgram = sn_sock_type(sn_net(), s) == SOCK_DGRAM;
     if (msg->msg_name && msg->msg_namelen && dgram) {
         int r = sn_copy_sockaddr_in(&ss, msg->msg_name, msg->msg_namelen);
         if (r < 0)

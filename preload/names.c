@@ -2,7 +2,7 @@
 #include <errno.h>
 #include <sys/socket.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"

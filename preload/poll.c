@@ -18,9 +18,7 @@
 #include <sys/select.h>
 #include <time.h>
 
-#include "core/bell.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/net.h"
 #include "preload/doorbell.h"
 #include "preload/epoll.h"
 #include "preload/fdtab.h"

@@ -10,7 +10,6 @@
  * A fork that does not come through our fork() (glibc's daemon() calls
  * its internal one) is caught by the atfork child handler, which attaches
  * the child late: best effort, as the race above is open then. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -21,8 +20,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/fds.h"
+#include "core/net.h"
 #include "preload/doorbell.h"
 #include "preload/epoll.h"
 #include "preload/init.h"
@@ -62,8 +61,8 @@ static void atfork_child(void)
         return;
     sn_fork_generation++;
     sn_fdtab_unlock();
-    if (a && sn_arena_attach_proc(a) == 0 && !sn_fdtab_empty()) {
-        sn_procs_identify(a);
+    if (a && sn_net_attach_proc(a) == 0 && !sn_fdtab_empty()) {
+        sn_net_identify(a);
         sn_fdtab_hold_all(a->proc);
     }
 }
@@ -92,12 +91,10 @@ static int child_reserve(sn_arena *a, int *marker)
      * placed high like the library's other fds, it would grow the fd
      * table that fork() and posix_spawn copy (+60 us a fork, measured). */
     uint32_t mark = 0;
-    int fd = sn_procs_mark(a, &mark);
+    int fd = sn_net_fork_mark(a, &mark);
     if (fd >= 0)
         *marker = fd;
-    sn_arena_lock(a);
-    int child = sn_procs_reserve(a, fd >= 0 ? mark : 0);
-    sn_arena_unlock(a);
+    int child = sn_net_fork_reserve(a, fd >= 0 ? mark : 0);
     if (child >= 0)
         sn_fdtab_hold_all(child);
     else if (*marker >= 0) {
@@ -112,14 +109,7 @@ static void child_settle(sn_arena *a, int child, pid_t pid, int marker)
 {
     if (child < 0)
         return;
-    /* The child's start time, read before the lock: a /proc read. */
-    uint64_t st = pid > 0 ? sn_proc_start_time(pid) : 0;
-    sn_arena_lock(a);
-    if (pid > 0)
-        sn_procs_claim(a, child, pid, st);
-    else
-        sn_procs_reap(a, child);    /* no child: give its holds back */
-    sn_arena_unlock(a);
+    sn_net_fork_settle(a, child, pid);  /* pid <= 0: holds given back */
     if (marker >= 0)
         REAL(close)(marker);        /* the entry carries a pid now */
 }
@@ -138,20 +128,16 @@ pid_t fork(void)
     sn_fdtab_unlock();
     if (pid == 0 && child >= 0) {
         sn_fork_generation++;
-        a->proc = child;
-        /* Claimed under the arena lock, so a reaper that found our
-         * parent dead either reaped the entry before we were born (it
+        /* Claimed under the control-plane lock, so a reaper that found
+         * our parent dead either reaped the entry before we were born (it
          * then saw the marker unbound: impossible while we hold it) or
          * sees our pid. */
-        sn_arena_lock(a);
-        sn_procs_claim(a, child, getpid(), 0);
-        sn_arena_unlock(a);
-        sn_procs_lock_alive(a, child);
+        sn_net_fork_child(a, child);
         if (marker >= 0)
             REAL(close)(marker);
     } else if (pid == 0) {
         sn_fork_generation++;
-        sn_arena_attach_proc(a);    /* a socketless parent's child */
+        sn_net_attach_proc(a);    /* a socketless parent's child */
     } else {
         child_settle(a, child, pid, marker);
     }
@@ -385,6 +371,11 @@ int execle(const char *path, const char *arg, ...)
     return execve(path, argv, envp);
 }
 
+static void adopt_one(int fd, void *arg)
+{
+    sn_fdtab_adopt(fd);
+}
+
 /* At start-up: the simulated sockets among the fds we inherited.
  * /proc/self/fd lists them; each is recognised by the identity of its
  * placeholder.
@@ -399,28 +390,11 @@ int execle(const char *path, const char *arg, ...)
 void sn_process_adopt_inherited(void)
 {
     sn_arena *a = sn_net();
-    if (!a || a->hdr->nsocks == 0)
+    if (!a || sn_net_nsocks(a) == 0)
         return;
-    if (!a->reattached) {
-        sn_arena_lock(a);
-        int parent = sn_procs_find(a, getppid());
-        bool held = parent >= 0 && a->procs[parent].start_time != 0;
-        sn_arena_unlock(a);
-        if (parent >= 0 && !held)
-            return;                 /* nothing could have been inherited */
-    }
-    DIR *d = opendir("/proc/self/fd");
-    if (d) {
-        int self = dirfd(d);
-        for (struct dirent *e; (e = readdir(d));) {
-            char *end;
-            long fd = strtol(e->d_name, &end, 10);
-            if (*end || fd == self || e->d_name[0] == '.')
-                continue;
-            sn_fdtab_adopt((int)fd);
-        }
-        closedir(d);
-    } else {
+    if (!a->reattached && sn_net_parent_held(a) == 0)
+        return;                     /* nothing could have been inherited */
+    if (sn_os_list_fds(adopt_one, NULL) < 0) {
         for (int fd = 0; fd < 1024; fd++)   /* no /proc (a chroot) */
             sn_fdtab_adopt(fd);
     }

@@ -36,7 +36,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/bell.h"
+#include "core/net.h"
 #include "preload/doorbell.h"
 #include "preload/init.h"
 #include "preload/real.h"

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/block.h"
 #include "preload/doorbell.h"
 #include "preload/epoll.h"
@@ -66,7 +66,7 @@ static int placeholder_attach(const placeholder *p, int slot, int flags)
         sn_fdtab_forget(p->fd);
     sn_fdtab_add(p->fd, slot);
     if (flags & SOCK_NONBLOCK)
-        atomic_fetch_or(&sn_sock_at(sn_net(), slot)->opt, SN_O_NONBLOCK);
+        sn_sock_set_nonblock(sn_net(), slot, true);
     return p->fd;
 }
 
@@ -148,9 +148,8 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
     bool nb = sn_nonblocking(s, 0);
     if (r == 0)
         r = sn_sock_connect(a, s, (struct sockaddr *)&ss, len, nb);
-    sn_sock *k = sn_sock_at(a, s);
     if (r == -EINPROGRESS && !nb) {
-        r = (int)sn_block(s, false, k->sndtimeo_ns, try_connect, NULL);
+        r = (int)sn_block(s, false, sn_sock_sndtimeo(a, s), try_connect, NULL);
         if (r == -EAGAIN)
             r = -EINPROGRESS;       /* SO_SNDTIMEO ran out */
     }
@@ -201,7 +200,7 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *alen, int flags)
     accept_ctx ctx = {.flags = flags, .blocking = !nb, .pre.fd = -1};
     int c;
     pthread_cleanup_push(drop_pre, &ctx);
-    c = (int)sn_block(s, nb, sn_sock_at(a, s)->rcvtimeo_ns, try_accept, &ctx);
+    c = (int)sn_block(s, nb, sn_sock_rcvtimeo(a, s), try_accept, &ctx);
     pthread_cleanup_pop(0);
     if (c < 0) {
         drop_pre(&ctx);

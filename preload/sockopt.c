@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "core/sock.h"
+#include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"

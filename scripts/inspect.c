@@ -22,8 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "core/procs.h"
-#include "core/sock.h"
+#include "core/net.h"
 
 static const char *state_name(const sn_sock *k)
 {
@@ -60,7 +59,7 @@ static int open_arena(sn_arena *a, const char *dir, const char *name, bool quiet
 {
     char path[4096], err[256];
     snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-    int r = sn_arena_open(a, path, 0, 0, err, sizeof err);
+    int r = sn_net_open(a, path, 0, 0, err, sizeof err);
     /* ls: an empty file is a network pinned by a process that has not
      * used it yet (preload/identity.c), nothing wrong. */
     if (r < 0 && !(quiet && r == -ENOENT))
@@ -71,8 +70,8 @@ static int open_arena(sn_arena *a, const char *dir, const char *name, bool quiet
 static int live_procs(sn_arena *a)
 {
     int n = 0;
-    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
-        if (a->procs[i].pid > 0 && sn_proc_alive(&a->procs[i]))
+    for (uint32_t i = 0; i < sn_net_proc_hwm(a); i++)
+        if (sn_net_proc_pid(a, (int)i) > 0 && sn_net_proc_alive(a, (int)i))
             n++;
     return n;
 }
@@ -97,7 +96,7 @@ static int cmd_ls(const char *dir)
         if (open_arena(&a, dir, name, true) < 0)
             continue;
         int live = live_procs(&a);
-        if (live || a.hdr->keep)
+        if (live || sn_net_kept(&a))
             printf("%-40s %6d %8u\n", name, live, a.hdr->nsocks);
         sn_arena_close(&a);
     }
@@ -131,7 +130,7 @@ static int cmd_show(const char *dir, const char *name)
         }
         size_t used = 0;
         for (int i = 0; i < SN_MAX_PROCS && used < sizeof pids - 16; i++)
-            if (k->holders[i / 8] & (1u << (i % 8)))
+            if (sn_sock_held_by(k, i))
                 used += (size_t)snprintf(pids + used, sizeof pids - used, "%s%d",
                                          used ? "," : "", a.procs[i].pid);
         if (!used)
@@ -158,7 +157,7 @@ static int cmd_gc(const char *dir, long min_age)
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (stat(path, &st) == 0 && now - st.st_mtime >= min_age)
-            sn_arena_remove_if_stale(path);
+            sn_net_remove_if_stale(path);
     }
     closedir(d);
     return 0;
@@ -168,7 +167,7 @@ static int cmd_rm(const char *dir, const char *name)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-    int r = sn_arena_remove_unused(path, true);
+    int r = sn_net_remove_unused(path, true);
     if (r == 1)
         return 0;
     if (r == 0) {
@@ -191,7 +190,7 @@ static int cmd_keep(const char *dir, const char *name)
 {
     char path[4096], err[300];
     snprintf(path, sizeof path, "%s/%s.arena", dir, name);
-    if (sn_arena_keep(path, err, sizeof err) < 0) {
+    if (sn_net_keep(path, err, sizeof err) < 0) {
         fprintf(stderr, "simnet: %s\n", err);
         return 2;
     }

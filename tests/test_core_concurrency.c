@@ -19,7 +19,7 @@ static sn_arena A;
 static void setup(void)
 {
     cr_assert_eq(sn_arena_anon(&A, 0), 0);
-    cr_assert_eq(sn_arena_attach_proc(&A), 0);
+    cr_assert_eq(sn_net_attach_proc(&A), 0);
 }
 
 static void teardown(void)
@@ -46,7 +46,7 @@ static pid_t fork_attached(void)
 {
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
-    if (pid == 0 && sn_arena_attach_proc(&A) != 0)
+    if (pid == 0 && sn_net_attach_proc(&A) != 0)
         _exit(10);
     return pid;
 }
@@ -464,7 +464,7 @@ Test(core_concurrency, many_threads_send_datagrams_to_one_socket, .timeout = 20)
  * parent's checksum and compare.  Reports through its exit status. */
 static int child_client(int port, int parent_proc)
 {
-    if (sn_arena_attach_proc(&A) != 0)
+    if (sn_net_attach_proc(&A) != 0)
         return 10;
     if (A.proc == parent_proc)
         return 11;                       /* must be a new process entry */
@@ -601,7 +601,7 @@ Test(core_concurrency, dead_process_listener_is_a_closed_port, .timeout = 20)
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         /* Listen, with one connection queued, then die holding both. */
-        if (sn_arena_attach_proc(&A) != 0)
+        if (sn_net_attach_proc(&A) != 0)
             _exit(10);
         int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
         if (l < 0 || tc_bind4(&A, l, "127.0.0.1", PORT) != 0 ||
@@ -717,7 +717,7 @@ Test(core_concurrency, death_inside_the_arena_lock_is_repaired, .timeout = 20)
         int spare = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
         sn_sock_release(&A, spare);          /* a free slot to take */
         /* Die inside the lock, three updates half done: */
-        sn_arena_lock(&A);
+        sn_ctl_lock(&A);
         sn_sock *L = sn_sock_at(&A, l);
         L->acc_head = L->acc_tail = -1;      /* an accept popped the queue */
         L->acc_len = 0;
@@ -761,20 +761,20 @@ Test(core_concurrency, arena_through_an_open_file, .timeout = 20)
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     sn_arena a, b;
-    cr_assert_eq(sn_arena_open_fd(&a, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err), -ENOENT,
+    cr_assert_eq(sn_net_open_fd(&a, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err), -ENOENT,
                  "an empty file was taken for a network");
-    cr_assert_eq(sn_arena_open_fd(&a, fd, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH,
+    cr_assert_eq(sn_net_open_fd(&a, fd, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH,
                                   err, sizeof err), 0, "%s", err);
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
         sn_arena c;
-        if (sn_arena_open_fd(&c, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err) != 0)
+        if (sn_net_open_fd(&c, fd, path, 0, SN_ARENA_ATTACH, err, sizeof err) != 0)
             _exit(1);
         _exit(c.hdr->token == a.hdr->token && c.proc != a.proc ? 0 : 2);
     }
     wait_child_ok(pid);
-    cr_assert_eq(sn_arena_open(&b, path, 0, 0, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sn_net_open(&b, path, 0, 0, err, sizeof err), 0, "%s", err);
     cr_assert_eq(b.hdr->token, a.hdr->token);
     cr_assert_eq(b.hdr->proc_hwm, 2, "parent and child: %u entries", b.hdr->proc_hwm);
     sn_arena_close(&b);

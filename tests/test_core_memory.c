@@ -50,8 +50,8 @@ TestSuite(core_memory, .fini = teardown, .timeout = 20);
 static void open_arena(sn_arena *a)
 {
     char err[300];
-    int r = sn_arena_open(a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err);
-    cr_assert_eq(r, 0, "sn_arena_open: %d %s", r, err);
+    int r = sn_net_open(a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err);
+    cr_assert_eq(r, 0, "sn_net_open: %d %s", r, err);
 }
 
 /* A block of `size` written whole, reserved as a ring's writer does
@@ -192,7 +192,7 @@ Test(core_memory, no_room_for_the_arena_itself)
     mount_fs("256k");
     sn_arena a;
     char err[300];
-    int r = sn_arena_open(&a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err);
+    int r = sn_net_open(&a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err);
     cr_assert_eq(r, -ENOSPC);
     cr_assert(strstr(err, "no room for network") && strstr(err, "file system is full"),
               "message: %s", err);

@@ -13,7 +13,7 @@ static sn_arena A;
 static void setup(void)
 {
     cr_assert_eq(sn_arena_anon(&A, 0), 0);
-    cr_assert_eq(sn_arena_attach_proc(&A), 0);
+    cr_assert_eq(sn_net_attach_proc(&A), 0);
 }
 
 static void teardown(void)

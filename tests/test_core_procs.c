@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/holders.h"
 #include "core/procs.h"
+#include "core/reap.h"
 #include "tests/test_core_util.h"
 
 static sn_arena A;
@@ -21,7 +23,7 @@ static sn_arena A;
 static void setup(void)
 {
     cr_assert_eq(sn_arena_anon(&A, 0), 0);
-    cr_assert_eq(sn_arena_attach_proc(&A), 0);
+    cr_assert_eq(sn_net_attach_proc(&A), 0);
 }
 
 static void teardown(void)
@@ -64,11 +66,13 @@ static int reserve_holding(int l, bool with_marker, int *marker)
     *marker = with_marker ? sn_procs_mark(&A, &mark) : -1;
     if (with_marker && *marker < 0)
         _exit(20);
-    sn_arena_lock(&A);
-    int e = sn_procs_reserve(&A, mark);
-    if (e >= 0)
-        sn_sock_hold_for(&A, l, e);
-    sn_arena_unlock(&A);
+    sn_ctl_lock(&A);
+    int e = sn_reap_entry(&A);
+    if (e >= 0) {
+        sn_procs_mark_reserved(&A, e, mark);
+        sn_sock_set_holder(sn_sock_at(&A, l), e);
+    }
+    sn_ctl_unlock(&A);
     if (e < 0)
         _exit(21);
     return e;
@@ -147,9 +151,9 @@ Test(core_procs, child_born_before_its_maker_died_keeps_the_entry)
             char c;
             if (write(up[1], &e, sizeof e) != sizeof e || read(go[0], &c, 1) != 1)
                 _exit(25);
-            sn_arena_lock(&A);
+            sn_ctl_lock(&A);
             sn_procs_claim(&A, e, getpid(), 0);
-            sn_arena_unlock(&A);
+            sn_ctl_unlock(&A);
             sn_procs_unmark(&A, e, marker);
             if (write(up[1], &e, sizeof e) != sizeof e || read(go[0], &c, 1) != 1)
                 _exit(26);
@@ -193,7 +197,7 @@ static bool exists(const char *path)
 
 /* A process joins `path`, says so on `ready` (a pipe), waits for a byte
  * on pause_fd (unless -1), then leaves as exit() would; the exit status
- * is 10 + what sn_arena_leave returned. */
+ * is 10 + what sn_net_leave returned. */
 static int ready[2];
 
 static void wait_ready(void)
@@ -209,14 +213,14 @@ static pid_t join_and_leave(const char *path, int pause_fd)
     if (pid == 0) {
         sn_arena a;
         char err[256];
-        if (sn_arena_open(&a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err) < 0)
+        if (sn_net_open(&a, path, 0, SN_ARENA_CREATE | SN_ARENA_ATTACH, err, sizeof err) < 0)
             _exit(2);
         char c = 'r';
         if (write(ready[1], &c, 1) != 1)
             _exit(4);
         if (pause_fd >= 0 && read(pause_fd, &c, 1) != 1)
             _exit(3);
-        _exit(10 + sn_arena_leave(&a, path));
+        _exit(10 + sn_net_leave(&a, path));
     }
     return pid;
 }
@@ -243,7 +247,7 @@ Test(core_procs, last_process_out_removes_the_file_kept_ones_stay)
     cr_assert_eq(status_of(join_and_leave(p, -1)), 10, "left first, yet removed it");
     wait_ready();
     cr_assert(exists(p));
-    cr_assert_eq(sn_arena_remove_unused(p, true), 0, "rm removed a network in use");
+    cr_assert_eq(sn_net_remove_unused(p, true), 0, "rm removed a network in use");
     cr_assert_eq(write(go[1], "x", 1), 1);
     cr_assert_eq(status_of(first), 11, "the last one out did not remove it");
     cr_assert_not(exists(p));
@@ -251,14 +255,14 @@ Test(core_procs, last_process_out_removes_the_file_kept_ones_stay)
     /* Kept: the last one out leaves it, a sweep spares it, rm takes it. */
     char err[256];
     arena_path(q, sizeof q, "kept");
-    cr_assert_eq(sn_arena_keep(q, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(sn_net_keep(q, err, sizeof err), 0, "%s", err);
     cr_assert_eq(status_of(join_and_leave(q, -1)), 10);
     wait_ready();
     cr_assert(exists(q));
-    sn_arena_sweep_dir(p);
+    sn_net_sweep_dir(p);
     cr_assert(exists(q));
-    cr_assert_eq(sn_arena_remove_if_stale(q), 0);
-    cr_assert_eq(sn_arena_remove_unused(q, true), 1);
+    cr_assert_eq(sn_net_remove_if_stale(q), 0);
+    cr_assert_eq(sn_net_remove_unused(q, true), 1);
     cr_assert_not(exists(q));
 
     /* Killed (no leave): a sweep removes it. */
@@ -267,7 +271,7 @@ Test(core_procs, last_process_out_removes_the_file_kept_ones_stay)
     kill(k, SIGKILL);
     waitpid(k, NULL, 0);
     cr_assert(exists(p));
-    sn_arena_sweep_dir(q);
+    sn_net_sweep_dir(q);
     cr_assert_not(exists(p), "the sweep left a dead network");
     close(go[0]);
     close(go[1]);

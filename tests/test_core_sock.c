@@ -1,5 +1,6 @@
-/* Unit tests of core/sock.c, stream.c, dgram.c and opts.c: the socket
- * state machine, the stream and datagram data paths, and socket options.
+/* Unit tests of core/conn.c, holders.c, lifetime.c, stream.c, dgram.c and
+ * opts.c: the socket state machine, the stream and datagram data paths,
+ * and socket options.
  * Single-threaded; everything is driven through the non-blocking core
  * calls.  Expected values are Linux's (checked against the host kernel). */
 #include <criterion/criterion.h>
@@ -14,7 +15,7 @@ static sn_arena A;
 static void setup(void)
 {
     cr_assert_eq(sn_arena_anon(&A, 0), 0);
-    cr_assert_eq(sn_arena_attach_proc(&A), 0);
+    cr_assert_eq(sn_net_attach_proc(&A), 0);
 }
 
 static void teardown(void)

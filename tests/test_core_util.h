@@ -24,10 +24,9 @@
 #include <sys/uio.h>
 #include <time.h>
 
-#include "core/arena.h"
+#include "core/net.h"
 #include "core/ports.h"
-#include "core/sock.h"
-#include "core/wait.h"
+#include "core/repair.h"
 
 /* ---- addresses ---- */
 

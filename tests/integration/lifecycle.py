@@ -603,16 +603,19 @@ def scm_sender(host, port, unix_path, nconn):
     say("sender-done", time.monotonic_ns())
 
 
-def scm_receiver(unix_path, nconn, delay):
+def scm_receiver(unix_path, nconn, go):
     """Listen on UNIX_PATH; receive NCONN sockets from the sender, the
-    first only after DELAY seconds (by then the sender has closed its
-    copy), and serve each (echo until EOF) in a thread."""
+    first only once the file GO exists (the driver makes it when the
+    sender has passed every socket, closed its copies and exited), and
+    serve each (echo until EOF) in a thread."""
     u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     u.bind(unix_path)
     u.listen(1)
     say("ready-unix", os.getpid())
     a, _ = u.accept()
-    time.sleep(float(delay))
+    deadline = time.monotonic() + 15
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.01)
     results = []
     threads = []
 

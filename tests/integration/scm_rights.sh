@@ -3,8 +3,9 @@
 # accepts connections and sends each accepted socket over an AF_UNIX
 # socket to process B (preloaded, started separately: not A's child),
 # closing its own copy at once, then exits after the last one.  B
-# receives the first socket only 0.8 s after A connected to it, so all
-# of them are in flight, held by no process, for a while (checked), and
+# receives the first socket only once A has exited (the driver tells it
+# through a file), so all of them are in flight, held by no process, for
+# a while (checked), and
 # serves every client: 1 MiB echo each, 6 clients at once, sha256 on
 # both sides, peer address and port as the client sees them.
 . "$(dirname "$0")/lib.bash"
@@ -12,7 +13,8 @@
 P=7600 N=6 NBYTES=1048576
 sock=$IT_DIR/pass.sock
 rcv=$IT_DIR/receiver.out snd=$IT_DIR/sender.out
-bg "$rcv" "$IT_NET" "$PY" "$it_here/lifecycle.py" scm-receiver "$sock" "$N" 0.8
+go=$IT_DIR/go
+bg "$rcv" "$IT_NET" "$PY" "$it_here/lifecycle.py" scm-receiver "$sock" "$N" "$go"
 rpid=$BG_PID
 wait_line "$rcv" '^ready-unix ' "$rpid"
 bg "$snd" "$IT_NET" "$PY" "$it_here/lifecycle.py" scm-sender 127.0.0.1 "$P" "$sock" "$N"
@@ -29,6 +31,7 @@ for i in $(seq 1 $N); do
 done
 wait_exit "$spid" || { show "$snd"; fail "sender A $(rcstr $?)"; }
 grep -q '^sender-done ' "$snd" || { show "$snd"; fail "A did not pass every socket"; }
+touch "$go"
 for i in $(seq 1 $N); do
     f=$IT_DIR/client$i.out
     wait_exit "${cpids[$((i - 1))]}" || { show "$f" "$rcv" "$snd"; fail "client $i $(rcstr $?)"; }

@@ -1,0 +1,444 @@
+/* Connections and bindings: create, bind, listen, connect, accept,
+ * shutdown, names -- the control plane of both protocols.  Everything
+ * here runs under the control-plane lock; the data path is stream.c and
+ * dgram.c. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "core/holders.h"
+#include "core/lifetime.h"
+#include "core/lqueue.h"
+#include "core/net.h"
+#include "core/ports.h"
+#include "core/procs.h"
+#include "core/reap.h"
+#include "core/repair.h"
+#include "core/slots.h"
+#include "core/sockwait.h"
+
+int sn_sock_create(sn_arena *a, int family, int type, int protocol)
+{
+    if (family != AF_INET && family != AF_INET6)
+        return -EAFNOSUPPORT;
+    if (type == SOCK_STREAM) {
+        if (protocol != 0 && protocol != IPPROTO_TCP)
+            return -EPROTONOSUPPORT;
+        protocol = IPPROTO_TCP;
+    } else if (type == SOCK_DGRAM) {
+        if (protocol != 0 && protocol != IPPROTO_UDP && protocol != IPPROTO_UDPLITE)
+            return -EPROTONOSUPPORT;
+        if (protocol == 0)
+            protocol = IPPROTO_UDP;
+    } else {
+        return -ESOCKTNOSUPPORT;    /* raw, seqpacket: not simulated */
+    }
+    sn_ctl_lock(a);
+    int s = sn_slot_alloc(a);
+    if (s >= 0) {
+        sn_sock *k = sn_sock_at(a, s);
+        const sn_limits *l = &a->hdr->lim;
+        k->family = (uint8_t)family;
+        k->type = (uint8_t)type;
+        k->protocol = (uint8_t)protocol;
+        k->sndbuf = type == SOCK_STREAM ? l->tcp_wmem_def : l->wmem_def;
+        k->rcvbuf = type == SOCK_STREAM ? l->tcp_rmem_def : l->rmem_def;
+        k->rcvlowat = 1;
+        sn_addr_any(family, &k->local);
+        k->state = SN_NEW;
+        sn_sock_set_holder(k, a->proc);
+    }
+    sn_ctl_unlock(a);
+    return s;
+}
+
+/* A listener whose every holder died is a closed port: reap them (which
+ * destroys it) before anyone queues on it.  Arena lock held. */
+static bool listener_orphaned(sn_arena *a, int l)
+{
+    sn_sock *L = sn_sock_at(a, l);
+    int procs[SN_MAX_PROCS];
+    int n = sn_sock_holders_of(a, L, procs, SN_MAX_PROCS);
+    if (n == 0 || sn_sock_held_by(L, a->proc))
+        return false;
+    for (int i = 0; i < n; i++)
+        if (!sn_proc_gone(a, procs[i]))
+            return false;
+    for (int i = 0; i < n; i++)
+        sn_reap_proc(a, procs[i]);
+    return true;
+}
+
+/* ---- connections ---- */
+
+/* Connection C to listener L completes: make the server end and queue it
+ * for accept. */
+static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
+{
+    sn_sock *L = sn_sock_at(a, l), *C = sn_sock_at(a, c);
+    int s = sn_slot_alloc(a);
+    if (s < 0)
+        return s;
+    sn_sock *S = sn_sock_at(a, s);
+    S->family = L->family;
+    S->type = SOCK_STREAM;
+    S->protocol = IPPROTO_TCP;
+    /* Options an accepted socket inherits from its listener. */
+    S->opt = atomic_load(&L->opt) & ~(SN_O_NONBLOCK | SN_O_BOUND_PORT);
+    S->sndbuf = L->sndbuf;
+    S->rcvbuf = L->rcvbuf;
+    S->linger = L->linger;
+    S->rcvlowat = 1;
+    memcpy(S->xopt, L->xopt, sizeof S->xopt);
+    S->local = *dst;
+    S->peer = C->local;
+    S->state = SN_CONNECTED;
+    S->was_connected = 1;
+    S->passive = 1;
+    S->listener = l;                /* until accepted */
+    S->peer_ref = SN_PEER_REF(c, C->gen);
+    C->peer = *dst;
+    C->peer_ref = SN_PEER_REF(s, S->gen);
+    C->state = SN_CONNECTED;
+    C->was_connected = 1;
+    C->listener = -1;
+    sn_q_push(a, &L->acc_head, &L->acc_tail, s);
+    L->acc_len++;
+    sn_wake(a, l);
+    sn_wake(a, c);
+    return 0;
+}
+
+/* Linux drops a SYN while the accept queue holds more than backlog. */
+static bool backlog_full(const sn_sock *L)
+{
+    return L->acc_len > L->backlog;
+}
+
+/* Room appeared in L's accept queue: let waiting connectors in. */
+static void admit_waiters(sn_arena *a, int l)
+{
+    sn_sock *L = sn_sock_at(a, l);
+    while (L->syn_head >= 0 && !backlog_full(L)) {
+        int c = sn_q_pop(a, &L->syn_head, &L->syn_tail);
+        sn_sock *C = sn_sock_at(a, c);
+        sn_addr dst = C->peer;
+        if (establish(a, c, l, &dst) < 0) {
+            sn_sock_set_error(C, ENOBUFS);
+            C->state = SN_CLOSED;
+            sn_wake(a, c);
+        }
+    }
+}
+
+/* ---- bind, listen ---- */
+
+int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_addr want;
+    int r = sn_addr_parse(k->family, sa, len, true, &want);
+    if (r < 0)
+        return r;
+    if (k->family == AF_INET6 && sn_addr_is_v4(&want) &&
+        (atomic_load(&k->opt) & SN_O_V6ONLY))
+        return -EINVAL;
+    if (!sn_addr_is_local(&want))
+        return -EADDRNOTAVAIL;
+    sn_ctl_lock(a);
+    if (k->in_chain || (k->state != SN_NEW && k->state != SN_CLOSED) ||
+        k->was_connected) {
+        r = -EINVAL;
+    } else {
+        bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
+        sn_addr saved = want;
+        r = sn_sock_bind_locked(a, s, &want, false);
+        if (r == -EADDRINUSE) {
+            /* The port may be held by processes that died without
+             * closing: bury them and look again. */
+            sn_reap_sweep(a);
+            want = saved;
+            r = sn_sock_bind_locked(a, s, &want, false);
+        }
+        if (r == 0 && user_port)
+            atomic_fetch_or(&k->opt, SN_O_BOUND_PORT);
+        if (r == 0 && user_addr)
+            atomic_fetch_or(&k->opt, SN_O_BOUND_ADDR);
+    }
+    sn_ctl_unlock(a);
+    return r;
+}
+
+int sn_sock_listen(sn_arena *a, int s, int backlog)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (k->type != SOCK_STREAM)
+        return -EOPNOTSUPP;
+    sn_ctl_lock(a);
+    int r = 0;
+    uint32_t somax = (uint32_t)a->hdr->lim.somaxconn;
+    if ((uint32_t)backlog > somax)      /* negative counts as huge, as Linux */
+        backlog = (int)somax;
+    if (k->state == SN_LISTEN) {
+        k->backlog = backlog;
+        admit_waiters(a, s);
+    } else if (k->state != SN_NEW && k->state != SN_BOUND) {
+        r = -EINVAL;
+    } else if ((r = sn_sock_autobind(a, s, NULL)) == 0 &&
+               (r = sn_ports_can_listen(a, s)) == 0) {
+        k->backlog = backlog;
+        k->acc_len = 0;
+        k->state = SN_LISTEN;
+    }
+    sn_ctl_unlock(a);
+    return r;
+}
+
+/* ---- connect, accept ---- */
+
+static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
+                          socklen_t len, sn_addr *dst)
+{
+    int r = sn_addr_parse(k->family, sa, len, false, dst);
+    if (r < 0)
+        return r;
+    if (k->family == AF_INET6 && sn_addr_is_v4(dst) &&
+        (atomic_load(&k->opt) & SN_O_V6ONLY))
+        return -ENETUNREACH;
+    sn_addr_resolve_any(dst);
+    return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
+}
+
+static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    switch (k->state) {
+    case SN_CONNECTED:
+    case SN_LISTEN:
+        return -EISCONN;
+    case SN_CONNECTING:
+        return -EALREADY;
+    case SN_CLOSED:
+        if (k->was_connected)
+            return -EISCONN;
+        k->state = k->in_chain ? SN_BOUND : SN_NEW;  /* retry after refusal */
+        atomic_store(&k->shut, 0);
+        break;
+    default:
+        break;
+    }
+    int r = sn_sock_autobind(a, s, dst);
+    if (r < 0)
+        return r;
+    if (sn_addr_is_any(&k->local)) {
+        uint16_t port = k->local.port;  /* bound to a wildcard: pick source */
+        sn_addr_source_for(dst, &k->local);
+        k->local.port = port;
+    }
+    atomic_store(&k->so_error, 0);
+    int l = sn_ports_listener(a, dst);
+    if (l >= 0 && listener_orphaned(a, l))
+        l = sn_ports_listener(a, dst);
+    if (l < 0)
+        return -ECONNREFUSED;
+    sn_sock *L = sn_sock_at(a, l);
+    if (backlog_full(L)) {
+        /* The kernel would drop our SYN and retry: wait in line. */
+        k->peer = *dst;
+        k->state = SN_CONNECTING;
+        k->listener = l;
+        sn_q_push(a, &L->syn_head, &L->syn_tail, s);
+        return -EINPROGRESS;
+    }
+    return establish(a, s, l, dst);
+}
+
+/* The connect() after a non-blocking one said EINPROGRESS reports how
+ * that attempt ended, as Linux's socket state machine does. */
+static int nb_connect_outcome(sn_sock *k)
+{
+    switch (k->state) {
+    case SN_CONNECTING:
+        return -EALREADY;
+    case SN_CONNECTED:
+        k->nb_connect = 0;
+        return 0;
+    default: {
+        k->nb_connect = 0;
+        int e = atomic_exchange(&k->so_error, 0);
+        atomic_store(&k->shut, 0);
+        return e ? -e : -ECONNABORTED;
+    }
+    }
+}
+
+static int dgram_connect_locked(sn_arena *a, int s, const sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int r = sn_sock_autobind(a, s, dst);
+    if (r < 0)
+        return r;
+    if (sn_addr_is_any(&k->local)) {
+        uint16_t port = k->local.port;
+        sn_addr_source_for(dst, &k->local);
+        k->local.port = port;
+    }
+    k->peer = *dst;
+    k->state = SN_CONNECTED;
+    sn_ports_dgram_changed(a);  /* it now takes only its peer's datagrams */
+    return 0;
+}
+
+int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
+                    socklen_t len, bool nonblock)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (len >= sizeof(sa_family_t) && sa->sa_family == AF_UNSPEC) {
+        if (k->type == SOCK_DGRAM)
+            return sn_dgram_disconnect(a, s);
+        return 0;
+    }
+    sn_addr dst;
+    int r = connect_target(a, k, sa, len, &dst);
+    if (r < 0)
+        return r;
+    sn_ctl_lock(a);
+    if (k->type == SOCK_DGRAM) {
+        r = dgram_connect_locked(a, s, &dst);
+    } else if (k->nb_connect) {
+        r = nb_connect_outcome(k);
+    } else {
+        r = stream_connect_locked(a, s, &dst);
+        if (r == -ECONNREFUSED)
+            sn_sock_release_implicit(a, s);
+        if (nonblock && (r == 0 || r == -EINPROGRESS || r == -ECONNREFUSED)) {
+            /* Linux answers EINPROGRESS and lets the outcome arrive:
+             * writable, or SO_ERROR = ECONNREFUSED with both ways shut. */
+            if (r == -ECONNREFUSED)
+                sn_sock_refuse(a, s);
+            k->nb_connect = 1;
+            r = -EINPROGRESS;
+        }
+    }
+    sn_ctl_unlock(a);
+    return r;
+}
+
+int sn_sock_connect_result(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint8_t st = k->state;
+    if (st == SN_CONNECTING)
+        return -EAGAIN;
+    if (st == SN_CONNECTED)
+        return 0;
+    /* Refused while we waited: report it and leave the socket as a
+     * failed blocking connect does, ready for another attempt. */
+    int e = atomic_exchange(&k->so_error, 0);
+    atomic_store(&k->shut, 0);
+    return e ? -e : -ECONNREFUSED;
+}
+
+int sn_dgram_disconnect(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_ctl_lock(a);
+    if (k->state == SN_CONNECTED) {
+        memset(&k->peer, 0, sizeof k->peer);
+        sn_sock_release_implicit(a, s);
+        k->state = k->in_chain ? SN_BOUND : SN_NEW;
+        sn_ports_dgram_changed(a);
+    }
+    sn_ctl_unlock(a);
+    return 0;
+}
+
+int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
+{
+    sn_sock *L = sn_sock_at(a, s);
+    if (L->type != SOCK_STREAM)
+        return -EOPNOTSUPP;
+    sn_ctl_lock(a);
+    int c;
+    if (L->state != SN_LISTEN) {
+        c = -EINVAL;
+    } else if ((c = sn_q_pop(a, &L->acc_head, &L->acc_tail)) < 0) {
+        c = -EAGAIN;
+    } else {
+        L->acc_len--;
+        sn_sock *C = sn_sock_at(a, c);
+        sn_sock_set_holder(C, a->proc);
+        C->listener = -1;
+        *peer = C->peer;
+        admit_waiters(a, s);
+        /* A client already waiting on this connection now depends on us:
+         * wake it to watch this process instead of the listener's. */
+        int pc;
+        if (sn_sock_peer(a, C, &pc))
+            sn_wake(a, pc);
+    }
+    sn_ctl_unlock(a);
+    return c;
+}
+
+/* ---- shutdown, names ---- */
+
+int sn_sock_shutdown(sn_arena *a, int s, int how)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (how < SHUT_RD || how > SHUT_RDWR)
+        return -EINVAL;
+    /* SHUT_RD=0, SHUT_WR=1, SHUT_RDWR=2 -> bit mask rd=1, wr=2 */
+    uint32_t mask = (uint32_t)how + 1;
+    sn_ctl_lock(a);
+    int r = 0, ps;
+    switch (k->state) {
+    case SN_LISTEN:
+        if (mask & SN_SHUT_RD) {       /* Linux stops listening */
+            sn_sock_stop_listening(a, s);
+            k->state = SN_BOUND;
+        }
+        break;
+    case SN_CONNECTED:
+    case SN_CONNECTING:
+        if ((mask & SN_SHUT_WR) && !(atomic_load(&k->shut) & (SN_SHUT_WR | SN_PEER_FIN)))
+            k->fin_first = 1;
+        atomic_fetch_or(&k->shut, mask);
+        if ((mask & SN_SHUT_WR) && k->type == SOCK_STREAM) {
+            sn_sock *p = sn_sock_peer(a, k, &ps);
+            if (p) {
+                atomic_fetch_or(&p->shut, SN_PEER_FIN);
+                sn_sock_fin_check(p);
+                sn_wake(a, ps);
+            }
+            sn_sock_fin_check(k);
+        }
+        break;
+    default:
+        /* Linux reports ENOTCONN but records the flags all the same. */
+        atomic_fetch_or(&k->shut, mask);
+        r = -ENOTCONN;
+        break;
+    }
+    sn_ctl_unlock(a);
+    sn_wake(a, s);
+    return r;
+}
+
+socklen_t sn_sock_format(sn_arena *a, int s, const sn_addr *x,
+                         struct sockaddr_storage *out)
+{
+    return sn_addr_format(sn_sock_at(a, s)->family, x, out);
+}
+
+int sn_sock_name(sn_arena *a, int s, bool peer, struct sockaddr_storage *out)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_ctl_lock(a);
+    sn_addr x = peer ? k->peer : k->local;
+    uint8_t st = k->state;
+    sn_ctl_unlock(a);
+    if (peer && st != SN_CONNECTED)
+        return -ENOTCONN;
+    return (int)sn_sock_format(a, s, &x, out);
+}

@@ -1,0 +1,97 @@
+/* The end of a socket (see lifetime.h). */
+#include "core/lifetime.h"
+
+#include <errno.h>
+
+#include "core/lqueue.h"
+#include "core/ports.h"
+#include "core/slots.h"
+#include "core/sockwait.h"
+
+/* The end of a connection goes away: tell its peer.  `abort` sends a reset
+ * (unread data or SO_LINGER 0), otherwise an orderly FIN. */
+static void notify_peer_closed(sn_arena *a, sn_sock *k, bool abort)
+{
+    int ps;
+    sn_sock *p = sn_sock_peer(a, k, &ps);
+    if (!p)
+        return;
+    if (abort) {
+        sn_sock_set_error(p, ECONNRESET);
+        atomic_fetch_or(&p->shut, SN_RESET | SN_PEER_GONE);
+        p->state = SN_CLOSED;
+    } else {
+        atomic_fetch_or(&p->shut, SN_PEER_FIN | SN_PEER_GONE);
+        sn_sock_fin_check(p);
+    }
+    p->peer_ref = -1;
+    sn_wake(a, ps);
+}
+
+/* Linux moves the socket to CLOSE; getpeername says ENOTCONN.  Data still
+ * in the ring stays readable. */
+void sn_sock_fin_check(sn_sock *k)
+{
+    uint32_t sh = atomic_load(&k->shut);
+    if ((sh & SN_SHUT_WR) && (sh & SN_PEER_FIN) && k->state == SN_CONNECTED)
+        k->state = SN_CLOSED;
+}
+
+void sn_sock_refuse(sn_arena *a, int c)
+{
+    sn_sock *C = sn_sock_at(a, c);
+    sn_sock_set_error(C, ECONNREFUSED);
+    C->state = SN_CLOSED;
+    C->listener = -1;
+    atomic_store(&C->shut, SN_SHUT_RD | SN_SHUT_WR);
+    sn_sock_release_implicit(a, c);
+    sn_wake(a, c);
+}
+
+/* Queued connections are reset; waiting connectors are refused (their
+ * next SYN would meet a closed port). */
+void sn_sock_stop_listening(sn_arena *a, int l)
+{
+    sn_sock *L = sn_sock_at(a, l);
+    int s;
+    while ((s = sn_q_pop(a, &L->acc_head, &L->acc_tail)) >= 0) {
+        notify_peer_closed(a, sn_sock_at(a, s), true);
+        if (sn_sock_at(a, s)->in_chain)
+            sn_ports_unbind(a, s);
+        sn_slot_free(a, s);
+    }
+    L->acc_len = 0;
+    while ((s = sn_q_pop(a, &L->syn_head, &L->syn_tail)) >= 0)
+        sn_sock_refuse(a, s);
+}
+
+void sn_sock_destroy(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    switch (k->state) {
+    case SN_LISTEN:
+        sn_sock_stop_listening(a, s);
+        sn_ports_adopt_accepted(a, s);
+        break;
+    case SN_CONNECTING:
+        if (k->listener >= 0) {
+            sn_sock *L = sn_sock_at(a, k->listener);
+            sn_q_remove(a, &L->syn_head, &L->syn_tail, s);
+        }
+        break;
+    default:
+        if (k->type == SOCK_STREAM) {
+            bool abort = sn_ring_used(&k->rx) > 0 ||
+                         ((atomic_load(&k->opt) & SN_O_LINGER) && k->linger == 0);
+            bool was_up = k->was_connected && !(atomic_load(&k->shut) & SN_RESET);
+            if (was_up && !abort &&
+                (k->fin_first || !(atomic_load(&k->shut) & SN_PEER_FIN)))
+                sn_ports_timewait(a, s);    /* the active closer waits */
+            notify_peer_closed(a, k, abort);
+        }
+        break;
+    }
+    if (k->in_chain)
+        sn_ports_unbind(a, s);
+    sn_slot_free(a, s);
+}

@@ -1,0 +1,23 @@
+/* The end of a socket: destroying it when nobody holds it any more, and
+ * what its end tells others (the stream peer sees EOF or a reset, queued
+ * connections are reset, waiting connectors are refused, the active
+ * closer's port goes to TIME_WAIT).  Control-plane lock held. */
+#ifndef SN_LIFETIME_H
+#define SN_LIFETIME_H
+
+#include <stdbool.h>
+
+#include "core/sock.h"
+
+void sn_sock_destroy(sn_arena *a, int s);
+/* A listener stops: queued connections are reset, waiting connectors
+ * refused. */
+void sn_sock_stop_listening(sn_arena *a, int l);
+/* A connection attempt meets a closed port (RST): the socket ends in
+ * CLOSE with both directions shut, its error set, its implicit port given
+ * back. */
+void sn_sock_refuse(sn_arena *a, int c);
+/* Both directions have seen their FIN: the connection is over. */
+void sn_sock_fin_check(sn_sock *k);
+
+#endif

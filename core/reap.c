@@ -1,0 +1,60 @@
+/* Reaping processes that are gone (see reap.h). */
+#include "core/reap.h"
+
+#include <errno.h>
+
+#include "core/bell.h"
+#include "core/holders.h"
+#include "core/net.h"
+#include "core/procs.h"
+#include "core/repair.h"
+
+void sn_reap_proc(sn_arena *a, int i)
+{
+    uint32_t hwm = a->hdr->sock_hwm;
+    for (uint32_t s = 0; s < hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state != SN_FREE && sn_sock_held_by(k, i))
+            sn_sock_drop_holder(a, (int)s, i);
+    }
+    sn_bells_reap(a, i);
+    sn_procs_release(a, i);
+}
+
+bool sn_reap_if_gone(sn_arena *a, int i)
+{
+    if (!sn_proc_gone(a, i))
+        return false;
+    sn_reap_proc(a, i);
+    return true;
+}
+
+void sn_reap_sweep(sn_arena *a)
+{
+    for (uint32_t i = 0; i < a->hdr->proc_hwm; i++)
+        sn_reap_if_gone(a, (int)i);
+}
+
+int sn_reap_entry(sn_arena *a)
+{
+    int i = sn_procs_free_entry(a);
+    if (i >= 0)
+        return i;
+    if ((i = sn_procs_first_dead(a)) >= 0) {
+        sn_reap_proc(a, i);
+        return i;
+    }
+    return -EMFILE;
+}
+
+bool sn_sock_collect(sn_arena *a, const int *procs, int n)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        if (sn_proc_gone(a, procs[i])) {
+            sn_ctl_lock(a);
+            any |= sn_reap_if_gone(a, procs[i]);
+            sn_ctl_unlock(a);
+        }
+    return any;
+}

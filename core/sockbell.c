@@ -1,0 +1,81 @@
+/* A socket's doorbells (see sockbell.h). */
+#include "core/sockbell.h"
+
+#include <errno.h>
+
+#include "core/bell.h"
+#include "core/net.h"
+#include "core/sock.h"
+
+/* A socket's bell entry: id << 2 | exclusive << 1 | queued-mark. */
+#define ENTRY_ID(v)   ((int)((v) >> 2))
+#define ENTRY_EXCL    2u
+#define ENTRY_QUEUED  1u
+
+int sn_bell_attach(sn_arena *a, int s, int id, bool exclusive)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint32_t v = ((uint32_t)id << 2) | (exclusive ? ENTRY_EXCL : 0u);
+    for (int i = 0; i < SN_SOCK_BELLS; i++) {
+        uint32_t zero = 0;
+        if (atomic_compare_exchange_strong(&k->bells[i], &zero, v)) {
+            atomic_fetch_add(&k->nbells, 1);
+            return 0;
+        }
+    }
+    return -ENOSPC;
+}
+
+void sn_bell_detach(sn_arena *a, int s, int id)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    for (int i = 0; i < SN_SOCK_BELLS; i++) {
+        uint32_t v = atomic_load(&k->bells[i]);
+        while (v && ENTRY_ID(v) == id) {
+            if (atomic_compare_exchange_weak(&k->bells[i], &v, 0)) {
+                atomic_fetch_sub(&k->nbells, 1);
+                return;
+            }
+        }
+    }
+}
+
+int sn_bell_pop(sn_arena *a, int id)
+{
+    int s = sn_bell_next(a, id);
+    if (s >= 0) {
+        /* The mark goes first: a change after this call queues s again. */
+        sn_sock *k = sn_sock_at(a, s);
+        for (int i = 0; i < SN_SOCK_BELLS; i++) {
+            uint32_t v = atomic_load(&k->bells[i]);
+            while (ENTRY_ID(v) == id && (v & ENTRY_QUEUED) &&
+                   !atomic_compare_exchange_weak(&k->bells[i], &v, v & ~ENTRY_QUEUED))
+                ;
+        }
+    }
+    return s;
+}
+
+void sn_bells_ring_sock(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int excl[SN_SOCK_BELLS];
+    int nexcl = 0;
+    for (int i = 0; i < SN_SOCK_BELLS; i++) {
+        uint32_t v = atomic_load(&k->bells[i]);
+        if (!v)
+            continue;
+        int id = ENTRY_ID(v);
+        /* Queue the socket once per bell until the owner takes it. */
+        if (a->bells[id - 1].queued && !(v & ENTRY_QUEUED) &&
+            atomic_compare_exchange_strong(&k->bells[i], &v, v | ENTRY_QUEUED))
+            sn_bell_push(a, id, s);
+        if (v & ENTRY_EXCL)
+            excl[nexcl++] = id;
+        else
+            sn_bell_ring(a, id);
+    }
+    /* EPOLLEXCLUSIVE: one waiter of the group is enough; take turns. */
+    if (nexcl)
+        sn_bell_ring(a, excl[k->excl_rr++ % (uint32_t)nexcl]);
+}

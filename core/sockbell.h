@@ -1,0 +1,13 @@
+/* The doorbells attached to a socket (up to SN_SOCK_BELLS): sn_wake rings
+ * every one -- only one of the EPOLLEXCLUSIVE ones, in turn -- and queues
+ * the socket on each queued (epoll) bell once until its owner takes it.
+ * Attach, detach and pop are in core/net.h (preload calls them). */
+#ifndef SN_SOCKBELL_H
+#define SN_SOCKBELL_H
+
+#include "core/arena.h"
+
+/* Ring what socket s has attached (called by sn_wake). */
+void sn_bells_ring_sock(sn_arena *a, int s);
+
+#endif
