@@ -43,7 +43,9 @@ $(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a
 
 # Unit tests link core/ directly (no preload); integration tests use the
 # library only through probe programs run with LD_PRELOAD in the child.
+# Made afresh: `ar r` would keep members of sources since removed.
 $(BUILD)/libsimcore.a: $(CORE_OBJ)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(BUILD)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(BUILD)/libsimcore.a
