@@ -484,6 +484,49 @@ static void sigurg(void)
     done(c, s);
 }
 
+/* The receiving end in a child, which owns it: SIGURG crosses processes.
+ * Exit status: 10 + the signals seen, or 1 when setup failed. */
+struct urg_child { int s, ready, go; };
+
+static int urg_child_main(void *p)
+{
+    struct urg_child *u = p;
+    urgs = 0;
+    if (fcntl(u->s, F_SETOWN, getpid()) < 0)
+        return 1;
+    sync_signal(u->ready);
+    if (sync_wait(u->go) < 0)
+        return 1;
+    WAIT_UNTIL(urgs >= 1, 2000);
+    WAIT_UNTIL(urgs >= 2, 50);              /* only one may come */
+    char b[4];
+    return recv(u->s, b, sizeof b, MSG_OOB) == 1 && b[0] == 'z' ? 10 + urgs : 2;
+}
+
+static void sigurg_other_process(void)
+{
+    int c, s, r[2], g[2];
+    say("-- the owner is another process --\n");
+    struct sigaction sa = { .sa_handler = on_urg, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    NEED(sigaction(SIGURG, &sa, NULL));
+    pair(AF_INET, &c, &s, 0);
+    NEED(pipe(r));
+    NEED(pipe(g));
+    struct urg_child u = { s, r[1], g[0] };
+    pid_t pid = fork_peer(urg_child_main, &u);
+    CHECK("child owns it", sync_wait(r[0]) == 0);
+    urgs = 0;
+    snd(c, "yz", MSG_OOB);
+    delivered(c, s);
+    sync_signal(g[1]);
+    printf("child exit: %d\n", wait_peer(pid));
+    no_more("parent", 0);
+    signal(SIGURG, SIG_DFL);
+    close(r[0]); close(r[1]); close(g[0]); close(g[1]);
+    done(c, s);
+}
+
 static void ends(void)
 {
     int c, s;
@@ -574,6 +617,7 @@ int main(void)
     flags();
     waiting();
     sigurg();
+    sigurg_other_process();
     ends();
     udp(AF_INET);
     udp(AF_INET6);
