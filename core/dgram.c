@@ -222,9 +222,12 @@ static int dgram_autobind(sn_arena *a, int s)
 ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (flags & MSG_OOB)
-        return -EOPNOTSUPP;
     size_t len = sn_iov_total(m->iov, m->iovcnt);
+    /* UDP has no urgent data: udp_sendmsg refuses MSG_OOB first thing
+     * (after the size), while IPv6 UDP ignores the flag, unless the
+     * datagram goes to an IPv4 peer through udp_sendmsg (below). */
+    if ((flags & MSG_OOB) && k->family == AF_INET)
+        return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
     int r = dgram_autobind(a, s);
     if (r < 0)
         return r;
@@ -232,6 +235,8 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     r = dgram_dest(a, k, m, &dst);
     if (r < 0)
         return r;
+    if ((flags & MSG_OOB) && sn_addr_is_v4(&dst))
+        return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
     if (len > (sn_addr_is_v4(&dst) ? MAX_V4_PAYLOAD : MAX_V6_PAYLOAD))
         return -EMSGSIZE;
     if (atomic_load(&k->shut) & SN_SHUT_WR)
@@ -263,8 +268,6 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
 ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (flags & MSG_OOB)
-        return -EINVAL;
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     sn_lock(&k->rx_cons);
     if (!sn_ring_used(&k->rx)) {
