@@ -15,10 +15,11 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 7   /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 8   /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
-                                 7: 24 stored options per socket */
+                                 7: urgent data and owner in sn_sock;
+                                 8: 24 stored options per socket */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -105,7 +106,7 @@ typedef struct sn_hdr {
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 696
+#define SN_SOCK_BYTES 704
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */

@@ -68,30 +68,23 @@ int sn_os_path_stat(const char *path, sn_os_stat *st)
     return 0;
 }
 
-struct linux_dirent64 {
-    uint64_t       d_ino;
-    int64_t        d_off;
-    unsigned short d_reclen;
-    unsigned char  d_type;
-    char           d_name[];
+struct each_name {
+    void (*fn)(const char *name, void *arg);
+    void *arg;
 };
+
+static void one_name(const char *name, int dirfd, void *arg)
+{
+    struct each_name *e = arg;
+    (void)dirfd;
+    e->fn(name, e->arg);
+}
 
 int sn_os_list_dir(const char *dir, void (*fn)(const char *name, void *arg),
                    void *arg)
 {
-    long fd = sn_sys_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0)
-        return (int)fd;
-    char buf[4096] __attribute__((aligned(8)));
-    long n;
-    while ((n = sn_raw_syscall6(SYS_getdents64, fd, (long)buf, sizeof buf, 0, 0, 0)) > 0)
-        for (long off = 0; off < n;) {
-            struct linux_dirent64 *e = (struct linux_dirent64 *)(buf + off);
-            off += e->d_reclen;
-            fn(e->d_name, arg);
-        }
-    sn_sys_close((int)fd);
-    return n < 0 ? (int)n : 0;
+    struct each_name e = {fn, arg};
+    return sn_sys_each_name(dir, one_name, &e);
 }
 
 int sn_os_file_resize(int fd, uint64_t size)

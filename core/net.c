@@ -207,6 +207,15 @@ static int attach_entry(sn_arena *a)
         a->reattached = true;
         return named;
     }
+    /* The entry named for us already carries our pid: ours before an
+     * execve, or the one our parent reserved in fork() (the child claims
+     * it with its pid at once; the parent records its start time a moment
+     * later, so a start time of 0 here does not mean it holds nothing). */
+    if (named >= 0 && (uint32_t)named < h->proc_hwm && a->procs[named].pid == pid) {
+        sn_bells_reap(a, named);    /* the old program image's */
+        a->reattached = true;
+        return named;
+    }
     for (uint32_t i = 0; i < h->proc_hwm; i++) {
         sn_proc *p = &a->procs[i];
         if (p->pid != pid)

@@ -191,6 +191,9 @@ typedef struct sn_msg {
     sn_addr                to;        /* recv: address it was sent to */
     size_t                 full_len;  /* recv: the datagram's real length */
     bool                   truncated; /* recv: datagram was cut */
+    bool                   oob;       /* recv: the urgent byte (MSG_OOB) */
+    bool                   at_mark;   /* recv: stopped short at the urgent
+                                         mark (MSG_WAITALL stops too) */
     /* Datagram TTL / hop limit and TOS / traffic class.  send: given per
      * message (IP_TTL, IPV6_HOPLIMIT, IP_TOS, IPV6_TCLASS control
      * messages) when has_*, else the socket's; recv: what it carried. */
@@ -202,6 +205,11 @@ ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
 ssize_t sn_sock_recv(sn_arena *a, int s, sn_msg *m, int flags);
 int     sn_sock_inq(sn_arena *a, int s);    /* FIONREAD / SIOCINQ */
 int     sn_sock_outq(sn_arena *a, int s);   /* SIOCOUTQ */
+/* TCP urgent data (urgent.c).  SIOCATMARK: 1 when the next byte read is
+ * the urgent byte's place, -ENOTTY on a datagram socket. */
+int     sn_sock_atmark(sn_arena *a, int s);
+/* F_SETOWN and its ioctl cousins on s: who gets SIGURG. */
+void    sn_sock_set_owner(sn_arena *a, int s, int32_t owner);
 /* What poll reports now: POLLIN, POLLOUT, POLLRDHUP, POLLHUP, POLLERR...
  * The same bits as EPOLL*. */
 int     sn_sock_poll(sn_arena *a, int s);

@@ -8,6 +8,7 @@
 #include "core/net.h"
 #include "core/ready.h"
 #include "core/stream.h"
+#include "core/urgent.h"
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
@@ -33,7 +34,8 @@ int sn_sock_inq(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (k->type == SOCK_STREAM)
-        return k->state == SN_LISTEN ? -EINVAL : (int)sn_ring_used(&k->rx);
+        return k->state == SN_LISTEN ? -EINVAL
+                                     : (int)sn_urg_inq(k, sn_ring_used(&k->rx));
     return sn_dgram_next_len(a, s);
 }
 

@@ -5,6 +5,7 @@
 #include <poll.h>
 
 #include "core/ready.h"
+#include "core/urgent.h"
 
 /* Linux calls a TCP socket writable while what it has queued is at most
  * two thirds of its send buffer (sk_stream_is_writeable); here the queue
@@ -40,7 +41,10 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (st != SN_CONNECTING) {
         uint32_t used = sn_ring_used(&k->rx);
-        if (used && used >= (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1))
+        uint32_t lowat = (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1);
+        if (atomic_load_explicit(&k->urg, memory_order_relaxed))
+            m |= sn_urg_poll(k, used, lowat);   /* POLLPRI; IN past the mark */
+        else if (used && used >= lowat)
             m |= POLLIN | POLLRDNORM;
         if (snd_shut || stream_writable(a, k))
             m |= POLLOUT | POLLWRNORM;

@@ -74,6 +74,11 @@ enum sn_state {
 #define SN_CSCOV_SEND 1
 #define SN_CSCOV_RECV 2
 
+/* sock.urg: Linux's urg_data states (no NOTYET: the byte always comes
+ * with its mark here). */
+#define SN_URG_VALID 1   /* the urgent byte waits in the slot */
+#define SN_URG_READ  2   /* recv(MSG_OOB) took it; the mark still stands */
+
 #define SN_SOCK_BELLS 8
 
 /* A small store for options Linux accepts and reads back but that change
@@ -104,6 +109,11 @@ typedef struct sn_sock {
     uint8_t           fin_first; /* we sent FIN before the peer did:
                                     the active close, TIME_WAIT follows */
     uint8_t           passive;   /* made by a listener: the server end */
+    /* TCP urgent data (core/urgent.c): the mark (urg_seq, below) and the
+     * one-byte slot, written under rx_cons.  urg is 0 while no mark
+     * stands, so without urgent data the reader tests one byte. */
+    _Atomic uint8_t   urg;       /* 0, SN_URG_VALID or SN_URG_READ */
+    uint8_t           urg_byte;  /* the urgent byte, for recv(MSG_OOB) */
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
@@ -127,6 +137,7 @@ typedef struct sn_sock {
     int32_t           qnext;     /* link while in a listener queue */
     int32_t           listener;  /* CONNECTING: listener whose syn queue */
     /* data */
+    uint32_t          urg_seq;   /* the urgent byte's place: an rx index */
     sn_ring           rx;        /* stream bytes or datagram records */
     uint64_t          bytes_rx, bytes_tx;
     /* readiness for poll/epoll (core/sockbell.c, core/ready.c) */
@@ -146,6 +157,7 @@ typedef struct sn_sock {
     uint32_t          inflight;
     uint8_t           holders[SN_MAX_PROCS / 8];
     sn_xopt           xopt[SN_XOPTS];
+    _Atomic int32_t   owner;     /* F_SETOWN: gets SIGURG (urgent.c); 0 none */
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,

@@ -9,6 +9,7 @@
 #include "core/futex.h"
 #include "core/heap.h"
 #include "core/stream.h"
+#include "core/urgent.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
 
@@ -59,8 +60,6 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
     int r = send_gate(k);
     if (r < 0)
         return r;
-    if (flags & MSG_OOB)                /* after the state, as Linux */
-        return -EOPNOTSUPP;             /* urgent data is not simulated */
     size_t len = sn_iov_total(m->iov, m->iovcnt);
     int ps;
     sn_sock *p = sn_sock_peer(a, k, &ps);
@@ -118,15 +117,20 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&p->rx_prod);
         return -ENOBUFS;
     }
+    int32_t owner = 0;
     if (n) {
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
+        if (flags & MSG_OOB)
+            owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
     if (!n)
         return -EAGAIN;
+    if (owner)
+        sn_urg_signal(owner);
     k->bytes_tx += n;
     atomic_store_explicit(&k->cpu, sn_os_cpu(), memory_order_relaxed);
     sn_wake_ev(a, ps, SN_EV_IN);
@@ -158,6 +162,21 @@ static ssize_t recv_empty(sn_sock *k, uint32_t before)
     return -ENOTCONN;
 }
 
+/* A read took n bytes out of k's ring. */
+static void consumed(sn_arena *a, sn_sock *k, uint32_t n)
+{
+    k->bytes_rx += n;
+    atomic_store_explicit(&k->cpu, sn_os_cpu(), memory_order_relaxed);
+    int ps;
+    atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
+    sn_sock *w = sn_sock_peer(a, k, &ps);
+    /* Room for a writer that ran out of it, once a third of the ring
+     * is free (Linux's write-space threshold, as in core/ready.c). */
+    if (w && atomic_load(&w->nospace) &&
+        sn_ring_space(&k->rx) >= k->rx.cap / 3 && atomic_exchange(&w->nospace, 0))
+        sn_wake_ev(a, ps, SN_EV_OUT);
+}
+
 ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -165,7 +184,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     if (st == SN_LISTEN)
         return -ENOTCONN;
     if (flags & MSG_OOB)
-        return -EINVAL;                 /* no urgent data, ever */
+        return sn_urg_recv(a, k, m, flags);
     if (st == SN_NEW || st == SN_BOUND)
         return -ENOTCONN;
     size_t want = sn_iov_total(m->iov, m->iovcnt);
@@ -183,33 +202,37 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     size_t target = (flags & MSG_PEEK) && (flags & MSG_WAITALL)
                         ? want
                         : (size_t)k->rcvlowat < want ? (size_t)k->rcvlowat : want;
-    if (!(flags & MSG_DONTWAIT) && used < target &&
+    /* Urgent data: the read stops at the mark, and steps over an
+     * out-of-line urgent byte it starts on (core/urgent.c). */
+    uint32_t skip = 0, avail = used;
+    bool urg = __builtin_expect(atomic_load_explicit(&k->urg, memory_order_relaxed), 0);
+    if (urg && want)
+        avail = sn_urg_span(k, used, &skip, m);
+    if (!(flags & MSG_DONTWAIT) && used < target && !m->at_mark &&
         !(sh & (SN_PEER_FIN | SN_RESET | SN_SHUT_RD)) &&
         !atomic_load(&k->so_error)) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;
     }
-    uint32_t n = want < used ? (uint32_t)want : used;
+    uint32_t n = want < avail ? (uint32_t)want : avail;
     if (!(flags & MSG_TRUNC)) {         /* TCP MSG_TRUNC: discard, no copy */
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
-        sn_ring_get_iov(&k->rx, a->heap + k->rx.off, 0, &c, n);
+        sn_ring_get_iov(&k->rx, a->heap + k->rx.off, skip, &c, n);
     }
     if (!(flags & MSG_PEEK))
-        sn_ring_consume(&k->rx, n);
+        sn_ring_consume(&k->rx, skip + n);
+    if (urg) {
+        if (!(flags & MSG_PEEK))
+            sn_urg_passed(k);
+        if (!n && skip) {               /* only the urgent byte was there */
+            sn_unlock(&k->rx_cons);
+            return recv_empty(k, sh);
+        }
+    }
     sn_unlock(&k->rx_cons);
     m->from = k->peer;
-    if (!(flags & MSG_PEEK)) {
-        k->bytes_rx += n;
-        atomic_store_explicit(&k->cpu, sn_os_cpu(), memory_order_relaxed);
-        int ps;
-        atomic_thread_fence(memory_order_seq_cst);  /* pairs with nospace in send */
-        sn_sock *w = sn_sock_peer(a, k, &ps);
-        /* Room for a writer that ran out of it, once a third of the ring
-         * is free (Linux's write-space threshold, as in core/ready.c). */
-        if (w && atomic_load(&w->nospace) &&
-            sn_ring_space(&k->rx) >= k->rx.cap / 3 && atomic_exchange(&w->nospace, 0))
-            sn_wake_ev(a, ps, SN_EV_OUT);
-    }
+    if (!(flags & MSG_PEEK))
+        consumed(a, k, n);
     return n;
 }

@@ -10,7 +10,9 @@
 #define SN_SYS_LINUX_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,6 +70,36 @@ static inline long long sn_parse_dec(const char **p)
         v = v * 10 + (unsigned)(*s++ - '0');
     *p = s;
     return neg ? -(long long)v : (long long)v;
+}
+
+/* Each name in directory `path`, read with getdents64 (opendir would
+ * allocate, and set errno on its way): fn(name, the directory's own fd,
+ * arg).  0, or -errno when the directory cannot be opened or read. */
+struct sn_linux_dirent64 {
+    uint64_t       d_ino;
+    int64_t        d_off;
+    unsigned short d_reclen;
+    unsigned char  d_type;
+    char           d_name[];
+};
+
+static inline int sn_sys_each_name(const char *path,
+                                   void (*fn)(const char *name, int dirfd, void *arg),
+                                   void *arg)
+{
+    long fd = sn_sys_open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0)
+        return (int)fd;
+    char buf[4096] __attribute__((aligned(8)));
+    long n;
+    while ((n = sn_raw_syscall6(SYS_getdents64, fd, (long)buf, sizeof buf, 0, 0, 0)) > 0)
+        for (long off = 0; off < n;) {
+            struct sn_linux_dirent64 *e = (struct sn_linux_dirent64 *)(buf + off);
+            off += e->d_reclen;
+            fn(e->d_name, (int)fd, arg);
+        }
+    sn_sys_close((int)fd);
+    return n < 0 ? (int)n : 0;
 }
 
 #endif

@@ -62,6 +62,14 @@ static int fcntl_common(int (*real)(int, int, ...), int fd, int cmd, void *arg)
     case F_DUPFD_CLOEXEC:
         adopt(r, s);
         break;
+    case F_SETOWN:      /* the placeholder keeps it for F_GETOWN; core */
+        sn_sock_set_owner(sn_net(), s, (int32_t)(long)arg);   /* signals */
+        break;
+    case F_SETOWN_EX: {
+        const struct f_owner_ex *o = arg;   /* the kernel read it: valid */
+        sn_sock_set_owner(sn_net(), s, o->type == F_OWNER_PGRP ? -o->pid : o->pid);
+        break;
+    }
     }
     return r;
 }
@@ -138,7 +146,8 @@ int ioctl(int fd, unsigned long req, ...)
         if (sn_uaccess(ip, sizeof *ip, true) < 0)
             return (int)SN_RET(fd, -EFAULT);
         r = req == SIOCINQ ? sn_sock_inq(sn_net(), s)
-          : req == SIOCATMARK ? 0 : sn_sock_outq(sn_net(), s);
+          : req == SIOCATMARK ? sn_sock_atmark(sn_net(), s)
+          : sn_sock_outq(sn_net(), s);
         if (r < 0)
             return (int)SN_RET(fd, r);
         *ip = r;
@@ -146,6 +155,12 @@ int ioctl(int fd, unsigned long req, ...)
     case SIOCGSTAMP:
     case SIOCGSTAMPNS:
         return (int)SN_RET(fd, get_stamp(s, req == SIOCGSTAMPNS, arg));
+    case FIOSETOWN:        /* F_SETOWN by another name */
+    case SIOCSPGRP:
+        r = REAL(ioctl)(fd, req, arg);
+        if (r == 0)
+            sn_sock_set_owner(sn_net(), s, *ip);
+        return r;
     default:
         /* Interface queries (SIOCGIFCONF...) work on any socket: the
          * placeholder answers them as the kernel would. */

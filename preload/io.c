@@ -83,6 +83,11 @@ static ssize_t try_recv_fault(int s, void *c)
     sn_arena *a = sn_net();
     sn_msg none = {.iov = NULL, .iovcnt = 0};
     if (sn_sock_type(a, s) == SOCK_STREAM) {
+        if (x->flags & MSG_OOB) {
+            /* Linux takes the urgent byte, then fails to copy it. */
+            ssize_t r = sn_sock_recv(a, s, &none, x->flags);
+            return r == 0 && none.oob ? -EFAULT : r;
+        }
         if (sn_sock_inq(a, s) > 0)
             return -EFAULT;
         return sn_sock_recv(a, s, &none, x->flags);
@@ -109,6 +114,8 @@ static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
         if (n <= 0)
             break;
         done += (size_t)n;
+        if (m->at_mark)
+            break;                      /* a read stops at the urgent mark */
     }
     m->iov = orig;
     m->iovcnt = orig_n;
@@ -139,7 +146,7 @@ static ssize_t io_recv(int s, sn_msg *m, int flags)
         return sn_block(s, nb, sn_sock_rcvtimeo(sn_net(), s), try_recv_fault, &x);
     ssize_t n = sn_block(s, nb, sn_sock_rcvtimeo(sn_net(), s), try_recv, &x);
     if (n <= 0 || !(flags & MSG_WAITALL) || sn_sock_type(sn_net(), s) != SOCK_STREAM ||
-        (flags & (MSG_PEEK | MSG_TRUNC)) || nb)
+        (flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB)) || nb || m->at_mark)
         return n;
     return io_rest(s, &x, try_recv, sn_sock_rcvtimeo(sn_net(), s), (size_t)n);   /* MSG_WAITALL */
 }
@@ -307,7 +314,7 @@ static ssize_t do_recvmsg(int s, struct msghdr *msg, int flags)
     ssize_t n = io_recv(s, &m, flags);
     if (n < 0)
         return n;
-    msg->msg_flags = m.truncated ? MSG_TRUNC : 0;
+    msg->msg_flags = (m.truncated ? MSG_TRUNC : 0) | (m.oob ? MSG_OOB : 0);
     if (msg->msg_name) {
         socklen_t l = msg->msg_namelen;
         int r = give_source(s, &m, msg->msg_name, &l);

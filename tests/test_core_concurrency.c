@@ -7,6 +7,7 @@
  * the main thread checks it. */
 #include <criterion/criterion.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,6 +156,87 @@ Test(core_concurrency, stream_64mib_between_two_threads, .timeout = 30)
     cr_assert_eq(sn_sock_at(&A, s)->bytes_rx, BIG_TOTAL);
     /* A ring much smaller than the transfer was wrapped many times. */
     cr_assert_lt(sn_sock_at(&A, s)->rx.cap, BIG_TOTAL / 16);
+}
+
+/* ================= urgent data against a running reader ================= */
+
+/* The sender puts "nnn" then an urgent 'U', and waits until the reader has
+ * passed the mark before the next round (a newer mark would turn an
+ * unread 'U' into an ordinary byte, as on Linux).  The reader, reading
+ * while the bytes arrive, must never see 'U' in the stream: the mark is
+ * set before its byte is published, and a read never crosses it. */
+#define URG_ROUNDS 20000
+
+typedef struct urg_job {
+    int      c, s;
+    int      err;          /* sender: 0 or -errno */
+    uint64_t normal;       /* reader: ordinary bytes read */
+    uint64_t bad;          /* reader: reads that showed a 'U' */
+    uint64_t oob;          /* reader: urgent bytes taken by MSG_OOB */
+} urg_job;
+
+static void *urg_sender(void *arg)
+{
+    urg_job *j = arg;
+    for (int i = 0; i < URG_ROUNDS; i++) {
+        if (tc_send_all(&A, j->c, "nnn", 3, 3000) != 3 ||
+            tc_send(&A, j->c, "U", 1, MSG_OOB | MSG_DONTWAIT) != 1) {
+            j->err = -EIO;
+            return NULL;
+        }
+        struct timespec dl = tc_deadline_ms(3000);
+        while (i + 1 < URG_ROUNDS && atomic_load(&sn_sock_at(&A, j->s)->urg)) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (now.tv_sec > dl.tv_sec) {
+                j->err = -ETIMEDOUT;
+                return NULL;
+            }
+            sched_yield();
+        }
+    }
+    return NULL;
+}
+
+static void *urg_reader(void *arg)
+{
+    urg_job *j = arg;
+    char buf[8];
+    for (unsigned k = 0; j->normal < 3ull * URG_ROUNDS; k++) {
+        if (k % 7 == 3) {           /* now and then, the slot too */
+            char u = 0;
+            ssize_t r = tc_recv(&A, j->s, &u, 1, MSG_OOB, NULL);
+            if (r == 1 && u == 'U')
+                j->oob++;
+            else if (r != -EINVAL)
+                j->bad++;
+        }
+        tc_io io = {buf, 1 + k % sizeof buf, 0};
+        ssize_t r = tc_block(&A, j->s, 3000, tc_try_recv, &io);
+        if (r <= 0)
+            break;
+        j->bad += memchr(buf, 'U', (size_t)r) != NULL;
+        j->normal += (uint64_t)r;
+    }
+    return NULL;
+}
+
+Test(core_concurrency, urgent_mark_comes_with_its_byte, .timeout = 30)
+{
+    int l = -1, c = -1, s = -1;
+    cr_assert_eq(tc_tcp_pair(&A, AF_INET, &l, &c, &s), 0);
+    urg_job j = {.c = c, .s = s};
+    pthread_t st, rt;
+    cr_assert_eq(pthread_create(&rt, NULL, urg_reader, &j), 0);
+    cr_assert_eq(pthread_create(&st, NULL, urg_sender, &j), 0);
+    pthread_join(st, NULL);
+    pthread_join(rt, NULL);
+    cr_assert_eq(j.bad, 0, "%llu reads showed the urgent byte",
+                 (unsigned long long)j.bad);
+    cr_assert_eq(j.err, 0, "sender: %d", j.err);
+    cr_assert_eq(j.normal, 3ull * URG_ROUNDS, "read %llu ordinary bytes",
+                 (unsigned long long)j.normal);
+    cr_assert_leq(j.oob, URG_ROUNDS);
 }
 
 /* ================= a blocked reader is woken by a close ================= */
