@@ -145,20 +145,6 @@ static bool bindable(const sn_addr *x)
     return x->ip[0] == 0xff;
 }
 
-/* IPv4 takes AF_UNSPEC as AF_INET, but only with INADDR_ANY. */
-static int unspec_any(const sn_sock *k, const struct sockaddr **sa, socklen_t len,
-                      struct sockaddr_in *copy)
-{
-    if (k->family != AF_INET || len < sizeof *copy || (*sa)->sa_family != AF_UNSPEC)
-        return 0;
-    memcpy(copy, *sa, sizeof *copy);
-    if (copy->sin_addr.s_addr != htonl(INADDR_ANY))
-        return -EAFNOSUPPORT;
-    copy->sin_family = AF_INET;
-    *sa = (const struct sockaddr *)copy;
-    return 0;
-}
-
 /* Linux's order differs by family: IPv4 checks the address (EADDRNOTAVAIL)
  * before a second bind (EINVAL); IPv6 the other way round, after refusing
  * a multicast address to TCP. */
@@ -166,11 +152,8 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
 {
     sn_sock *k = sn_sock_at(a, s);
     sn_addr want;
-    struct sockaddr_in copy;
-    int r = unspec_any(k, &sa, len, &copy);
-    if (r < 0)
-        return r;
-    r = sn_addr_parse(k->family, sa, len, true, &want);
+    int r = sn_addr_parse(k->family, sa, len, true, &want);   /* AF_UNSPEC:
+                                     IPv4's INADDR_ANY only (addr.c) */
     if (r < 0)
         return r;
     bool v4 = sn_addr_is_v4(&want);
@@ -370,6 +353,9 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
     if (sa->sa_family == AF_UNSPEC) {
         if (k->type == SOCK_DGRAM)
             return sn_dgram_disconnect(a, s);
+        sn_ctl_lock(a);
+        sn_sock_disconnect_stream(a, s);
+        sn_ctl_unlock(a);
         return 0;
     }
     /* Linux's order: a stream socket's state (and the outcome of its

@@ -236,6 +236,12 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         return r;
     if ((flags & MSG_OOB) && k->family == AF_INET)
         return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
+    /* udpv6_sendmsg hands a sockaddr_in to udp_sendmsg before reading it
+     * (an IPv6-only socket has no IPv4 route) */
+    if ((flags & MSG_OOB) && m->name && m->namelen >= sizeof(sa_family_t) &&
+        m->name->sa_family == AF_INET)
+        return (atomic_load(&k->opt) & SN_O_V6ONLY) ? -ENETUNREACH
+             : len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
     sn_addr dst;
     r = dgram_dest(a, k, m, &dst);
     if (r < 0)

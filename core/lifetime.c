@@ -2,6 +2,7 @@
 #include "core/lifetime.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "core/lqueue.h"
 #include "core/ports.h"
@@ -46,6 +47,45 @@ void sn_sock_refuse(sn_arena *a, int c)
     atomic_store(&C->shut, SN_SHUT_RD | SN_SHUT_WR);
     sn_sock_release_implicit(a, c);
     sn_wake(a, c);
+}
+
+void sn_sock_disconnect_stream(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    uint32_t sh = atomic_load(&k->shut);
+    switch (k->state) {
+    case SN_LISTEN:
+        sn_sock_stop_listening(a, s);
+        break;
+    case SN_CONNECTING:
+        if (k->listener >= 0) {
+            sn_sock *L = sn_sock_at(a, k->listener);
+            sn_q_remove(a, &L->syn_head, &L->syn_tail, s);
+            k->listener = -1;
+        }
+        sn_sock_set_error(k, ECONNRESET);
+        break;
+    case SN_CONNECTED:                  /* tcp_need_reset: still open */
+        if (!(sh & SN_RESET)) {
+            notify_peer_closed(a, k, true);
+            sn_sock_set_error(k, ECONNRESET);
+        }
+        break;
+    default:
+        break;
+    }
+    sn_lock(&k->rx_cons);               /* the receive queue is purged */
+    sn_ring_consume(&k->rx, sn_ring_used(&k->rx));
+    atomic_store(&k->urg, 0);
+    sn_unlock(&k->rx_cons);
+    k->peer_ref = -1;
+    memset(&k->peer, 0, sizeof k->peer);
+    atomic_store(&k->shut, 0);
+    k->was_connected = k->nb_connect = k->fin_first = 0;
+    atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_CONNTRIED);
+    sn_sock_release_implicit(a, s);
+    k->state = k->in_chain ? SN_BOUND : SN_NEW;
+    sn_wake(a, s);
 }
 
 /* Queued connections are reset; waiting connectors are refused (their

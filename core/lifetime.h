@@ -17,6 +17,12 @@ void sn_sock_stop_listening(sn_arena *a, int l);
  * CLOSE with both directions shut, its error set, its implicit port given
  * back. */
 void sn_sock_refuse(sn_arena *a, int c);
+/* connect(AF_UNSPEC) on a TCP socket (Linux's tcp_disconnect): a
+ * listener stops listening; a connection or an attempt is aborted (the
+ * peer is reset, ECONNRESET waits here); unread data is dropped; a port
+ * or address the user did not bind goes back; the socket is as new and
+ * may bind, listen or connect again. */
+void sn_sock_disconnect_stream(sn_arena *a, int s);
 /* Both directions have seen their FIN: the connection is over. */
 void sn_sock_fin_check(sn_sock *k);
 
