@@ -119,3 +119,6 @@ DIFF_TEST(resvport)
 DIFF_TEST(tcp_info)
 DIFF_TEST(udplite)
 DIFF_TEST(dgram_cmsg)
+/* The seeded random walk over the socket API (seeds 1-12, 150 calls
+ * each); run more by hand: FUZZ_SEEDS=1-300 build/probes/fuzz_api. */
+DIFF_TEST(fuzz_api)
