@@ -55,6 +55,10 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
         if (k->state != SN_CONNECTED)
             return -EDESTADDRREQ;
         *dst = k->peer;
+        /* IPv6 hands an IPv4 peer to udp_sendmsg as an address, whose
+         * port 0 is refused */
+        if (k->family == AF_INET6 && sn_addr_is_v4(dst) && dst->port == 0)
+            return -EINVAL;
         return 0;
     }
     struct sockaddr_storage ss;

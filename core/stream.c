@@ -185,8 +185,10 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         return -ENOTCONN;
     if (flags & MSG_OOB)
         return sn_urg_recv(a, k, m, flags);
+    /* Never connected: Linux's tcp_recvmsg finds a receive shutdown
+     * (shutdown(SHUT_RD) records it even here) before the closed state. */
     if (st == SN_NEW || st == SN_BOUND)
-        return -ENOTCONN;
+        return (atomic_load(&k->shut) & SN_SHUT_RD) ? 0 : -ENOTCONN;
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
