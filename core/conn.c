@@ -207,7 +207,7 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
         k->backlog = backlog;
         admit_waiters(a, s);
     } else if ((k->state != SN_NEW && k->state != SN_BOUND) ||
-               (atomic_load(&k->opt) & SN_O_CONNTRIED)) {
+               (atomic_load(&k->opt) & SN_O_REFUSED)) {
         r = -EINVAL;
     } else if ((r = sn_sock_autobind(a, s, NULL)) == 0 &&
                (r = sn_ports_can_listen(a, s)) == 0) {
@@ -281,7 +281,6 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->state = k->in_chain ? SN_BOUND : SN_NEW;  /* retry after refusal */
         atomic_store(&k->shut, 0);
     }
-    atomic_fetch_or(&k->opt, SN_O_CONNTRIED);
     r = sn_sock_autobind(a, s, dst);
     if (r < 0)
         return r;
@@ -383,6 +382,8 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
         r = stream_connect_locked(a, s, &dst);
         if (r == -ECONNREFUSED)
             sn_sock_release_implicit(a, s);
+        if (r == -ECONNREFUSED)
+            atomic_fetch_or(&k->opt, SN_O_REFUSED);
         if (nonblock && (r == 0 || r == -EINPROGRESS || r == -ECONNREFUSED)) {
             /* Linux answers EINPROGRESS and lets the outcome arrive:
              * writable, or SO_ERROR = ECONNREFUSED with both ways shut. */
@@ -408,6 +409,7 @@ int sn_sock_connect_result(sn_arena *a, int s)
      * failed blocking connect does, ready for another attempt. */
     int e = atomic_exchange(&k->so_error, 0);
     atomic_store(&k->shut, 0);
+    atomic_fetch_or(&k->opt, SN_O_REFUSED);
     return e ? -e : -ECONNREFUSED;
 }
 

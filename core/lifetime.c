@@ -42,6 +42,7 @@ void sn_sock_refuse(sn_arena *a, int c)
 {
     sn_sock *C = sn_sock_at(a, c);
     sn_sock_set_error(C, ECONNREFUSED);
+    atomic_fetch_or(&C->opt, SN_O_REFUSED);
     C->state = SN_CLOSED;
     C->listener = -1;
     atomic_store(&C->shut, SN_SHUT_RD | SN_SHUT_WR);
@@ -82,7 +83,6 @@ void sn_sock_disconnect_stream(sn_arena *a, int s)
     memset(&k->peer, 0, sizeof k->peer);
     atomic_store(&k->shut, 0);
     k->was_connected = k->nb_connect = k->fin_first = 0;
-    atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_CONNTRIED);
     sn_sock_release_implicit(a, s);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
     sn_wake(a, s);

@@ -68,8 +68,8 @@ enum sn_state {
 #define SN_O_RECVHOPS   0x20000 /* IPV6_RECVHOPLIMIT */
 #define SN_O_RECVTCLASS 0x40000 /* IPV6_RECVTCLASS */
 #define SN_O_STAMPED    0x80000 /* a datagram was read: SIOCGSTAMP answers */
-#define SN_O_CONNTRIED  0x100000 /* a TCP connect was attempted: Linux's
-                                    listen refuses the socket (EINVAL) */
+#define SN_O_REFUSED    0x100000 /* a TCP connect was refused: Linux's
+                                    listen says EINVAL from then on */
 
 #define SN_CSCOV_SEND 1
 #define SN_CSCOV_RECV 2
