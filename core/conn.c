@@ -472,10 +472,10 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
         k->nb_connect = 0;
     switch (k->state) {
     case SN_LISTEN:
-        if (mask & SN_SHUT_RD) {       /* Linux stops listening */
-            sn_sock_stop_listening(a, s);
-            k->state = SN_BOUND;
-        }
+        /* Linux's inet_shutdown disconnects a listener shut for reading:
+         * it stops listening and gives back a port it did not ask for */
+        if (mask & SN_SHUT_RD)
+            sn_sock_disconnect_stream(a, s);
         break;
     case SN_CONNECTED:
     case SN_CONNECTING:
