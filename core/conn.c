@@ -207,7 +207,7 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
         k->backlog = backlog;
         admit_waiters(a, s);
     } else if ((k->state != SN_NEW && k->state != SN_BOUND) ||
-               (atomic_load(&k->opt) & SN_O_REFUSED)) {
+               (atomic_load(&k->opt) & (SN_O_REFUSED | SN_O_DISCONNECTING))) {
         r = -EINVAL;
     } else if ((r = sn_sock_autobind(a, s, NULL)) == 0 &&
                (r = sn_ports_can_listen(a, s)) == 0) {
@@ -258,6 +258,8 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
  * looked at (Linux's __inet_stream_connect): 1 to go on. */
 static int stream_state(const sn_sock *k)
 {
+    if (atomic_load(&k->opt) & SN_O_DISCONNECTING)
+        return -EINVAL;
     switch (k->state) {
     case SN_CONNECTED:
     case SN_LISTEN:
@@ -470,6 +472,12 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
      * through: the next connect says EISCONN, not 0. */
     if (k->nb_connect && k->state == SN_CONNECTED)
         k->nb_connect = 0;
+    /* ... and leaves one that was refused disconnecting: connect and
+     * listen say EINVAL from then on (until AF_UNSPEC). */
+    if (k->type == SOCK_STREAM && k->nb_connect && k->state == SN_CLOSED) {
+        k->nb_connect = 0;
+        atomic_fetch_or(&k->opt, SN_O_DISCONNECTING);
+    }
     switch (k->state) {
     case SN_LISTEN:
         /* Linux's inet_shutdown disconnects a listener shut for reading:

@@ -83,6 +83,7 @@ void sn_sock_disconnect_stream(sn_arena *a, int s)
     memset(&k->peer, 0, sizeof k->peer);
     atomic_store(&k->shut, 0);
     k->was_connected = k->nb_connect = k->fin_first = 0;
+    atomic_fetch_and(&k->opt, ~(uint32_t)SN_O_DISCONNECTING);
     sn_sock_release_implicit(a, s);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
     sn_wake(a, s);

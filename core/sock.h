@@ -70,6 +70,9 @@ enum sn_state {
 #define SN_O_STAMPED    0x80000 /* a datagram was read: SIOCGSTAMP answers */
 #define SN_O_REFUSED    0x100000 /* a TCP connect was refused: Linux's
                                     listen says EINVAL from then on */
+#define SN_O_DISCONNECTING 0x200000 /* shut after a refused non-blocking
+                                    connect (SS_DISCONNECTING): connect and
+                                    listen say EINVAL */
 
 #define SN_CSCOV_SEND 1
 #define SN_CSCOV_RECV 2
