@@ -227,6 +227,23 @@ static int dgram_autobind(sn_arena *a, int s)
     return r;
 }
 
+/* An IPv6 socket's datagram goes the IPv4 way (udp_sendmsg): to a
+ * sockaddr_in, to a v4-mapped sockaddr_in6, or without an address to an
+ * IPv4 peer. */
+static bool v4_bound(const sn_sock *k, const sn_msg *m)
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    const struct sockaddr *sa = m->name;
+    if (sa && m->namelen >= sizeof(sa_family_t) && sa->sa_family != AF_UNSPEC) {
+        if (sa->sa_family == AF_INET)
+            return true;
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        return sa->sa_family == AF_INET6 && m->namelen >= 24 &&
+               memcmp(&in6->sin6_addr, mapped, 12) == 0;
+    }
+    return k->state == SN_CONNECTED && sn_addr_is_v4(&k->peer);
+}
+
 ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -240,10 +257,9 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         return r;
     if ((flags & MSG_OOB) && k->family == AF_INET)
         return len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
-    /* udpv6_sendmsg hands a sockaddr_in to udp_sendmsg before reading it
-     * (an IPv6-only socket has no IPv4 route) */
-    if ((flags & MSG_OOB) && m->name && m->namelen >= sizeof(sa_family_t) &&
-        m->name->sa_family == AF_INET)
+    /* udpv6_sendmsg hands an IPv4 destination to udp_sendmsg before
+     * reading it (an IPv6-only socket has no IPv4 route) */
+    if ((flags & MSG_OOB) && k->family == AF_INET6 && v4_bound(k, m))
         return (atomic_load(&k->opt) & SN_O_V6ONLY) ? -ENETUNREACH
              : len > 0xFFFF ? -EMSGSIZE : -EOPNOTSUPP;
     sn_addr dst;
