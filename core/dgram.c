@@ -81,10 +81,15 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
         return -ENETUNREACH;
     if (dst->port == 0)
         return -EINVAL;
-    /* From an IPv4 address (bound v4-mapped) there is no IPv6 route. */
+    /* From an IPv4 address (bound v4-mapped) there is no IPv6 route;
+     * "::" means this host: 127.0.0.1 for such a socket. */
     if (k->family == AF_INET6 && !sn_addr_is_v4(dst) &&
-        sn_addr_is_v4(&k->local) && !sn_addr_is_any(&k->local))
-        return -EAFNOSUPPORT;
+        sn_addr_is_v4(&k->local) && !sn_addr_is_any(&k->local)) {
+        static const uint8_t lo4[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
+        if (!sn_addr_is_any(dst))
+            return -EAFNOSUPPORT;
+        memcpy(dst->ip, lo4, sizeof lo4);
+    }
     /* 255.255.255.255 and loopback's 127.255.255.255 are broadcasts. */
     static const uint8_t bcast[4] = {255, 255, 255, 255};
     bool limited = sn_addr_is_v4(dst) && memcmp(dst->ip + 12, bcast, 4) == 0;
