@@ -139,6 +139,7 @@ def client(host, port, nconn, nbytes):
                 say("bad-error", "end", errname(ex))
                 bad += 1
                 break
+            room_error("end", ex)   # counted with the others: the log has it too
             time.sleep(0.05)
     if e is not None:
         e.close()
