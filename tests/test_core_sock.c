@@ -10,18 +10,7 @@
 
 #include "tests/test_core_util.h"
 
-static sn_arena A;
-
-static void setup(void)
-{
-    cr_assert_eq(sn_arena_anon(&A, 0), 0);
-    cr_assert_eq(sn_net_attach_proc(&A), 0);
-}
-
-static void teardown(void)
-{
-    sn_arena_close(&A);
-}
+TC_ARENA_FIXTURE(A)
 
 TestSuite(core_sock, .init = setup, .fini = teardown, .timeout = 10);
 TestSuite(core_dgram, .init = setup, .fini = teardown, .timeout = 10);

@@ -28,6 +28,18 @@
 #include "core/ports.h"
 #include "core/repair.h"
 
+/* The fixture every core suite uses: an anonymous shared arena named
+ * `a`, this process attached to it (setup), unmapped after (teardown).
+ * Needs <criterion/criterion.h> first. */
+#define TC_ARENA_FIXTURE(a)                                               \
+    static sn_arena a;                                                    \
+    static void setup(void)                                               \
+    {                                                                     \
+        cr_assert_eq(sn_arena_anon(&a, 0), 0);                            \
+        cr_assert_eq(sn_net_attach_proc(&a), 0);                          \
+    }                                                                     \
+    static void teardown(void) { sn_arena_close(&a); }
+
 /* ---- addresses ---- */
 
 static inline struct sockaddr_in tc_sa4(const char *ip, int port)
