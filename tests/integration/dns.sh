@@ -4,7 +4,7 @@
 # IPv6 address: "no such name" at once, from the address asked;
 # localhost's A, AAAA and PTR; NODATA; FORMERR for a query without a
 # question, nothing for one without a header; a connected socket; DNS
-# over TCP refused.  In the isolated pass (no kernel network at all) the
+# over TCP refused; glibc's send pattern (build/probes/dns_send).  In the isolated pass (no kernel network at all) the
 # answers prove that nothing left.  Then a user's own DNS server on
 # 127.0.0.1:53 takes its queries before the network does.
 # dig and host (bind9) send through libuv's raw sendmmsg system call,
@@ -30,6 +30,25 @@ for server in "$ns" 8.8.8.8 2001:db8::53; do
     done
     echo "$server: NXDOMAIN at once, localhost A/AAAA/PTR, FORMERR, TCP refused"
 done
+
+# glibc's resolver on the wire (send_dg's pattern, glibc's own message
+# code): A and AAAA at once with sendmmsg on a connected socket.
+probe=$(cd "$here/../.." && pwd)/build/probes/dns_send
+[ -x "$probe" ] || fail "build/probes/dns_send is not built"
+out=$IT_DIR/send.out
+sim "$IT_NET" "$probe" "$ns" >"$out" 2>&1 || { show "$out"; fail "dns_send $(rcstr $?)"; }
+diff -u - "$out" <<'END' || fail "dns_send: other replies than expected"
+nosuchname.example A: rcode NXDOMAIN answers 0
+nosuchname.example AAAA: rcode NXDOMAIN answers 0
+localhost A: rcode NOERROR answers 1
+localhost A: 127.0.0.1 ttl 60
+localhost AAAA: rcode NOERROR answers 1
+localhost AAAA: ::1 ttl 60
+1.0.0.127.in-addr.arpa PTR: rcode NOERROR answers 1
+1.0.0.127.in-addr.arpa PTR: localhost ttl 60
+1.0.0.127.in-addr.arpa A: rcode NOERROR answers 0
+END
+echo "dns_send: glibc's res_mkquery/ns_parserr agree, A+AAAA through sendmmsg"
 
 # A user's server on 127.0.0.1:53 answers its own queries.
 srv=$IT_DIR/srv.out
