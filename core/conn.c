@@ -254,7 +254,7 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     sn_addr_resolve_any(dst);
     /* Beyond this host only the network's nameserver answers, on UDP
      * (DNS over TCP finds nobody listening: ECONNREFUSED). */
-    return sn_addr_is_local(dst) || sn_nameserver_addr(dst) ? 0 : -ENETUNREACH;
+    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
 }
 
 /* What a stream socket's state says to a connect before its address is

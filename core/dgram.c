@@ -100,7 +100,7 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
         return -EACCES;
     sn_addr_resolve_any(dst);
     /* Beyond this host only the network's nameserver answers. */
-    return sn_addr_is_local(dst) || sn_nameserver_addr(dst) ? 0 : -ENETUNREACH;
+    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
 }
 
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
@@ -195,7 +195,7 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
          * unreachable" comes back at once, and a connected socket
          * reports it as ECONNREFUSED on its next call.  Port 53: the
          * network's nameserver takes it (sn_dgram_send). */
-        if (k->state == SN_CONNECTED && !sn_nameserver_addr(dst))
+        if (k->state == SN_CONNECTED && !sn_nameserver_addr(k, dst))
             sn_sock_set_error(k, ECONNREFUSED);
         sn_ctl_unlock(a);
         return NULL;
@@ -316,7 +316,7 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *T = m->has_src ? NULL : route_hit(a, s, &dst, &h);
     if (!T)
         T = route_lookup(a, s, &dst, m, &h);
-    if (!T && sn_nameserver_addr(&dst)) {
+    if (!T && sn_nameserver_addr(k, &dst)) {
         k->bytes_tx += len;
         answer_dns(a, s, &h, m);
     }

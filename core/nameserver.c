@@ -2,15 +2,17 @@
  * "no such name" (NXDOMAIN, no SOA) for every other, at once.  Answers
  * are the network's own, so it acts as the recursive resolver of
  * resolv.conf would: RA set, AA not. */
+#include <netinet/in.h>
 #include <string.h>
 
 #include "core/names.h"
 #include "core/nameserver.h"
 
-bool sn_nameserver_addr(const sn_addr *dst)
+bool sn_nameserver_addr(const sn_sock *k, const sn_addr *dst)
 {
     static const uint8_t bcast[4] = {255, 255, 255, 255};
-    if (dst->port != SN_DNS_PORT || sn_addr_is_any(dst))
+    if (dst->port != SN_DNS_PORT || sn_addr_is_any(dst) ||
+        k->protocol == IPPROTO_UDPLITE)
         return false;
     if (sn_addr_is_v4(dst))
         return (dst->ip[12] & 0xf0) != 0xe0 && memcmp(dst->ip + 12, bcast, 4) != 0;

@@ -14,10 +14,13 @@
 #include "core/addr.h"
 #include "core/arena.h"
 #include "core/dns.h"
+#include "core/sock.h"
 
-/* dst is where the nameserver answers, when nobody else does: port 53 of
- * a unicast address (not a wildcard, broadcast or multicast one). */
-bool sn_nameserver_addr(const sn_addr *dst);
+/* Socket k talking to dst talks to the nameserver, if nobody else is
+ * there: dst is port 53 of a unicast address (not a wildcard, broadcast
+ * or multicast one), and k is UDP (answered) or TCP (refused: nobody
+ * listens); UDP-Lite is no DNS transport. */
+bool sn_nameserver_addr(const sn_sock *k, const sn_addr *dst);
 
 /* The reply to the len bytes of query into out (cap >= SN_DNS_UDP_MAX):
  * its length, or 0 when a server would send nothing back. */

@@ -239,6 +239,9 @@ Test(core_nameserver, not_beyond_port_53)
     cr_assert_eq(tc_sendto4(&A, u, "x", 1, "10.255.255.53", 54), -ENETUNREACH);
     cr_assert_eq(tc_sendto4(&A, u, "x", 1, "255.255.255.255", 53), -EACCES);
     cr_assert_eq(tc_sendto4(&A, u, "x", 1, "224.0.0.1", 53), -ENETUNREACH);
+    int lite = sn_sock_create(&A, AF_INET, SOCK_DGRAM, IPPROTO_UDPLITE);
+    cr_assert_eq(tc_sendto4(&A, lite, "x", 1, "10.255.255.53", 53), -ENETUNREACH,
+                 "UDP-Lite is no DNS transport");
     /* DNS over TCP: nobody listens there */
     cr_assert_eq(tc_connect4(&A, t, "10.255.255.53", 53), -ECONNREFUSED);
     int t2 = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
