@@ -231,6 +231,11 @@ Test(core_nameserver, a_users_server_comes_first)
     /* another local address, where nobody listens: the network's */
     cr_assert_eq(roundtrip(c, "127.0.0.2", "localhost", SN_DNS_A, from, sizeof from), 0);
     cr_assert_str_eq(from, "127.0.0.2:53");
+    /* once the server is gone (the route cached for it with it), the
+     * network answers there too */
+    sn_sock_release(&A, srv);
+    cr_assert_eq(roundtrip(c, "127.0.0.1", "localhost", SN_DNS_A, from, sizeof from), 0);
+    cr_assert_str_eq(from, "127.0.0.1:53");
 }
 
 Test(core_nameserver, not_beyond_port_53)
