@@ -4,7 +4,8 @@
 # IPv6 address: "no such name" at once, from the address asked;
 # localhost's A, AAAA and PTR; NODATA; FORMERR for a query without a
 # question, nothing for one without a header; a connected socket; DNS
-# over TCP refused; glibc's send pattern (build/probes/dns_send).  In the isolated pass (no kernel network at all) the
+# over TCP refused; glibc's send pattern (build/probes/dns_send); node's
+# resolver (dns_node.js, when node is installed).  In the isolated pass (no kernel network at all) the
 # answers prove that nothing left.  Then a user's own DNS server on
 # 127.0.0.1:53 takes its queries before the network does.
 # dig and host (bind9) send through libuv's raw sendmmsg system call,
@@ -72,6 +73,23 @@ print("rcode", s.recv(512)[3] & 15)' "$here" >"$cli" 2>&1 ||
 grep -qx "rcode 5" "$cli" || { show "$srv" "$cli"; fail "the user's server did not answer first"; }
 wait_exit "$spid"
 echo "a user's server on 127.0.0.1:53 comes first"
+
+# node's resolver (c-ares, through the C library's socket calls).
+if command -v node >/dev/null; then
+    out=$IT_DIR/node.out
+    sim "$IT_NET" node "$here/dns_node.js" "$ns" >"$out" 2>&1 ||
+        { show "$out"; fail "node $(rcstr $?)"; }
+    diff -u - "$out" <<'END' || fail "node: other answers than expected"
+nosuchname ENOTFOUND
+fast true
+localhost A 127.0.0.1
+localhost AAAA ::1
+PTR localhost
+END
+    echo "node dns.Resolver: ENOTFOUND at once, localhost A/AAAA/PTR"
+else
+    echo "node: not installed, skipped"
+fi
 
 # bind9's tools: reported, not required until the trap catches libuv's
 # raw system calls.
