@@ -251,4 +251,9 @@ Test(core_nameserver, not_beyond_port_53)
     cr_assert_eq(tc_connect4(&A, t, "10.255.255.53", 53), -ECONNREFUSED);
     int t2 = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_connect4(&A, t2, "10.255.255.53", 80), -ENETUNREACH);
+    /* non-blocking, as a refused local port: EINPROGRESS, then SO_ERROR */
+    int t3 = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0), v;
+    cr_assert_eq(tc_connect4_nb(&A, t3, "10.255.255.53", 53), -EINPROGRESS);
+    cr_assert_eq(tc_getint(&A, t3, SOL_SOCKET, SO_ERROR, &v), 0);
+    cr_assert_eq(v, ECONNREFUSED);
 }
