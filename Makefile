@@ -55,6 +55,8 @@ $(BUILD)/tests/%: tests/%.c tests/harness.c $(wildcard tests/*.h) $(BUILD)/libsi
 $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE) $(CFLAGS) -D_FORTIFY_SOURCE=2 $< -o $@ $(LDLIBS)
+# glibc's own DNS message parser (ns_initparse) checks our replies.
+$(BUILD)/probes/dns_send: LDLIBS += -lresolv
 
 # Benchmarks: kernel loopback vs libsimnet, interleaved, medians; the
 # table goes to build/bench/results.md (scripts/bench --help).

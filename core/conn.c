@@ -9,6 +9,7 @@
 #include "core/holders.h"
 #include "core/lifetime.h"
 #include "core/lqueue.h"
+#include "core/nameserver.h"
 #include "core/net.h"
 #include "core/ports.h"
 #include "core/procs.h"
@@ -251,7 +252,9 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     if (local_v4 && !sn_addr_is_v4(dst))
         return -EAFNOSUPPORT;
     sn_addr_resolve_any(dst);
-    return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
+    /* Beyond this host only the network's nameserver answers, on UDP
+     * (DNS over TCP finds nobody listening: ECONNREFUSED). */
+    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
 }
 
 /* What a stream socket's state says to a connect before its address is

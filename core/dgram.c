@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/heap.h"
+#include "core/nameserver.h"
 #include "core/ports.h"
 #include "core/dgram.h"
 #include "core/opts.h"
@@ -98,7 +99,8 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
     if ((limited || lo_bcast) && !(atomic_load(&k->opt) & SN_O_BROADCAST))
         return -EACCES;
     sn_addr_resolve_any(dst);
-    return sn_addr_is_local(dst) ? 0 : -ENETUNREACH;
+    /* Beyond this host only the network's nameserver answers. */
+    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
 }
 
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
@@ -191,8 +193,9 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
     if (t < 0) {
         /* Nobody there: dropped.  On loopback the ICMP "port
          * unreachable" comes back at once, and a connected socket
-         * reports it as ECONNREFUSED on its next call. */
-        if (k->state == SN_CONNECTED)
+         * reports it as ECONNREFUSED on its next call.  Port 53: the
+         * network's nameserver takes it (sn_dgram_send). */
+        if (k->state == SN_CONNECTED && !sn_nameserver_addr(k, dst))
             sn_sock_set_error(k, ECONNREFUSED);
         sn_ctl_unlock(a);
         return NULL;
@@ -204,6 +207,31 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
     sn_lock(&T->rx_prod);               /* order: ctl -> rx_prod */
     sn_ctl_unlock(a);
     return T;
+}
+
+/* A query nobody else receives, answered by the network's nameserver
+ * (core/nameserver.h): the reply is queued into the sender's own queue
+ * like any datagram, from the address the query went to and to the one it
+ * came from.  A query longer than our buffer is judged by its header
+ * alone (FORMERR, or nothing for a response). */
+static void answer_dns(sn_arena *a, int s, const rec_hdr *q, sn_msg *m)
+{
+    uint8_t query[SN_DNS_UDP_MAX], reply[SN_DNS_UDP_MAX];
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    size_t n = sn_iovc_read(&c, query, q->len <= sizeof query ? q->len : SN_DNS_HDR);
+    size_t r = sn_nameserver_answer(a, query, n, reply, sizeof reply);
+    if (!r)
+        return;
+    struct iovec v = {reply, r};
+    sn_msg rm = {.iov = &v, .iovcnt = 1};
+    rec_hdr h = {.len = (uint32_t)r, .from = q->to, .to = q->from,
+                 .ttl = 64, .tos = 0};
+    sn_sock *k = sn_sock_at(a, s);
+    sn_lock(&k->rx_prod);
+    enqueue(a, k, &h, &rm);
+    sn_unlock(&k->rx_prod);
+    sn_wake_ev(a, s, SN_EV_IN);
 }
 
 /* UDP-Lite: a datagram covers part of itself when the sender's coverage
@@ -288,6 +316,10 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *T = m->has_src ? NULL : route_hit(a, s, &dst, &h);
     if (!T)
         T = route_lookup(a, s, &dst, m, &h);
+    if (!T && sn_nameserver_addr(k, &dst)) {
+        k->bytes_tx += len;
+        answer_dns(a, s, &h, m);
+    }
     if (!T)
         return (ssize_t)len;
     if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {

@@ -136,6 +136,13 @@ SCENARIO(wrk_nginx)
 /* 24: dual-stack :: reached over 127.0.0.1 and [::1]; ::1-only refuses
  *     127.0.0.1. */
 SCENARIO(dual_stack)
+/* 24b: the network's nameserver: hand-made UDP queries to the resolv.conf
+ *     nameserver, 8.8.8.8 and an IPv6 address get NXDOMAIN at once (from
+ *     the address asked), localhost A/AAAA/PTR, FORMERR; DNS over TCP is
+ *     refused; glibc's send pattern (probe dns_send) and node's c-ares
+ *     resolver; a user's server on 127.0.0.1:53 comes first; dig is
+ *     tried and reported (its raw sendmmsg needs the trap). */
+SCENARIO(dns)
 /* 25: the simnet launcher from the source tree and from
  *     `make install DESTDIR=... PREFIX=/usr`: run, --keep, -n, ls,
  *     --help, --version, usage errors. */
