@@ -189,3 +189,9 @@ SCENARIO(epoll_lost_wakeup)
  *     dgram_cmsg probe agrees with the kernel there (host defaults are
  *     read when the network is created). */
 SCENARIO(host_sysctls)
+
+/* Static executables and Go. */
+/* 36: simnet run refuses a static executable (by path and through PATH)
+ *     with one line and status 2; --allow-static runs it; dynamic C and
+ *     Go programs, the dynamic loader and scripts still run. */
+SCENARIO(static_refusal)
