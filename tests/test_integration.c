@@ -195,3 +195,11 @@ SCENARIO(host_sysctls)
  *     with one line and status 2; --allow-static runs it; dynamic C and
  *     Go programs, the dynamic loader and scripts still run. */
 SCENARIO(static_refusal)
+/* 37: a Go net/http server under simnet run, fetched by curl under simnet
+ *     run: a page and 1 MiB; /quit; not in ss.  Needs the trap of calls
+ *     that bypass libc (issue 12). */
+SCENARIO(go_http)
+/* 38: a Go RESP client under simnet run against redis-server:
+ *     SET/GET/DEL, 800 INCRs pipelined over 8 connections.  Needs the
+ *     trap too. */
+SCENARIO(go_redis)
