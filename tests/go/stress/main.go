@@ -14,6 +14,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,11 +140,16 @@ func main() {
 	for i := 0; i < readers; i++ {
 		count[fmt.Sprintf("%d messages then %s", got[i], ends[i])]++
 	}
-	for k, v := range count {
-		defer fmt.Printf("readers with %s: %d\n", k, v)
-	}
 	fmt.Printf("timer ticks: %d, GCs with 4 spinning goroutines: %d, spinners stopped: %d\n",
 		fired, gcs, spins)
+	var keys []string
+	for k := range count {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Printf("readers with %s: %d\n", k, count[k])
+	}
 	for i := range cs {
 		cs[i].Close()
 		ss[i].Close()
