@@ -1,6 +1,7 @@
 // lookup: a differential test (tests/test_diff.c) of Go's own resolver
-// (GODEBUG=netdns=go, set here before the first lookup, and a Resolver
-// with PreferGo).  `localhost` resolves from /etc/hosts; an unknown name
+// (GODEBUG=netdns=go: the program re-executes itself with it when it is
+// not set, since newer Go versions read GODEBUG once at start; and a
+// Resolver with PreferGo).  `localhost` resolves from /etc/hosts; an unknown name
 // fails, and fails fast: under the library the network answers "no such
 // name" at once, on the kernel the real resolver answers or the isolated
 // namespace has no route.  What is printed is the same either way: the
@@ -15,6 +16,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -28,7 +30,21 @@ func show(what string, addrs []string, err error, took time.Duration) {
 }
 
 func main() {
-	os.Setenv("GODEBUG", "netdns=go")
+	if !strings.Contains(","+os.Getenv("GODEBUG")+",", ",netdns=go,") {
+		// Once only: the new environment has it.
+		env := []string{"GODEBUG=netdns=go"}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "GODEBUG=") {
+				env = append(env, kv)
+			}
+		}
+		self, err := os.Executable()
+		if err == nil {
+			err = syscall.Exec(self, os.Args, env)
+		}
+		fmt.Printf("FAIL re-executing with GODEBUG=netdns=go: %v\n", err)
+		os.Exit(1)
+	}
 	r := &net.Resolver{PreferGo: true}
 	for _, name := range []string{"localhost", "no-such-host.simnet-test.invalid"} {
 		t0 := time.Now()
