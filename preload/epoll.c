@@ -30,6 +30,7 @@
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 /* Cookies of our own entries in the kernel set.  A program's cookie could
@@ -258,6 +259,9 @@ static int make_inst(int epfd)
     if (epfd < 0 || !sn_net() || (unsigned)epfd >= (unsigned)sn_fdtab_size)
         return epfd;
     pthread_once(&once, table_init);
+    /* Where the filter looks: a raw epoll_wait on it is caught too. */
+    if (sn_trap_on())
+        epfd = sn_trap_place(epfd, (REAL(fcntl)(epfd, F_GETFD) & FD_CLOEXEC) != 0);
     ep_inst *in = calloc(1, sizeof *in);
     void *f = MAP_FAILED, *s = MAP_FAILED;
     if (in) {

@@ -21,6 +21,7 @@
 #include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
+#include "preload/trap.h"
 
 int                   sn_debug_fd = -1;
 static sn_arena       net;
@@ -197,6 +198,11 @@ static const char *net_name(void)
     return *env.network ? env.network : "default";
 }
 
+const char *sn_net_name_started(void)
+{
+    return *env.network ? env.network : NULL;
+}
+
 bool sn_net_shared(void)
 {
     return strcmp(env.shared, "1") == 0;
@@ -324,6 +330,10 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
+    /* The trap first: nothing of the program may bypass libc before it. */
+    char *end;
+    long fb = *env.fd_base ? strtol(env.fd_base, &end, 10) : 0;
+    sn_trap_start(fb > 0 && fb < INT_MAX && !*end ? (int)fb : 0);
     const char *pin = getenv(SN_ENV_PIN);
     if (pin) {
         sn_pin_inherit(pin);
@@ -331,7 +341,6 @@ __attribute__((constructor)) static void sn_constructor(void)
     }
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
-        char *end;
         long e = strtol(h, &end, 10), m = -1;
         if (*end == ':')            /* <entry>:<marker fd> (process.c) */
             m = strtol(end + 1, &end, 10);

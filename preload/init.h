@@ -30,6 +30,9 @@ bool      sn_started(void);
 /* SIMNET_FD_BASE: lowest fd for new simulated sockets (0: no constraint). */
 int sn_fd_base(void);
 
+/* SIMNET_NETWORK as the program started, or NULL when it was unset. */
+const char *sn_net_name_started(void);
+
 /* For pinning the network (identity.h), before start-up or after it.
  * The arena file's path: 0, -EINVAL (bad SIMNET_NETWORK) or -errno (the
  * runtime directory, made if missing).  Found once, then kept. */
