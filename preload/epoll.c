@@ -30,7 +30,6 @@
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
-#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 /* Cookies of our own entries in the kernel set.  A program's cookie could
@@ -260,8 +259,6 @@ static int make_inst(int epfd)
         return epfd;
     pthread_once(&once, table_init);
     /* Where the filter looks: a raw epoll_wait on it is caught too. */
-    if (sn_trap_on())
-        epfd = sn_trap_place(epfd, (REAL(fcntl)(epfd, F_GETFD) & FD_CLOEXEC) != 0);
     ep_inst *in = calloc(1, sizeof *in);
     void *f = MAP_FAILED, *s = MAP_FAILED;
     if (in) {

@@ -125,6 +125,30 @@ static long K(long r)
 #define U(x) ((unsigned)(x))
 #define P(x) ((void *)(x))
 
+/* An epoll instance made by a caught call moves to where the filter
+ * looks, so that the same code's raw epoll_wait on it is caught too (Go's
+ * poller).  One made through libc keeps the lowest free number, as
+ * Linux gives: the library sees its waits anyway.  The move goes through
+ * the interposed fcntl and close, which carry the instance along. */
+static long epoll_placed(int fd, bool cloexec)
+{
+    if (fd < 0)
+        return -errno;
+    if (sn_trap_in_range(fd))
+        return fd;
+    int cmd = cloexec ? F_DUPFD_CLOEXEC : F_DUPFD;
+    int n = fcntl(fd, cmd, base);
+    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
+        int m = fcntl(n, cmd, SN_TRAP_HIGH);
+        close(n);
+        n = m;
+    }
+    if (n < 0)
+        return fd;
+    close(fd);
+    return n;
+}
+
 /* Those taking pointers to fds, or making one: always ours to run. */
 static long call_any(long nr, const long a[6], bool *done)
 {
@@ -143,9 +167,9 @@ static long call_any(long nr, const long a[6], bool *done)
         return K(pselect(I(a[0]), P(a[1]), P(a[2]), P(a[3]), P(a[4]), d ? d->ss : NULL));
     }
     case SYS_epoll_create:
-        return K(epoll_create(I(a[0])));
+        return epoll_placed(epoll_create(I(a[0])), false);
     case SYS_epoll_create1:
-        return K(epoll_create1(I(a[0])));
+        return epoll_placed(epoll_create1(I(a[0])), a[0] & EPOLL_CLOEXEC);
     case SYS_execve:
     case SYS_execveat:
         return sn_trap_exec(nr, a);
