@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -198,9 +199,20 @@ static const char *net_name(void)
     return *env.network ? env.network : "default";
 }
 
-const char *sn_net_name_started(void)
+int sn_net_env(const char *name, char *out, size_t n)
 {
-    return *env.network ? env.network : NULL;
+    static const struct { const char *name; size_t off; } vars[] = {
+        {"SIMNET_NETWORK", offsetof(__typeof__(env), network)},
+        {"SIMNET_DIR", offsetof(__typeof__(env), dir)},
+        {"XDG_RUNTIME_DIR", offsetof(__typeof__(env), xdg)},
+        {"SIMNET_SHARED", offsetof(__typeof__(env), shared)},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = (const char *)&env + vars[i].off;
+        if (strcmp(name, vars[i].name) == 0 && *v)
+            return snprintf(out, n, "%s=%s", name, v) < (int)n ? 0 : -1;
+    }
+    return -1;
 }
 
 bool sn_net_shared(void)

@@ -2,8 +2,9 @@
  * and cannot be taken away; the new image is caught by it whether or not
  * it loads the library.  So every exec is looked at first:
  *  - a dynamic program whose environment lost the library (LD_PRELOAD
- *    removed or replaced, env -i) gets it back, with SIMNET_NETWORK: it
- *    runs under the library and its calls are simulated;
+ *    removed or replaced, env -i) gets it back, with the variables that
+ *    name the network (SIMNET_NETWORK, SIMNET_DIR...) as the program
+ *    started with them: it runs under the library, in the same network;
  *  - a program that cannot load it (a static executable, one that the
  *    loader runs in secure mode: set-user-ID or set-group-ID to someone
  *    else, file capabilities) runs without it: its first caught call (an
@@ -174,8 +175,11 @@ long sn_trap_exec(long nr, const long a[6])
         return exec_with(nr, a, envp);
     /* Mend: the library in front of whatever LD_PRELOAD was left, and
      * the network the parent was in. */
-    char *nenv[n + 3];
-    char pre[PATH_MAX + 4096], netv[300];
+    static const char *const names[] = {"SIMNET_NETWORK", "SIMNET_DIR",
+                                        "XDG_RUNTIME_DIR", "SIMNET_SHARED"};
+    enum { NV = sizeof names / sizeof *names };
+    char *nenv[n + 2 + NV];
+    char pre[PATH_MAX + 4096], vars[NV][PATH_MAX + 32];
     long k = 0;
     for (long i = 0; i < n; i++)
         if (i != at)
@@ -183,11 +187,10 @@ long sn_trap_exec(long nr, const long a[6])
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s%s%s", sn_trap_self, at >= 0 ? " " : "",
              at >= 0 ? envp[at] + 11 : "");
     nenv[k++] = pre;
-    const char *net = sn_net_name_started();
-    if (net && !has_var(envp, "SIMNET_NETWORK", 14)) {
-        snprintf(netv, sizeof netv, "SIMNET_NETWORK=%s", net);
-        nenv[k++] = netv;
-    }
+    for (int i = 0; i < NV; i++)
+        if (!has_var(envp, names[i], strlen(names[i])) &&
+            sn_net_env(names[i], vars[i], sizeof vars[i]) == 0)
+            nenv[k++] = vars[i];
     nenv[k] = NULL;
     return exec_with(nr, a, nenv);
 }

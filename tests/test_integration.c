@@ -189,3 +189,8 @@ SCENARIO(epoll_lost_wakeup)
  *     dgram_cmsg probe agrees with the kernel there (host defaults are
  *     read when the network is created). */
 SCENARIO(host_sysctls)
+/* 36: the trap across exec: a static program run by a preloaded shell
+ *     says why on stderr and is stopped with SIGSYS at its socket call;
+ *     `env -i` loses LD_PRELOAD and SIMNET_NETWORK and the exec puts them
+ *     back; SIMNET_TRAP=0 catches nothing. */
+SCENARIO(trap_exec)
