@@ -41,6 +41,10 @@ extern sn_real_table sn_real;   /* owner: real.c; each entry set on first use */
 SN_SYMBOLS(X)
 #undef X
 
+/* Under the trap: the entries for the numbers it catches make their
+ * calls through the gate (real.c, trap.h). */
+void sn_real_gate(void);
+
 #define REAL(name) \
     (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : sn_real_get_##name())
 

@@ -17,6 +17,7 @@
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 #define SOCK_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
@@ -45,6 +46,7 @@ static int placeholder_new(placeholder *p, int flags)
             return -e;
         fd = moved;
     }
+    fd = sn_trap_place(fd, flags & SOCK_CLOEXEC);   /* where the filter looks */
     struct stat st;
     p->fd = fd;
     p->dev = p->ino = 0;
