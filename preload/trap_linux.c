@@ -293,7 +293,7 @@ __asm__(".text\n"
  * not over the frame the kernel pushed for SIGSYS. */
 #define TSTACK (256 << 10)
 static SN_TLS char *tstack;
-static SN_TLS int   tdepth;
+static SN_TLS int   tdepth;     /* SIGSYS handlers running on this thread */
 static pthread_key_t tkey;
 
 static void tstack_free(void *p)
@@ -382,6 +382,11 @@ static void sigsys_unblock(void)
     sys(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&m, 0, 8, 0, 0);
 }
 
+bool sn_trap_caught(void)
+{
+    return tdepth > 0;
+}
+
 int sn_trap_os_attach(const char **what)
 {
     int r = gate_map();
@@ -439,6 +444,7 @@ int sn_trap_os_install(int base, const char **what)
 
 #else
 
+bool sn_trap_caught(void) { return false; }
 int sn_trap_os_probe(void) { return 0; }
 int sn_trap_os_attach(const char **what)
 {

@@ -73,11 +73,6 @@ static void diff_probe(const char *name)
 
 #define DIFF_TEST(name) \
     Test(diff, name, .timeout = 120) { diff_probe(#name); }
-/* A probe of fd numbers next to the fd limit: under the trap simulated
- * sockets have numbers of their own (preload/trap.h), so it runs with
- * the trap off (the environment reaches only the library's run). */
-#define DIFF_TEST_NOTRAP(name) \
-    Test(diff, name, .timeout = 120) { setenv("SIMNET_TRAP", "0", 1); diff_probe(#name); }
 
 DIFF_TEST(tcp_basic)
 DIFF_TEST(tcp_errors)
@@ -118,7 +113,7 @@ DIFF_TEST(errno_kept)
 DIFF_TEST(chroot_setuid)
 /* RLIMIT_NOFILE lowered below a new fd (and to 1) while holding a
  * connection: poll, select, recv keep working, peer death is seen. */
-DIFF_TEST_NOTRAP(fd_limit)
+DIFF_TEST(fd_limit)
 /* The trap: raw system calls and stdio on sockets, signals around them. */
 DIFF_TEST(trap_raw)
 DIFF_TEST(trap_signals)
