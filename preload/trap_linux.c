@@ -344,6 +344,14 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     }
     int saved = errno;
     frame f = {.si = si, .uc = uc, .alt_r = -1};
+    if (si->si_syscall == SYS_execve || si->si_syscall == SYS_execveat) {
+        /* Where it is: an exec that works does not come back to undo
+         * what is done here, and in a vfork child (posix_spawn, Go's
+         * ForkExec) this thread's variables are its parent's. */
+        run(&f);
+        errno = saved;
+        return;
+    }
     if (tdepth++ == 0 && tstack_get()) {
         sn_trap_on_stack(&f, run_switched, tstack + TSTACK);
         if (f.alt_r == 0) {          /* off our stack now: give the old one back */
