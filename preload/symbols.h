@@ -122,6 +122,9 @@
     /* masks that would block the trap's SIGSYS: sigmask.c */                \
     X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                  \
     X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))              \
+    /* stdio on a socket, under the trap: stdio.c */                         \
+    X(FILE *, fdopen, (int, const char *))                                    \
+    X(int, fclose, (FILE *))                                                  \
     /* descriptors: fdops.c */                                                \
     X(int, fcntl, (int, int, ...))                                            \
     X(int, fcntl64, (int, int, ...))                                          \

@@ -7,7 +7,9 @@
  *   socket(AF_INET or AF_INET6);
  *   the calls that take an fd (read, write, send*, recv*, connect, close,
  *   fcntl, ioctl, dup*, epoll_ctl/wait...) when that fd lies in the
- *   ranges of simulated fds: [base, 1024) and [SN_TRAP_HIGH, 2^31);
+ *   ranges of simulated fds: [base, 1024) and [SN_TRAP_HIGH, 2^31),
+ *   where the sockets and epoll instances made by caught calls go (and
+ *   those that stdio is given: stdio.c);
  *   poll, ppoll, select, pselect6, epoll_create*, execve, execveat always.
  * What it answers itself: rt_sigaction(SIGSYS, act != NULL) succeeds
  * without effect (the handler stays); a program's own seccomp filter is
@@ -41,6 +43,8 @@ bool sn_trap_in_range(int fd);
  * the filter tests; the new number, or fd itself when it cannot move
  * (then only the interposed functions see it).  Trap off: fd. */
 int  sn_trap_place(int fd, bool cloexec);
+/* This thread is running a caught call (the SIGSYS handler). */
+bool sn_trap_caught(void);
 
 /* ---- between the trap's files ---- */
 

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -177,20 +178,39 @@ long sn_trap_exec(long nr, const long a[6])
      * the network the parent was in. */
     static const char *const names[] = {"SIMNET_NETWORK", "SIMNET_DIR",
                                         "XDG_RUNTIME_DIR", "SIMNET_SHARED"};
-    enum { NV = sizeof names / sizeof *names };
-    char *nenv[n + 2 + NV];
-    char pre[PATH_MAX + 4096], vars[NV][PATH_MAX + 32];
+    enum { NV = sizeof names / sizeof *names, ON_STACK = 256 };
+    /* Little stack: this may run on a vfork child's (posix_spawn's is
+     * 32 KiB and more).  A large environment's array is mapped. */
+    char *small[ON_STACK + 2 + NV], **nenv = small;
+    size_t big = (size_t)(n + 2 + NV) * sizeof *nenv;
+    if (n > ON_STACK) {
+        long p = sys(SYS_mmap, 0, (long)big, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p < 0 && p > -4096)
+            return exec_with(nr, a, envp);
+        nenv = (char **)p;
+    }
+    char buf[6144];
     long k = 0;
+    size_t used = 0;
     for (long i = 0; i < n; i++)
         if (i != at)
             nenv[k++] = envp[i];
-    snprintf(pre, sizeof pre, "LD_PRELOAD=%s%s%s", sn_trap_self, at >= 0 ? " " : "",
-             at >= 0 ? envp[at] + 11 : "");
-    nenv[k++] = pre;
-    for (int i = 0; i < NV; i++)
-        if (!has_var(envp, names[i], strlen(names[i])) &&
-            sn_net_env(names[i], vars[i], sizeof vars[i]) == 0)
-            nenv[k++] = vars[i];
+    int w = snprintf(buf, sizeof buf, "LD_PRELOAD=%s%s%s", sn_trap_self, at >= 0 ? " " : "",
+                     at >= 0 ? envp[at] + 11 : "");
+    if (w > 0 && (size_t)w < sizeof buf) {
+        nenv[k++] = buf;
+        used = (size_t)w + 1;
+        for (int i = 0; i < NV; i++)
+            if (!has_var(envp, names[i], strlen(names[i])) &&
+                sn_net_env(names[i], buf + used, sizeof buf - used) == 0) {
+                nenv[k++] = buf + used;
+                used += strlen(buf + used) + 1;
+            }
+    }
     nenv[k] = NULL;
-    return exec_with(nr, a, nenv);
+    long r = exec_with(nr, a, nenv);
+    if (nenv != small)
+        sys(SYS_munmap, (long)nenv, (long)big, 0, 0, 0, 0);
+    return r;
 }

@@ -293,7 +293,7 @@ __asm__(".text\n"
  * not over the frame the kernel pushed for SIGSYS. */
 #define TSTACK (256 << 10)
 static SN_TLS char *tstack;
-static SN_TLS int   tdepth;
+static SN_TLS int   tdepth;     /* SIGSYS handlers running on this thread */
 static pthread_key_t tkey;
 
 static void tstack_free(void *p)
@@ -344,6 +344,14 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
     }
     int saved = errno;
     frame f = {.si = si, .uc = uc, .alt_r = -1};
+    if (si->si_syscall == SYS_execve || si->si_syscall == SYS_execveat) {
+        /* Where it is: an exec that works does not come back to undo
+         * what is done here, and in a vfork child (posix_spawn, Go's
+         * ForkExec) this thread's variables are its parent's. */
+        run(&f);
+        errno = saved;
+        return;
+    }
     if (tdepth++ == 0 && tstack_get()) {
         sn_trap_on_stack(&f, run_switched, tstack + TSTACK);
         if (f.alt_r == 0) {          /* off our stack now: give the old one back */
@@ -380,6 +388,11 @@ static void sigsys_unblock(void)
 {
     uint64_t m = 1ull << (SIGSYS - 1);
     sys(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&m, 0, 8, 0, 0);
+}
+
+bool sn_trap_caught(void)
+{
+    return tdepth > 0;
 }
 
 int sn_trap_os_attach(const char **what)
@@ -439,6 +452,7 @@ int sn_trap_os_install(int base, const char **what)
 
 #else
 
+bool sn_trap_caught(void) { return false; }
 int sn_trap_os_probe(void) { return 0; }
 int sn_trap_os_attach(const char **what)
 {

@@ -82,12 +82,6 @@ static void diff_program(const char *dir, const char *name)
 #define GO_DIFF_TEST(name) \
     Test(go, name, .timeout = 120) { diff_program("go", #name); }
 
-/* A probe of fd numbers next to the fd limit: under the trap simulated
- * sockets have numbers of their own (preload/trap.h), so it runs with
- * the trap off (the environment reaches only the library's run). */
-#define DIFF_TEST_NOTRAP(name) \
-    Test(diff, name, .timeout = 120) { setenv("SIMNET_TRAP", "0", 1); diff_program("probes", #name); }
-
 DIFF_TEST(tcp_basic)
 DIFF_TEST(tcp_errors)
 DIFF_TEST(tcp_eof_reset)
@@ -127,7 +121,7 @@ DIFF_TEST(errno_kept)
 DIFF_TEST(chroot_setuid)
 /* RLIMIT_NOFILE lowered below a new fd (and to 1) while holding a
  * connection: poll, select, recv keep working, peer death is seen. */
-DIFF_TEST_NOTRAP(fd_limit)
+DIFF_TEST(fd_limit)
 /* The trap: raw system calls and stdio on sockets, signals around them. */
 DIFF_TEST(trap_raw)
 DIFF_TEST(trap_signals)

@@ -2,14 +2,13 @@
 # Scenario 7: with SIMNET_FD_BASE=200 every simulated socket of a Python
 # program (created, accepted, TCP and UDP) has fileno() >= 200 and works;
 # files and AF_UNIX sockets keep their ordinary low numbers.  Control:
-# without SIMNET_FD_BASE and without the trap (whose own base is 512,
-# preload/trap.h) the same program's sockets are below 200.
+# without SIMNET_FD_BASE the same program's sockets are below 200.
 . "$(dirname "$0")/lib.bash"
 
 with=$IT_DIR/with.out without=$IT_DIR/without.out
 SIMNET_FD_BASE=200 sim "$IT_NET" "$PY" "$it_here/fd_base.py" >"$with" 2>&1 ||
     { show "$with"; fail "program failed with SIMNET_FD_BASE=200: $(rcstr $?)"; }
-SIMNET_TRAP=0 sim "$IT_NET" "$PY" "$it_here/fd_base.py" >"$without" 2>&1 ||
+sim "$IT_NET" "$PY" "$it_here/fd_base.py" >"$without" 2>&1 ||
     { show "$without"; fail "program failed without SIMNET_FD_BASE: $(rcstr $?)"; }
 
 fd_of() { awk -v k="$2" '$1 == k {print $2}' "$1"; }

@@ -71,3 +71,4 @@ print("raw socket", "kernel" if fd >= 0 and fd < 512 else fd)
 grep -qx "raw socket kernel" "$off" || { show "$off"; fail "SIMNET_TRAP=0: a raw socket call was caught"; }
 check_arena
 echo "static: $(grep -c . "$out") lines, SIGSYS; env -i: mended; SIMNET_TRAP=0: raw socket from the kernel"
+echo ok

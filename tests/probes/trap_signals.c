@@ -3,7 +3,7 @@
  * blocked on a TCP socket is interrupted by a handler: without SA_RESTART
  * it fails with EINTR, with SA_RESTART it goes on and gets the data; the
  * handler itself makes a raw call on a socket (under the library a
- * second trap inside the first).  The program replaces SIGSYS's action
+ * second trap inside the first).  The sockets are made with raw calls.  The program replaces SIGSYS's action
  * with a raw rt_sigaction and blocks SIGSYS with sigprocmask: both
  * succeed as on the kernel, and raw socket calls keep working (under the
  * library they would otherwise end the process).
@@ -35,15 +35,31 @@ static pid_t poke(int s)
         sleep_ms(150);
         kill(parent, SIGUSR1);
         sleep_ms(150);
-        _exit(send(s, "data", 4, 0) == 4 ? 0 : 1);
+        _exit(RAW(SYS_sendto, s, "data", 4, 0, NULL, 0) == 4 ? 0 : 1);
     }
     return pid;
+}
+
+/* A connected pair made with raw calls too: the trap catches raw calls
+ * on the sockets raw calls made (libc's keep their own numbers). */
+static void raw_pair(int *c, int *s)
+{
+    struct sockaddr_in a = sa4("127.0.0.1", 0);
+    socklen_t al = sizeof a;
+    int l = (int)NEED(RAW(SYS_socket, AF_INET, SOCK_STREAM, 0));
+    NEED(RAW(SYS_bind, l, &a, sizeof a));
+    NEED(RAW(SYS_listen, l, 1));
+    NEED(RAW(SYS_getsockname, l, &a, &al));
+    *c = (int)NEED(RAW(SYS_socket, AF_INET, SOCK_STREAM, 0));
+    NEED(RAW(SYS_connect, *c, &a, sizeof a));
+    *s = (int)NEED(RAW(SYS_accept, l, NULL, NULL));
+    RAW(SYS_close, l);
 }
 
 static void interrupted(bool restart)
 {
     int c, s;
-    tcp_pair(AF_INET, &c, &s);
+    raw_pair(&c, &s);
     inner_fd = c;
     struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
     sigemptyset(&sa.sa_mask);
@@ -57,8 +73,8 @@ static void interrupted(bool restart)
     int st;
     waitpid(pid, &st, 0);
     SHOW("recv after", RAW(SYS_recvfrom, c, buf, sizeof buf, MSG_DONTWAIT, NULL, NULL));
-    close(c);
-    close(s);
+    RAW(SYS_close, c);
+    RAW(SYS_close, s);
 }
 
 /* The kernel's struct sigaction for a raw rt_sigaction. */
