@@ -58,6 +58,32 @@ $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 # glibc's own DNS message parser (ns_initparse) checks our replies.
 $(BUILD)/probes/dns_send: LDLIBS += -lresolv
 
+# A static program for the launcher's refusal (libc.a: libc6-dev).
+$(BUILD)/static_hello: tests/integration/static_hello.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
+
+# Go programs (tests/go/NAME/main.go, each its own main package, stdlib
+# only), built offline with Debian's golang-go.  cgo stays on, so they are
+# linked dynamically as Go programs usually are (a static one cannot load
+# the library).  bench_echo is the bench's, built as build/bench/go_echo.
+GO      ?= go
+GO_ENV  := GOENV=off GOFLAGS=-mod=mod GOPROXY=off GO111MODULE=on CGO_ENABLED=1 \
+           GOCACHE=$(abspath $(BUILD))/go-cache GOPATH=$(abspath $(BUILD))/gopath
+GO_SRC  := $(filter-out tests/go/bench_echo/main.go,$(wildcard tests/go/*/main.go))
+GO_BIN  := $(GO_SRC:tests/go/%/main.go=$(BUILD)/go/%)
+GO_MAKE = @command -v $(GO) >/dev/null || \
+	    { echo "make: the Go test programs need 'go' (Debian package golang-go)" >&2; exit 1; }; \
+	echo "go build $(1) -> $@"; mkdir -p $(@D) && cd tests/go && $(GO_ENV) $(GO) build -o $(abspath $@) ./$(1)
+
+$(BUILD)/go/%: tests/go/%/main.go tests/go/go.mod
+	$(call GO_MAKE,$*)
+
+$(BUILD)/bench/go_echo: tests/go/bench_echo/main.go tests/go/go.mod
+	$(call GO_MAKE,bench_echo)
+
+go: $(GO_BIN)
+
 # Benchmarks: kernel loopback vs libsimnet, interleaved, medians; the
 # table goes to build/bench/results.md (scripts/bench --help).
 BENCH_SRC := $(wildcard tests/bench/*.c)
@@ -67,12 +93,12 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -O2 -g -pthread $(WARN) $< -o $@
 
-bench: $(LIB) $(BENCH_BIN)
+bench: $(LIB) $(BENCH_BIN) $(BUILD)/bench/go_echo
 	scripts/bench $(BENCH_ARGS)
 
 # First the layer check (core/LAYERS: no module of core/ uses one above
 # it), from the objects just built; then the Criterion suites.
-test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN)
+test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello
 	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 
@@ -99,5 +125,5 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all test clean install uninstall bench
+.PHONY: all test clean install uninstall bench go
 .SECONDARY:

@@ -258,6 +258,7 @@ static int make_inst(int epfd)
     if (epfd < 0 || !sn_net() || (unsigned)epfd >= (unsigned)sn_fdtab_size)
         return epfd;
     pthread_once(&once, table_init);
+    /* Where the filter looks: a raw epoll_wait on it is caught too. */
     ep_inst *in = calloc(1, sizeof *in);
     void *f = MAP_FAILED, *s = MAP_FAILED;
     if (in) {

@@ -4,6 +4,7 @@
 #include <stdatomic.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
+#include "preload/trap.h"
 
 int                   sn_debug_fd = -1;
 static sn_arena       net;
@@ -197,6 +199,22 @@ static const char *net_name(void)
     return *env.network ? env.network : "default";
 }
 
+int sn_net_env(const char *name, char *out, size_t n)
+{
+    static const struct { const char *name; size_t off; } vars[] = {
+        {"SIMNET_NETWORK", offsetof(__typeof__(env), network)},
+        {"SIMNET_DIR", offsetof(__typeof__(env), dir)},
+        {"XDG_RUNTIME_DIR", offsetof(__typeof__(env), xdg)},
+        {"SIMNET_SHARED", offsetof(__typeof__(env), shared)},
+    };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = (const char *)&env + vars[i].off;
+        if (strcmp(name, vars[i].name) == 0 && *v)
+            return snprintf(out, n, "%s=%s", name, v) < (int)n ? 0 : -1;
+    }
+    return -1;
+}
+
 bool sn_net_shared(void)
 {
     return strcmp(env.shared, "1") == 0;
@@ -324,6 +342,10 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
+    /* The trap first: nothing of the program may bypass libc before it. */
+    char *end;
+    long fb = *env.fd_base ? strtol(env.fd_base, &end, 10) : 0;
+    sn_trap_start(fb > 0 && fb < INT_MAX && !*end ? (int)fb : 0);
     const char *pin = getenv(SN_ENV_PIN);
     if (pin) {
         sn_pin_inherit(pin);
@@ -331,7 +353,6 @@ __attribute__((constructor)) static void sn_constructor(void)
     }
     const char *h = getenv(SN_ENV_HELD);
     if (h) {
-        char *end;
         long e = strtol(h, &end, 10), m = -1;
         if (*end == ':')            /* <entry>:<marker fd> (process.c) */
             m = strtol(end + 1, &end, 10);

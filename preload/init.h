@@ -17,6 +17,7 @@
 #include "core/net.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* In the environment of a program started by a process that holds
@@ -29,6 +30,11 @@ sn_arena *sn_net(void);
 bool      sn_started(void);
 /* SIMNET_FD_BASE: lowest fd for new simulated sockets (0: no constraint). */
 int sn_fd_base(void);
+
+/* "NAME=value" of a variable that names the network (SIMNET_NETWORK,
+ * SIMNET_DIR, XDG_RUNTIME_DIR, SIMNET_SHARED) as it was when the program
+ * started, into out: 0, or -1 when it was unset (or too long). */
+int sn_net_env(const char *name, char *out, size_t n);
 
 /* For pinning the network (identity.h), before start-up or after it.
  * The arena file's path: 0, -EINVAL (bad SIMNET_NETWORK) or -errno (the

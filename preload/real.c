@@ -1,9 +1,14 @@
 #include "preload/real.h"
 
 #include <dlfcn.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "core/sys_linux.h"
+#include "preload/ret.h"
 
 sn_real_table sn_real;
 
@@ -30,3 +35,128 @@ static void *lookup(const char *name)
     }
 SN_SYMBOLS(X)
 #undef X
+
+/* ---- under the trap (trap.h) ----
+ * The library's own calls of the numbers the filter catches must not be
+ * caught: libc's functions make them from libc's code, which the filter
+ * cannot tell from the program's.  So once the trap is on, the table's
+ * entries for those numbers are these, which make the call through the
+ * gate.  The read/write family stays libc's: the library calls it only
+ * on fds of the program's (pass-through), where a catch is harmless.
+ * The waits keep what libc's versions are: cancellation points. */
+
+static long gate(long n, long a, long b, long c, long d, long e, long f)
+{
+    return sn_ret(sn_raw_syscall6(n, a, b, c, d, e, f));
+}
+
+static long gate_wait(long n, long a, long b, long c, long d, long e, long f)
+{
+    int old;
+    pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+    long r = sn_raw_syscall6(n, a, b, c, d, e, f);
+    pthread_setcanceltype(old, NULL);
+    return sn_ret(r);
+}
+
+#define L(x) ((long)(x))
+#define NSIG_BYTES 8
+
+static int g_close(int fd) { return (int)gate(SYS_close, fd, 0, 0, 0, 0, 0); }
+static int g_dup(int fd) { return (int)gate(SYS_dup, fd, 0, 0, 0, 0, 0); }
+static int g_dup2(int fd, int nfd) { return (int)gate(SYS_dup2, fd, nfd, 0, 0, 0, 0); }
+static int g_dup3(int fd, int nfd, int fl) { return (int)gate(SYS_dup3, fd, nfd, fl, 0, 0, 0); }
+
+static int g_fcntl(int fd, int cmd, ...)
+{
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return (int)gate(SYS_fcntl, fd, cmd, arg, 0, 0, 0);
+}
+
+static int g_ioctl(int fd, unsigned long req, ...)
+{
+    va_list ap;
+    va_start(ap, req);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    return (int)gate(SYS_ioctl, fd, L(req), arg, 0, 0, 0);
+}
+
+static int g_poll(struct pollfd *f, nfds_t n, int tmo)
+{
+    return (int)gate_wait(SYS_poll, L(f), L(n), tmo, 0, 0, 0);
+}
+
+/* libc leaves the caller's timeout alone; the kernel writes what is left. */
+static int g_ppoll(struct pollfd *f, nfds_t n, const struct timespec *t, const sigset_t *m)
+{
+    struct timespec c, *tp = t ? (c = *t, &c) : NULL;
+    return (int)gate_wait(SYS_ppoll, L(f), L(n), L(tp), L(m), NSIG_BYTES, 0);
+}
+
+static int g_select(int n, fd_set *r, fd_set *w, fd_set *e, struct timeval *t)
+{
+    return (int)gate_wait(SYS_select, n, L(r), L(w), L(e), L(t), 0);
+}
+
+static int g_pselect(int n, fd_set *r, fd_set *w, fd_set *e, const struct timespec *t,
+                     const sigset_t *m)
+{
+    struct timespec c, *tp = t ? (c = *t, &c) : NULL;
+    struct { const sigset_t *ss; size_t len; } d = {m, NSIG_BYTES};
+    return (int)gate_wait(SYS_pselect6, n, L(r), L(w), L(e), L(tp), L(&d));
+}
+
+static int g_epoll_create(int size) { return (int)gate(SYS_epoll_create, size, 0, 0, 0, 0, 0); }
+static int g_epoll_create1(int fl) { return (int)gate(SYS_epoll_create1, fl, 0, 0, 0, 0, 0); }
+
+static int g_epoll_ctl(int ep, int op, int fd, struct epoll_event *ev)
+{
+    return (int)gate(SYS_epoll_ctl, ep, op, fd, L(ev), 0, 0);
+}
+
+static int g_epoll_wait(int ep, struct epoll_event *ev, int max, int tmo)
+{
+    return (int)gate_wait(SYS_epoll_wait, ep, L(ev), max, tmo, 0, 0);
+}
+
+static int g_epoll_pwait(int ep, struct epoll_event *ev, int max, int tmo, const sigset_t *m)
+{
+    return (int)gate_wait(SYS_epoll_pwait, ep, L(ev), max, tmo, L(m), NSIG_BYTES);
+}
+
+static int g_epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *t,
+                          const sigset_t *m)
+{
+    return (int)gate_wait(SYS_epoll_pwait2, ep, L(ev), max, L(t), L(m), NSIG_BYTES);
+}
+
+static ssize_t g_recv(int fd, void *buf, size_t len, int flags)
+{
+    return gate_wait(SYS_recvfrom, fd, L(buf), L(len), flags, 0, 0);
+}
+
+void sn_real_gate(void)
+{
+    sn_real.close = g_close;
+    sn_real.dup = g_dup;
+    sn_real.dup2 = g_dup2;
+    sn_real.dup3 = g_dup3;
+    sn_real.fcntl = g_fcntl;
+    sn_real.fcntl64 = g_fcntl;
+    sn_real.ioctl = g_ioctl;
+    sn_real.poll = g_poll;
+    sn_real.ppoll = g_ppoll;
+    sn_real.select = g_select;
+    sn_real.pselect = g_pselect;
+    sn_real.epoll_create = g_epoll_create;
+    sn_real.epoll_create1 = g_epoll_create1;
+    sn_real.epoll_ctl = g_epoll_ctl;
+    sn_real.epoll_wait = g_epoll_wait;
+    sn_real.epoll_pwait = g_epoll_pwait;
+    sn_real.epoll_pwait2 = g_epoll_pwait2;
+    sn_real.recv = g_recv;
+}

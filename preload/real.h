@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/epoll.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
@@ -40,6 +41,10 @@ extern sn_real_table sn_real;   /* owner: real.c; each entry set on first use */
 #define X(ret, name, params) __typeof__(sn_real.name) sn_real_get_##name(void);
 SN_SYMBOLS(X)
 #undef X
+
+/* Under the trap: the entries for the numbers it catches make their
+ * calls through the gate (real.c, trap.h). */
+void sn_real_gate(void);
 
 #define REAL(name) \
     (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : sn_real_get_##name())

@@ -28,8 +28,11 @@
 #include <unistd.h>
 
 #include "core/lock.h"
+#include "core/sys_linux.h"
 #include "preload/real.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
+#include "preload/uaccess.h"
 
 #define NSIG_K 65          /* the kernel's signals are 1..64 */
 
@@ -167,8 +170,59 @@ static bool catchable(int sig, const struct sigaction *act)
            act->sa_handler != SIG_DFL && act->sa_handler != SIG_IGN;
 }
 
+/* ---- SIGSYS under the trap (trap.h) ----
+ * The kernel's SIGSYS action is the trap's handler and stays so: the
+ * program's sigaction(SIGSYS) is kept here and answered from here, and
+ * a SIGSYS the filter did not raise (kill, raise) gets what the program
+ * asked for. */
+
+static int sigsys_view(const struct sigaction *act, struct sigaction *old)
+{
+    if ((act && sn_uaccess(act, sizeof *act, false) < 0) ||
+        (old && sn_uaccess(old, sizeof *old, true) < 0))
+        return (int)sn_ret(-EFAULT);
+    table_enter();
+    wrapped *w = &table[SIGSYS];
+    int was = atomic_load(&w->cur);
+    if (old)
+        *old = w->act[was];
+    if (act) {
+        w->act[!was] = *act;
+        atomic_store(&w->cur, !was);
+    }
+    table_leave();
+    return 0;
+}
+
+struct ksigaction {
+    void         *handler;
+    unsigned long flags;
+    void         *restorer;
+    uint64_t      mask;
+};
+
+void sn_sigsys_program(int sig, void *si, void *uc)
+{
+    struct sigaction a = table[SIGSYS].act[atomic_load(&table[SIGSYS].cur)];
+    if (a.sa_flags & SA_SIGINFO) {
+        a.sa_sigaction(sig, si, uc);
+    } else if (a.sa_handler == SIG_IGN) {
+        return;
+    } else if (a.sa_handler != SIG_DFL) {
+        a.sa_handler(sig);
+    } else {
+        /* The default: the process ends of it, as it would have. */
+        struct ksigaction k = {.handler = SIG_DFL};
+        sn_raw_syscall6(SYS_rt_sigaction, SIGSYS, (long)&k, 0, 8, 0, 0);
+        sn_raw_syscall6(SYS_tgkill, getpid(), sn_raw_syscall6(SYS_gettid, 0, 0, 0, 0, 0, 0),
+                        SIGSYS, 0, 0, 0);
+    }
+}
+
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    if (sig == SIGSYS && sn_trap_on())
+        return sigsys_view(act, old);
     if (sig <= 0 || sig >= NSIG_K)
         return REAL(sigaction)(sig, act, old);
     struct sigaction mine, kold;
@@ -182,6 +236,8 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         mine = *act;
         mine.sa_sigaction = trampoline;
         mine.sa_flags |= SA_SIGINFO;
+        if (sn_trap_on())           /* the trap must work in the handler */
+            sigdelset(&mine.sa_mask, SIGSYS);
     }
     int r = REAL(sigaction)(sig, wrap ? &mine : act, &kold);
     if (r < 0) {

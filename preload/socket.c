@@ -17,6 +17,7 @@
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 #define SOCK_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
@@ -45,6 +46,12 @@ static int placeholder_new(placeholder *p, int flags)
             return -e;
         fd = moved;
     }
+    /* Made by a caught call (Go, glibc's resolver, a raw syscall): where
+     * the filter looks, so that the same code's next raw calls on it are
+     * caught too.  Through libc: the lowest free number, as Linux gives
+     * (programs size tables by it). */
+    if (sn_trap_caught())
+        fd = sn_trap_place(fd, flags & SOCK_CLOEXEC);
     struct stat st;
     p->fd = fd;
     p->dev = p->ino = 0;

@@ -119,6 +119,12 @@
     X(sighandler_t, __sysv_signal, (int, sighandler_t))                       \
     X(sighandler_t, sigset, (int, sighandler_t))                              \
     X(int, siginterrupt, (int, int))                                          \
+    /* masks that would block the trap's SIGSYS: sigmask.c */                \
+    X(int, sigprocmask, (int, const sigset_t *, sigset_t *))                  \
+    X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))              \
+    /* stdio on a socket, under the trap: stdio.c */                         \
+    X(FILE *, fdopen, (int, const char *))                                    \
+    X(int, fclose, (FILE *))                                                  \
     /* descriptors: fdops.c */                                                \
     X(int, fcntl, (int, int, ...))                                            \
     X(int, fcntl64, (int, int, ...))                                          \

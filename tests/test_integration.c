@@ -196,3 +196,22 @@ SCENARIO(epoll_lost_wakeup)
  *     dgram_cmsg probe agrees with the kernel there (host defaults are
  *     read when the network is created). */
 SCENARIO(host_sysctls)
+/* 36: the trap across exec: a static program run by a preloaded shell
+ *     says why on stderr and is stopped with SIGSYS at its socket call;
+ *     `env -i` loses LD_PRELOAD and SIMNET_NETWORK and the exec puts them
+ *     back; SIMNET_TRAP=0 catches nothing. */
+SCENARIO(trap_exec)
+
+/* Static executables and Go. */
+/* 37: simnet run refuses a static executable (by path and through PATH)
+ *     with one line and status 2; --allow-static runs it; dynamic C and
+ *     Go programs, the dynamic loader and scripts still run. */
+SCENARIO(static_refusal)
+/* 38: a Go net/http server under simnet run, fetched by curl under simnet
+ *     run: a page and 1 MiB; /quit; not in ss.  Needs the trap of calls
+ *     that bypass libc (issue 12). */
+SCENARIO(go_http)
+/* 39: a Go RESP client under simnet run against redis-server:
+ *     SET/GET/DEL, 800 INCRs pipelined over 8 connections.  Needs the
+ *     trap too. */
+SCENARIO(go_redis)

@@ -5,6 +5,8 @@
  *   passthru -m devnull|pipe|spawn
  *
  * devnull: 1-byte write() to /dev/null, ns per call.
+ * devread: 1-byte read() from /dev/zero, ns per call.
+ * openclose: open() and close() of /dev/null, ns per pair.
  * pipe:    1-byte ping-pong over two pipes between two processes (the byte
  *          comes back incremented and is checked), us per round trip.
  * spawn:   posix_spawn of `sh -c true` and waitpid, median us per process;
@@ -30,6 +32,37 @@ static void devnull(void)
     } while ((t1 = now_ns()) < end);
     close(fd);
     result("devnull_write", (double)(t1 - t0) / (double)n, "ns", "lower");
+}
+
+static void devread(void)
+{
+    int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("open /dev/zero:");
+    char c;
+    uint64_t n = 0, t0 = now_ns(), end = t0 + (uint64_t)(bench_secs() * 1e9), t1;
+    do {
+        for (int i = 0; i < 10000; i++)
+            if (read(fd, &c, 1) != 1)
+                die("read /dev/zero:");
+        n += 10000;
+    } while ((t1 = now_ns()) < end);
+    close(fd);
+    result("devzero_read", (double)(t1 - t0) / (double)n, "ns", "lower");
+}
+
+static void openclose(void)
+{
+    uint64_t n = 0, t0 = now_ns(), end = t0 + (uint64_t)(bench_secs() * 1e9), t1;
+    do {
+        for (int i = 0; i < 1000; i++) {
+            int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || close(fd) != 0)
+                die("open/close /dev/null:");
+        }
+        n += 1000;
+    } while ((t1 = now_ns()) < end);
+    result("open_close", (double)(t1 - t0) / (double)n, "ns", "lower");
 }
 
 static void pingpong(void)
@@ -110,11 +143,15 @@ int main(int argc, char **argv)
     bench_bound(20);
     if (!strcmp(mode, "devnull"))
         devnull();
+    else if (!strcmp(mode, "devread"))
+        devread();
+    else if (!strcmp(mode, "openclose"))
+        openclose();
     else if (!strcmp(mode, "pipe"))
         pingpong();
     else if (!strcmp(mode, "spawn"))
         spawn();
     else
-        die("usage: passthru -m devnull|pipe|spawn");
+        die("usage: passthru -m devnull|devread|openclose|pipe|spawn");
     return 0;
 }

@@ -46,12 +46,19 @@ int main(void)
     bind(fd_listen, (struct sockaddr *)&a, sizeof a);
     listen(fd_listen, 4);
     getsockname(fd_listen, (struct sockaddr *)&a, &n);
+    int low = dup(0), sock = socket(AF_INET, SOCK_STREAM, 0);
+    close(low);
     cancel_blocked("accept", in_accept);
     /* The cancelled accept must not keep an fd (the kernel takes none
-     * before a connection arrives): the next free number is unchanged. */
-    int next = dup(0);
-    printf("next fd after cancelled accept: listener+%d\n", next - fd_listen);
+     * before a connection arrives): the next free number is unchanged,
+     * and the next socket comes right after the one made before (under
+     * the library's trap sockets have numbers of their own, trap.h). */
+    int next = dup(0), sock2 = socket(AF_INET, SOCK_STREAM, 0);
+    printf("next fd after cancelled accept: unchanged=%d\n", next == low);
+    printf("next socket after cancelled accept: previous+%d\n", sock2 - sock);
     close(next);
+    close(sock);
+    close(sock2);
     fd_recv = socket(AF_INET, SOCK_STREAM, 0);
     printf("connect after cancelled accept: %d\n",
            connect(fd_recv, (struct sockaddr *)&a, sizeof a));

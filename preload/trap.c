@@ -1,0 +1,235 @@
+/* The trap (trap.h): starting it, the ranges of simulated fds, and what a
+ * caught system call becomes.  A caught call on an fd the library does not
+ * simulate (a file the program opened at a number in the range) is made
+ * as it was, through the gate; everything else goes to the interposed
+ * function of the same name, so results and errnos are the same as for a
+ * call through libc. */
+#include "preload/trap.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "core/sys_linux.h"
+#include "preload/epoll.h"
+#include "preload/fdtab.h"
+#include "preload/real.h"
+
+static int  base;       /* 0: the trap is off */
+char        sn_trap_self[PATH_MAX];
+
+bool sn_trap_on(void) { return base > 0; }
+int  sn_trap_base(void) { return base; }
+
+bool sn_trap_in_range(int fd)
+{
+    return base > 0 && ((fd >= base && fd < SN_TRAP_LOW_END) || fd >= SN_TRAP_HIGH);
+}
+
+static void say(const char *what, int err)
+{
+    char line[300];
+    int n = snprintf(line, sizeof line,
+                     "libsimnet: %s (%s): system calls that bypass libc are not simulated\n",
+                     what, strerror(err));
+    if (n > 0)
+        sn_raw_syscall6(SYS_write, 2, (long)line,
+                        n < (int)sizeof line ? n : (int)sizeof line - 1, 0, 0, 0);
+}
+
+void sn_trap_start(int fd_base)
+{
+    Dl_info di;
+    if (dladdr((void *)sn_trap_start, &di) && di.dli_fname)
+        snprintf(sn_trap_self, sizeof sn_trap_self, "%s", di.dli_fname);
+    const char *what = "";
+    int inherited = sn_trap_os_probe();
+    if (inherited > 0) {
+        /* The filter of an image before this one is still there, and
+         * cannot go: take it over whatever SIMNET_TRAP says. */
+        int r = sn_trap_os_attach(&what);
+        if (r < 0) {
+            say(what, -r);
+        } else {
+            sn_real_gate();
+            base = inherited;
+        }
+        return;
+    }
+    const char *m = getenv("SIMNET_TRAP");
+    if (m && (strcmp(m, "0") == 0 || strcasecmp(m, "off") == 0))
+        return;
+    int b = fd_base > 0 && fd_base < SN_TRAP_LOW_END ? fd_base : SN_TRAP_BASE;
+    int r = sn_trap_os_install(b, &what);
+    if (r < 0) {
+        /* Once per tree of processes: the children would say the same. */
+        if (!getenv("SIMNET_TRAP_SAID")) {
+            say(what, -r);
+            setenv("SIMNET_TRAP_SAID", "1", 1);
+        }
+        return;
+    }
+    sn_real_gate();
+    base = b;
+}
+
+/* fcntl(F_DUPFD) at or above `at`, through the gate. */
+static long dup_at(int fd, int at, bool cloexec)
+{
+    return sn_raw_syscall6(SYS_fcntl, fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, at, 0, 0, 0);
+}
+
+int sn_trap_place(int fd, bool cloexec)
+{
+    if (!base || fd < 0 || sn_trap_in_range(fd))
+        return fd;
+    long n = dup_at(fd, fd < base ? base : SN_TRAP_HIGH, cloexec);
+    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
+        long m = dup_at((int)n, SN_TRAP_HIGH, cloexec);
+        sn_raw_syscall6(SYS_close, n, 0, 0, 0, 0, 0);
+        n = m;
+    }
+    if (n < 0)
+        return fd;          /* the fd limit is lower: interposed calls only */
+    sn_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
+    return (int)n;
+}
+
+/* ---- a caught call ---- */
+
+static bool simulated(int fd)
+{
+    return sn_fd_slot(fd) >= 0 || sn_epoll_is(fd);
+}
+
+/* The interposed function's answer as the kernel gives it. */
+static long K(long r)
+{
+    return r < 0 ? -errno : r;
+}
+
+#define I(x) ((int)(x))
+#define U(x) ((unsigned)(x))
+#define P(x) ((void *)(x))
+
+/* An epoll instance made by a caught call moves to where the filter
+ * looks, so that the same code's raw epoll_wait on it is caught too (Go's
+ * poller).  One made through libc keeps the lowest free number, as
+ * Linux gives: the library sees its waits anyway.  The move goes through
+ * the interposed fcntl and close, which carry the instance along. */
+static long epoll_placed(int fd, bool cloexec)
+{
+    if (fd < 0)
+        return -errno;
+    if (sn_trap_in_range(fd))
+        return fd;
+    int cmd = cloexec ? F_DUPFD_CLOEXEC : F_DUPFD;
+    int n = fcntl(fd, cmd, base);
+    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
+        int m = fcntl(n, cmd, SN_TRAP_HIGH);
+        close(n);
+        n = m;
+    }
+    if (n < 0)
+        return fd;
+    close(fd);
+    return n;
+}
+
+/* Those taking pointers to fds, or making one: always ours to run. */
+static long call_any(long nr, const long a[6], bool *done)
+{
+    *done = true;
+    switch (nr) {
+    case SYS_socket:
+        return K(socket(I(a[0]), I(a[1]), I(a[2])));
+    case SYS_poll:
+        return K(poll(P(a[0]), (nfds_t)a[1], I(a[2])));
+    case SYS_ppoll:
+        return K(ppoll(P(a[0]), (nfds_t)a[1], P(a[2]), P(a[3])));
+    case SYS_select:
+        return K(select(I(a[0]), P(a[1]), P(a[2]), P(a[3]), P(a[4])));
+    case SYS_pselect6: {
+        const struct { const sigset_t *ss; size_t len; } *d = P(a[5]);
+        return K(pselect(I(a[0]), P(a[1]), P(a[2]), P(a[3]), P(a[4]), d ? d->ss : NULL));
+    }
+    case SYS_epoll_create:
+        return epoll_placed(epoll_create(I(a[0])), false);
+    case SYS_epoll_create1:
+        return epoll_placed(epoll_create1(I(a[0])), a[0] & EPOLL_CLOEXEC);
+    case SYS_execve:
+    case SYS_execveat:
+        return sn_trap_exec(nr, a);
+    }
+    *done = false;
+    return 0;
+}
+
+static long call_fd(long nr, const long a[6])
+{
+    int fd = I(a[0]);
+    switch (nr) {
+    case SYS_read:        return K(read(fd, P(a[1]), (size_t)a[2]));
+    case SYS_write:       return K(write(fd, P(a[1]), (size_t)a[2]));
+    case SYS_readv:       return K(readv(fd, P(a[1]), I(a[2])));
+    case SYS_writev:      return K(writev(fd, P(a[1]), I(a[2])));
+    case SYS_close:       return K(close(fd));
+    case SYS_recvfrom:    return K(recvfrom(fd, P(a[1]), (size_t)a[2], I(a[3]), P(a[4]), P(a[5])));
+    case SYS_sendto:      return K(sendto(fd, P(a[1]), (size_t)a[2], I(a[3]), P(a[4]), (socklen_t)a[5]));
+    case SYS_recvmsg:     return K(recvmsg(fd, P(a[1]), I(a[2])));
+    case SYS_sendmsg:     return K(sendmsg(fd, P(a[1]), I(a[2])));
+    case SYS_recvmmsg:    return K(recvmmsg(fd, P(a[1]), U(a[2]), I(a[3]), P(a[4])));
+    case SYS_sendmmsg:    return K(sendmmsg(fd, P(a[1]), U(a[2]), I(a[3])));
+    case SYS_connect:     return K(connect(fd, P(a[1]), (socklen_t)a[2]));
+    case SYS_accept:      return K(accept(fd, P(a[1]), P(a[2])));
+    case SYS_accept4:     return K(accept4(fd, P(a[1]), P(a[2]), I(a[3])));
+    case SYS_bind:        return K(bind(fd, P(a[1]), (socklen_t)a[2]));
+    case SYS_listen:      return K(listen(fd, I(a[1])));
+    case SYS_shutdown:    return K(shutdown(fd, I(a[1])));
+    case SYS_getsockname: return K(getsockname(fd, P(a[1]), P(a[2])));
+    case SYS_getpeername: return K(getpeername(fd, P(a[1]), P(a[2])));
+    case SYS_getsockopt:  return K(getsockopt(fd, I(a[1]), I(a[2]), P(a[3]), P(a[4])));
+    case SYS_setsockopt:  return K(setsockopt(fd, I(a[1]), I(a[2]), P(a[3]), (socklen_t)a[4]));
+    case SYS_fcntl:       return K(fcntl(fd, I(a[1]), a[2]));
+    case SYS_ioctl:       return K(ioctl(fd, (unsigned long)a[1], a[2]));
+    case SYS_dup:         return K(dup(fd));
+    case SYS_dup2:        return K(dup2(fd, I(a[1])));
+    case SYS_dup3:        return K(dup3(fd, I(a[1]), I(a[2])));
+    case SYS_sendfile:    return K(sendfile64(fd, I(a[1]), P(a[2]), (size_t)a[3]));
+    case SYS_epoll_ctl:   return K(epoll_ctl(fd, I(a[1]), I(a[2]), P(a[3])));
+    case SYS_epoll_wait:  return K(epoll_wait(fd, P(a[1]), I(a[2]), I(a[3])));
+    case SYS_epoll_pwait: return K(epoll_pwait(fd, P(a[1]), I(a[2]), I(a[3]), P(a[4])));
+    case SYS_epoll_pwait2:
+        return K(epoll_pwait2(fd, P(a[1]), I(a[2]), P(a[3]), P(a[4])));
+    }
+    return -ENOSYS;
+}
+
+long sn_trap_call(long nr, const long a[6])
+{
+    if (!__atomic_load_n(&sn_sys_gate, __ATOMIC_RELAXED))
+        return -ENOSYS;             /* no gate: nothing can be made */
+    bool done;
+    long r = call_any(nr, a, &done);
+    if (done)
+        return r;
+    bool ours = simulated(I(a[0])) ||
+                ((nr == SYS_dup2 || nr == SYS_dup3) && simulated(I(a[1]))) ||
+                (nr == SYS_epoll_ctl && simulated(I(a[2])));
+    if (!ours)                      /* a file, pipe, ... at a number in range */
+        return sn_raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return call_fd(nr, a);
+}

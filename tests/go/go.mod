@@ -1,0 +1,3 @@
+module libsimnet.test/go
+
+go 1.19

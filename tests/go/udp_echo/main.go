@@ -1,0 +1,123 @@
+// udp_echo: a differential test (tests/test_diff.c) of Go's UDP over
+// 127.0.0.1 and ::1: an echo server goroutine, datagrams of 1, 1000 and
+// 65507 bytes (65527 on IPv6) from a connected and an unconnected client,
+// a read deadline that shows as a timeout, and the ECONNREFUSED a
+// connected socket gets after sending to a port nobody listens on.
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"time"
+)
+
+func kind(err error) string {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if errors.As(err, &ne) && ne.Timeout() {
+			return "timeout"
+		}
+		return "deadline exceeded without Timeout()"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "ECONNREFUSED"
+	case errors.Is(err, syscall.EMSGSIZE):
+		return "EMSGSIZE"
+	case errors.Is(err, net.ErrClosed):
+		return "closed"
+	}
+	return "other: " + err.Error()
+}
+
+func fatal(what string, err error) {
+	fmt.Printf("FAIL %s: %v\n", what, err)
+	os.Exit(1)
+}
+
+func server(pc net.PacketConn) {
+	buf := make([]byte, 70000)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		pc.WriteTo(buf[:n], from)
+	}
+}
+
+func run(network, addr string, max int) {
+	pc, err := net.ListenPacket(network, addr)
+	if err != nil {
+		fatal("listen "+addr, err)
+	}
+	defer pc.Close()
+	go server(pc)
+	srv := pc.LocalAddr().(*net.UDPAddr)
+
+	c, err := net.DialUDP(network, nil, srv)
+	if err != nil {
+		fatal("dial", err)
+	}
+	defer c.Close()
+	buf := make([]byte, 70000)
+	for _, n := range []int{1, 1000, max} {
+		msg := bytes.Repeat([]byte{byte(n)}, n)
+		_, err := c.Write(msg)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		m, rerr := c.Read(buf)
+		fmt.Printf("%s connected %d bytes: write %s, read %s, same %v\n",
+			addr, n, kind(err), kind(rerr), bytes.Equal(buf[:m], msg))
+	}
+	_, err = c.Write(make([]byte, max+1))
+	fmt.Printf("%s connected %d bytes: write %s\n", addr, max+1, kind(err))
+
+	u, err := net.ListenUDP(network, &net.UDPAddr{IP: srv.IP})
+	if err != nil {
+		fatal("listen client", err)
+	}
+	defer u.Close()
+	u.WriteToUDP([]byte("hello"), srv)
+	u.SetReadDeadline(time.Now().Add(5 * time.Second))
+	m, from, err := u.ReadFromUDP(buf)
+	fmt.Printf("%s unconnected: read %s %q, from the server %v\n",
+		addr, kind(err), buf[:m], err == nil && from.Port == srv.Port)
+
+	// Nothing comes: the deadline.
+	u.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	_, _, err = u.ReadFromUDP(buf)
+	fmt.Printf("%s read with deadline, nothing sent: %s\n", addr, kind(err))
+}
+
+// refused: a connected UDP socket sending to a closed port learns of it
+// (ICMP port unreachable on Linux) at its next call.
+func refused() {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		fatal("listen", err)
+	}
+	dst := pc.LocalAddr().(*net.UDPAddr)
+	pc.Close()
+	c, err := net.DialUDP("udp4", nil, dst)
+	if err != nil {
+		fatal("dial", err)
+	}
+	defer c.Close()
+	_, err = c.Write([]byte("anyone?"))
+	fmt.Printf("send to a closed port: %s\n", kind(err))
+	c.SetReadDeadline(time.Now().Add(time.Second))
+	_, err = c.Read(make([]byte, 10))
+	fmt.Printf("then read: %s\n", kind(err))
+}
+
+func main() {
+	run("udp4", "127.0.0.1:0", 65507)
+	run("udp6", "[::1]:0", 65527)
+	refused()
+	fmt.Println("done")
+}
