@@ -1,0 +1,268 @@
+/* simnet-capture: drains a network's capture ring (core/capture.h) into a
+ * classic pcap file (nanosecond timestamps, LINKTYPE_RAW: each packet
+ * starts with its IPv4 or IPv6 header).  The launcher runs it:
+ *
+ *   simnet-capture [options] DIR NAME
+ *     -w FILE|-       where to write (default: standard output)
+ *     --port P        only packets to or from port P (TCP, UDP, and the
+ *                     datagram an ICMP error quotes)
+ *     --host ADDR     only packets to or from ADDR (an IPv4 or IPv6
+ *                     address; names come with named hosts)
+ *     --create        make the network if it does not exist yet
+ *     --background    detach once capturing: print the drainer's pid
+ *     --ring BYTES    the ring's size (power of two, 64 KiB..16 MiB)
+ *
+ * It joins the network as a process (so the network stays while it
+ * captures), attaches as its one reader, and writes until SIGINT or
+ * SIGTERM; then it stops the senders, writes what is left, reports
+ * dropped packets on stderr, and exits 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/net.h"
+
+#define SNAPLEN (256u << 10)
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig) { (void)sig; stop = 1; }
+
+typedef struct filter {
+    int     port;                   /* -1: any */
+    int     fam;                    /* 0: any host */
+    uint8_t host[16];
+} filter;
+
+static void die(const char *msg)
+{
+    fprintf(stderr, "simnet: capture: %s\n", msg);
+    exit(2);
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static void write_or_die(FILE *f, const void *p, size_t n)
+{
+    if (fwrite(p, 1, n, f) != n) {
+        if (errno == EPIPE)
+            exit(0);                /* the reader went away */
+        die("cannot write the capture");
+    }
+}
+
+static void pcap_header(FILE *f)
+{
+    uint8_t h[24];
+    put32(h, 0xa1b23c4d);           /* nanosecond resolution */
+    uint16_t v[2] = {2, 4};
+    memcpy(h + 4, v, 4);
+    put32(h + 8, 0);                /* this zone */
+    put32(h + 12, 0);               /* accuracy */
+    put32(h + 16, SNAPLEN);
+    put32(h + 20, 101);             /* LINKTYPE_RAW */
+    write_or_die(f, h, sizeof h);
+}
+
+/* Does the packet's address or port (or, for an ICMP error, the quoted
+ * datagram's) match? */
+static bool match_l4(const uint8_t *p, uint32_t len, const filter *flt, int depth)
+{
+    if (len < 1)
+        return false;
+    int ver = p[0] >> 4;
+    uint32_t ihl = ver == 4 ? (uint32_t)(p[0] & 15) * 4 : 40;
+    if (len < ihl || (ver != 4 && ver != 6))
+        return false;
+    uint8_t proto = ver == 4 ? p[9] : p[6];
+    if (flt->fam) {
+        const uint8_t *s = ver == 4 ? p + 12 : p + 8, *d = ver == 4 ? p + 16 : p + 24;
+        size_t n = ver == 4 ? 4 : 16;
+        if ((flt->fam == 4) != (ver == 4) ||
+            (memcmp(s, flt->host, n) != 0 && memcmp(d, flt->host, n) != 0))
+            return false;
+    }
+    if (flt->port < 0)
+        return true;
+    const uint8_t *t = p + ihl;
+    if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && len >= ihl + 4)
+        return (t[0] << 8 | t[1]) == flt->port || (t[2] << 8 | t[3]) == flt->port;
+    if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && !depth && len >= ihl + 8) {
+        filter ports = *flt;
+        ports.fam = 0;
+        return match_l4(t + 8, len - ihl - 8, &ports, 1);
+    }
+    return false;
+}
+
+static void write_record(FILE *f, const sn_cap_rec *r, const uint8_t *buf,
+                         uint64_t *last)
+{
+    uint64_t ns = r->ns > *last ? r->ns : *last;
+    *last = ns;
+    uint8_t h[16];
+    put32(h, (uint32_t)(ns / 1000000000u));
+    put32(h + 4, (uint32_t)(ns % 1000000000u));
+    put32(h + 8, r->len);
+    put32(h + 12, r->len);
+    write_or_die(f, h, sizeof h);
+    write_or_die(f, buf, r->len);
+}
+
+static void nap(long ns)
+{
+    struct timespec t = {0, ns};
+    nanosleep(&t, NULL);
+}
+
+/* Drain until stopped, then what is left.  Records a dead writer left
+ * unfinished are skipped after a second (core/capture.c). */
+static void drain(sn_arena *a, FILE *f, const filter *flt)
+{
+    static uint8_t buf[SNAPLEN];
+    uint64_t last = 0, torn = 0;
+    bool stopping = false;
+    for (;;) {
+        if (stop && !stopping) {
+            stopping = true;
+            sn_cap_stop(a);
+            nap(20 * 1000 * 1000);  /* senders inside an append finish */
+        }
+        sn_cap_rec r;
+        int n = sn_cap_read(a, &r, buf, sizeof buf, 1000000000ull, &torn);
+        if (n == 1) {
+            if (match_l4(buf, r.len, flt, 0))
+                write_record(f, &r, buf, &last);
+            continue;
+        }
+        fflush(f);
+        if (n == 0 && stopping)
+            break;
+        nap(2 * 1000 * 1000);
+    }
+    uint64_t drops = sn_cap_drops(a);
+    if (drops || torn)
+        fprintf(stderr, "simnet: capture: %llu packets dropped (ring full), "
+                "%llu lost with their writer\n",
+                (unsigned long long)drops, (unsigned long long)torn);
+}
+
+static void parse_host(const char *h, filter *flt)
+{
+    if (inet_pton(AF_INET, h, flt->host) == 1)
+        flt->fam = 4;
+    else if (inet_pton(AF_INET6, h, flt->host) == 1)
+        flt->fam = 6;
+    else {
+        fprintf(stderr, "simnet: capture: no such host '%s' (give an address)\n", h);
+        exit(2);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *out = "-";
+    filter flt = {.port = -1};
+    bool create = false, background = false;
+    long ring = SN_CAP_DEFAULT;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *o = argv[i];
+        bool arg = i + 1 < argc;
+        if (!strcmp(o, "-w") && arg)
+            out = argv[++i];
+        else if (!strcmp(o, "--port") && arg) {
+            char *end;
+            long p = strtol(argv[++i], &end, 10);
+            if (*end || p < 0 || p > 65535)
+                die("--port: give a number 0..65535");
+            flt.port = (int)p;
+        } else if (!strcmp(o, "--host") && arg)
+            parse_host(argv[++i], &flt);
+        else if (!strcmp(o, "--ring") && arg)
+            ring = strtol(argv[++i], NULL, 0);
+        else if (!strcmp(o, "--create"))
+            create = true;
+        else if (!strcmp(o, "--background"))
+            background = true;
+        else {
+            fprintf(stderr, "simnet: capture: unknown option '%s'\n", o);
+            return 2;
+        }
+    }
+    if (argc - i != 2)
+        die("usage: simnet-capture [-w FILE|-] [--port P] [--host ADDR] DIR NAME");
+    char path[4096], err[256];
+    snprintf(path, sizeof path, "%s/%s.arena", argv[i], argv[i + 1]);
+    FILE *f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "simnet: capture: cannot open %s: %s\n", out, strerror(errno));
+        return 2;
+    }
+    int ready[2] = {-1, -1};
+    if (background) {
+        if (pipe(ready) < 0)
+            die("pipe");
+        pid_t pid = fork();
+        if (pid < 0)
+            die("fork");
+        if (pid > 0) {              /* report the drainer once it captures */
+            close(ready[1]);
+            char c;
+            if (read(ready[0], &c, 1) != 1)
+                return 2;           /* it said why */
+            printf("%d\n", (int)pid);
+            return 0;
+        }
+        close(ready[0]);
+        setsid();
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sn_arena a;
+    int flags = SN_ARENA_ATTACH | (create ? SN_ARENA_CREATE : 0);
+    if (sn_net_open(&a, path, SN_DEFAULT_SIZE, flags, err, sizeof err) < 0) {
+        if (!create && access(path, F_OK) < 0)
+            fprintf(stderr, "simnet: capture: no network '%s' in %s\n", argv[i + 1], argv[i]);
+        else
+            fprintf(stderr, "simnet: capture: %s\n", err);
+        return 2;
+    }
+    int r = sn_cap_start(&a, (uint32_t)ring);
+    if (r < 0) {
+        fprintf(stderr, "simnet: capture: %s\n",
+                r == -EBUSY ? "another capture is attached to this network"
+                : r == -EINVAL ? "--ring: a power of two from 65536 to 16777216"
+                : "no room for the capture ring");
+        sn_net_leave(&a, path);
+        return 2;
+    }
+    pcap_header(f);
+    fflush(f);
+    if (background) {
+        if (write(ready[1], "r", 1) != 1)
+            return 2;
+        close(ready[1]);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            if (f != stdout)
+                dup2(null, 1);
+        }
+    }
+    drain(&a, f, &flt);
+    if (fclose(f) != 0)
+        die("cannot write the capture");
+    sn_cap_release(&a);
+    sn_net_leave(&a, path);
+    return 0;
+}
