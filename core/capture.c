@@ -47,6 +47,13 @@ static uint64_t now_ns(void)
     return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
+/* Is the process that wrote a record (or attached as the reader) still
+ * there?  A zombie is not. */
+static bool writer_alive(int pid)
+{
+    return pid > 0 && (sn_os_start_time(pid) != 0 || sn_os_pid_exists_blind(pid));
+}
+
 /* Room for a record of len bytes: its header, or NULL (dropped).  Lock
  * held.  Pads to the end of the buffer first when it would wrap. */
 static rec_hdr *reserve(sn_arena *a, uint32_t len, uint64_t *at)
@@ -122,8 +129,7 @@ int sn_cap_start(sn_arena *a, uint32_t bytes)
         return -EINVAL;
     int r = 0;
     sn_lock(&c->lock);
-    if (atomic_load(&c->on) && c->reader != getpid() &&
-        sn_os_pid_exists_blind(c->reader)) {
+    if (atomic_load(&c->on) && c->reader != getpid() && writer_alive(c->reader)) {
         r = -EBUSY;
     } else {
         atomic_store(&c->on, 0);
@@ -199,7 +205,10 @@ int sn_cap_read(sn_arena *a, sn_cap_rec *rec, uint8_t *buf, uint32_t max,
                 waiting.pos = pos;
                 waiting.since = t;
             }
-            if (sn_os_pid_exists_blind(r->pid) && t - waiting.since < give_up_ns)
+            /* a writer is usually done within microseconds: look at
+             * its liveness (a /proc read) only after a while */
+            if (t - waiting.since < give_up_ns / 16 ||
+                (t - waiting.since < give_up_ns && writer_alive(r->pid)))
                 return -EAGAIN;
             if (torn)
                 ++*torn;                /* its writer died mid-record */
