@@ -189,3 +189,16 @@ SCENARIO(epoll_lost_wakeup)
  *     dgram_cmsg probe agrees with the kernel there (host defaults are
  *     read when the network is created). */
 SCENARIO(host_sysctls)
+
+/* Capture (tshark reads the files; .ci/run installs it). */
+/* 36: simnet run --pcap: TCP both ways with half-close and with a reset,
+ *     IPv4 and IPv6, UDP and ICMP port unreachable: follow,tcp,raw gives
+ *     each side's bytes, conv,tcp the endpoints, no malformed packet or
+ *     bad checksum. */
+SCENARIO(pcap)
+/* 37: curl and python3 -m http.server under simnet run --pcap: tshark
+ *     -Y http shows the GET and the 200. */
+SCENARIO(pcap_http)
+/* 38: simnet capture -w - | tshark -r - while datagrams flow; --port;
+ *     a second capture refused; SIGINT ends it with status 0. */
+SCENARIO(pcap_live)
