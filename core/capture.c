@@ -122,8 +122,12 @@ void sn_cap_reserve_only(sn_arena *a, uint32_t len)
     sn_unlock(&a->hdr->cap.lock);
 }
 
+/* The reader's memory of the record it is waiting for. */
+static __thread struct { uint64_t pos, since; } waiting = {~0ull, 0};
+
 int sn_cap_start(sn_arena *a, uint32_t bytes)
 {
+    waiting.pos = ~0ull;                /* positions start again at 0 */
     sn_cap *c = &a->hdr->cap;
     if (bytes < SN_CAP_MIN || bytes > SN_CAP_DEFAULT || (bytes & (bytes - 1)))
         return -EINVAL;
@@ -184,9 +188,6 @@ uint64_t sn_cap_drops(const sn_arena *a)
     return atomic_load(&a->hdr->cap.drops);
 }
 
-/* The reader's memory of the record it is waiting for. */
-static __thread struct { uint64_t pos, since; } waiting = {~0ull, 0};
-
 int sn_cap_read(sn_arena *a, sn_cap_rec *rec, uint8_t *buf, uint32_t max,
                 uint64_t give_up_ns, uint64_t *torn)
 {
@@ -221,6 +222,7 @@ int sn_cap_read(sn_arena *a, sn_cap_rec *rec, uint8_t *buf, uint32_t max,
                    commit_word(pos) && !(r->flags & F_PAD);
         atomic_store_explicit(&r->commit, 0, memory_order_relaxed);
         atomic_store_explicit(&c->tail, pos + size, memory_order_release);
+        waiting.pos = ~0ull;
         if (got)
             return 1;
     }
