@@ -4,6 +4,8 @@
  *
  *   simnet-capture [options] DIR NAME
  *     -w FILE|-       where to write (default: standard output)
+ *     -a FILE         append to FILE if it holds a capture of ours already
+ *                     (else start it afresh)
  *     --port P        only packets to or from port P (TCP, UDP, and the
  *                     datagram an ICMP error quotes)
  *     --host ADDR     only packets to or from ADDR (an IPv4 or IPv6
@@ -11,6 +13,9 @@
  *     --create        make the network if it does not exist yet
  *     --background    detach once capturing: print the drainer's pid
  *     --ring BYTES    the ring's size (power of two, 64 KiB..16 MiB)
+ *     --while-used    end once no other process is in the network (the
+ *                     bare preload's SIMNET_PCAP, preload/pcap.c); a
+ *                     capture already attached is not an error then
  *
  * It joins the network as a process (so the network stays while it
  * captures), attaches as its one reader, and writes until SIGINT or
@@ -56,6 +61,35 @@ static void write_or_die(FILE *f, const void *p, size_t n)
             exit(0);                /* the reader went away */
         die("cannot write the capture");
     }
+}
+
+static bool while_used;
+
+/* Is any process but this one in the network? */
+static bool others(sn_arena *a)
+{
+    for (uint32_t i = 0; i < sn_net_proc_hwm(a); i++) {
+        int pid = sn_net_proc_pid(a, (int)i);
+        if (pid != 0 && pid != getpid() && (pid < 0 || sn_net_proc_alive(a, (int)i)))
+            return true;
+    }
+    return false;
+}
+
+/* -a: a file that starts with our header is continued. */
+static FILE *open_append(const char *path, bool *fresh)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t h[24];
+    uint32_t magic = 0, link = 0;
+    if (f && fread(h, 1, sizeof h, f) == sizeof h) {
+        memcpy(&magic, h, 4);
+        memcpy(&link, h + 20, 4);
+    }
+    if (f)
+        fclose(f);
+    *fresh = !(magic == 0xa1b23c4d && link == 101);
+    return fopen(path, *fresh ? "wb" : "ab");
 }
 
 static void pcap_header(FILE *f)
@@ -129,6 +163,7 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
     static uint8_t buf[SNAPLEN];
     uint64_t last = 0, torn = 0;
     bool stopping = false;
+    int idle = 0, alone = 0;
     for (;;) {
         if (stop && !stopping) {
             stopping = true;
@@ -145,6 +180,13 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
         fflush(f);
         if (n == 0 && stopping)
             break;
+        /* --while-used: two looks 100 ms apart find nobody else */
+        if (while_used && ++idle >= 50) {
+            idle = 0;
+            alone = others(a) ? 0 : alone + 1;
+            if (alone >= 2)
+                stop = 1;
+        }
         nap(2 * 1000 * 1000);
     }
     uint64_t drops = sn_cap_drops(a);
@@ -169,6 +211,7 @@ static void parse_host(const char *h, filter *flt)
 int main(int argc, char **argv)
 {
     const char *out = "-";
+    bool append = false;
     filter flt = {.port = -1};
     bool create = false, background = false;
     long ring = SN_CAP_DEFAULT;
@@ -176,8 +219,10 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         const char *o = argv[i];
         bool arg = i + 1 < argc;
-        if (!strcmp(o, "-w") && arg)
+        if ((!strcmp(o, "-w") || !strcmp(o, "-a")) && arg) {
+            append = o[1] == 'a';
             out = argv[++i];
+        }
         else if (!strcmp(o, "--port") && arg) {
             char *end;
             long p = strtol(argv[++i], &end, 10);
@@ -192,6 +237,8 @@ int main(int argc, char **argv)
             create = true;
         else if (!strcmp(o, "--background"))
             background = true;
+        else if (!strcmp(o, "--while-used"))
+            while_used = true;
         else {
             fprintf(stderr, "simnet: capture: unknown option '%s'\n", o);
             return 2;
@@ -201,7 +248,11 @@ int main(int argc, char **argv)
         die("usage: simnet-capture [-w FILE|-] [--port P] [--host ADDR] DIR NAME");
     char path[4096], err[256];
     snprintf(path, sizeof path, "%s/%s.arena", argv[i], argv[i + 1]);
-    FILE *f = strcmp(out, "-") ? fopen(out, "wb") : stdout;
+    /* started by a program (SIMNET_PCAP): hold none of its fds open */
+    if (while_used)
+        close_range(3, ~0u, 0);
+    bool fresh = true;
+    FILE *f = !strcmp(out, "-") ? stdout : append ? open_append(out, &fresh) : fopen(out, "wb");
     if (!f) {
         fprintf(stderr, "simnet: capture: cannot open %s: %s\n", out, strerror(errno));
         return 2;
@@ -239,6 +290,10 @@ int main(int argc, char **argv)
     }
     int r = sn_cap_start(&a, (uint32_t)ring);
     if (r < 0) {
+        if (r == -EBUSY && while_used) {
+            sn_net_leave(&a, path);
+            return 0;                   /* another drainer was quicker */
+        }
         fprintf(stderr, "simnet: capture: %s\n",
                 r == -EBUSY ? "another capture is attached to this network"
                 : r == -EINVAL ? "--ring: a power of two from 65536 to 16777216"
@@ -246,7 +301,8 @@ int main(int argc, char **argv)
         sn_net_leave(&a, path);
         return 2;
     }
-    pcap_header(f);
+    if (fresh)
+        pcap_header(f);
     fflush(f);
     if (background) {
         if (write(ready[1], "r", 1) != 1)

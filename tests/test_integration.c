@@ -202,3 +202,6 @@ SCENARIO(pcap_http)
 /* 38: simnet capture -w - | tshark -r - while datagrams flow; --port;
  *     a second capture refused; SIGINT ends it with status 0. */
 SCENARIO(pcap_live)
+/* 39: SIMNET_PCAP=FILE with the bare preload: two programs one after the
+ *     other in one file; the drainer leaves nothing behind. */
+SCENARIO(pcap_env)
