@@ -18,10 +18,10 @@ pipe=$!
 it_pids+=("$pipe")
 # the capture is attached once its drainer shows in the network
 for _ in $(seq 100); do
-    pgrep -f "simnet-capture -w - --port $P" >/dev/null && break
+    pgrep -f "simnet-capture -w - --port $P $IT_DIR $IT_NET" >/dev/null && break
     sleep 0.05
 done
-cap=$(pgrep -f "simnet-capture -w - --port $P" | head -1)
+cap=$(pgrep -f "simnet-capture -w - --port $P $IT_DIR $IT_NET" | head -1)
 [ -n "$cap" ] || { show "$IT_DIR/cap.err"; fail "simnet capture did not start"; }
 sleep 0.3
 "$SIMNET" capture -n "$IT_NET" -w "$IT_DIR/second.pcap" >"$IT_DIR/second.out" 2>&1 &&
