@@ -60,7 +60,7 @@ static rec_hdr *reserve(sn_arena *a, uint32_t len, uint64_t *at)
 {
     sn_cap *c = &a->hdr->cap;
     uint32_t size = rec_size(len);
-    if (!c->off || size > c->cap / 2)
+    if (!c->off || c->closed || size > c->cap / 2)
         return NULL;
     uint64_t pos = atomic_load_explicit(&c->head, memory_order_relaxed);
     uint64_t tail = atomic_load_explicit(&c->tail, memory_order_acquire);
@@ -95,9 +95,11 @@ void sn_cap_append(sn_arena *a, const uint8_t *hdr, uint32_t hlen,
     uint64_t pos = 0;
     sn_lock(&c->lock);
     rec_hdr *r = reserve(a, hlen + plen, &pos);
+    bool closed = c->closed;
     sn_unlock(&c->lock);
     if (!r) {
-        atomic_fetch_add_explicit(&c->drops, 1, memory_order_relaxed);
+        if (!closed)
+            atomic_fetch_add_explicit(&c->drops, 1, memory_order_relaxed);
         return;
     }
     uint8_t *body = (uint8_t *)(r + 1);
@@ -137,6 +139,8 @@ int sn_cap_start(sn_arena *a, uint32_t bytes)
         r = -EBUSY;
     } else {
         atomic_store(&c->on, 0);
+        if (c->off && c->stalled)
+            bytes = c->cap;             /* that block stays the ring */
         if (c->off && c->cap != bytes) {
             sn_heap_free(a, c->off, c->cap, c->cap);
             c->off = 0;
@@ -157,6 +161,7 @@ int sn_cap_start(sn_arena *a, uint32_t bytes)
             atomic_store(&c->tail, 0);
             atomic_store(&c->drops, 0);
             c->reader = getpid();
+            c->closed = 0;
             atomic_store(&c->on, 1);
         }
     }
@@ -166,7 +171,13 @@ int sn_cap_start(sn_arena *a, uint32_t bytes)
 
 void sn_cap_stop(sn_arena *a)
 {
-    atomic_store(&a->hdr->cap.on, 0);
+    sn_cap *c = &a->hdr->cap;
+    atomic_store(&c->on, 0);
+    /* Senders that saw `on` a moment ago reserve no more: once the
+     * reader has read up to head, nobody writes into the ring. */
+    sn_lock(&c->lock);
+    c->closed = 1;
+    sn_unlock(&c->lock);
 }
 
 void sn_cap_release(sn_arena *a)
@@ -175,9 +186,13 @@ void sn_cap_release(sn_arena *a)
     sn_lock(&c->lock);
     if (c->reader == getpid()) {
         atomic_store(&c->on, 0);
-        if (c->off)
+        c->closed = 1;
+        /* A writer given up on while alive (stopped?) may still write:
+         * then the block stays the ring's, for good. */
+        if (c->off && !c->stalled) {
             sn_heap_free(a, c->off, c->cap, c->cap);
-        c->off = 0;
+            c->off = 0;
+        }
         c->reader = 0;
     }
     sn_unlock(&c->lock);
@@ -213,6 +228,8 @@ int sn_cap_read(sn_arena *a, sn_cap_rec *rec, uint8_t *buf, uint32_t max,
                 return -EAGAIN;
             if (torn)
                 ++*torn;                /* its writer died mid-record */
+            if (writer_alive(r->pid))
+                c->stalled = 1;         /* ... or stopped: see release */
         } else if (!(r->flags & F_PAD)) {
             rec->ns = r->ns;
             rec->len = r->len < max ? r->len : max;

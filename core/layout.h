@@ -72,7 +72,9 @@ typedef struct sn_cap {
     uint64_t         off;        /* heap offset of the buffer; 0: none */
     uint32_t         cap;        /* bytes, a power of two */
     uint16_t         ident;      /* next IPv4 identification */
-    uint16_t         pad;
+    uint8_t          closed;     /* the reader stopped: no more records */
+    uint8_t          stalled;    /* a live writer's record was given up
+                                    on: the ring is never freed */
     _Atomic uint64_t head;       /* reserved up to (free-running) */
     _Atomic uint64_t tail;       /* read up to */
     _Atomic uint64_t drops;      /* packets lost: the ring was full */

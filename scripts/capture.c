@@ -208,106 +208,131 @@ static void parse_host(const char *h, filter *flt)
     }
 }
 
-int main(int argc, char **argv)
+typedef struct opts {
+    const char *out;
+    bool        append, create, background;
+    long        ring;
+    filter      flt;
+} opts;
+
+/* The options; the index of DIR. */
+static int parse_args(int argc, char **argv, opts *o)
 {
-    const char *out = "-";
-    bool append = false;
-    filter flt = {.port = -1};
-    bool create = false, background = false;
-    long ring = SN_CAP_DEFAULT;
+    *o = (opts){.out = "-", .ring = SN_CAP_DEFAULT, .flt = {.port = -1}};
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        const char *o = argv[i];
+        const char *a = argv[i];
         bool arg = i + 1 < argc;
-        if ((!strcmp(o, "-w") || !strcmp(o, "-a")) && arg) {
-            append = o[1] == 'a';
-            out = argv[++i];
-        }
-        else if (!strcmp(o, "--port") && arg) {
+        if ((!strcmp(a, "-w") || !strcmp(a, "-a")) && arg) {
+            o->append = a[1] == 'a';
+            o->out = argv[++i];
+        } else if (!strcmp(a, "--port") && arg) {
             char *end;
             long p = strtol(argv[++i], &end, 10);
             if (*end || p < 0 || p > 65535)
                 die("--port: give a number 0..65535");
-            flt.port = (int)p;
-        } else if (!strcmp(o, "--host") && arg)
-            parse_host(argv[++i], &flt);
-        else if (!strcmp(o, "--ring") && arg)
-            ring = strtol(argv[++i], NULL, 0);
-        else if (!strcmp(o, "--create"))
-            create = true;
-        else if (!strcmp(o, "--background"))
-            background = true;
-        else if (!strcmp(o, "--while-used"))
+            o->flt.port = (int)p;
+        } else if (!strcmp(a, "--host") && arg) {
+            parse_host(argv[++i], &o->flt);
+        } else if (!strcmp(a, "--ring") && arg) {
+            o->ring = strtol(argv[++i], NULL, 0);
+        } else if (!strcmp(a, "--create")) {
+            o->create = true;
+        } else if (!strcmp(a, "--background")) {
+            o->background = true;
+        } else if (!strcmp(a, "--while-used")) {
             while_used = true;
-        else {
-            fprintf(stderr, "simnet: capture: unknown option '%s'\n", o);
-            return 2;
+        } else {
+            fprintf(stderr, "simnet: capture: unknown option '%s'\n", a);
+            exit(2);
         }
     }
     if (argc - i != 2)
         die("usage: simnet-capture [-w FILE|-] [--port P] [--host ADDR] DIR NAME");
-    char path[4096], err[256];
+    return i;
+}
+
+/* --background: the parent waits until the child captures, prints its
+ * pid and exits; the child goes on (its end of the pipe in *ready). */
+static void detach(int *ready)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        die("pipe");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork");
+    if (pid > 0) {
+        close(p[1]);
+        char c;
+        if (read(p[0], &c, 1) != 1)
+            exit(2);                    /* the child said why */
+        printf("%d\n", (int)pid);
+        exit(0);
+    }
+    close(p[0]);
+    setsid();
+    *ready = p[1];
+}
+
+/* Join the network and attach as its reader; exits on failure. */
+static void attach(sn_arena *a, const char *path, const opts *o,
+                   const char *dir, const char *name)
+{
+    char err[256];
+    int flags = SN_ARENA_ATTACH | (o->create ? SN_ARENA_CREATE : 0);
+    if (sn_net_open(a, path, SN_DEFAULT_SIZE, flags, err, sizeof err) < 0) {
+        if (!o->create && access(path, F_OK) < 0)
+            fprintf(stderr, "simnet: capture: no network '%s' in %s\n", name, dir);
+        else
+            fprintf(stderr, "simnet: capture: %s\n", err);
+        exit(2);
+    }
+    int r = sn_cap_start(a, (uint32_t)o->ring);
+    if (r == 0)
+        return;
+    sn_net_leave(a, path);
+    if (r == -EBUSY && while_used)
+        exit(0);                        /* another drainer was quicker */
+    fprintf(stderr, "simnet: capture: %s\n",
+            r == -EBUSY ? "another capture is attached to this network"
+            : r == -EINVAL ? "--ring: a power of two from 65536 to 16777216"
+            : "no room for the capture ring");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    opts o;
+    int i = parse_args(argc, argv, &o);
+    char path[4096];
     snprintf(path, sizeof path, "%s/%s.arena", argv[i], argv[i + 1]);
     /* started by a program (SIMNET_PCAP): hold none of its fds open */
     if (while_used)
         close_range(3, ~0u, 0);
     bool fresh = true;
-    FILE *f = !strcmp(out, "-") ? stdout : append ? open_append(out, &fresh) : fopen(out, "wb");
+    FILE *f = !strcmp(o.out, "-") ? stdout
+            : o.append ? open_append(o.out, &fresh) : fopen(o.out, "wb");
     if (!f) {
-        fprintf(stderr, "simnet: capture: cannot open %s: %s\n", out, strerror(errno));
+        fprintf(stderr, "simnet: capture: cannot open %s: %s\n", o.out, strerror(errno));
         return 2;
     }
-    int ready[2] = {-1, -1};
-    if (background) {
-        if (pipe(ready) < 0)
-            die("pipe");
-        pid_t pid = fork();
-        if (pid < 0)
-            die("fork");
-        if (pid > 0) {              /* report the drainer once it captures */
-            close(ready[1]);
-            char c;
-            if (read(ready[0], &c, 1) != 1)
-                return 2;           /* it said why */
-            printf("%d\n", (int)pid);
-            return 0;
-        }
-        close(ready[0]);
-        setsid();
-    }
+    int ready = -1;
+    if (o.background)
+        detach(&ready);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     sn_arena a;
-    int flags = SN_ARENA_ATTACH | (create ? SN_ARENA_CREATE : 0);
-    if (sn_net_open(&a, path, SN_DEFAULT_SIZE, flags, err, sizeof err) < 0) {
-        if (!create && access(path, F_OK) < 0)
-            fprintf(stderr, "simnet: capture: no network '%s' in %s\n", argv[i + 1], argv[i]);
-        else
-            fprintf(stderr, "simnet: capture: %s\n", err);
-        return 2;
-    }
-    int r = sn_cap_start(&a, (uint32_t)ring);
-    if (r < 0) {
-        if (r == -EBUSY && while_used) {
-            sn_net_leave(&a, path);
-            return 0;                   /* another drainer was quicker */
-        }
-        fprintf(stderr, "simnet: capture: %s\n",
-                r == -EBUSY ? "another capture is attached to this network"
-                : r == -EINVAL ? "--ring: a power of two from 65536 to 16777216"
-                : "no room for the capture ring");
-        sn_net_leave(&a, path);
-        return 2;
-    }
+    attach(&a, path, &o, argv[i], argv[i + 1]);
     if (fresh)
         pcap_header(f);
     fflush(f);
-    if (background) {
-        if (write(ready[1], "r", 1) != 1)
+    if (o.background) {
+        if (write(ready, "r", 1) != 1)
             return 2;
-        close(ready[1]);
+        close(ready);
         int null = open("/dev/null", O_RDWR);
         if (null >= 0) {
             dup2(null, 0);
@@ -315,7 +340,7 @@ int main(int argc, char **argv)
                 dup2(null, 1);
         }
     }
-    drain(&a, f, &flt);
+    drain(&a, f, &o.flt);
     if (fclose(f) != 0)
         die("cannot write the capture");
     sn_cap_release(&a);

@@ -219,3 +219,27 @@ Test(core_capture, torn_record_of_a_dead_writer)
     cr_assert_eq(torn, 1);
     cr_assert_eq(sn_cap_read(&a, &r, buf, sizeof buf, 10000000000ull, &torn), 0);
 }
+
+/* Once the reader stops, senders record nothing more (and count no
+ * drop): after it has read up to head, nobody writes into the ring, so
+ * releasing it is safe. */
+Test(core_capture, stop_closes_the_ring)
+{
+    cr_assert_eq(sn_cap_start(&a, SN_CAP_MIN), 0);
+    append_n(3, 0, 64);
+    sn_cap_stop(&a);
+    cr_assert(!sn_cap_on(&a));
+    append_n(3, 1, 64);                 /* a sender that saw `on` late */
+    uint8_t buf[256];
+    sn_cap_rec r;
+    uint64_t torn = 0;
+    uint32_t w, s;
+    cr_assert_eq(sn_cap_read(&a, &r, buf, sizeof buf, 1000000000, &torn), 1);
+    cr_assert(intact(buf, r.len, &w, &s) && s == 0);
+    cr_assert_eq(sn_cap_read(&a, &r, buf, sizeof buf, 1000000000, &torn), 0);
+    cr_assert_eq(sn_cap_drops(&a), 0);
+    sn_cap_release(&a);
+    cr_assert_eq(sn_cap_start(&a, SN_CAP_MIN), 0, "a new capture after release");
+    append_n(3, 2, 64);
+    cr_assert_eq(sn_cap_read(&a, &r, buf, sizeof buf, 1000000000, &torn), 1);
+}
