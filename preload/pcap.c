@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,11 +59,20 @@ void sn_pcap_begin(sn_arena *a, const char *file, const char *arena_path)
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    /* a mask the program set at that moment must not keep SIGTERM from
+     * the drainer */
+    posix_spawnattr_t at;
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK);
     pid_t pid;
     /* The real call: the drainer is not a process of ours to hand
      * sockets to.  It returns once capturing (--background). */
-    if (REAL(posix_spawn)(&pid, exe, &fa, NULL, argv, envp) == 0)
+    if (REAL(posix_spawn)(&pid, exe, &fa, &at, argv, envp) == 0)
         while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
             ;
+    posix_spawnattr_destroy(&at);
     posix_spawn_file_actions_destroy(&fa);
 }
