@@ -10,9 +10,10 @@
                                  IPv6) bytes to a server, echoed; one to a
                                  closed port.  OUT.udp lists
                                  "src sport dst dport len" of each sent.
-  pcap.py follow FILE N A B      `tshark -z follow,tcp,raw,N` of FILE gives
+  pcap.py follow FILE N:A:B...  `tshark -z follow,tcp,raw,N` of FILE gives
                                  exactly the bytes of file A from node 0
-                                 and of file B from node 1.
+                                 and of file B from node 1, for each
+                                 stream N; then the conv,tcp lines.
   pcap.py traffic HOST PORT SECS  UDP datagrams to HOST PORT for SECS s.
 """
 import os
@@ -109,23 +110,33 @@ def udp(host, out):
     print("closed port %d" % dead)
 
 
-def follow(pcap, n, fa, fb):
-    out = subprocess.run(["tshark", "-r", pcap, "-q", "-z", "follow,tcp,raw,%s" % n],
-                         capture_output=True, text=True, check=True).stdout
-    body = out.split("=" * 67)[1] if out.count("=" * 67) >= 2 else out
-    sides = [bytearray(), bytearray()]
-    for line in body.splitlines():
-        if not line or line.startswith(("Follow:", "Filter:", "Node ")):
-            continue
-        side = 1 if line.startswith("\t") else 0
-        sides[side] += bytes.fromhex(line.strip())
-    want = [open(fa, "rb").read(), open(fb, "rb").read()]
-    for i in (0, 1):
-        if bytes(sides[i]) != want[i]:
-            sys.exit("stream %s node %d: %d bytes, expected %d (%s)"
-                     % (n, i, len(sides[i]), len(want[i]),
-                        "same length, other bytes" if len(sides[i]) == len(want[i]) else "differs"))
-    print("stream %s: %d and %d bytes as sent" % (n, len(want[0]), len(want[1])))
+def follow(pcap, *streams):
+    """Each of streams is "N:A:B"; one tshark run follows them all (and
+    lists the conversations, printed after)."""
+    args = ["tshark", "-r", pcap, "-q", "-z", "conv,tcp"]
+    for st in streams:
+        args += ["-z", "follow,tcp,raw,%s" % st.split(":")[0]]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    blocks, cur = {}, None
+    for line in out.splitlines():
+        if line.startswith("Filter: tcp.stream eq "):
+            cur = blocks.setdefault(line.split()[-1], [bytearray(), bytearray()])
+        elif line.startswith("="):
+            cur = None
+        elif cur is not None and line and not line.startswith(("Follow:", "Node ")):
+            cur[1 if line.startswith("\t") else 0] += bytes.fromhex(line.strip())
+    for st in streams:
+        n, fa, fb = st.split(":")
+        sides = blocks.get(n, [b"", b""])
+        want = [open(fa, "rb").read(), open(fb, "rb").read()]
+        for i in (0, 1):
+            if bytes(sides[i]) != want[i]:
+                sys.exit("stream %s node %d: %d bytes, expected %d (%s)"
+                         % (n, i, len(sides[i]), len(want[i]),
+                            "same length, other bytes" if len(sides[i]) == len(want[i])
+                            else "differs"))
+        print("stream %s: %d and %d bytes as sent" % (n, len(want[0]), len(want[1])))
+    print("\n".join(l for l in out.splitlines() if "<->" in l))
 
 
 def traffic(host, port, secs):
