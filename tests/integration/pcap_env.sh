@@ -21,7 +21,7 @@ pgrep -f "simnet-capture .*$IT_NET" >/dev/null && fail "a drainer is still runni
 
 pcap_sane "$F"
 [ "$(pcap_count "$F" 'udp && !icmp')" = "$(wc -l <"$O.u.udp")" ] || fail "not every datagram is in the file once"
-"$PY" "$PCAP_PY" follow "$F" 0 "$O.t.c2s" "$O.t.s2c" >"$IT_DIR/follow.out" 2>&1 ||
+"$PY" "$PCAP_PY" follow "$F" "0:$O.t.c2s:$O.t.s2c" >"$IT_DIR/follow.out" 2>&1 ||
     { show "$IT_DIR/follow.out"; fail "the second program's connection is not in the file as sent"; }
 echo "two programs, one after the other, in one file"
 echo ok
