@@ -150,6 +150,13 @@ static void write_record(FILE *f, const sn_cap_rec *r, const uint8_t *buf,
     write_or_die(f, buf, r->len);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static void nap(long ns)
 {
     struct timespec t = {0, ns};
@@ -163,7 +170,8 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
     static uint8_t buf[SNAPLEN];
     uint64_t last = 0, torn = 0;
     bool stopping = false;
-    int idle = 0, alone = 0;
+    int quiet = 0, alone = 0;
+    uint64_t looked = mono_ns();
     for (;;) {
         if (stop && !stopping) {
             stopping = true;
@@ -173,6 +181,7 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
         sn_cap_rec r;
         int n = sn_cap_read(a, &r, buf, sizeof buf, 1000000000ull, &torn);
         if (n == 1) {
+            quiet = 0;
             if (match_l4(buf, r.len, flt, 0))
                 write_record(f, &r, buf, &last);
             continue;
@@ -181,13 +190,16 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
         if (n == 0 && stopping)
             break;
         /* --while-used: two looks 100 ms apart find nobody else */
-        if (while_used && ++idle >= 50) {
-            idle = 0;
+        uint64_t t = mono_ns();
+        if (while_used && t - looked >= 100000000u) {
+            looked = t;
             alone = others(a) ? 0 : alone + 1;
             if (alone >= 2)
                 stop = 1;
         }
-        nap(2 * 1000 * 1000);
+        /* 2 ms while traffic flows, 10 ms once quiet for 50 ms: an idle
+         * capture wakes 100 times a second */
+        nap(quiet++ < 25 ? 2000000 : 10000000);
     }
     uint64_t drops = sn_cap_drops(a);
     if (drops || torn)
