@@ -14,6 +14,9 @@
                                  exactly the bytes of file A from node 0
                                  and of file B from node 1, for each
                                  stream N; then the conv,tcp lines.
+  pcap.py edge HOST              a connect refused (no listener); then a
+                                 write to a peer that closed (the peer
+                                 answers with a reset).
   pcap.py traffic HOST PORT SECS  UDP datagrams to HOST PORT for SECS s.
 """
 import os
@@ -139,6 +142,35 @@ def follow(pcap, *streams):
     print("\n".join(l for l in out.splitlines() if "<->" in l))
 
 
+def edge(host):
+    fam = fam_of(host)
+    closed = socket.socket(fam)
+    closed.bind((host, 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    c = socket.socket(fam)
+    try:
+        c.connect((host, port))
+        sys.exit("connect to a closed port succeeded")
+    except ConnectionRefusedError:
+        pass
+    c.close()
+    l = socket.socket(fam)
+    l.bind((host, 0))
+    l.listen(1)
+    c = socket.create_connection(l.getsockname()[:2])
+    s, _ = l.accept()
+    s.close()                           # FIN to the client
+    c.send(b"into the void")            # delivered; answered by a reset
+    try:
+        c.send(b"again")
+        sys.exit("second write after the reset succeeded")
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    c.close()
+    print("refused, then reset")
+
+
 def traffic(host, port, secs):
     s = socket.socket(fam_of(host), socket.SOCK_DGRAM)
     end = time.time() + float(secs)
@@ -158,6 +190,8 @@ if __name__ == "__main__":
         udp(args[0], args[1])
     elif cmd == "follow":
         follow(*args)
+    elif cmd == "edge":
+        edge(args[0])
     elif cmd == "traffic":
         traffic(*args)
     else:

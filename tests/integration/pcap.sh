@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Capture (simnet run --pcap): TCP exchanges of random bytes both ways
 # over 127.0.0.1 and ::1 (half-close, then FIN each way) and one ended by a
-# reset (SO_LINGER 0), UDP datagrams and one to a closed port.  tshark
+# reset (SO_LINGER 0), a refused connect, a write after the peer closed,
+# UDP datagrams and one to a closed port.  tshark
 # reads the file as real traffic: follow,tcp,raw gives each side's bytes
 # exactly, conv,tcp lists the three connections, each datagram appears
 # once with its size and addresses, the closed port is answered by ICMP,
@@ -15,6 +16,7 @@ timeout -k 1 30 "$SIMNET" run --pcap "$F" -- sh -c "
     '$PY' '$PCAP_PY' tcp 127.0.0.1 '$O.t4' &&
     '$PY' '$PCAP_PY' tcp ::1 '$O.t6' &&
     '$PY' '$PCAP_PY' tcp 127.0.0.1 '$O.tr' reset &&
+    '$PY' '$PCAP_PY' edge 127.0.0.1 &&
     '$PY' '$PCAP_PY' udp 127.0.0.1 '$O.u4' &&
     '$PY' '$PCAP_PY' udp ::1 '$O.u6'" >"$IT_DIR/run.out" 2>&1 ||
     { show "$IT_DIR/run.out"; fail "simnet run --pcap: $(rcstr $?)"; }
@@ -26,7 +28,7 @@ pcap_sane "$F"
 "$PY" "$PCAP_PY" follow "$F" "0:$O.t4.c2s:$O.t4.s2c" "1:$O.t6.c2s:$O.t6.s2c" \
     "2:$O.tr.c2s:$O.tr.s2c" >"$IT_DIR/follow.out" 2>&1 ||
     { show "$IT_DIR/follow.out"; fail "follow,tcp,raw does not give the bytes sent"; }
-[ "$(grep -c '<->' "$IT_DIR/follow.out")" = 3 ] || { show "$IT_DIR/follow.out"; fail "conv,tcp does not list 3 connections"; }
+[ "$(grep -c '<->' "$IT_DIR/follow.out")" = 5 ] || { show "$IT_DIR/follow.out"; fail "conv,tcp does not list 5 conversations"; }
 grep -Eq '^127\.0\.0\.1:[0-9]+ +<-> 127\.0\.0\.1:[0-9]+ ' "$IT_DIR/follow.out" &&
     grep -Eq '^::1:[0-9]+ +<-> ::1:[0-9]+ ' "$IT_DIR/follow.out" ||
     { show "$IT_DIR/follow.out"; fail "conv,tcp lacks the IPv4 or IPv6 endpoints"; }
@@ -41,12 +43,13 @@ grep -Eq '^127\.0\.0\.1:[0-9]+ +<-> 127\.0\.0\.1:[0-9]+ ' "$IT_DIR/follow.out" &
     >"$IT_DIR/fields" 2>/dev/null || fail "tshark -T fields failed"
 
 # Handshakes, one FIN each way in the two closed ones, a reset in the
-# third: per stream, counts of SYN, SYN-ACK, FIN and RST.
+# third; a refused connect (SYN, RST-ACK); a write after the peer's close
+# (its FIN, then its reset): per stream, counts of SYN, SYN-ACK, FIN, RST.
 awk -F'\t' '$1 != "" { for (i = 2; i <= 5; i++) b[i] = ($i == "1" || $i == "True"); s = $1
         syn[s] += b[2] && !b[3]; synack[s] += b[2] && b[3]; fin[s] += b[4]; rst[s] += b[5] }
     END { for (s in syn) print s, syn[s], synack[s], fin[s], rst[s] }' "$IT_DIR/fields" |
     sort >"$IT_DIR/flags"
-printf '0 1 1 2 0\n1 1 1 2 0\n2 1 1 0 1\n' | diff - "$IT_DIR/flags" >"$IT_DIR/flags.diff" ||
+printf '0 1 1 2 0\n1 1 1 2 0\n2 1 1 0 1\n3 1 0 0 1\n4 1 1 1 1\n' | diff - "$IT_DIR/flags" >"$IT_DIR/flags.diff" ||
     { show "$IT_DIR/flags.diff"; fail "SYN, SYN-ACK, FIN, RST per stream are not as expected (stream syn synack fin rst)"; }
 
 # Each datagram once, with its addresses, ports and size.
@@ -56,5 +59,5 @@ sort "$O.u4.udp" "$O.u6.udp" | diff - "$IT_DIR/udp.seen" >"$IT_DIR/udp.diff" ||
     { show "$IT_DIR/udp.diff"; fail "the datagrams captured are not those sent (once each)"; }
 [ "$(awk -F'\t' '$13 == 3 && $14 == 3' "$IT_DIR/fields" | wc -l)" = 1 ] || fail "not one ICMP port unreachable (IPv4)"
 [ "$(awk -F'\t' '$15 == 1 && $16 == 4' "$IT_DIR/fields" | wc -l)" = 1 ] || fail "not one ICMPv6 port unreachable"
-echo "3 connections and $(wc -l <"$IT_DIR/udp.seen") datagrams as sent; checksums good"
+echo "5 TCP conversations and $(wc -l <"$IT_DIR/udp.seen") datagrams as sent; checksums good"
 echo ok
