@@ -63,6 +63,8 @@ static void tcp_header(uint8_t *t, const sn_pkt *p, uint32_t hl)
     /* window: 65535 scaled by 2^7 once the handshake offered scaling,
      * room for what a loopback receiver takes */
     be16(t + 14, 65535);
+    if (p->flags & SN_TCP_URG)
+        be16(t + 18, p->urp);
     if (hl == 28) {                     /* SYN: MSS, NOP, window scale 7 */
         t[20] = 2; t[21] = 4; be16(t + 22, SN_PKT_MSS);
         t[24] = 1; t[25] = 3; t[26] = 3; t[27] = 7;

@@ -21,6 +21,7 @@
 #define SN_TCP_RST 0x04
 #define SN_TCP_PSH 0x08
 #define SN_TCP_ACK 0x10
+#define SN_TCP_URG 0x20
 
 typedef struct sn_pkt {
     sn_addr  src, dst;     /* IPv4 when both are (v4-mapped) */
@@ -31,6 +32,7 @@ typedef struct sn_pkt {
     uint8_t  flags;        /* TCP: SN_TCP_* */
     uint32_t seq, ack;     /* TCP */
     uint16_t ident;        /* IPv4 identification */
+    uint16_t urp;          /* TCP urgent pointer (with SN_TCP_URG) */
 } sn_pkt;
 
 /* Write p's headers into out (SN_PKT_HDR_MAX bytes) for a payload of plen

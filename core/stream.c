@@ -47,7 +47,7 @@ static void tap_lost(sn_arena *a, sn_sock *k, sn_msg *m, size_t len)
     sn_iovc c;
     sn_iovc_init(&c, m->iov, m->iovcnt);
     uint32_t n = len < (64u << 20) ? (uint32_t)len : (64u << 20);
-    sn_tap_data(a, k, (uint32_t)k->bytes_tx, &c, n);
+    sn_tap_data(a, k, (uint32_t)k->bytes_tx, &c, n, false);
     sn_tap_rst(a, k, 1);
 }
 
@@ -141,7 +141,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
         if (sn_cap_on(a)) {
             sn_iovc_init(&c, m->iov, m->iovcnt);
-            sn_tap_data(a, k, atomic_load_explicit(&p->rx.in, memory_order_relaxed), &c, n);
+            sn_tap_data(a, k, atomic_load_explicit(&p->rx.in, memory_order_relaxed),
+                        &c, n, flags & MSG_OOB);
         }
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */

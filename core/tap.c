@@ -95,7 +95,7 @@ void sn_tap_refused(sn_arena *a, sn_sock *k, const sn_addr *dst)
 }
 
 void sn_tap_data(sn_arena *a, sn_sock *k, uint32_t at, const sn_iovc *c,
-                 uint32_t n)
+                 uint32_t n, bool urgent)
 {
     uint32_t sh = atomic_load(&k->shut);
     sn_pkt p = {.src = k->local, .dst = k->peer, .proto = IPPROTO_TCP,
@@ -107,6 +107,11 @@ void sn_tap_data(sn_arena *a, sn_sock *k, uint32_t at, const sn_iovc *c,
         p.seq = k->isn + 1 + at + done;
         /* PSH on the last segment of a write, as Linux sets it */
         p.flags = SN_TCP_ACK | (done + len == n ? SN_TCP_PSH : 0);
+        /* Linux's urgent pointer: the byte after the urgent one */
+        if (urgent && done + len == n) {
+            p.flags |= SN_TCP_URG;
+            p.urp = (uint16_t)len;
+        }
         emit(a, &p, &cur, len);
         sn_iovc_skip(&cur, len);
         done += len;

@@ -22,9 +22,10 @@ void sn_tap_connect(sn_arena *a, sn_sock *C, sn_sock *S);
 /* k's connect to dst met no listener: SYN, and RST-ACK from dst. */
 void sn_tap_refused(sn_arena *a, sn_sock *k, const sn_addr *dst);
 /* k sends n bytes from the cursor, the first being byte `at` of its
- * stream (the peer's ring index), in segments of at most SN_PKT_MSS. */
+ * stream (the peer's ring index), in segments of at most SN_PKT_MSS;
+ * `urgent`: the last byte is urgent data (MSG_OOB). */
 void sn_tap_data(sn_arena *a, sn_sock *k, uint32_t at, const sn_iovc *c,
-                 uint32_t n);
+                 uint32_t n, bool urgent);
 /* k sends FIN; its peer (gone or not) acknowledges it. */
 void sn_tap_fin(sn_arena *a, sn_sock *k);
 /* k sends FIN; its peer (gone or not) acknowledges it. */
