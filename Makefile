@@ -20,8 +20,9 @@ PROBE_BIN := $(PROBE_SRC:tests/probes/%.c=$(BUILD)/probes/%)
 
 LIB := $(BUILD)/libsimnet.so
 INSPECT := $(BUILD)/simnet-inspect
+CAPTURE := $(BUILD)/simnet-capture
 
-all: $(LIB) $(INSPECT)
+all: $(LIB) $(INSPECT) $(CAPTURE)
 
 # The exported symbol list is generated from preload/symbols.h, the one
 # list of interposed functions: the .so exports exactly those names.
@@ -39,6 +40,10 @@ $(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
 
 # The launcher's helper that reads arenas (scripts/simnet ls).
 $(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a
+	$(CC) $(BASE) $(CFLAGS) $< -o $@ $(BUILD)/libsimcore.a $(LDLIBS)
+
+# The launcher's drainer of capture rings (simnet run --pcap, capture).
+$(CAPTURE): scripts/capture.c $(BUILD)/libsimcore.a
 	$(CC) $(BASE) $(CFLAGS) $< -o $@ $(BUILD)/libsimcore.a $(LDLIBS)
 
 # Unit tests link core/ directly (no preload); integration tests use the
@@ -98,7 +103,7 @@ bench: $(LIB) $(BENCH_BIN) $(BUILD)/bench/go_echo
 
 # First the layer check (core/LAYERS: no module of core/ uses one above
 # it), from the objects just built; then the Criterion suites.
-test: $(LIB) $(INSPECT) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello
+test: $(LIB) $(INSPECT) $(CAPTURE) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello
 	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 
@@ -110,15 +115,15 @@ LIBDIR  := $(DESTDIR)$(PREFIX)/lib/simnet
 BINDIR  := $(DESTDIR)$(PREFIX)/bin
 MANDIR  := $(DESTDIR)$(PREFIX)/share/man
 
-install: $(LIB) $(INSPECT)
+install: $(LIB) $(INSPECT) $(CAPTURE)
 	install -d $(LIBDIR) $(BINDIR) $(MANDIR)/man1 $(MANDIR)/man7
-	install -m 0755 $(LIB) $(INSPECT) $(LIBDIR)/
+	install -m 0755 $(LIB) $(INSPECT) $(CAPTURE) $(LIBDIR)/
 	install -m 0755 scripts/simnet $(BINDIR)/simnet
 	install -m 0644 docs/simnet.1 $(MANDIR)/man1/simnet.1
 	install -m 0644 docs/libsimnet.7 $(MANDIR)/man7/libsimnet.7
 
 uninstall:
-	rm -f $(LIBDIR)/libsimnet.so $(LIBDIR)/simnet-inspect $(BINDIR)/simnet \
+	rm -f $(LIBDIR)/libsimnet.so $(LIBDIR)/simnet-inspect $(LIBDIR)/simnet-capture $(BINDIR)/simnet \
 	    $(MANDIR)/man1/simnet.1 $(MANDIR)/man7/libsimnet.7
 	-rmdir $(LIBDIR) 2>/dev/null
 

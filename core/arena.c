@@ -131,6 +131,7 @@ static void init_header(sn_arena *a)
     h->size = a->size;
     sn_lock_init(&h->lock);
     sn_lock_init(&h->heap_lock);
+    sn_lock_init(&h->cap.lock);
     load_limits(&h->lim);
     h->sock_free = -1;
     h->port_next[0] = h->port_next[1] = (uint32_t)h->lim.port_lo;

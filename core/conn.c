@@ -17,6 +17,8 @@
 #include "core/repair.h"
 #include "core/slots.h"
 #include "core/sockwait.h"
+#include "core/tap.h"
+#include "core/capture.h"
 
 int sn_sock_create(sn_arena *a, int family, int type, int protocol)
 {
@@ -103,6 +105,8 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     C->state = SN_CONNECTED;
     C->was_connected = 1;
     C->listener = -1;
+    if (sn_cap_on(a))
+        sn_tap_connect(a, C, S);
     sn_q_push(a, &L->acc_head, &L->acc_tail, s);
     L->acc_len++;
     sn_wake(a, l);
@@ -298,8 +302,11 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     int l = sn_ports_listener(a, dst);
     if (l >= 0 && listener_orphaned(a, l))
         l = sn_ports_listener(a, dst);
-    if (l < 0)
+    if (l < 0) {
+        if (sn_cap_on(a))
+            sn_tap_refused(a, k, dst);
         return -ECONNREFUSED;
+    }
     sn_sock *L = sn_sock_at(a, l);
     if (backlog_full(L)) {
         /* The kernel would drop our SYN and retry: wait in line. */
@@ -492,8 +499,12 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
     case SN_CONNECTING:
         if ((mask & SN_SHUT_WR) && !(atomic_load(&k->shut) & (SN_SHUT_WR | SN_PEER_FIN)))
             k->fin_first = 1;
+        /* a FIN goes out now (not at a second shutdown) */
+        bool fin = (mask & SN_SHUT_WR) && !(atomic_load(&k->shut) & (SN_SHUT_WR | SN_RESET));
         atomic_fetch_or(&k->shut, mask);
         if ((mask & SN_SHUT_WR) && k->type == SOCK_STREAM) {
+            if (sn_cap_on(a) && fin && k->state == SN_CONNECTED)
+                sn_tap_fin(a, k);
             sn_sock *p = sn_sock_peer(a, k, &ps);
             if (p) {
                 atomic_fetch_or(&p->shut, SN_PEER_FIN);

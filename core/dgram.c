@@ -12,6 +12,8 @@
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
+#include "core/tap.h"
+#include "core/capture.h"
 
 #define MAX_V4_PAYLOAD 65507   /* 65535 - IPv4 header - UDP header */
 #define MAX_V6_PAYLOAD 65527   /* 65535 - UDP header (jumbograms aside) */
@@ -122,6 +124,14 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
     t->bytes_rx += h->len;
 }
 
+/* The capture's copy of a datagram (and of the ICMP error it met). */
+static void tap(sn_arena *a, const rec_hdr *h, const sn_msg *m, bool unreach)
+{
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    sn_tap_dgram(a, &h->from, &h->to, h->ttl, h->tos, &c, h->len, unreach);
+}
+
 /* The last route a thread's datagram took: where a datagram from socket
  * `sender` to `dst` went, and the source address it carried.  Valid while
  * the network's dgram_gen is unchanged (nothing that decides delivery
@@ -197,6 +207,8 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
          * network's nameserver takes it (sn_dgram_send). */
         if (k->state == SN_CONNECTED && !sn_nameserver_addr(k, dst))
             sn_sock_set_error(k, ECONNREFUSED);
+        if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
+            tap(a, h, m, true);
         sn_ctl_unlock(a);
         return NULL;
     }
@@ -326,6 +338,8 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;
     }
+    if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
+        tap(a, &h, m, false);           /* before the receiver can answer */
     enqueue(a, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;

@@ -15,11 +15,12 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 8   /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 9   /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
-                                 8: 24 stored options per socket */
+                                 8: 24 stored options per socket;
+                                 9: packet capture (sn_cap, sock.isn) */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -62,6 +63,24 @@ typedef struct sn_proc {
     uint32_t  pad;
 } sn_proc;
 
+/* The capture ring (core/capture.c): packets the senders record while a
+ * reader (`simnet capture`) is attached, one ring per network. */
+typedef struct sn_cap {
+    _Atomic uint32_t on;         /* a reader is attached: senders record */
+    int32_t          reader;     /* its pid */
+    sn_lock_t        lock;       /* reserving room, in order */
+    uint64_t         off;        /* heap offset of the buffer; 0: none */
+    uint32_t         cap;        /* bytes, a power of two */
+    uint16_t         ident;      /* next IPv4 identification */
+    uint8_t          closed;     /* the reader stopped: no more records */
+    uint8_t          stalled;    /* a live writer's record was given up
+                                    on: the ring is never freed */
+    _Atomic uint64_t head;       /* reserved up to (free-running) */
+    _Atomic uint64_t tail;       /* read up to */
+    _Atomic uint64_t drops;      /* packets lost: the ring was full */
+    uint64_t         last_ns;    /* the last timestamp given */
+} sn_cap;
+
 typedef struct sn_hdr {
     uint64_t  magic;
     uint32_t  version;
@@ -101,12 +120,13 @@ typedef struct sn_hdr {
     uint64_t  heap_holes[SN_HEAP_CLASSES];
     uint64_t  heap_kept;           /* reserved bytes of heap_free blocks */
     uint64_t  heap_keep;           /* ... kept up to this (SN_HEAP_KEEP) */
+    sn_cap    cap;
 } sn_hdr;
 
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 704
+#define SN_SOCK_BYTES 712
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */

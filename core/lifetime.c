@@ -8,6 +8,8 @@
 #include "core/ports.h"
 #include "core/slots.h"
 #include "core/sockwait.h"
+#include "core/tap.h"
+#include "core/capture.h"
 
 /* The end of a connection goes away: tell its peer.  `abort` sends a reset
  * (unread data or SO_LINGER 0), otherwise an orderly FIN. */
@@ -41,6 +43,8 @@ void sn_sock_fin_check(sn_sock *k)
 void sn_sock_refuse(sn_arena *a, int c)
 {
     sn_sock *C = sn_sock_at(a, c);
+    if (sn_cap_on(a) && C->state == SN_CONNECTING)     /* was queued */
+        sn_tap_refused(a, C, &C->peer);
     sn_sock_set_error(C, ECONNREFUSED);
     atomic_fetch_or(&C->opt, SN_O_REFUSED);
     C->state = SN_CLOSED;
@@ -68,6 +72,8 @@ void sn_sock_disconnect_stream(sn_arena *a, int s)
         break;
     case SN_CONNECTED:                  /* tcp_need_reset: still open */
         if (!(sh & SN_RESET)) {
+            if (sn_cap_on(a) && k->type == SOCK_STREAM)
+                sn_tap_rst(a, k, 0);
             notify_peer_closed(a, k, true);
             sn_sock_set_error(k, ECONNRESET);
         }
@@ -96,6 +102,8 @@ void sn_sock_stop_listening(sn_arena *a, int l)
     sn_sock *L = sn_sock_at(a, l);
     int s;
     while ((s = sn_q_pop(a, &L->acc_head, &L->acc_tail)) >= 0) {
+        if (sn_cap_on(a))
+            sn_tap_rst(a, sn_sock_at(a, s), 0);
         notify_peer_closed(a, sn_sock_at(a, s), true);
         if (sn_sock_at(a, s)->in_chain)
             sn_ports_unbind(a, s);
@@ -104,6 +112,16 @@ void sn_sock_stop_listening(sn_arena *a, int l)
     L->acc_len = 0;
     while ((s = sn_q_pop(a, &L->syn_head, &L->syn_tail)) >= 0)
         sn_sock_refuse(a, s);
+}
+
+/* What the capture shows of a connection's last close: a reset, or its
+ * FIN unless shutdown sent it already. */
+static void tap_close(sn_arena *a, sn_sock *k, bool abort)
+{
+    if (abort)
+        sn_tap_rst(a, k, 0);
+    else if (!(atomic_load(&k->shut) & SN_SHUT_WR))
+        sn_tap_fin(a, k);
 }
 
 void sn_sock_destroy(sn_arena *a, int s)
@@ -128,6 +146,8 @@ void sn_sock_destroy(sn_arena *a, int s)
             if (was_up && !abort &&
                 (k->fin_first || !(atomic_load(&k->shut) & SN_PEER_FIN)))
                 sn_ports_timewait(a, s);    /* the active closer waits */
+            if (was_up && sn_cap_on(a))
+                tap_close(a, k, abort);
             notify_peer_closed(a, k, abort);
         }
         break;

@@ -23,6 +23,7 @@
 
 #include "core/addr.h"
 #include "core/arena.h"
+#include "core/capture.h"   /* the capture reader: sn_cap_start ... */
 #include "core/lock.h"
 #include "core/sock.h"
 #include "core/wait.h"

@@ -161,6 +161,9 @@ typedef struct sn_sock {
     uint8_t           holders[SN_MAX_PROCS / 8];
     sn_xopt           xopt[SN_XOPTS];
     _Atomic int32_t   owner;     /* F_SETOWN: gets SIGURG (urgent.c); 0 none */
+    /* initial sequence numbers of a connection made while a capture was
+     * on (core/tap.c): this end's and the peer's; 0 otherwise */
+    uint32_t          isn, peer_isn;
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,

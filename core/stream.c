@@ -12,6 +12,8 @@
 #include "core/urgent.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
+#include "core/tap.h"
+#include "core/capture.h"
 
 #define MIN_RING (4u << 10)
 #define MAX_RING (4u << 20)
@@ -36,6 +38,17 @@ static void answer_reset(sn_sock *k, int err)
     atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
     k->peer_ref = -1;
     k->state = SN_CLOSED;
+}
+
+/* Data that meets a closed peer: the capture shows it, and the peer's
+ * reset.  Control-plane lock held. */
+static void tap_lost(sn_arena *a, sn_sock *k, sn_msg *m, size_t len)
+{
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    uint32_t n = len < (64u << 20) ? (uint32_t)len : (64u << 20);
+    sn_tap_data(a, k, (uint32_t)k->bytes_tx, &c, n, false);
+    sn_tap_rst(a, k, 1);
 }
 
 /* The errors a send meets before it looks for room, in Linux's order:
@@ -67,6 +80,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         /* The peer closed.  Linux delivers this write, the peer answers
          * with a reset, and the next write fails with EPIPE. */
         sn_ctl_lock(a);
+        if (sn_cap_on(a))
+            tap_lost(a, k, m, len);
         answer_reset(k, EPIPE);
         sn_ctl_unlock(a);
         return (ssize_t)len;
@@ -79,6 +94,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
          * reading side shut): Linux answers with a reset, both ends
          * close. */
         sn_ctl_lock(a);
+        if (sn_cap_on(a))
+            tap_lost(a, k, m, len);
         sn_sock_set_error(p, ECONNRESET);
         atomic_fetch_or(&p->shut, SN_RESET | SN_PEER_GONE);
         p->state = SN_CLOSED;
@@ -122,6 +139,11 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_iovc c;
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
+        if (sn_cap_on(a)) {
+            sn_iovc_init(&c, m->iov, m->iovcnt);
+            sn_tap_data(a, k, atomic_load_explicit(&p->rx.in, memory_order_relaxed),
+                        &c, n, flags & MSG_OOB);
+        }
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         sn_ring_publish(&p->rx, n);

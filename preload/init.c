@@ -20,6 +20,7 @@
 #include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/identity.h"
+#include "preload/pcap.h"
 #include "preload/process.h"
 #include "preload/real.h"
 #include "preload/trap.h"
@@ -39,7 +40,7 @@ static int            handed_marker = -1;   /* its reservation's marker fd */
  * envp for itself).  Copied in the constructor; "" when unset. */
 static struct {
     char network[256], dir[PATH_MAX], xdg[PATH_MAX - 16], debug[PATH_MAX];
-    char shared[4], fd_base[32];
+    char shared[4], fd_base[32], pcap[PATH_MAX];
 } env;
 
 /* Longer values are cut, which keeps them invalid where they are checked
@@ -322,6 +323,8 @@ static void init(void)
     sn_process_init();
     if (net_ok)
         sn_process_adopt_inherited();
+    if (net_ok && *env.pcap)
+        sn_pcap_begin(&net, env.pcap, path);
 out:
     atomic_store(&started, true);
     in_init = false;
@@ -342,6 +345,7 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.debug, sizeof env.debug, "SIMNET_DEBUG");
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
+    keep(env.pcap, sizeof env.pcap, "SIMNET_PCAP");
     /* The trap first: nothing of the program may bypass libc before it. */
     char *end;
     long fb = *env.fd_base ? strtol(env.fd_base, &end, 10) : 0;

@@ -215,3 +215,19 @@ SCENARIO(go_http)
  *     SET/GET/DEL, 800 INCRs pipelined over 8 connections.  Needs the
  *     trap too. */
 SCENARIO(go_redis)
+
+/* Capture (tshark reads the files; .ci/run installs it). */
+/* 40: simnet run --pcap: TCP both ways with half-close and with a reset,
+ *     IPv4 and IPv6, UDP and ICMP port unreachable: follow,tcp,raw gives
+ *     each side's bytes, conv,tcp the endpoints, no malformed packet or
+ *     bad checksum. */
+SCENARIO(pcap)
+/* 41: curl and python3 -m http.server under simnet run --pcap: tshark
+ *     -Y http shows the GET and the 200. */
+SCENARIO(pcap_http)
+/* 42: simnet capture -w - | tshark -r - while datagrams flow; --port;
+ *     a second capture refused; SIGINT ends it with status 0. */
+SCENARIO(pcap_live)
+/* 43: SIMNET_PCAP=FILE with the bare preload: two programs one after the
+ *     other in one file; the drainer leaves nothing behind. */
+SCENARIO(pcap_env)

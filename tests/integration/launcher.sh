@@ -11,7 +11,7 @@ repo=$(cd "$it_here/../.." && pwd)
 root=$IT_DIR/root
 make -s -C "$repo" install DESTDIR="$root" PREFIX=/usr >"$IT_DIR/install.out" 2>&1 ||
     { show "$IT_DIR/install.out"; fail "make install failed"; }
-for f in usr/bin/simnet usr/lib/simnet/libsimnet.so usr/lib/simnet/simnet-inspect \
+for f in usr/bin/simnet usr/lib/simnet/libsimnet.so usr/lib/simnet/simnet-inspect usr/lib/simnet/simnet-capture \
          usr/share/man/man1/simnet.1 usr/share/man/man7/libsimnet.7; do
     [ -e "$root/$f" ] || fail "make install did not install $f"
 done
