@@ -205,10 +205,11 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
          * unreachable" comes back at once, and a connected socket
          * reports it as ECONNREFUSED on its next call.  Port 53: the
          * network's nameserver takes it (sn_dgram_send). */
-        if (k->state == SN_CONNECTED && !sn_nameserver_addr(k, dst))
+        bool ns = sn_nameserver_addr(k, dst);
+        if (k->state == SN_CONNECTED && !ns)
             sn_sock_set_error(k, ECONNREFUSED);
         if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
-            tap(a, h, m, true);
+            tap(a, h, m, !ns);          /* a query: answered, not refused */
         sn_ctl_unlock(a);
         return NULL;
     }
@@ -240,6 +241,8 @@ static void answer_dns(sn_arena *a, int s, const rec_hdr *q, sn_msg *m)
     rec_hdr h = {.len = (uint32_t)r, .from = q->to, .to = q->from,
                  .ttl = 64, .tos = 0};
     sn_sock *k = sn_sock_at(a, s);
+    if (sn_cap_on(a))
+        tap(a, &h, &rm, false);         /* the answer, after its query */
     sn_lock(&k->rx_prod);
     enqueue(a, k, &h, &rm);
     sn_unlock(&k->rx_prod);
