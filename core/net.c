@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/bell.h"
+#include "core/hosts.h"
 #include "core/mapfile.h"
 #include "core/procs.h"
 #include "core/reap.h"
@@ -344,4 +345,30 @@ void sn_bell_free(sn_arena *a, int id)
     sn_ctl_lock(a);
     sn_bell_put(a, id);
     sn_ctl_unlock(a);
+}
+
+int sn_net_host_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                    char *err, size_t errlen)
+{
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, addrs, n, err, errlen);
+    sn_ctl_unlock(a);
+    return h;
+}
+
+int sn_net_host_join(sn_arena *a, const char *name, char *err, size_t errlen)
+{
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, NULL, 0, err, errlen);
+    /* Sockets already made stay on the host they were made on. */
+    if (h >= 0 && a->proc >= 0)
+        a->procs[a->proc].host = (uint32_t)h;
+    sn_ctl_unlock(a);
+    return h;
+}
+
+bool sn_net_addr_mine(sn_arena *a, const sn_addr *x)
+{
+    int me = a->proc >= 0 ? (int)a->procs[a->proc].host : 0;
+    return sn_hosts_owner(a, me, x) == me;
 }
