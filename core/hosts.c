@@ -165,7 +165,7 @@ static int add_addr(sn_arena *a, int h, const sn_addr *x, char *err, size_t errl
 static void next_auto(sn_arena *a, bool v4, sn_addr *x)
 {
     do {
-        uint32_t n = ++a->hdr->host_auto;
+        uint32_t n = ++a->hdr->host_auto[v4 ? 0 : 1];
         memset(x, 0, sizeof *x);
         if (v4) {
             const uint8_t ip[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [13] = 100,
@@ -233,4 +233,38 @@ int sn_hosts_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
             return r;
     }
     return h;
+}
+
+int sn_hosts_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                         size_t errlen)
+{
+    int n = 0;
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ", ");
+        if (len == 0) {
+            p++;
+            continue;
+        }
+        char one[INET6_ADDRSTRLEN + 1];
+        uint8_t ip[16];
+        snprintf(one, sizeof one, "%.*s", (int)(len < sizeof one - 1 ? len : sizeof one - 1), p);
+        memset(&out[n < max ? n : 0], 0, sizeof *out);
+        if (n >= max) {
+            snprintf(err, errlen, "more than %d addresses for one host", max);
+            return -EINVAL;
+        } else if (len < sizeof one && inet_pton(AF_INET, one, ip) == 1) {
+            const uint8_t pre[12] = {[10] = 0xff, [11] = 0xff};
+            memcpy(out[n].ip, pre, 12);
+            memcpy(out[n].ip + 12, ip, 4);
+        } else if (len < sizeof one && inet_pton(AF_INET6, one, ip) == 1) {
+            memcpy(out[n].ip, ip, 16);
+        } else {
+            snprintf(err, errlen, "invalid address '%.*s': not IPv4 or IPv6",
+                     (int)(len < 64 ? len : 64), p);
+            return -EINVAL;
+        }
+        n++;
+        p += len;
+    }
+    return n;
 }

@@ -30,6 +30,10 @@
  * 1-63 each, no '-' at either end, 63 characters in all; not all digits
  * and dots (that reads as an address).  NULL if valid, else why not. */
 const char *sn_hosts_bad_name(const char *name);
+/* A list of addresses separated by commas or spaces (SIMNET_ADDR), each
+ * IPv4 or IPv6, into out[0..max): how many, or -EINVAL with why in err. */
+int  sn_hosts_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                          size_t errlen);
 /* The host named `name` (case does not matter), or -1. */
 int  sn_hosts_find(sn_arena *a, const char *name);
 /* Host `name`, made if new, with the addresses addrs[0..n) added (and a

@@ -121,7 +121,7 @@ typedef struct sn_hdr {
     /* hosts: entries in use (entry 0, the default host, always is), and
      * how many default addresses were handed out (core/hosts.c) */
     uint32_t  nhosts;
-    uint32_t  host_auto;
+    uint32_t  host_auto[2];        /* IPv4, IPv6 */
 } sn_hdr;
 
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the

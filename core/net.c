@@ -356,10 +356,11 @@ int sn_net_host_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
     return h;
 }
 
-int sn_net_host_join(sn_arena *a, const char *name, char *err, size_t errlen)
+int sn_net_host_join(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                     char *err, size_t errlen)
 {
     sn_ctl_lock(a);
-    int h = sn_hosts_add(a, name, NULL, 0, err, errlen);
+    int h = sn_hosts_add(a, name, addrs, n, err, errlen);
     /* Sockets already made stay on the host they were made on. */
     if (h >= 0 && a->proc >= 0)
         a->procs[a->proc].host = (uint32_t)h;
@@ -371,4 +372,10 @@ bool sn_net_addr_mine(sn_arena *a, const sn_addr *x)
 {
     int me = a->proc >= 0 ? (int)a->procs[a->proc].host : 0;
     return sn_hosts_owner(a, me, x) == me;
+}
+
+int sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                       size_t errlen)
+{
+    return sn_hosts_parse_addrs(list, out, max, err, errlen);
 }

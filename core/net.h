@@ -98,7 +98,11 @@ static inline bool sn_net_kept(sn_arena *a) { return a->hdr->keep != 0; }
  * on it from now on (its children after it). */
 int  sn_net_host_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
                      char *err, size_t errlen);
-int  sn_net_host_join(sn_arena *a, const char *name, char *err, size_t errlen);
+int  sn_net_host_join(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                      char *err, size_t errlen);
+/* Parse SIMNET_ADDR's list (core/hosts.h). */
+int  sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                        size_t errlen);
 /* x is an address of the calling process's host (loopback, its own, or a
  * wildcard). */
 bool sn_net_addr_mine(sn_arena *a, const sn_addr *x);

@@ -14,6 +14,7 @@
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>

@@ -20,6 +20,9 @@
     X(int, bindresvport, (int, struct sockaddr_in *))                         \
     X(int, rresvport, (int *))                                                \
     X(int, rresvport_af, (int *, sa_family_t))                                \
+    /* the host's name: hostname.c */                                         \
+    X(int, gethostname, (char *, size_t))                                     \
+    X(int, uname, (struct utsname *))                                         \
     /* names: names.c */                                                      \
     X(int, getsockname, (int, struct sockaddr *, socklen_t *))                \
     X(int, getpeername, (int, struct sockaddr *, socklen_t *))                \
