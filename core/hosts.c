@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 static uint32_t nhosts(sn_arena *a)
 {
@@ -110,6 +111,19 @@ void sn_hosts_source_for(sn_arena *a, int h, const sn_addr *dst, sn_addr *src)
             return;
     }
     sn_addr_source_for(dst, src);
+}
+
+static int64_t now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return t.tv_sec;
+}
+
+bool sn_hosts_fresh(sn_arena *a)
+{
+    int64_t t = __atomic_load_n(&a->hdr->hosts_touched, __ATOMIC_RELAXED);
+    return t && now_s() - t < SN_HOSTS_FRESH_S && now_s() >= t;
 }
 
 /* Addresses no host may have: wildcards, loopback's own, multicast,
@@ -224,6 +238,7 @@ int sn_hosts_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
         snprintf(err, errlen, "invalid host name '%.64s': %s", name, why);
         return -EINVAL;
     }
+    __atomic_store_n(&a->hdr->hosts_touched, now_s(), __ATOMIC_RELAXED);
     int h = sn_hosts_find(a, name);
     if (h < 0)
         return make(a, name, addrs, n, err, errlen);

@@ -43,6 +43,13 @@ int  sn_hosts_find(sn_arena *a, const char *name);
  * address another host has, -ENOSPC too many hosts or addresses. */
 int  sn_hosts_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
                   char *err, size_t errlen);
+/* `simnet run --host` makes the host before its command joins the
+ * network (lazily: maybe much later), and a network no process has
+ * joined looks abandoned to a sweep: for SN_HOSTS_FRESH_S seconds after
+ * a host was made or given an address, sweeps spare it (its last process
+ * leaving still removes it). */
+#define SN_HOSTS_FRESH_S 10
+bool sn_hosts_fresh(sn_arena *a);
 /* The host that has host address x, or -1. */
 int  sn_hosts_addr_owner(sn_arena *a, const sn_addr *x);
 /* The host that x reaches when used on host `from`, or -1 when none

@@ -122,6 +122,9 @@ typedef struct sn_hdr {
      * how many default addresses were handed out (core/hosts.c) */
     uint32_t  nhosts;
     uint32_t  host_auto[2];        /* IPv4, IPv6 */
+    /* CLOCK_REALTIME seconds of the last host made or changed: sweeps
+     * spare a network that got a host a moment ago (core/hosts.h) */
+    int64_t   hosts_touched;
 } sn_hdr;
 
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the

@@ -98,7 +98,9 @@ int sn_net_remove_unused(const char *path, bool force)
         /* An empty file was pinned by a process about to change user
          * (preload/identity.c) and not used yet, or left by a creation
          * that found no room: only `simnet rm` removes it. */
-        bool unused = a.base ? (force || !a.hdr->keep) && sn_net_stale(&a) : force;
+        bool unused = a.base ? (force || (!a.hdr->keep && !sn_hosts_fresh(&a))) &&
+                                   sn_net_stale(&a)
+                             : force;
         r = unused && sn_os_file_remove(path) == 0;
     }
     sn_arena_file_close(fd);
