@@ -70,6 +70,23 @@ int sn_hosts_find(sn_arena *a, const char *name)
     return -1;
 }
 
+int sn_hosts_lookup(sn_arena *a, const char *name)
+{
+    if (nhosts(a) <= 1)
+        return -1;
+    char n[SN_HOST_NAME + sizeof SN_HOSTS_DOMAIN + 2];
+    size_t len = strlen(name);
+    if (len == 0 || len >= sizeof n)
+        return -1;
+    memcpy(n, name, len + 1);
+    if (n[len - 1] == '.')
+        n[--len] = 0;
+    size_t d = sizeof SN_HOSTS_DOMAIN - 1;
+    if (len > d + 1 && n[len - d - 1] == '.' && strcasecmp(n + len - d, SN_HOSTS_DOMAIN) == 0)
+        n[len - d - 1] = 0;
+    return sn_hosts_find(a, n);
+}
+
 int sn_hosts_addr_owner(sn_arena *a, const sn_addr *x)
 {
     uint32_t n = nhosts(a);

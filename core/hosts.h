@@ -36,6 +36,10 @@ int  sn_hosts_parse_addrs(const char *list, sn_addr *out, int max, char *err,
                           size_t errlen);
 /* The host named `name` (case does not matter), or -1. */
 int  sn_hosts_find(sn_arena *a, const char *name);
+/* Name lookups (getaddrinfo & co.): `name`, or `name.simnet`
+ * (SN_HOSTS_DOMAIN), with or without a final dot, or -1. */
+#define SN_HOSTS_DOMAIN "simnet"
+int  sn_hosts_lookup(sn_arena *a, const char *name);
 /* Host `name`, made if new, with the addresses addrs[0..n) added (and a
  * default IPv4 and IPv6 one for each family none was given of, when
  * made).  Lock held.  Its index, or -errno with a one-line reason in err:

@@ -381,3 +381,13 @@ int sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
 {
     return sn_hosts_parse_addrs(list, out, max, err, errlen);
 }
+
+int sn_net_host_lookup(sn_arena *a, const char *name)
+{
+    return sn_hosts_lookup(a, name);
+}
+
+int sn_net_host_of(sn_arena *a, const sn_addr *x)
+{
+    return sn_hosts_addr_owner(a, x);
+}

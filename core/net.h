@@ -103,6 +103,10 @@ int  sn_net_host_join(sn_arena *a, const char *name, const sn_addr *addrs, int n
 /* Parse SIMNET_ADDR's list (core/hosts.h). */
 int  sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
                         size_t errlen);
+/* Name lookups: the host called `name` (core/hosts.h: also NAME.simnet),
+ * or the host that has address x; -1 when none. */
+int  sn_net_host_lookup(sn_arena *a, const char *name);
+int  sn_net_host_of(sn_arena *a, const sn_addr *x);
 /* x is an address of the calling process's host (loopback, its own, or a
  * wildcard). */
 bool sn_net_addr_mine(sn_arena *a, const sn_addr *x);

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Named hosts with real programs, each host its own `simnet run --host`:
-# a redis primary on host db, a replica on host cache (--replicaof db's
-# address, read from `simnet hosts`), a client on host app writing to db
-# and reading the value back from cache; a third redis on app's own
+# a redis primary on host db, a replica on host cache (--replicaof db, by
+# name: the library answers getaddrinfo for the network's hosts), a client
+# on host app writing to db and reading the value back from cache, by
+# name and by address (read from `simnet hosts`); a third redis on app's own
 # 127.0.0.1:6379, private to app (db's and cache's loopbacks do not see
 # it, and app's loopback does not see theirs).  Nothing appears in the
 # kernel's tables; `simnet ls` shows the hosts and their processes;
-# `hostname` on each host says its name.
+# `hostname` and Python's socket.gethostname() on each host say its name;
+# `getent hosts` finds a host by name and by address, and Python's
+# getaddrinfo("db", 6379) gives db's addresses.
 . "$(dirname "$0")/lib.bash"
 
 for p in redis-server redis-cli ss; do
@@ -29,7 +32,7 @@ redis "$IT_DIR/db.out" db
 dbp=$BG_PID
 db=$("$SIMNET" hosts -n "$IT_NET" | awk '$2 == "db" && $1 ~ /^[0-9.]+$/ {print $1}')
 [ -n "$db" ] || fail "simnet hosts shows no IPv4 address for db: $("$SIMNET" hosts -n "$IT_NET")"
-redis "$IT_DIR/cache.out" cache --replicaof "$db" 6379
+redis "$IT_DIR/cache.out" cache --replicaof db 6379
 cachep=$BG_PID
 cache=$("$SIMNET" hosts -n "$IT_NET" | awk '$2 == "cache" && $1 ~ /^[0-9.]+$/ {print $1}')
 [ "$cache" != "$db" ] && [ -n "$cache" ] || fail "cache's address '$cache' (db's $db)"
@@ -47,7 +50,7 @@ r=$(on app redis-cli -h "$db" -p 6379 SET hosts:key "$val" 2>&1)
 [ "$r" = OK ] || fail "SET on db from app answered '$r'"
 got=""
 for _ in $(seq 1 100); do
-    got=$(on app redis-cli -h "$cache" -p 6379 GET hosts:key 2>&1)
+    got=$(on app redis-cli -h cache -p 6379 GET hosts:key 2>&1)
     [ "$got" = "$val" ] && break
     sleep 0.05
 done
@@ -75,7 +78,17 @@ grep -q 'Connection refused' <<<"$r" || fail "app's redis on 127.0.0.1 was reach
 for h in db cache app; do
     r=$(on "$h" hostname)
     [ "$r" = "$h" ] || fail "hostname on $h says '$r'"
+    r=$(on "$h" "$PY" -c 'import socket; print(socket.gethostname())')
+    [ "$r" = "$h" ] || fail "socket.gethostname() on $h says '$r'"
 done
+r=$(on app getent hosts db 2>&1)
+grep -Eq "^[0-9a-f.:]+ +db\$" <<<"$r" || fail "getent hosts db on app: '$r'"
+r=$(on app getent hosts "$cache" 2>&1)
+[ "$(echo $r)" = "$cache cache" ] || fail "getent hosts $cache on app: '$r'"
+r=$(on app getent ahostsv4 db.simnet 2>&1 | awk 'NR == 1 {print $1}')
+[ "$r" = "$db" ] || fail "getent ahostsv4 db.simnet on app: '$r', expected $db"
+r=$(on app "$PY" -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo("db", 6379)}))' 2>&1)
+case $r in *"'$db'"*) ;; *) fail "getaddrinfo(db) on app: $r" ;; esac
 ls=$("$SIMNET" ls -n "$IT_NET")
 for h in db cache app; do
     grep -Eq "^$h +[0-9.]+" <<<"$ls" || { echo "$ls"; fail "simnet ls shows no host $h"; }
@@ -87,5 +100,5 @@ if diff "$IT_DIR/ss.before" "$IT_DIR/ss.after" | grep -q '^>.*:6379 '; then
 fi
 for p in "$dbp" "$cachep" "$appp"; do kill -TERM "$p"; done
 check_arena
-echo "db $db -> replica cache $cache, read back from app; three private 127.0.0.1:6379; not in ss"
+echo "db $db -> replica cache $cache (by name), read back from app; three private 127.0.0.1:6379; names and hostname; not in ss"
 echo ok
