@@ -5,6 +5,8 @@
 #define SN_REAL_H
 
 #include <grp.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>

@@ -37,6 +37,11 @@
     X(struct hostent *, gethostbyaddr, (const void *, socklen_t, int))        \
     X(int, gethostbyaddr_r, (const void *, socklen_t, int, struct hostent *,  \
                              char *, size_t, struct hostent **, int *))       \
+    /* a named host's interfaces: ifaddrs.c */                                \
+    X(int, getifaddrs, (struct ifaddrs **))                                   \
+    X(struct if_nameindex *, if_nameindex, (void))                            \
+    X(unsigned int, if_nametoindex, (const char *))                           \
+    X(char *, if_indextoname, (unsigned int, char[IF_NAMESIZE]))               \
     /* names: names.c */                                                      \
     X(int, getsockname, (int, struct sockaddr *, socklen_t *))                \
     X(int, getpeername, (int, struct sockaddr *, socklen_t *))                \

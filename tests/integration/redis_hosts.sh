@@ -9,7 +9,8 @@
 # kernel's tables; `simnet ls` shows the hosts and their processes;
 # `hostname` and Python's socket.gethostname() on each host say its name;
 # `getent hosts` finds a host by name and by address, and Python's
-# getaddrinfo("db", 6379) gives db's addresses.
+# getaddrinfo("db", 6379) gives db's addresses; if_nameindex() shows lo
+# and eth0.
 . "$(dirname "$0")/lib.bash"
 
 for p in redis-server redis-cli ss; do
@@ -89,6 +90,8 @@ r=$(on app getent ahostsv4 db.simnet 2>&1 | awk 'NR == 1 {print $1}')
 [ "$r" = "$db" ] || fail "getent ahostsv4 db.simnet on app: '$r', expected $db"
 r=$(on app "$PY" -c 'import socket; print(sorted({a[4][0] for a in socket.getaddrinfo("db", 6379)}))' 2>&1)
 case $r in *"'$db'"*) ;; *) fail "getaddrinfo(db) on app: $r" ;; esac
+r=$(on app "$PY" -c 'import socket; print(socket.if_nameindex())' 2>&1)
+[ "$r" = "[(1, 'lo'), (2, 'eth0')]" ] || fail "if_nameindex() on app: $r"
 ls=$("$SIMNET" ls -n "$IT_NET")
 for h in db cache app; do
     grep -Eq "^$h +[0-9.]+" <<<"$ls" || { echo "$ls"; fail "simnet ls shows no host $h"; }
