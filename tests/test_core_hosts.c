@@ -268,3 +268,20 @@ Test(core_hosts, default_host_alone_is_todays_loopback)
     accept1(l);
     cr_expect_eq(tc_bind4(&A, tcp4(), "127.100.0.1", 0), 0, "all of 127/8 is ours");
 }
+
+Test(core_hosts, lookup_by_name_and_domain)
+{
+    cr_expect_eq(sn_net_host_lookup(&A, "db"), -1, "no hosts yet");
+    int db = on("db");
+    const char *same[] = {"db", "DB", "db.", "db.simnet", "db.SIMNET.", "Db.simnet"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+        cr_expect_eq(sn_net_host_lookup(&A, same[i]), db, "%s", same[i]);
+    const char *other[] = {"", ".", "d", "db.other", "simnet", ".simnet", "db..simnet"};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+        cr_expect_eq(sn_net_host_lookup(&A, other[i]), -1, "%s", other[i]);
+    sn_addr x;
+    cr_assert_eq(sn_net_parse_addrs("127.100.0.1", &x, 1, err, sizeof err), 1);
+    cr_expect_eq(sn_net_host_of(&A, &x), db);
+    cr_assert_eq(sn_net_parse_addrs("127.0.0.1", &x, 1, err, sizeof err), 1);
+    cr_expect_eq(sn_net_host_of(&A, &x), -1);
+}
