@@ -95,6 +95,9 @@ SCENARIO(redis_hosts)
 /* Two hosts against two network namespaces joined by a veth pair: the
  * same probe prints the same (root; skipped otherwise). */
 SCENARIO(two_hosts_diff)
+/* Named hosts by name: curl on app -> nginx on web -> proxy_pass
+ * http://api:8080 (python3 -m http.server on host api). */
+SCENARIO(nginx_hosts)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

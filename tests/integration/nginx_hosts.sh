@@ -53,7 +53,7 @@ wait_line "$W/logs/error.log" 'start worker process' "$npid"
 body=$(timeout 10 "$SIMNET" run -n "$IT_NET" --host app -- curl -sS --max-time 5 http://web/index.txt 2>&1)
 [ "$body" = "$token" ] || { show "$W/logs/error.log" "$api"; fail "curl http://web/index.txt on app got '$body'"; }
 web=$(addr_of web) app=$(addr_of app)
-grep -q "^$web - .*GET /index.txt" "$api" || { show "$api"; fail "api did not see web ($web) as its client"; }
+grep -Eq "^(::ffff:)?$web - .*GET /index.txt" "$api" || { show "$api"; fail "api did not see web ($web) as its client"; }
 grep -q "^$app - .*GET /index.txt" "$W/logs/access.log" ||
     { show "$W/logs/access.log"; fail "nginx did not see app ($app) as its client"; }
 ss -Hltn >"$IT_DIR/ss.after" 2>&1
