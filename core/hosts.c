@@ -90,7 +90,7 @@ int sn_hosts_lookup(sn_arena *a, const char *name)
 int sn_hosts_addr_owner(sn_arena *a, const sn_addr *x)
 {
     uint32_t n = nhosts(a);
-    for (uint32_t i = 1; i < n; i++) {
+    for (uint32_t i = 0; i < n; i++) {
         if (has(&a->hosts[i], x))
             return (int)i;
     }
@@ -177,7 +177,8 @@ static int add_addr(sn_arena *a, int h, const sn_addr *x, char *err, size_t errl
         return 0;
     int o = sn_hosts_addr_owner(a, x);
     if (o >= 0) {
-        snprintf(err, errlen, "address %s is host %s's already", s, a->hosts[o].name);
+        snprintf(err, errlen, "address %s is %s%s's already", s, o ? "host " : "the default host",
+                 a->hosts[o].name);
         return -EADDRINUSE;
     }
     sn_host *me = &a->hosts[h];
@@ -210,6 +211,22 @@ static void next_auto(sn_arena *a, bool v4, sn_addr *x)
     } while (sn_hosts_addr_owner(a, x) >= 0 || !host_addr_ok(x));
 }
 
+/* The first named host: the default host gets its addresses, so that
+ * what its processes send to other hosts comes from an address that
+ * leads back to it. */
+static void address_default_host(sn_arena *a)
+{
+    sn_host *d = &a->hosts[0];
+    if (d->naddr)
+        return;
+    const uint8_t v4[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [13] = 100,
+                            [14] = 255, [15] = 254};
+    const uint8_t v6[16] = {0xfd, 0x73, 0x00, 0x6e, [14] = 0xff, [15] = 0xfe};
+    memcpy(d->addr[0], v4, 16);
+    memcpy(d->addr[1], v6, 16);
+    __atomic_store_n(&d->naddr, 2, __ATOMIC_RELEASE);
+}
+
 /* A new entry for `name` with addrs, then defaults for missing families. */
 static int make(sn_arena *a, const char *name, const sn_addr *addrs, int n,
                 char *err, size_t errlen)
@@ -219,6 +236,7 @@ static int make(sn_arena *a, const char *name, const sn_addr *addrs, int n,
         snprintf(err, errlen, "too many hosts in the network (%d)", SN_MAX_HOSTS - 1);
         return -ENOSPC;
     }
+    address_default_host(a);
     int h = (int)hd->nhosts;
     sn_host *me = &a->hosts[h];
     memset(me, 0, sizeof *me);

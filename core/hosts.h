@@ -1,7 +1,8 @@
 /* The hosts of a network: named machines, each with its own loopback
  * (127.0.0.0/8 and ::1, seen only from inside it) and host addresses seen
  * from every host.  Entry 0 is the default host (processes started with no
- * host name): it has no name and no address, so a network without named
+ * host name): it has no name, and no address until the first named host
+ * is made (then SN_HOSTS_DEFAULT_V4 and _V6), so a network without named
  * hosts behaves as one machine's loopback.
  *
  * An address names a host as follows (sn_hosts_owner): a host address
@@ -25,6 +26,8 @@
 
 #define SN_HOSTS_V4 "127.100.0.0/16"   /* host n: 127.100.n/256.n%256 */
 #define SN_HOSTS_V6 "fd73:6e::/64"     /* host n: fd73:6e::n */
+#define SN_HOSTS_DEFAULT_V4 "127.100.255.254"
+#define SN_HOSTS_DEFAULT_V6 "fd73:6e::fffe"
 
 /* RFC 1123 host names: dot-separated labels of letters, digits and '-',
  * 1-63 each, no '-' at either end, 63 characters in all; not all digits

@@ -195,7 +195,8 @@ static int host_at(sn_arena **ap, const void *addr, size_t len, int type)
     }
     sn_arena *a = hosts_net();
     *ap = a;
-    return a ? sn_net_host_of(a, &x) : -1;
+    int h = a ? sn_net_host_of(a, &x) : -1;
+    return h > 0 ? h : -1;          /* the default host has no name */
 }
 
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)

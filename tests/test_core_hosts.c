@@ -97,7 +97,12 @@ Test(core_hosts, default_addresses_in_order)
     cr_expect_str_eq(t, "127.100.0.2");
     addr_of(cache, 1, t, sizeof t);
     cr_expect_str_eq(t, "fd73:6e::2");
-    cr_expect_eq(A.hosts[0].naddr, 0u, "the default host has no address");
+    /* With the first named host the default host got its addresses. */
+    cr_assert_eq(A.hosts[0].naddr, 2u);
+    addr_of(0, 0, t, sizeof t);
+    cr_expect_str_eq(t, "127.100.255.254");
+    addr_of(0, 1, t, sizeof t);
+    cr_expect_str_eq(t, "fd73:6e::fffe");
 }
 
 Test(core_hosts, explicit_addresses_and_conflicts)
@@ -284,4 +289,34 @@ Test(core_hosts, lookup_by_name_and_domain)
     cr_expect_eq(sn_net_host_of(&A, &x), db);
     cr_assert_eq(sn_net_parse_addrs("127.0.0.1", &x, 1, err, sizeof err), 1);
     cr_expect_eq(sn_net_host_of(&A, &x), -1);
+}
+
+static void on_default(void)
+{
+    A.procs[A.proc].host = 0;
+}
+
+Test(core_hosts, default_host_among_named_hosts)
+{
+    cr_expect_eq(A.hosts[0].naddr, 0u, "no address before a named host");
+    on("db");
+    int l = listener4("0.0.0.0", 6379);
+    on_default();
+    int dl = listener4("0.0.0.0", 8080);
+    int c = tcp4();
+    cr_assert_eq(tc_connect4(&A, c, "127.100.0.1", 6379), 0);
+    expect_ip(c, false, "127.100.255.254");
+    expect_ip(accept1(l), true, "127.100.255.254");
+    /* Its loopback stays its own; its address leads back to it. */
+    cr_expect_eq(tc_connect4(&A, tcp4(), "127.0.0.1", 6379), -ECONNREFUSED);
+    on("db");
+    cr_expect_eq(tc_connect4(&A, tcp4(), "127.0.0.1", 8080), -ECONNREFUSED);
+    int d = tcp4();
+    cr_assert_eq(tc_connect4(&A, d, "127.100.255.254", 8080), 0);
+    expect_ip(accept1(dl), true, "127.100.0.1");
+    /* Nobody else may take it. */
+    sn_addr x;
+    cr_assert_eq(sn_net_parse_addrs("127.100.255.254", &x, 1, err, sizeof err), 1);
+    cr_expect_eq(sn_net_host_add(&A, "web", &x, 1, err, sizeof err), -EADDRINUSE);
+    cr_expect(strstr(err, "default host"), "%s", err);
 }
