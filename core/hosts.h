@@ -64,8 +64,7 @@ int  sn_hosts_addr_owner(sn_arena *a, const sn_addr *x);
 int  sn_hosts_owner(sn_arena *a, int from, const sn_addr *x);
 /* The source address Linux picks on host h toward dst: 127.0.0.1 or ::1
  * toward its loopback, dst itself toward its own host address, else its
- * first host address of dst's family (loopback's when it has none: the
- * default host). */
+ * first host address of dst's family (loopback's when it has none). */
 void sn_hosts_source_for(sn_arena *a, int h, const sn_addr *dst, sn_addr *src);
 
 #endif
