@@ -13,9 +13,13 @@
 
 /* Offsets of the tables; the same in every process for a given layout. */
 static uint64_t off_procs(void) { return ALIGN_UP(sizeof(sn_hdr), 4096); }
-static uint64_t off_socks(void)
+static uint64_t off_hosts(void)
 {
     return ALIGN_UP(off_procs() + SN_MAX_PROCS * sizeof(sn_proc), 4096);
+}
+static uint64_t off_socks(void)
+{
+    return ALIGN_UP(off_hosts() + SN_MAX_HOSTS * sizeof(sn_host), 4096);
 }
 static uint64_t off_ports(void)
 {
@@ -40,6 +44,7 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->size = size;
     a->hdr = (sn_hdr *)base;
     a->procs = (sn_proc *)(base + off_procs());
+    a->hosts = (sn_host *)(base + off_hosts());
     a->socks = (struct sn_sock *)(base + off_socks());
     a->ports = (int32_t *)(base + off_ports());
     a->timewait = (sn_timewait *)(base + off_timewait());
@@ -142,6 +147,7 @@ static void init_header(sn_arena *a)
         a->ports[i] = -1;
     /* Doorbells live in the abstract AF_UNIX namespace, shared by every
      * network of the machine: a random token keeps their names apart. */
+    h->nhosts = 1;                  /* the default host (core/hosts.h) */
     h->token = sn_os_random_seed() ^ (uint64_t)(uintptr_t)a->base;
     /* Publish last: a process that sees the magic sees a whole header. */
     __atomic_store_n(&h->magic, SN_MAGIC, __ATOMIC_RELEASE);

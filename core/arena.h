@@ -3,7 +3,7 @@
  *
  * Layout (all found by offset from the mapping's base; nothing in the
  * arena is a pointer):
- *   header | procs | sockets | ports | TIME_WAIT | doorbells | heap
+ *   header | procs | hosts | sockets | ports | TIME_WAIT | doorbells | heap
  * (core/layout.h)
  * The header carries a magic, a layout version and the size; a mismatch is
  * reported as a one-line error, never a crash.  The heap holds ring

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/holders.h"
+#include "core/hosts.h"
 #include "core/lifetime.h"
 #include "core/lqueue.h"
 #include "core/nameserver.h"
@@ -48,6 +49,7 @@ int sn_sock_create(sn_arena *a, int family, int type, int protocol)
         k->rcvbuf = type == SOCK_STREAM ? l->tcp_rmem_def : l->rmem_def;
         k->rcvlowat = 1;
         sn_addr_any(family, &k->local);
+        k->host = (uint16_t)(a->proc >= 0 ? a->procs[a->proc].host : 0);
         k->state = SN_NEW;
         sn_sock_set_holder(k, a->proc);
     }
@@ -84,6 +86,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
         return s;
     sn_sock *S = sn_sock_at(a, s);
     S->family = L->family;
+    S->host = L->host;
     S->type = SOCK_STREAM;
     S->protocol = IPPROTO_TCP;
     /* Options an accepted socket inherits from its listener. */
@@ -138,12 +141,13 @@ static void admit_waiters(sn_arena *a, int l)
 
 /* ---- bind, listen ---- */
 
-/* Addresses bind takes (Linux's inet_addr_valid_or_nonlocal): this
- * host's, and broadcast and multicast ones, IPv4's and IPv6's. */
-static bool bindable(const sn_addr *x)
+/* Addresses bind takes (Linux's inet_addr_valid_or_nonlocal): the
+ * socket's host's (core/hosts.h), and broadcast and multicast ones, IPv4's
+ * and IPv6's. */
+static bool bindable(sn_arena *a, const sn_sock *k, const sn_addr *x)
 {
     static const uint8_t ones[4] = {255, 255, 255, 255};
-    if (sn_addr_is_local(x))
+    if (sn_hosts_owner(a, k->host, x) == k->host)
         return true;
     if (sn_addr_is_v4(x))
         return (x->ip[12] & 0xf0) == 0xe0 || memcmp(x->ip + 12, ones, 4) == 0;
@@ -162,7 +166,7 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
     if (r < 0)
         return r;
     bool v4 = sn_addr_is_v4(&want);
-    if (k->family == AF_INET && !bindable(&want))
+    if (k->family == AF_INET && !bindable(a, k, &want))
         return -EADDRNOTAVAIL;
     if (k->family == AF_INET6 && !v4 && want.ip[0] == 0xff && k->type == SOCK_STREAM)
         return -EINVAL;
@@ -172,7 +176,7 @@ int sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len)
         r = -EINVAL;
     } else if (k->family == AF_INET6 && v4 && (atomic_load(&k->opt) & SN_O_V6ONLY)) {
         r = -EINVAL;
-    } else if (!bindable(&want)) {
+    } else if (!bindable(a, k, &want)) {
         r = -EADDRNOTAVAIL;
     } else {
         bool user_port = want.port != 0, user_addr = !sn_addr_is_any(&want);
@@ -256,9 +260,11 @@ static int connect_target(sn_arena *a, sn_sock *k, const struct sockaddr *sa,
     if (local_v4 && !sn_addr_is_v4(dst))
         return -EAFNOSUPPORT;
     sn_addr_resolve_any(dst);
-    /* Beyond this host only the network's nameserver answers, on UDP
-     * (DNS over TCP finds nobody listening: ECONNREFUSED). */
-    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
+    /* Another host's address, or beyond the network: only the network's
+     * nameserver answers, on UDP (DNS over TCP finds nobody listening:
+     * ECONNREFUSED). */
+    return sn_hosts_owner(a, k->host, dst) >= 0 || sn_nameserver_addr(k, dst)
+           ? 0 : -ENETUNREACH;
 }
 
 /* What a stream socket's state says to a connect before its address is
@@ -295,13 +301,14 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         return r;
     if (sn_addr_is_any(&k->local)) {
         uint16_t port = k->local.port;  /* bound to a wildcard: pick source */
-        sn_addr_source_for(dst, &k->local);
+        sn_hosts_source_for(a, k->host, dst, &k->local);
         k->local.port = port;
     }
     atomic_store(&k->so_error, 0);
-    int l = sn_ports_listener(a, dst);
+    int host = sn_hosts_owner(a, k->host, dst);
+    int l = sn_ports_listener(a, host, dst);
     if (l >= 0 && listener_orphaned(a, l))
-        l = sn_ports_listener(a, dst);
+        l = sn_ports_listener(a, host, dst);
     if (l < 0) {
         if (sn_cap_on(a))
             sn_tap_refused(a, k, dst);
@@ -346,7 +353,7 @@ static int dgram_connect_locked(sn_arena *a, int s, const sn_addr *dst)
         return r;
     if (sn_addr_is_any(&k->local)) {
         uint16_t port = k->local.port;
-        sn_addr_source_for(dst, &k->local);
+        sn_hosts_source_for(a, k->host, dst, &k->local);
         k->local.port = port;
     }
     k->peer = *dst;

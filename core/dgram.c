@@ -7,6 +7,7 @@
 
 #include "core/heap.h"
 #include "core/nameserver.h"
+#include "core/hosts.h"
 #include "core/ports.h"
 #include "core/dgram.h"
 #include "core/opts.h"
@@ -101,8 +102,10 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
     if ((limited || lo_bcast) && !(atomic_load(&k->opt) & SN_O_BROADCAST))
         return -EACCES;
     sn_addr_resolve_any(dst);
-    /* Beyond this host only the network's nameserver answers. */
-    return sn_addr_is_local(dst) || sn_nameserver_addr(k, dst) ? 0 : -ENETUNREACH;
+    /* Another host's address, or beyond the network: only the network's
+     * nameserver answers. */
+    return sn_hosts_owner(a, k->host, dst) >= 0 || sn_nameserver_addr(k, dst)
+           ? 0 : -ENETUNREACH;
 }
 
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
@@ -196,10 +199,11 @@ static sn_sock *route_lookup(sn_arena *a, int s, const sn_addr *dst,
     if (m->has_src && sn_addr_is_any(&h->from))
         h->from = m->src;               /* IP_PKTINFO / IPV6_PKTINFO on send */
     if (sn_addr_is_any(&h->from))
-        sn_addr_source_for(dst, &h->from);
+        sn_hosts_source_for(a, k->host, dst, &h->from);
     h->from.port = k->local.port;
     /* A v4 datagram from a dual-stack socket still leaves as IPv4. */
-    int t = sn_ports_dgram_target(a, k->protocol, dst, &h->from);
+    int t = sn_ports_dgram_target(a, k->protocol, sn_hosts_owner(a, k->host, dst),
+                                  dst, &h->from);
     if (t < 0) {
         /* Nobody there: dropped.  On loopback the ICMP "port
          * unreachable" comes back at once, and a connected socket

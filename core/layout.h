@@ -15,12 +15,14 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 9   /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 10  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
                                  8: 24 stored options per socket;
-                                 9: packet capture (sn_cap, sock.isn) */
+                                 9: packet capture (sn_cap, sock.isn);
+                                 10: named hosts (table, proc/sock/TIME_WAIT
+                                     host index) */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -60,7 +62,7 @@ typedef struct sn_proc {
     int32_t   maker;      /* pid -1: the process that reserved it ... */
     uint64_t  start_time; /* /proc/pid/stat field 22: tells pid reuse apart */
     uint32_t  mark;       /* ... and its marker socket, 0: none (procs.h) */
-    uint32_t  pad;
+    uint32_t  host;       /* its host (core/hosts.h): 0 the default host */
 } sn_proc;
 
 /* The capture ring (core/capture.c): packets the senders record while a
@@ -80,6 +82,20 @@ typedef struct sn_cap {
     _Atomic uint64_t drops;      /* packets lost: the ring was full */
     uint64_t         last_ns;    /* the last timestamp given */
 } sn_cap;
+/* A named host (core/hosts.h).  Entry 0 is the default host: no name, no
+ * address, only its loopback.  Entries are only ever added (under the
+ * control-plane lock) and an entry's addresses only appended, each
+ * published by a release store of the count, so lookups read without the
+ * lock. */
+#define SN_MAX_HOSTS      256
+#define SN_HOST_ADDRS     4
+#define SN_HOST_NAME      64      /* HOST_NAME_MAX + 1 */
+typedef struct sn_host {
+    char     name[SN_HOST_NAME];
+    uint8_t  addr[SN_HOST_ADDRS][16];  /* IPv4 as ::ffff:a.b.c.d (addr.h) */
+    uint32_t naddr;
+    uint32_t pad;
+} sn_host;
 
 typedef struct sn_hdr {
     uint64_t  magic;
@@ -121,6 +137,13 @@ typedef struct sn_hdr {
     uint64_t  heap_kept;           /* reserved bytes of heap_free blocks */
     uint64_t  heap_keep;           /* ... kept up to this (SN_HEAP_KEEP) */
     sn_cap    cap;
+    /* hosts: entries in use (entry 0, the default host, always is), and
+     * how many default addresses were handed out (core/hosts.c) */
+    uint32_t  nhosts;
+    uint32_t  host_auto[2];        /* IPv4, IPv6 */
+    /* CLOCK_REALTIME seconds of the last host made or changed: sweeps
+     * spare a network that got a host a moment ago (core/hosts.h) */
+    int64_t   hosts_touched;
 } sn_hdr;
 
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
@@ -154,7 +177,9 @@ typedef struct sn_timewait {
     sn_addr  local;
     int64_t  expiry_ns;   /* CLOCK_MONOTONIC; 0: free */
     uint8_t  reuse;       /* SO_REUSEADDR of the closed socket */
-    uint8_t  pad[7];
+    uint8_t  pad;
+    uint16_t host;        /* the host whose port it keeps */
+    uint32_t pad2;
 } sn_timewait;
 
 /* A process's view of one attached arena.  Pointers here are local. */
@@ -163,6 +188,7 @@ typedef struct sn_arena {
     size_t          size;
     sn_hdr         *hdr;
     sn_proc        *procs;
+    sn_host        *hosts;      /* [SN_MAX_HOSTS] */
     struct sn_sock *socks;
     int32_t        *ports;      /* [SN_PORT_SPACES][65536] heads of bind chains */
     sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */

@@ -1,7 +1,7 @@
-/* The names the network knows, for its nameserver (core/nameserver.c)
- * and, later, for getaddrinfo & co.  Today that is `localhost` only:
- * 127.0.0.1 and ::1, and back.  The named hosts (issue 13) answer here
- * from the arena's host table.
+/* The names the network knows, for its nameserver (core/nameserver.c):
+ * `localhost` (127.0.0.1 and ::1, and back) and the named hosts of the
+ * arena's host table (NAME and NAME.simnet give the host's addresses; a
+ * host address gives NAME).  The default host has no name.
  *
  * Names are given as sn_dns_qname_text writes them: lower case, no final
  * dot, odd bytes escaped (so they match nothing). */

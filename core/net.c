@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/bell.h"
+#include "core/hosts.h"
 #include "core/mapfile.h"
 #include "core/procs.h"
 #include "core/reap.h"
@@ -97,7 +98,9 @@ int sn_net_remove_unused(const char *path, bool force)
         /* An empty file was pinned by a process about to change user
          * (preload/identity.c) and not used yet, or left by a creation
          * that found no room: only `simnet rm` removes it. */
-        bool unused = a.base ? (force || !a.hdr->keep) && sn_net_stale(&a) : force;
+        bool unused = a.base ? (force || (!a.hdr->keep && !sn_hosts_fresh(&a))) &&
+                                   sn_net_stale(&a)
+                             : force;
         r = unused && sn_os_file_remove(path) == 0;
     }
     sn_arena_file_close(fd);
@@ -344,4 +347,47 @@ void sn_bell_free(sn_arena *a, int id)
     sn_ctl_lock(a);
     sn_bell_put(a, id);
     sn_ctl_unlock(a);
+}
+
+int sn_net_host_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                    char *err, size_t errlen)
+{
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, addrs, n, err, errlen);
+    sn_ctl_unlock(a);
+    return h;
+}
+
+int sn_net_host_join(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                     char *err, size_t errlen)
+{
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, addrs, n, err, errlen);
+    /* Sockets already made stay on the host they were made on. */
+    if (h >= 0 && a->proc >= 0)
+        a->procs[a->proc].host = (uint32_t)h;
+    sn_ctl_unlock(a);
+    return h;
+}
+
+bool sn_net_addr_mine(sn_arena *a, const sn_addr *x)
+{
+    int me = a->proc >= 0 ? (int)a->procs[a->proc].host : 0;
+    return sn_hosts_owner(a, me, x) == me;
+}
+
+int sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                       size_t errlen)
+{
+    return sn_hosts_parse_addrs(list, out, max, err, errlen);
+}
+
+int sn_net_host_lookup(sn_arena *a, const char *name)
+{
+    return sn_hosts_lookup(a, name);
+}
+
+int sn_net_host_of(sn_arena *a, const sn_addr *x)
+{
+    return sn_hosts_addr_owner(a, x);
 }

@@ -93,6 +93,24 @@ int  sn_net_parent_held(sn_arena *a);
 /* The process of entry i is alive (the inspector asks). */
 bool sn_net_proc_alive(sn_arena *a, int i);
 static inline bool sn_net_kept(sn_arena *a) { return a->hdr->keep != 0; }
+/* Hosts (core/hosts.h).  sn_net_host_add: host `name` (made if new) with
+ * addresses addrs[0..n) added; its index, or -errno with a one-line
+ * reason in err.  sn_net_host_join: the same, and the calling process is
+ * on it from now on (its children after it). */
+int  sn_net_host_add(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                     char *err, size_t errlen);
+int  sn_net_host_join(sn_arena *a, const char *name, const sn_addr *addrs, int n,
+                      char *err, size_t errlen);
+/* Parse SIMNET_ADDR's list (core/hosts.h). */
+int  sn_net_parse_addrs(const char *list, sn_addr *out, int max, char *err,
+                        size_t errlen);
+/* Name lookups: the host called `name` (core/hosts.h: also NAME.simnet),
+ * or the host that has address x; -1 when none. */
+int  sn_net_host_lookup(sn_arena *a, const char *name);
+int  sn_net_host_of(sn_arena *a, const sn_addr *x);
+/* x is an address of the calling process's host (loopback, its own, or a
+ * wildcard). */
+bool sn_net_addr_mine(sn_arena *a, const sn_addr *x);
 /* Doorbells (core/bell.h explains them): a bell of this process, id > 0
  * or -ENOSPC; `queued` records which attached sockets changed (epoll). */
 int  sn_bell_alloc(sn_arena *a, bool queued);
@@ -267,5 +285,14 @@ static inline uint32_t sn_net_nsocks(sn_arena *a) { return a->hdr->nsocks; }
 static inline uint32_t sn_net_proc_gen(sn_arena *a) { return atomic_load(&a->hdr->proc_gen); }
 static inline uint32_t sn_net_proc_hwm(sn_arena *a) { return a->hdr->proc_hwm; }
 static inline int sn_net_proc_pid(sn_arena *a, int i) { return a->procs[i].pid; }
+/* Hosts: entries in use (entry 0 is the default host), the host of
+ * process entry i, host h's name and addresses. */
+static inline uint32_t sn_net_nhosts(sn_arena *a)
+{
+    return __atomic_load_n(&a->hdr->nhosts, __ATOMIC_ACQUIRE);
+}
+static inline int sn_net_proc_host(sn_arena *a, int i) { return (int)a->procs[i].host; }
+static inline const sn_host *sn_net_host(sn_arena *a, int h) { return &a->hosts[h]; }
+static inline int sn_sock_host(sn_arena *a, int s) { return sn_sock_at(a, s)->host; }
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/hosts.h"
 #include "core/sock.h"
 
 /* Which table of bind chains a socket's port lives in. */
@@ -25,11 +26,15 @@ static int32_t *chain_of(sn_arena *a, const sn_sock *k, uint16_t port)
     return chain(a, space_of(k->type, k->protocol), port);
 }
 
-/* Does socket k, bound to its local address, receive for address x?
+/* Does socket k, bound to its local address, receive for address x of
+ * host `host` (core/hosts.h: the host x reaches)?  One chain per port
+ * holds every host's sockets; a socket answers only for its own host.
  * An AF_INET6 socket on :: covers IPv4 too unless IPV6_V6ONLY. */
-static bool covers(const sn_sock *k, const sn_addr *x)
+static bool covers(const sn_sock *k, int host, const sn_addr *x)
 {
     const sn_addr *l = &k->local;
+    if (k->host != host)
+        return false;
     bool lv4 = sn_addr_is_v4(l), xv4 = sn_addr_is_v4(x);
     if (sn_addr_is_any(l)) {
         if (k->family == AF_INET)
@@ -41,21 +46,25 @@ static bool covers(const sn_sock *k, const sn_addr *x)
     return sn_addr_same_ip(l, x);
 }
 
-/* Do two bindings of the same port claim a common address? */
+/* Do two bindings of the same port claim a common address?  Never on
+ * two hosts: a host binds only its own addresses (conn.c). */
 static bool overlap(const sn_sock *x, const sn_sock *y)
 {
+    if (x->host != y->host)
+        return false;
+    int h = x->host;
     if (sn_addr_is_any(&x->local) && sn_addr_is_any(&y->local)) {
         /* Both wildcards: they meet on IPv4 or on IPv6. */
-        bool x4 = covers(x, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
-        bool y4 = covers(y, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
+        bool x4 = covers(x, h, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
+        bool y4 = covers(y, h, &(sn_addr){.ip = {[10] = 0xff, [11] = 0xff}});
         bool x6 = x->family == AF_INET6 && !sn_addr_is_v4(&x->local);
         bool y6 = y->family == AF_INET6 && !sn_addr_is_v4(&y->local);
         return (x4 && y4) || (x6 && y6);
     }
     if (sn_addr_is_any(&x->local))
-        return covers(x, &y->local);
+        return covers(x, h, &y->local);
     if (sn_addr_is_any(&y->local))
-        return covers(y, &x->local);
+        return covers(y, h, &x->local);
     return sn_addr_same_ip(&x->local, &y->local);
 }
 
@@ -85,6 +94,7 @@ void sn_ports_timewait(sn_arena *a, int s)
     sn_timewait *t = &a->timewait[a->hdr->tw_next++ % SN_TIMEWAIT_SLOTS];
     t->local = k->local;
     t->reuse = (atomic_load(&k->opt) & SN_O_REUSEADDR) != 0;
+    t->host = k->host;
     t->expiry_ns = now_ns() + TIME_WAIT_NS;
 }
 
@@ -102,7 +112,8 @@ static bool timewait_conflicts(sn_arena *a, const sn_sock *k, uint16_t port)
             t->expiry_ns = 0;
             continue;
         }
-        sn_sock tw = {.family = AF_INET6, .type = SOCK_STREAM, .local = t->local};
+        sn_sock tw = {.family = AF_INET6, .type = SOCK_STREAM, .local = t->local,
+                      .host = t->host};
         if (sn_addr_is_v4(&t->local))
             tw.family = AF_INET;
         if (overlap(&tw, k) && !(t->reuse && (atomic_load(&k->opt) & SN_O_REUSEADDR)))
@@ -233,9 +244,10 @@ int sn_ports_can_listen(sn_arena *a, int s)
 /* How well socket k matches a connection or datagram from src to dst:
  * -1 not at all; more specific is better (exact address over wildcard, a
  * connected UDP socket over an unconnected one). */
-static int match(const sn_sock *k, const sn_addr *dst, const sn_addr *src)
+static int match(const sn_sock *k, int host, const sn_addr *dst,
+                 const sn_addr *src)
 {
-    if (!covers(k, dst))
+    if (!covers(k, host, dst))
         return -1;
     int score = sn_addr_is_any(&k->local) ? 1 : 2;
     if (k->type == SOCK_STREAM)
@@ -251,12 +263,12 @@ static int match(const sn_sock *k, const sn_addr *dst, const sn_addr *src)
 
 /* The best-matching sockets bound to dst's port (an SO_REUSEPORT group
  * when several tie); returns how many, at most 64. */
-static int best_matches(sn_arena *a, int space, const sn_addr *dst,
+static int best_matches(sn_arena *a, int space, int host, const sn_addr *dst,
                         const sn_addr *src, int pick[64])
 {
     int best = 0, ties = 0;
     for (int32_t i = *chain(a, space, dst->port); i >= 0; i = a->socks[i].next) {
-        int score = match(sn_sock_at(a, i), dst, src);
+        int score = match(sn_sock_at(a, i), host, dst, src);
         if (score > best) {
             best = score;
             ties = 0;
@@ -267,21 +279,21 @@ static int best_matches(sn_arena *a, int space, const sn_addr *dst,
     return ties;
 }
 
-int sn_ports_listener(sn_arena *a, const sn_addr *dst)
+int sn_ports_listener(sn_arena *a, int host, const sn_addr *dst)
 {
     int pick[64];
-    int ties = best_matches(a, space_of(SOCK_STREAM, IPPROTO_TCP), dst, NULL, pick);
+    int ties = best_matches(a, space_of(SOCK_STREAM, IPPROTO_TCP), host, dst, NULL, pick);
     if (ties == 0)
         return -1;
     /* An SO_REUSEPORT group: spread new connections over its members. */
     return pick[ties > 1 ? a->hdr->rr++ % (uint32_t)ties : 0];
 }
 
-int sn_ports_dgram_target(sn_arena *a, int protocol, const sn_addr *dst,
-                          const sn_addr *src)
+int sn_ports_dgram_target(sn_arena *a, int protocol, int host,
+                          const sn_addr *dst, const sn_addr *src)
 {
     int pick[64];
-    int ties = best_matches(a, space_of(SOCK_DGRAM, protocol), dst, src, pick);
+    int ties = best_matches(a, space_of(SOCK_DGRAM, protocol), host, dst, src, pick);
     if (ties == 0)
         return -1;
     /* SO_REUSEPORT: one flow (source) always lands on the same member. */
@@ -315,7 +327,7 @@ int sn_sock_autobind(sn_arena *a, int s, const sn_addr *dst)
         return 0;
     sn_addr want = k->local;            /* the wildcard of its family */
     if (dst)
-        sn_addr_source_for(dst, &want);
+        sn_hosts_source_for(a, k->host, dst, &want);
     want.port = 0;
     int r = sn_sock_bind_locked(a, s, &want, dst != NULL);
     /* Linux: bind() ran out of ports is EADDRINUSE, connect() is

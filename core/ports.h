@@ -33,12 +33,13 @@ void sn_ports_timewait(sn_arena *a, int s);
  * claims their address, and a chain of one keeps bind() cheap for a server
  * with thousands of connections. */
 void sn_ports_adopt_accepted(sn_arena *a, int l);
-/* The listener that a connection to dst reaches, or -1. */
-int  sn_ports_listener(sn_arena *a, const sn_addr *dst);
+/* The listener that a connection to dst on host `host` (the host dst
+ * reaches: sn_hosts_owner) reaches, or -1. */
+int  sn_ports_listener(sn_arena *a, int host, const sn_addr *dst);
 /* The datagram socket of `protocol` (UDP, UDP-Lite) that a datagram from
- * src to dst reaches, or -1. */
-int  sn_ports_dgram_target(sn_arena *a, int protocol, const sn_addr *dst,
-                           const sn_addr *src);
+ * src to dst on host `host` reaches, or -1. */
+int  sn_ports_dgram_target(sn_arena *a, int protocol, int host,
+                           const sn_addr *dst, const sn_addr *src);
 /* Something sn_ports_dgram_target looks at changed (a UDP socket bound,
  * unbound, connected or disconnected): bump hdr->dgram_gen. */
 void sn_ports_dgram_changed(sn_arena *a);

@@ -140,6 +140,7 @@ void sn_procs_release(sn_arena *a, int i)
     atomic_fetch_add(&a->hdr->proc_gen, 1);
     a->procs[i].pid = 0;            /* the mutex stays: it is reused */
     a->procs[i].start_time = 0;
+    a->procs[i].host = 0;
 }
 
 int sn_procs_find(sn_arena *a, int pid)
@@ -156,6 +157,8 @@ void sn_procs_mark_reserved(sn_arena *a, int i, uint32_t mark)
     a->procs[i].start_time = 0;
     a->procs[i].maker = getpid();
     a->procs[i].mark = mark;
+    /* The child is on its parent's host (core/hosts.h). */
+    a->procs[i].host = a->proc >= 0 ? a->procs[a->proc].host : 0;
 }
 
 void sn_procs_claim(sn_arena *a, int i, int pid, uint64_t start_time)

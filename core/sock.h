@@ -127,6 +127,8 @@ typedef struct sn_sock {
      * the whole datagram; each counts only once set (SN_CSCOV_*). */
     uint16_t          cscov_send, cscov_recv;
     uint8_t           cscov_set;
+    /* the host it belongs to (core/hosts.h): its creator's, for good */
+    uint16_t          host;
     int64_t           rcvtimeo_ns, sndtimeo_ns;  /* 0: none */
     sn_addr           local, peer;
     /* stream peer, packed (slot << 32 | gen) so it reads in one load;

@@ -243,7 +243,7 @@ int sn_cmsg_send(int s, const struct msghdr *msg, sn_msg *m)
         if (r < 0)
             return r;
     }
-    if (m->has_src && !sn_addr_is_local(&m->src))
+    if (m->has_src && !sn_net_addr_mine(sn_net(), &m->src))
         return -EINVAL;
     return 0;
 }

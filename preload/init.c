@@ -40,7 +40,7 @@ static int            handed_marker = -1;   /* its reservation's marker fd */
  * envp for itself).  Copied in the constructor; "" when unset. */
 static struct {
     char network[256], dir[PATH_MAX], xdg[PATH_MAX - 16], debug[PATH_MAX];
-    char shared[4], fd_base[32], pcap[PATH_MAX];
+    char shared[4], fd_base[32], pcap[PATH_MAX], host[SN_HOST_NAME + 1], addr[512];
 } env;
 
 /* Longer values are cut, which keeps them invalid where they are checked
@@ -290,6 +290,26 @@ static int open_network(char *err, size_t errlen)
     return r;
 }
 
+/* SIMNET_HOST: this process (and its children) on that host, made if
+ * new, with the addresses of SIMNET_ADDR (`simnet run --addr`) added.  On failure the process leaves the network again: its sockets
+ * then fail (ENETDOWN) rather than run on the wrong host. */
+static int join_host(char *err, size_t errlen)
+{
+    if (!*env.host)
+        return 0;
+    sn_addr addrs[SN_HOST_ADDRS];
+    int n = sn_net_parse_addrs(env.addr, addrs, SN_HOST_ADDRS, err, errlen);
+    int r = n < 0 ? n : sn_net_host_join(&net, env.host, addrs, n, err, errlen);
+    if (r < 0)
+        sn_net_leave(&net, *path ? path : NULL);
+    return r;
+}
+
+const char *sn_host_name(void)
+{
+    return env.host;
+}
+
 static void init(void)
 {
     int saved = errno;
@@ -310,7 +330,7 @@ static void init(void)
             fd_base = (int)v;
     }
     char err[PATH_MAX + 200];
-    if (open_network(err, sizeof err) < 0) {
+    if (open_network(err, sizeof err) < 0 || join_host(err, sizeof err) < 0) {
         say("libsimnet: %s%s\n", err, "");
     } else {
         net_ok = true;
@@ -350,6 +370,8 @@ __attribute__((constructor)) static void sn_constructor(void)
     char *end;
     long fb = *env.fd_base ? strtol(env.fd_base, &end, 10) : 0;
     sn_trap_start(fb > 0 && fb < INT_MAX && !*end ? (int)fb : 0);
+    keep(env.host, sizeof env.host, "SIMNET_HOST");
+    keep(env.addr, sizeof env.addr, "SIMNET_ADDR");
     const char *pin = getenv(SN_ENV_PIN);
     if (pin) {
         sn_pin_inherit(pin);

@@ -26,6 +26,9 @@
 #define SN_ENV_HELD "SIMNET_HELD_SOCKETS"
 
 sn_arena *sn_net(void);
+/* SIMNET_HOST as the program started: this process's host, "" for the
+ * default host. */
+const char *sn_host_name(void);
 /* Has the library started (in any thread)? */
 bool      sn_started(void);
 /* SIMNET_FD_BASE: lowest fd for new simulated sockets (0: no constraint). */

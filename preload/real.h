@@ -5,6 +5,8 @@
 #define SN_REAL_H
 
 #include <grp.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,6 +17,7 @@
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <sys/select.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>

@@ -20,6 +20,28 @@
     X(int, bindresvport, (int, struct sockaddr_in *))                         \
     X(int, rresvport, (int *))                                                \
     X(int, rresvport_af, (int *, sa_family_t))                                \
+    /* the host's name: hostname.c */                                         \
+    X(int, gethostname, (char *, size_t))                                     \
+    X(int, uname, (struct utsname *))                                         \
+    /* the hosts' names and addresses: resolve.c */                           \
+    X(int, getaddrinfo, (const char *, const char *, const struct addrinfo *, \
+                         struct addrinfo **))                                 \
+    X(int, getnameinfo, (const struct sockaddr *, socklen_t, char *,          \
+                         socklen_t, char *, socklen_t, int))                  \
+    X(struct hostent *, gethostbyname, (const char *))                        \
+    X(struct hostent *, gethostbyname2, (const char *, int))                  \
+    X(int, gethostbyname_r, (const char *, struct hostent *, char *, size_t,  \
+                             struct hostent **, int *))                       \
+    X(int, gethostbyname2_r, (const char *, int, struct hostent *, char *,    \
+                              size_t, struct hostent **, int *))              \
+    X(struct hostent *, gethostbyaddr, (const void *, socklen_t, int))        \
+    X(int, gethostbyaddr_r, (const void *, socklen_t, int, struct hostent *,  \
+                             char *, size_t, struct hostent **, int *))       \
+    /* a named host's interfaces: ifaddrs.c */                                \
+    X(int, getifaddrs, (struct ifaddrs **))                                   \
+    X(struct if_nameindex *, if_nameindex, (void))                            \
+    X(unsigned int, if_nametoindex, (const char *))                           \
+    X(char *, if_indextoname, (unsigned int, char[IF_NAMESIZE]))               \
     /* names: names.c */                                                      \
     X(int, getsockname, (int, struct sockaddr *, socklen_t *))                \
     X(int, getpeername, (int, struct sockaddr *, socklen_t *))                \

@@ -9,6 +9,10 @@
  *   simnet-inspect keep DIR NAME       make it (if missing) and mark it kept
  *   simnet-inspect joined DIR NAME     how many process entries it ever
  *                                      used (tests: did programs join it?)
+ *   simnet-inspect host DIR NAME HOST ADDRS
+ *                                      make network and host if missing,
+ *                                      with ADDRS (comma-separated) added
+ *   simnet-inspect hosts DIR NAME      its hosts as /etc/hosts lines
  *
  * It maps arenas without attaching to them and reads without locks: a
  * snapshot that may be a moment old, never a change.
@@ -53,6 +57,11 @@ static void format(const sn_sock *k, const sn_addr *x, char *out, size_t n)
         inet_ntop(AF_INET6, x->ip, ip, sizeof ip);
         snprintf(out, n, "[%s]:%u", ip, x->port);
     }
+}
+
+static const char *host_name(sn_arena *a, int h)
+{
+    return h == 0 ? "-" : sn_net_host(a, h)->name;
 }
 
 static int open_arena(sn_arena *a, const char *dir, const char *name, bool quiet)
@@ -104,13 +113,92 @@ static int cmd_ls(const char *dir)
     return 0;
 }
 
+static void addr_text(const uint8_t ip[16], char *out, size_t n)
+{
+    static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
+    if (memcmp(ip, mapped, 12) == 0)
+        inet_ntop(AF_INET, ip + 12, out, (socklen_t)n);
+    else
+        inet_ntop(AF_INET6, ip, out, (socklen_t)n);
+}
+
+/* `simnet ls -n`: each named host, its addresses and live processes (the
+ * default host's too when it has any and named hosts exist). */
+static void print_hosts_procs(sn_arena *a)
+{
+    uint32_t nh = sn_net_nhosts(a);
+    if (nh <= 1)
+        return;
+    printf("%-24s %-40s %s\n", "Host", "Addresses", "Pids");
+    for (uint32_t h = 0; h < nh; h++) {
+        char addrs[256] = "", pids[256] = "";
+        size_t ua = 0, up = 0;
+        const sn_host *x = sn_net_host(a, (int)h);
+        for (uint32_t j = 0; j < x->naddr && ua < sizeof addrs - 48; j++) {
+            char t[INET6_ADDRSTRLEN];
+            addr_text(x->addr[j], t, sizeof t);
+            ua += (size_t)snprintf(addrs + ua, sizeof addrs - ua, "%s%s", ua ? "," : "", t);
+        }
+        for (uint32_t i = 0; i < sn_net_proc_hwm(a) && up < sizeof pids - 16; i++)
+            if (sn_net_proc_pid(a, (int)i) > 0 && sn_net_proc_alive(a, (int)i) &&
+                sn_net_proc_host(a, (int)i) == (int)h)
+                up += (size_t)snprintf(pids + up, sizeof pids - up, "%s%d", up ? "," : "",
+                                       sn_net_proc_pid(a, (int)i));
+        if (h == 0 && !up)
+            continue;
+        printf("%-24s %-40s %s\n", h ? x->name : "(default)", ua ? addrs : "-",
+               up ? pids : "-");
+    }
+    printf("\n");
+}
+
+static int cmd_hosts(const char *dir, const char *name)
+{
+    sn_arena a;
+    if (open_arena(&a, dir, name, false) < 0)
+        return 2;
+    for (uint32_t h = 1; h < sn_net_nhosts(&a); h++) {
+        const sn_host *x = sn_net_host(&a, (int)h);
+        for (uint32_t j = 0; j < x->naddr; j++) {
+            char t[INET6_ADDRSTRLEN];
+            addr_text(x->addr[j], t, sizeof t);
+            printf("%s\t%s\n", t, x->name);
+        }
+    }
+    sn_arena_close(&a);
+    return 0;
+}
+
+/* `simnet run --host`: the host made now, so that a bad name or address
+ * is the launcher's one-line error (status 2) before the command runs. */
+static int cmd_host(const char *dir, const char *name, const char *host,
+                    const char *list)
+{
+    char path[4096], err[300];
+    sn_addr addrs[SN_HOST_ADDRS];
+    int n = sn_net_parse_addrs(list, addrs, SN_HOST_ADDRS, err, sizeof err);
+    sn_arena a;
+    snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+    int r = n;
+    if (n >= 0 && (r = sn_net_open(&a, path, SN_DEFAULT_SIZE, SN_ARENA_CREATE, err,
+                                   sizeof err)) == 0) {
+        r = sn_net_host_add(&a, host, addrs, n, err, sizeof err);
+        sn_arena_close(&a);
+    }
+    n = r;
+    if (n < 0)
+        fprintf(stderr, "simnet: %s\n", err);
+    return n < 0 ? 2 : 0;
+}
+
 static int cmd_show(const char *dir, const char *name)
 {
     sn_arena a;
     if (open_arena(&a, dir, name, false) < 0)
         return 1;
-    printf("%-5s %-10s %8s %8s %-46s %-46s %s\n", "Netid", "State", "Recv-Q",
-           "Send-Q", "Local Address:Port", "Peer Address:Port", "Pids");
+    print_hosts_procs(&a);
+    printf("%-5s %-10s %8s %8s %-46s %-46s %-12s %s\n", "Netid", "State", "Recv-Q",
+           "Send-Q", "Local Address:Port", "Peer Address:Port", "Host", "Pids");
     for (uint32_t s = 0; s < a.hdr->sock_hwm; s++) {
         sn_sock *k = sn_sock_at(&a, (int)s);
         if (k->state == SN_FREE)
@@ -135,9 +223,9 @@ static int cmd_show(const char *dir, const char *name)
                                          used ? "," : "", a.procs[i].pid);
         if (!used)
             snprintf(pids, sizeof pids, "(queued)");
-        printf("%-5s %-10s %8u %8u %-46s %-46s %s\n",
+        printf("%-5s %-10s %8u %8u %-46s %-46s %-12s %s\n",
                k->type == SOCK_STREAM ? "tcp" : k->protocol == IPPROTO_UDPLITE ? "udplite" : "udp", state_name(k), rq, sq,
-               local, peer, pids);
+               local, peer, host_name(&a, k->host), pids);
     }
     sn_arena_close(&a);
     return 0;
@@ -211,6 +299,10 @@ int main(int argc, char **argv)
         sn_arena_close(&a);
         return 0;
     }
+    if (argc == 6 && strcmp(argv[1], "host") == 0)
+        return cmd_host(argv[2], argv[3], argv[4], argv[5]);
+    if (argc == 4 && strcmp(argv[1], "hosts") == 0)
+        return cmd_hosts(argv[2], argv[3]);
     if (argc == 3 && strcmp(argv[1], "ls") == 0)
         return cmd_ls(argv[2]);
     if (argc == 4 && strcmp(argv[1], "show") == 0)

@@ -89,6 +89,15 @@ SCENARIO(sigkill_server)
  * nginx-light, socat, curl (.ci/run installs them). */
 /* 10: redis-server: redis-cli SET/GET, redis-benchmark -n 2000 set,get. */
 SCENARIO(redis)
+/* Named hosts: redis primary on db, replica on cache, client on app;
+ * every host's 127.0.0.1:6379 private (simnet run --host). */
+SCENARIO(redis_hosts)
+/* Two hosts against two network namespaces joined by a veth pair: the
+ * same probe prints the same (root; skipped otherwise). */
+SCENARIO(two_hosts_diff)
+/* Named hosts by name: curl on app -> nginx on web -> proxy_pass
+ * http://api:8080 (python3 -m http.server on host api). */
+SCENARIO(nginx_hosts)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)
