@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -286,8 +287,10 @@ __asm__(".text\n"
         "\t.cfi_endproc\n"
         "\t.size sn_trap_on_stack,.-sn_trap_on_stack\n");
 
-/* The emulation runs on a stack of its own per thread: a Go goroutine's
- * stack is a few KiB, a program's sigaltstack may be SIGSTKSZ.  While it
+/* The emulation runs on a stack of its own per thread when the kernel
+ * delivered SIGSYS on an alternate stack (SA_ONSTACK): a Go goroutine's
+ * stack is a few KiB and Go's signal stacks 32 KiB, a program's
+ * sigaltstack may be SIGSTKSZ.  On the thread's own stack it runs there.  While it
  * runs, that stack is also the thread's sigaltstack, so a signal taken
  * meanwhile (Go's SIGURG on its handlers' SA_ONSTACK) lands below it and
  * not over the frame the kernel pushed for SIGSYS. */
@@ -352,7 +355,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
         errno = saved;
         return;
     }
-    if (tdepth++ == 0 && tstack_get()) {
+    /* On the thread's own stack (no sigaltstack, or not SA_ONSTACK's):
+     * room enough, run here.  On an alternate stack: switch. */
+    const ucontext_t *u = uc;
+    char *sp = (char *)&f, *alt = u->uc_stack.ss_sp;
+    bool on_alt = !(u->uc_stack.ss_flags & SS_DISABLE) && sp >= alt &&
+                  sp < alt + u->uc_stack.ss_size;
+    if (tdepth++ == 0 && on_alt && tstack_get()) {
         sn_trap_on_stack(&f, run_switched, tstack + TSTACK);
         if (f.alt_r == 0) {          /* off our stack now: give the old one back */
             f.alt.ss_flags &= SS_DISABLE | SS_AUTODISARM;
