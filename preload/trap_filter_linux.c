@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -27,7 +28,7 @@
  * into the forward offsets classic BPF has. */
 #define NEXT  (-1)
 #define MAXI  200
-#define MAXL  64
+#define MAXL  96
 
 typedef struct prog {
     struct sock_filter ins[MAXI];
@@ -108,6 +109,32 @@ static const int always[] = {
     SYS_epoll_create1, SYS_execve, SYS_execveat,
 };
 
+typedef struct nr_target {
+    uint32_t nr;
+    int      label;
+} nr_target;
+
+static int by_nr(const void *a, const void *b)
+{
+    uint32_t x = ((const nr_target *)a)->nr, y = ((const nr_target *)b)->nr;
+    return x < y ? -1 : x > y;
+}
+
+/* A = the number: to its label if it is one of t[lo, hi), else to miss. */
+static void tree(prog *p, const nr_target *t, int lo, int hi, int miss)
+{
+    if (hi - lo <= 3) {
+        for (int i = lo; i < hi; i++)
+            JEQ(p, t[i].nr, t[i].label, i + 1 < hi ? NEXT : miss);
+        return;
+    }
+    int mid = (lo + hi) / 2, right = label_new(p);
+    JGE(p, t[mid].nr, right, NEXT);
+    tree(p, t, lo, mid, miss);
+    label_here(p, right);
+    tree(p, t, mid, hi, miss);
+}
+
 int sn_trap_filter(struct sock_fprog *out, int base)
 {
     static prog prg;
@@ -124,17 +151,27 @@ int sn_trap_filter(struct sock_fprog *out, int base)
     JEQ(p, AUDIT_ARCH_X86_64, NEXT, i386);
     LD(p, offsetof(struct seccomp_data, nr));
     JGE(p, 0x40000000u, x32, NEXT);
-    for (size_t i = 0; i < sizeof by_fd0 / sizeof *by_fd0; i++)
-        JEQ(p, by_fd0[i], fd0, NEXT);
-    JEQ(p, SYS_dup2, fd01, NEXT);
-    JEQ(p, SYS_dup3, fd01, NEXT);
-    JEQ(p, SYS_epoll_ctl, fd02, NEXT);
+    /* read and write first (the filter runs at each of them), then a
+     * search tree over the other numbers: the kernel runs the filter for
+     * every number when it is installed (its action cache), so the path
+     * of a number not caught is kept short. */
+    JEQ(p, SYS_read, fd0, NEXT);
+    JEQ(p, SYS_write, fd0, NEXT);
+    nr_target t[64];
+    int n = 0;
+    for (size_t i = 2; i < sizeof by_fd0 / sizeof *by_fd0; i++)
+        t[n++] = (nr_target){(uint32_t)by_fd0[i], fd0};
     for (size_t i = 0; i < sizeof always / sizeof *always; i++)
-        JEQ(p, always[i], trap, NEXT);
-    JEQ(p, SYS_socket, sock, NEXT);
-    JEQ(p, SYS_rt_sigaction, sigact, NEXT);
-    JEQ(p, SYS_seccomp, scmp, NEXT);
-    JEQ(p, SYS_prctl, prc, allow);
+        t[n++] = (nr_target){(uint32_t)always[i], trap};
+    t[n++] = (nr_target){SYS_dup2, fd01};
+    t[n++] = (nr_target){SYS_dup3, fd01};
+    t[n++] = (nr_target){SYS_epoll_ctl, fd02};
+    t[n++] = (nr_target){SYS_socket, sock};
+    t[n++] = (nr_target){SYS_rt_sigaction, sigact};
+    t[n++] = (nr_target){SYS_seccomp, scmp};
+    t[n++] = (nr_target){SYS_prctl, prc};
+    qsort(t, (size_t)n, sizeof *t, by_nr);
+    tree(p, t, 0, n, allow);
 
     label_here(p, fd0);
     LD(p, ARG_LO(0));
