@@ -48,6 +48,18 @@ bool sn_trap_caught(void);
 
 /* ---- between the trap's files ---- */
 
+/* The probe the filter answers (a seccomp operation Linux does not
+ * have): PROBE_ID says "ours, this version", PROBE_BASE gives the base
+ * its ranges start at.  A changed filter changes the version. */
+#define SN_TRAP_PROBE_ID     0x5e5e0000u
+#define SN_TRAP_PROBE_BASE   0x5e5e0001u
+#define SN_TRAP_PROBE_ANSWER 4012          /* 4000 + version; errnos end at 4095 */
+
+struct sock_fprog;
+/* The filter for ranges starting at base (trap_filter_linux.c): 0, or
+ * -errno when it does not assemble. */
+int  sn_trap_filter(struct sock_fprog *out, int base);
+
 /* Install the filter, map the gate, install the handler (trap_linux.c):
  * 0, or -errno with *what naming the step that failed. */
 int  sn_trap_os_install(int base, const char **what);

@@ -2,7 +2,7 @@
  * trap_raw — system calls that never pass through an interposed libc
  * function: raw syscall(2) for socket, bind, listen, connect, accept4,
  * sendto, recvfrom, read, write, poll, getsockname, fcntl, shutdown,
- * close, and stdio's own read/write on a connected socket (fdopen,
+ * close, epoll_create1/ctl/wait/pwait, and stdio's own read/write on a connected socket (fdopen,
  * fprintf, fgets).  Under the library the trap runs them through the
  * simulated network (trap.h); in an isolated network namespace, where
  * loopback is down, any that reached the kernel would fail.
@@ -60,6 +60,34 @@ static void udp(void)
     RAW(SYS_close, v);
 }
 
+/* Go's poller: a raw epoll instance over raw sockets. */
+static void raw_epoll(void)
+{
+    struct sockaddr_in a = sa4("127.0.0.1", 0);
+    socklen_t al = sizeof a;
+    int l = (int)NEED(RAW(SYS_socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    NEED(RAW(SYS_bind, l, &a, sizeof a));
+    NEED(RAW(SYS_listen, l, 4));
+    NEED(RAW(SYS_getsockname, l, &a, &al));
+    int ep = (int)NEED(RAW(SYS_epoll_create1, EPOLL_CLOEXEC));
+    struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 7}, out[4];
+    SHOW("raw epoll_ctl ADD listener", RAW(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, l, &ev));
+    SHOW("raw epoll_pwait nothing yet", RAW(SYS_epoll_pwait, ep, out, 4, 0, NULL, 8));
+    int c = (int)NEED(RAW(SYS_socket, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    long r = RAW(SYS_connect, c, &a, sizeof a);
+    say("raw nonblocking connect: %s\n", r == 0 || errno == EINPROGRESS ? "ok" : errname(errno));
+    SHOW("raw epoll_pwait listener ready", RAW(SYS_epoll_pwait, ep, out, 4, 2000, NULL, 8));
+    say("event data=%u in=%d\n", out[0].data.u32, !!(out[0].events & EPOLLIN));
+    int s = (int)SHOWFD("raw accept4", RAW(SYS_accept4, l, NULL, NULL, SOCK_NONBLOCK));
+    ev = (struct epoll_event){.events = EPOLLOUT, .data.u32 = 9};
+    SHOW("raw epoll_ctl ADD client", RAW(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, c, &ev));
+    SHOW("raw epoll_wait client writable", RAW(SYS_epoll_wait, ep, out, 4, 2000));
+    SHOW("raw close epoll", RAW(SYS_close, ep));
+    RAW(SYS_close, s);
+    RAW(SYS_close, c);
+    RAW(SYS_close, l);
+}
+
 /* stdio: glibc's FILE reads and writes with its own internal calls. */
 static void stdio(void)
 {
@@ -97,6 +125,7 @@ int main(void)
     probe_init();
     tcp_echo();
     udp();
+    raw_epoll();
     stdio();
     socketpair_inet();
     return 0;

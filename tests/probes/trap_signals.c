@@ -56,18 +56,21 @@ static void raw_pair(int *c, int *s)
     RAW(SYS_close, l);
 }
 
-static void interrupted(bool restart)
+static void interrupted(bool restart, bool onstack)
 {
     int c, s;
     raw_pair(&c, &s);
     inner_fd = c;
-    struct sigaction sa = {.sa_handler = on_usr1, .sa_flags = restart ? SA_RESTART : 0};
+    struct sigaction sa = {.sa_handler = on_usr1,
+                           .sa_flags = (restart ? SA_RESTART : 0) | (onstack ? SA_ONSTACK : 0)};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGUSR1, &sa, NULL);
     ran = inner_ok = 0;
     pid_t pid = poke(s);
     char buf[8] = {0};
-    const char *label = restart ? "recv SA_RESTART" : "recv no SA_RESTART";
+    const char *label = onstack   ? "recv SA_RESTART|SA_ONSTACK, small sigaltstack"
+                        : restart ? "recv SA_RESTART"
+                                  : "recv no SA_RESTART";
     SHOW(label, RAW(SYS_recvfrom, c, buf, sizeof buf, 0, NULL, NULL));
     say("handler ran=%d inner call ok=%d\n", (int)ran, (int)inner_ok);
     int st;
@@ -109,8 +112,17 @@ static void sigsys_taken(void)
 int main(void)
 {
     probe_init();
-    interrupted(false);
-    interrupted(true);
+    interrupted(false, false);
+    interrupted(true, false);
+    /* A small alternate stack (the kernel's SIGSYS frames land there too
+     * under the library). */
+    static char alt[16384];
+    stack_t st = {.ss_sp = alt, .ss_size = sizeof alt};
+    SHOW("sigaltstack", sigaltstack(&st, NULL));
+    interrupted(true, true);
+    stack_t now;
+    sigaltstack(NULL, &now);
+    CHECK("sigaltstack kept", now.ss_sp == alt && now.ss_size == sizeof alt && !(now.ss_flags & SS_DISABLE));
     sigsys_taken();
     return 0;
 }
