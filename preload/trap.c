@@ -140,6 +140,11 @@ void sn_trap_need_slow(void)
     pthread_mutex_unlock(&late);
 }
 
+/* A fork while another thread installs: the child gets the install done
+ * (or not begun), never the lock held by a thread it does not have. */
+static void late_lock(void) { pthread_mutex_lock(&late); }
+static void late_unlock(void) { pthread_mutex_unlock(&late); }
+
 void sn_trap_start(int fd_base)
 {
     Dl_info di;
@@ -165,7 +170,7 @@ void sn_trap_start(int fd_base)
     int b = fd_base > 0 && fd_base < SN_TRAP_LOW_END ? fd_base : SN_TRAP_BASE;
     bool now = m && (strcmp(m, "1") == 0 || strcasecmp(m, "on") == 0 ||
                      strcasecmp(m, "always") == 0);
-    if (now || is_go())
+    if (now || is_go() || pthread_atfork(late_lock, late_unlock, late_unlock) != 0)
         install(b);
     else
         sn_trap_pending = b;
