@@ -5,8 +5,11 @@
  * syscall(SYS_socket) as the program's first network action; "caught"
  * says its fd was placed where the trap puts the sockets it makes),
  * resq (res_query), fdopen (fdopen of a pipe: no trap), exec (execs
- * itself with "none": the new image inherits the filter). */
+ * itself with "none": the new image inherits the filter), thread (a
+ * thread started before the install has the filter after it, and its
+ * own inline socket system call is caught). */
 #include <arpa/nameser.h>
+#include <pthread.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <resolv.h>
@@ -17,9 +20,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Seccomp: of the calling thread. */
 static int mode(void)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    FILE *f = fopen("/proc/thread-self/status", "r");
     char l[256];
     int m = -1;
     while (f && fgets(l, sizeof l, f))
@@ -28,6 +32,31 @@ static int mode(void)
     if (f)
         fclose(f);
     return m;
+}
+
+static int go[2], done[2];
+
+/* socket(AF_INET, SOCK_STREAM) with the program's own instruction. */
+static long inline_socket(void)
+{
+    long r;
+    __asm__ volatile("syscall" : "=a"(r) : "a"((long)SYS_socket), "D"((long)AF_INET),
+                     "S"((long)SOCK_STREAM), "d"(0L) : "rcx", "r11", "memory");
+    return r;
+}
+
+static void *other(void *arg)
+{
+    char c;
+    if (read(go[0], &c, 1) != 1)
+        return NULL;
+    long s = inline_socket();
+    printf("thread %d %s\n", mode(), s >= 512 ? "caught" : "kernel");
+    fflush(stdout);
+    c = 0;
+    if (write(done[1], &c, 1) != 1)
+        return NULL;
+    return NULL;
 }
 
 int main(int argc, char **argv)
@@ -53,6 +82,16 @@ int main(int argc, char **argv)
         int p[2];
         if (pipe(p) == 0 && fdopen(p[0], "r"))
             printf("fdopen ok\n");
+    } else if (!strcmp(what, "thread")) {
+        pthread_t t;
+        char c = 1;
+        if (pipe(go) || pipe(done) || pthread_create(&t, NULL, other, NULL))
+            return 1;
+        struct addrinfo *r = NULL;
+        getaddrinfo("localhost", NULL, NULL, &r);
+        if (write(go[1], &c, 1) != 1 || read(done[0], &c, 1) != 1)
+            return 1;
+        pthread_join(t, NULL);
     } else if (!strcmp(what, "exec")) {
         socket(AF_INET, SOCK_DGRAM, 0);
         printf("mid %d\n", mode());

@@ -6,12 +6,14 @@
 # syscall(SYS_socket) as the very first network action installs it
 # (Seccomp: 2), and that raw socket is caught (simulated: placed in the
 # trap's fd range); a Go program has it from its first instruction;
+# a thread started before the install has it too (TSYNC) and its own
+# inline socket instruction is caught;
 # SIMNET_TRAP=always installs at start, SIMNET_TRAP=off never; a child
 # exec'd after the install inherits it.
 . "$(dirname "$0")/lib.bash"
 root=$(cd "$it_here/../.." && pwd)
 prog=$IT_DIR/trap_lazy
-cc -O1 -o "$prog" "$it_here/trap_lazy.c" -lresolv 2>"$IT_DIR/cc.err" ||
+cc -O1 -pthread -o "$prog" "$it_here/trap_lazy.c" -lresolv 2>"$IT_DIR/cc.err" ||
     { show "$IT_DIR/cc.err"; fail "cannot build trap_lazy.c"; }
 
 expect() {   # name, expected output (lines joined by ;), command...
@@ -33,6 +35,7 @@ expect resq   "start 0;resq done;end 2"       sim "$IT_NET" "$prog" resq
 expect always "start 2;end 2"                 sim "$IT_NET" env SIMNET_TRAP=always "$prog" none
 expect on1    "start 2;end 2"                 sim "$IT_NET" env SIMNET_TRAP=1 "$prog" none
 expect off    "start 0;raw ok kernel;end 0"   sim "$IT_NET" env SIMNET_TRAP=off "$prog" raw
+expect thread "start 0;thread 2 caught;end 2"  sim "$IT_NET" "$prog" thread
 expect exec   "start 0;mid 2;start 2;end 2"   sim "$IT_NET" "$prog" exec
 
 gobin=$root/build/go/trap_status
