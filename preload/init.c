@@ -366,7 +366,9 @@ __attribute__((constructor)) static void sn_constructor(void)
     keep(env.shared, sizeof env.shared, "SIMNET_SHARED");
     keep(env.fd_base, sizeof env.fd_base, "SIMNET_FD_BASE");
     keep(env.pcap, sizeof env.pcap, "SIMNET_PCAP");
-    /* The trap first: nothing of the program may bypass libc before it. */
+    /* The trap first: taken over when inherited, installed for a Go
+     * program (nothing of it may bypass libc before it), else deferred
+     * to the first inet socket or name lookup (trap.c). */
     char *end;
     long fb = *env.fd_base ? strtol(env.fd_base, &end, 10) : 0;
     sn_trap_start(fb > 0 && fb < INT_MAX && !*end ? (int)fb : 0);

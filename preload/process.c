@@ -29,6 +29,7 @@
 #include "preload/identity.h"
 #include "preload/process.h"
 #include "preload/real.h"
+#include "preload/trap.h"
 
 static __thread int in_our_fork;
 
@@ -286,12 +287,14 @@ static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actio
 int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
                 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    sn_trap_exec_need(-1, path, false, envp);
     return spawn(REAL(posix_spawn), pid, path, fa, attr, argv, envp);
 }
 
 int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
                  const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
+    sn_trap_exec_need(-1, file, true, envp);
     return spawn(REAL(posix_spawnp), pid, file, fa, attr, argv, envp);
 }
 
@@ -311,16 +314,19 @@ int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t 
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
+    sn_trap_exec_need(-1, path, false, envp);
     EXEC_HANDING_DOWN(REAL(execve), envp, path, argv);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
+    sn_trap_exec_need(-1, file, true, envp);
     EXEC_HANDING_DOWN(REAL(execvpe), envp, file, argv);
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
+    sn_trap_exec_need(fd, NULL, false, envp);
     EXEC_HANDING_DOWN(REAL(fexecve), envp, fd, argv);
 }
 

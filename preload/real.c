@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -26,12 +27,21 @@ static void *lookup(const char *name)
     return p;
 }
 
-#define X(ret, name, params)                                        \
-    __typeof__(sn_real.name) sn_real_get_##name(void)               \
-    {                                                               \
-        if (!sn_real.name)                                          \
-            sn_real.name = (__typeof__(sn_real.name))lookup(#name); \
-        return sn_real.name;                                        \
+/* An entry is written once from NULL (compare-and-swap): a lookup that
+ * loses to sn_real_gate(), made while other threads run, never puts
+ * libc's function back over the gate's. */
+#define X(ret, name, params)                                                   \
+    __typeof__(sn_real.name) sn_real_get_##name(void)                          \
+    {                                                                          \
+        __typeof__(sn_real.name) p = __atomic_load_n(&sn_real.name, __ATOMIC_ACQUIRE); \
+        if (!p) {                                                              \
+            __typeof__(sn_real.name) none = NULL;                              \
+            p = (__typeof__(sn_real.name))lookup(#name);                       \
+            if (!__atomic_compare_exchange_n(&sn_real.name, &none, p, false,   \
+                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) \
+                p = none;                                                      \
+        }                                                                      \
+        return p;                                                              \
     }
 SN_SYMBOLS(X)
 #undef X
@@ -139,24 +149,28 @@ static ssize_t g_recv(int fd, void *buf, size_t len, int flags)
     return gate_wait(SYS_recvfrom, fd, L(buf), L(len), flags, 0, 0);
 }
 
+/* Made while other threads may be calling through the table (a deferred
+ * trap): each entry is one atomic store. */
+#define G(name, fn) __atomic_store_n(&sn_real.name, fn, __ATOMIC_RELEASE)
+
 void sn_real_gate(void)
 {
-    sn_real.close = g_close;
-    sn_real.dup = g_dup;
-    sn_real.dup2 = g_dup2;
-    sn_real.dup3 = g_dup3;
-    sn_real.fcntl = g_fcntl;
-    sn_real.fcntl64 = g_fcntl;
-    sn_real.ioctl = g_ioctl;
-    sn_real.poll = g_poll;
-    sn_real.ppoll = g_ppoll;
-    sn_real.select = g_select;
-    sn_real.pselect = g_pselect;
-    sn_real.epoll_create = g_epoll_create;
-    sn_real.epoll_create1 = g_epoll_create1;
-    sn_real.epoll_ctl = g_epoll_ctl;
-    sn_real.epoll_wait = g_epoll_wait;
-    sn_real.epoll_pwait = g_epoll_pwait;
-    sn_real.epoll_pwait2 = g_epoll_pwait2;
-    sn_real.recv = g_recv;
+    G(close, g_close);
+    G(dup, g_dup);
+    G(dup2, g_dup2);
+    G(dup3, g_dup3);
+    G(fcntl, g_fcntl);
+    G(fcntl64, g_fcntl);
+    G(ioctl, g_ioctl);
+    G(poll, g_poll);
+    G(ppoll, g_ppoll);
+    G(select, g_select);
+    G(pselect, g_pselect);
+    G(epoll_create, g_epoll_create);
+    G(epoll_create1, g_epoll_create1);
+    G(epoll_ctl, g_epoll_ctl);
+    G(epoll_wait, g_epoll_wait);
+    G(epoll_pwait, g_epoll_pwait);
+    G(epoll_pwait2, g_epoll_pwait2);
+    G(recv, g_recv);
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+struct __res_state;
 #include "preload/symbols.h"
 
 typedef struct sn_real_table {
@@ -49,7 +50,12 @@ SN_SYMBOLS(X)
  * calls through the gate (real.c, trap.h). */
 void sn_real_gate(void);
 
-#define REAL(name) \
-    (__builtin_expect(sn_real.name != NULL, 1) ? sn_real.name : sn_real_get_##name())
+/* An entry may change once under a running thread (sn_real_gate): read
+ * it as one load. */
+#define REAL(name)                                                        \
+    ({                                                                    \
+        __typeof__(sn_real.name) r_ = __atomic_load_n(&sn_real.name, __ATOMIC_RELAXED); \
+        __builtin_expect(r_ != NULL, 1) ? r_ : sn_real_get_##name();      \
+    })
 
 #endif

@@ -15,6 +15,7 @@
 #include "core/net.h"
 #include "preload/init.h"
 #include "preload/real.h"
+#include "preload/trap.h"
 
 static sn_arena *hosts_net(void)
 {
@@ -58,6 +59,7 @@ static int addrs_text(const sn_host *x, int af, bool mapped, char out[][INET6_AD
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = host_named(&a, node);
     int fam = hints ? hints->ai_family : AF_UNSPEC;
@@ -142,6 +144,7 @@ static int fill_hostent(const sn_host *x, int af, const void *only, struct hoste
 int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
                      size_t buflen, struct hostent **result, int *h_errnop)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = host_named(&a, name);
     if (h < 0 || (af != AF_INET && af != AF_INET6))
@@ -155,6 +158,7 @@ int gethostbyname2_r(const char *name, int af, struct hostent *ret, char *buf,
 int gethostbyname_r(const char *name, struct hostent *ret, char *buf, size_t buflen,
                     struct hostent **result, int *h_errnop)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     return gethostbyname2_r(name, AF_INET, ret, buf, buflen, result, h_errnop);
 }
 
@@ -163,6 +167,7 @@ static __thread char he_buf[512];
 
 struct hostent *gethostbyname2(const char *name, int af)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = host_named(&a, name);
     if (h < 0 || (af != AF_INET && af != AF_INET6))
@@ -176,6 +181,7 @@ struct hostent *gethostbyname2(const char *name, int af)
 
 struct hostent *gethostbyname(const char *name)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     return gethostbyname2(name, AF_INET);
 }
 
@@ -201,6 +207,7 @@ static int host_at(sn_arena **ap, const void *addr, size_t len, int type)
 
 struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = host_at(&a, addr, len, type);
     if (h < 0)
@@ -212,6 +219,7 @@ struct hostent *gethostbyaddr(const void *addr, socklen_t len, int type)
 int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *ret,
                     char *buf, size_t buflen, struct hostent **result, int *h_errnop)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = host_at(&a, addr, len, type);
     if (h < 0)
@@ -225,6 +233,7 @@ int gethostbyaddr_r(const void *addr, socklen_t len, int type, struct hostent *r
 int getnameinfo(const struct sockaddr *sa, socklen_t salen, char *host, socklen_t hostlen,
                 char *serv, socklen_t servlen, int flags)
 {
+    sn_trap_need();          /* glibc's resolver makes its own sockets */
     sn_arena *a = NULL;
     int h = -1;
     if (host && hostlen && !(flags & NI_NUMERICHOST) && sa) {

@@ -34,6 +34,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #include "preload/doorbell.h"
 #include "preload/init.h"
 #include "preload/real.h"
+#include "preload/trap.h"
 #include "preload/ret.h"
 #include "preload/uaccess.h"
 
@@ -91,6 +93,16 @@ long syscall(long number, ...)
         return refuse_seccomp(a1 == SECCOMP_SET_MODE_FILTER
                                   ? "seccomp(SECCOMP_SET_MODE_FILTER)"
                                   : "seccomp(SECCOMP_SET_MODE_STRICT)");
+    /* A deferred trap goes in before an inet socket made raw (the only
+     * way such a call gets an fd to use raw afterwards) or an exec (as
+     * the interposed execve).  Not for any number: futex, gettid and
+     * getrandom through syscall() are common and never network. */
+    if (number == SYS_socket && (a1 == AF_INET || a1 == AF_INET6))
+        sn_trap_need();
+    else if (number == SYS_execve)
+        sn_trap_exec_need(-1, (const char *)a1, false, (char *const *)a3);
+    else if (number == SYS_execveat)
+        sn_trap_exec_need(-1, NULL, false, (char *const *)a4);
     return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
 }
 

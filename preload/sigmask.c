@@ -1,5 +1,5 @@
-/* sigprocmask, pthread_sigmask: under the trap (trap.h) SIGSYS is never
- * blocked.  A caught system call made while it is blocked would be the
+/* sigprocmask, pthread_sigmask: under the trap (trap.h), installed or
+ * deferred (it goes on every thread at once), SIGSYS is never blocked.  A caught system call made while it is blocked would be the
  * end of the process (the kernel then kills with SIGSYS), and programs
  * block every signal in threads that go on using sockets (a daemon's
  * workers, with one thread in sigwait).  So SIGSYS is taken out of what
@@ -19,7 +19,7 @@ static SN_TLS bool sigsys_blocked;   /* as the program sees it */
 static int mask(int (*real)(int, const sigset_t *, sigset_t *), int how,
                 const sigset_t *set, sigset_t *old)
 {
-    if (!sn_trap_on() || (set && sn_uaccess(set, sizeof *set, false) < 0))
+    if (!sn_trap_armed() || (set && sn_uaccess(set, sizeof *set, false) < 0))
         return real(how, set, old);
     sigset_t mine;
     bool has = false;

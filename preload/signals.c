@@ -236,7 +236,7 @@ int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
         mine = *act;
         mine.sa_sigaction = trampoline;
         mine.sa_flags |= SA_SIGINFO;
-        if (sn_trap_on())           /* the trap must work in the handler */
+        if (sn_trap_armed())        /* the trap must work in the handler */
             sigdelset(&mine.sa_mask, SIGSYS);
     }
     int r = REAL(sigaction)(sig, wrap ? &mine : act, &kold);

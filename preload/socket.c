@@ -88,6 +88,7 @@ int socket(int domain, int type, int protocol)
 {
     if (domain != AF_INET && domain != AF_INET6)
         return REAL(socket)(domain, type, protocol);
+    sn_trap_need();          /* from now on its fd may be used raw */
     sn_arena *a = sn_net();
     if (!a)
         return (int)SN_RET(-1, -ENETDOWN);

@@ -47,6 +47,8 @@ static twin *table(void)
 FILE *fdopen(int fd, const char *mode)
 {
     int slot;
+    if (sn_fd_slot(fd) >= 0)
+        sn_trap_need();      /* glibc's internal read/write on it */
     if (!sn_trap_on() || sn_trap_in_range(fd) || (slot = sn_fd_slot(fd)) < 0)
         return REAL(fdopen)(fd, mode);
     twin *t = table();

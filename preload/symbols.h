@@ -20,6 +20,34 @@
     X(int, bindresvport, (int, struct sockaddr_in *))                         \
     X(int, rresvport, (int *))                                                \
     X(int, rresvport_af, (int *, sa_family_t))                                \
+    /* the resolver's lower interface, passed through: resquery.c */          \
+    X(int, res_query, (const char *, int, int, unsigned char *, int))         \
+    X(int, res_search, (const char *, int, int, unsigned char *, int))        \
+    X(int, res_querydomain, (const char *, const char *, int, int,            \
+                             unsigned char *, int))                           \
+    X(int, res_send, (const unsigned char *, int, unsigned char *, int))      \
+    X(int, res_nquery, (struct __res_state *, const char *, int, int,         \
+                        unsigned char *, int))                                \
+    X(int, res_nsearch, (struct __res_state *, const char *, int, int,        \
+                         unsigned char *, int))                               \
+    X(int, res_nquerydomain, (struct __res_state *, const char *,             \
+                              const char *, int, int, unsigned char *, int))  \
+    X(int, res_nsend, (struct __res_state *, const unsigned char *, int,      \
+                       unsigned char *, int))                                 \
+    X(int, __res_query, (const char *, int, int, unsigned char *, int))       \
+    X(int, __res_search, (const char *, int, int, unsigned char *, int))      \
+    X(int, __res_querydomain, (const char *, const char *, int, int,          \
+                               unsigned char *, int))                         \
+    X(int, __res_send, (const unsigned char *, int, unsigned char *, int))    \
+    X(int, __res_nquery, (struct __res_state *, const char *, int, int,       \
+                          unsigned char *, int))                              \
+    X(int, __res_nsearch, (struct __res_state *, const char *, int, int,      \
+                           unsigned char *, int))                             \
+    X(int, __res_nquerydomain, (struct __res_state *, const char *,           \
+                                const char *, int, int, unsigned char *,      \
+                                int))                                         \
+    X(int, __res_nsend, (struct __res_state *, const unsigned char *, int,    \
+                         unsigned char *, int))                               \
     /* the host's name: hostname.c */                                         \
     X(int, gethostname, (char *, size_t))                                     \
     X(int, uname, (struct utsname *))                                         \

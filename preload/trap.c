@@ -7,6 +7,9 @@
 #include "preload/trap.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -28,10 +31,10 @@
 #include "preload/fdtab.h"
 #include "preload/real.h"
 
-static int  base;       /* 0: the trap is off */
+static int  base;       /* 0: the trap is off (not installed) */
 char        sn_trap_self[PATH_MAX];
 
-bool sn_trap_on(void) { return base > 0; }
+bool sn_trap_on(void) { return __atomic_load_n(&base, __ATOMIC_ACQUIRE) > 0; }
 int  sn_trap_base(void) { return base; }
 
 bool sn_trap_in_range(int fd)
@@ -50,16 +53,108 @@ static void say(const char *what, int err)
                         n < (int)sizeof line ? n : (int)sizeof line - 1, 0, 0, 0);
 }
 
+/* ---- when the filter goes in ----
+ * Any seccomp filter costs every system call of the process (the
+ * kernel's slow path: ~15 ns, ~10% of a write to /dev/null, even for the
+ * numbers its action cache lets through), and installing it ~0.2 ms.  So
+ * a process installs it at start only when it must (an inherited
+ * filter, which cannot go), when the program bypasses libc by nature (a
+ * Go binary), or when asked (SIMNET_TRAP=always); otherwise at the first
+ * moment something could bypass libc with an inet socket: the first
+ * simulated socket, a name lookup (the resolver makes its own), a raw
+ * syscall() of a socket number, fdopen of a socket, an exec of a program
+ * that runs without the library (sn_trap_need's callers).  docs/design.md
+ * says what this leaves uncovered. */
+
+int                    sn_trap_pending;   /* deferred: the base to install at */
+static pthread_mutex_t late = PTHREAD_MUTEX_INITIALIZER;
+
+bool sn_trap_armed(void)
+{
+    return sn_trap_on() || __atomic_load_n(&sn_trap_pending, __ATOMIC_ACQUIRE) > 0;
+}
+
+/* The main program carries Go's build-id note (name "Go", type 4) in a
+ * PT_NOTE segment: the Go runtime makes its system calls itself. */
+static int go_note(struct dl_phdr_info *info, size_t size, void *found)
+{
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+        const char *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+            const char *name = p + sizeof *n;
+            if ((n->n_namesz == 3 || n->n_namesz == 4) && n->n_type == 4 &&
+                name + 4 <= end && memcmp(name, "Go\0", 3) == 0) {
+                *(bool *)found = true;
+                return 1;
+            }
+            p = name + ((n->n_namesz + 3) & ~3u) + ((n->n_descsz + 3) & ~3u);
+        }
+    }
+    return 1;                       /* the first entry is the program: done */
+}
+
+static bool is_go(void)
+{
+    bool found = false;
+    dl_iterate_phdr(go_note, &found);
+    return found;
+}
+
+/* Filter, gate and handler (sn_real_gate is made in between: the
+ * library's calls go through the gate before anything is caught). */
+static void install(int b)
+{
+    const char *what = "";
+    int r = sn_trap_os_install(b, &what);
+    if (r < 0) {
+        /* Once per tree of processes: the children would say the same. */
+        if (!getenv("SIMNET_TRAP_SAID")) {
+            say(what, -r);
+            setenv("SIMNET_TRAP_SAID", "1", 1);
+        }
+        return;
+    }
+    __atomic_store_n(&base, b, __ATOMIC_RELEASE);
+}
+
+void sn_trap_need_slow(void)
+{
+    pthread_mutex_lock(&late);
+    int b = __atomic_load_n(&sn_trap_pending, __ATOMIC_ACQUIRE);
+    if (b > 0) {
+        /* The program's SIGSYS action, if it set one, is kept in the
+         * view the trap gives (signals.c) once the handler is ours. */
+        struct sigaction prog;
+        bool had = sigaction(SIGSYS, NULL, &prog) == 0;
+        install(b);
+        if (had && sn_trap_on())
+            sigaction(SIGSYS, &prog, NULL);
+        __atomic_store_n(&sn_trap_pending, 0, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&late);
+}
+
+/* A fork while another thread installs: the child gets the install done
+ * (or not begun), never the lock held by a thread it does not have. */
+static void late_lock(void) { pthread_mutex_lock(&late); }
+static void late_unlock(void) { pthread_mutex_unlock(&late); }
+
 void sn_trap_start(int fd_base)
 {
     Dl_info di;
     if (dladdr((void *)sn_trap_start, &di) && di.dli_fname)
         snprintf(sn_trap_self, sizeof sn_trap_self, "%s", di.dli_fname);
-    const char *what = "";
     int inherited = sn_trap_os_probe();
     if (inherited > 0) {
         /* The filter of an image before this one is still there, and
          * cannot go: take it over whatever SIMNET_TRAP says. */
+        const char *what = "";
         int r = sn_trap_os_attach(&what);
         if (r < 0) {
             say(what, -r);
@@ -73,17 +168,12 @@ void sn_trap_start(int fd_base)
     if (m && (strcmp(m, "0") == 0 || strcasecmp(m, "off") == 0))
         return;
     int b = fd_base > 0 && fd_base < SN_TRAP_LOW_END ? fd_base : SN_TRAP_BASE;
-    int r = sn_trap_os_install(b, &what);
-    if (r < 0) {
-        /* Once per tree of processes: the children would say the same. */
-        if (!getenv("SIMNET_TRAP_SAID")) {
-            say(what, -r);
-            setenv("SIMNET_TRAP_SAID", "1", 1);
-        }
-        return;
-    }
-    sn_real_gate();
-    base = b;
+    bool now = m && (strcmp(m, "1") == 0 || strcasecmp(m, "on") == 0 ||
+                     strcasecmp(m, "always") == 0);
+    if (now || is_go() || pthread_atfork(late_lock, late_unlock, late_unlock) != 0)
+        install(b);
+    else
+        sn_trap_pending = b;
 }
 
 /* fcntl(F_DUPFD) at or above `at`, through the gate. */

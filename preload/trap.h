@@ -30,9 +30,22 @@
 #define SN_TRAP_HIGH    65536              /* the second range's start */
 #define SN_TRAP_BASE    512                /* default start of the first */
 
-/* In the constructor: take over an inherited filter, or install one
- * (unless SIMNET_TRAP=0/off).  `fd_base` is SIMNET_FD_BASE (0: unset). */
+/* In the constructor: take over an inherited filter; install one for a
+ * Go program or SIMNET_TRAP=1/on/always; defer it otherwise (never with
+ * SIMNET_TRAP=0/off).  `fd_base` is SIMNET_FD_BASE (0: unset). */
 void sn_trap_start(int fd_base);
+/* Deferred: install it now, for every thread, once (trap.c says when
+ * this is called).  Free when there is nothing to do. */
+extern int sn_trap_pending;
+void sn_trap_need_slow(void);
+static inline void sn_trap_need(void)
+{
+    if (__builtin_expect(__atomic_load_n(&sn_trap_pending, __ATOMIC_ACQUIRE) != 0, 0))
+        sn_trap_need_slow();
+}
+/* Installed, or deferred and may be at any moment: SIGSYS must stay
+ * deliverable in every thread (sigmask.c, signals.c). */
+bool sn_trap_armed(void);
 /* The filter is active in this process (and the gate mapped). */
 bool sn_trap_on(void);
 /* The first range's start (0 when the trap is off). */
@@ -60,8 +73,9 @@ struct sock_fprog;
  * -errno when it does not assemble. */
 int  sn_trap_filter(struct sock_fprog *out, int base);
 
-/* Install the filter, map the gate, install the handler (trap_linux.c):
- * 0, or -errno with *what naming the step that failed. */
+/* Map the gate, install the handler, switch the library's own calls to
+ * the gate (sn_real_gate), install the filter on every thread (TSYNC)
+ * (trap_linux.c): 0, or -errno with *what naming the step that failed. */
 int  sn_trap_os_install(int base, const char **what);
 /* The inherited filter's base (probe), or 0 when there is none of ours. */
 int  sn_trap_os_probe(void);
@@ -76,6 +90,10 @@ void sn_sigsys_program(int sig, void *si, void *uc);
 /* execve/execveat caught: check what the new image will be, mend its
  * environment if the library was left out of it, and exec (trap_exec.c). */
 long sn_trap_exec(long nr, const long a[6]);
+/* Deferred trap, before an exec of fd (>= 0) or path (searched in PATH
+ * when `search`) with envp: install it if the new image would run
+ * without the library (trap_exec.c). */
+void sn_trap_exec_need(int fd, const char *path, bool search, char *const *envp);
 /* The library's file, for putting it back into LD_PRELOAD. */
 extern char sn_trap_self[];
 

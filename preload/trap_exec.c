@@ -19,7 +19,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -89,9 +91,13 @@ static enum image classify_fd(int fd, int depth)
         return IMG_UNKNOWN;
     bool interp = false;
     for (unsigned i = 0; i < eh->e_phnum && !interp; i++) {
+        /* The headers follow the ELF header in the 1 KiB read, as a
+         * rule: one system call for them all (an exec's cost). */
         Elf64_Phdr ph;
-        if (sys(SYS_pread64, fd, (long)&ph, sizeof ph,
-                (long)(eh->e_phoff + i * sizeof ph), 0, 0) != (long)sizeof ph)
+        uint64_t at = eh->e_phoff + i * sizeof ph;
+        if (at + sizeof ph <= (uint64_t)n)
+            memcpy(&ph, buf + at, sizeof ph);
+        else if (sys(SYS_pread64, fd, (long)&ph, sizeof ph, (long)at, 0, 0) != (long)sizeof ph)
             return IMG_UNKNOWN;
         interp = ph.p_type == PT_INTERP;
     }
@@ -155,6 +161,60 @@ static bool has_var(char *const *envp, const char *name, size_t len)
         if (strncmp(envp[i], name, len) == 0 && envp[i][len] == '=')
             return true;
     return false;
+}
+
+/* ---- before an exec, when the trap is deferred (trap.c) ----
+ * A program that runs without the library, or whose environment lost
+ * it, is covered only by a filter it inherits: the exec installs it
+ * first.  Any other exec leaves it deferred (a shell, make, a test
+ * runner pay nothing for their children). */
+
+static enum image classify_path(const char *path)
+{
+    long fd = sys(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+    if (fd < 0)
+        return IMG_UNKNOWN;
+    enum image r = classify_fd((int)fd, 0);
+    sys(SYS_close, fd, 0, 0, 0, 0, 0);
+    return r;
+}
+
+/* execvp's search: the first executable file of that name in PATH. */
+static enum image classify_search(const char *file)
+{
+    if (strchr(file, '/'))
+        return classify_path(file);
+    const char *p = getenv("PATH");
+    if (!p || !*p)
+        p = "/bin:/usr/bin";
+    char cand[PATH_MAX];
+    while (*p) {
+        const char *e = strchrnul(p, ':');
+        int n = snprintf(cand, sizeof cand, "%.*s%s%s", (int)(e - p), p,
+                         e > p ? "/" : "", file);
+        if (n > 0 && n < (int)sizeof cand &&
+            sys(SYS_faccessat, AT_FDCWD, (long)cand, X_OK, 0, 0, 0) == 0)
+            return classify_path(cand);
+        p = *e ? e + 1 : e;
+    }
+    return IMG_UNKNOWN;
+}
+
+void sn_trap_exec_need(int fd, const char *path, bool search, char *const *envp)
+{
+    if (!__atomic_load_n(&sn_trap_pending, __ATOMIC_ACQUIRE) || !*sn_trap_self)
+        return;
+    long at, n;
+    if (!has_self(envp, &at, &n)) {
+        sn_trap_need();             /* to be mended: the trap does it */
+        return;
+    }
+    enum image img = fd >= 0 ? classify_fd(fd, 0)
+                     : !path  ? IMG_UNKNOWN
+                     : search ? classify_search(path)
+                              : classify_path(path);
+    if (img == IMG_STATIC || img == IMG_SECURE || img == IMG_32BIT)
+        sn_trap_need();
 }
 
 static long exec_with(long nr, const long a[6], char *const *envp)

@@ -9,6 +9,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,6 +21,7 @@
 
 #include "core/crit.h"
 #include "core/sys_linux.h"
+#include "preload/real.h"
 
 #if defined(__x86_64__)
 
@@ -242,12 +244,20 @@ int sn_trap_os_install(int base, const char **what)
     int r = sn_trap_os_attach(what);
     if (r < 0)
         return r;
+    /* Other threads may be running the library (a deferred install):
+     * its calls must go through the gate before the filter can catch
+     * them. */
+    sn_real_gate();
+    /* TSYNC: the filter goes on every thread of the process at once, or
+     * on none (a thread whose filters are not an ancestor of ours: its
+     * id is the answer). */
     unsigned long flags = SECCOMP_FILTER_FLAG_SPEC_ALLOW | SECCOMP_FILTER_FLAG_TSYNC;
     long s = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)flags, (long)&fp, 0, 0, 0);
     if (s == -EACCES) {
         /* Without CAP_SYS_ADMIN a filter needs no_new_privs (which
          * survives exec too: set-user-ID programs then run as the
-         * caller, with the library). */
+         * caller, with the library).  It is set on this thread; TSYNC
+         * sets it on the others with the filter. */
         sys(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0);
         s = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)flags, (long)&fp, 0, 0, 0);
     }
@@ -255,9 +265,15 @@ int sn_trap_os_install(int base, const char **what)
         flags &= ~SECCOMP_FILTER_FLAG_SPEC_ALLOW;
         s = sys(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (long)flags, (long)&fp, 0, 0, 0);
     }
+    if (s > 0) {
+        static char line[96];
+        snprintf(line, sizeof line, "cannot put its seccomp filter on thread %ld", s);
+        *what = line;
+        return -EAGAIN;
+    }
     if (s != 0) {
         *what = "this kernel has no seccomp filters for it";
-        return s < 0 ? (int)s : -EAGAIN;
+        return (int)s;
     }
     return 0;
 }

@@ -210,6 +210,11 @@ SCENARIO(host_sysctls)
  *     `env -i` loses LD_PRELOAD and SIMNET_NETWORK and the exec puts them
  *     back; SIMNET_TRAP=0 catches nothing. */
 SCENARIO(trap_exec)
+/* 36b: the trap goes in lazily: no filter for a program that makes no
+ *     inet socket; the first socket, getaddrinfo, res_query or raw
+ *     syscall(SYS_socket) installs it (the raw socket is caught); Go
+ *     programs and SIMNET_TRAP=always have it from the start. */
+SCENARIO(trap_lazy)
 
 /* Static executables and Go. */
 /* 37: simnet run refuses a static executable (by path and through PATH)
