@@ -39,9 +39,11 @@
 
 #include "core/net.h"
 #include "preload/doorbell.h"
+#include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 /* ---- seccomp ---- */
@@ -76,6 +78,24 @@ int prctl(int option, ...)
     return REAL(prctl)(option, a2, a3, a4, a5);
 }
 
+/* A socket call made with syscall(3) on a simulated socket that libc
+ * made, so at a number outside the trap's ranges (libuv's sendmmsg and
+ * recvmmsg on the socket it made with socket(): dig, host, node): run
+ * as the trap runs a caught call.  Other numbers, and other fds, go on
+ * to the kernel as before (where the filter still sees them). */
+static bool on_simulated(long nr, long fd)
+{
+    switch (nr) {
+    case SYS_sendmmsg: case SYS_recvmmsg: case SYS_sendmsg: case SYS_recvmsg:
+    case SYS_sendto: case SYS_recvfrom: case SYS_connect: case SYS_bind:
+    case SYS_accept: case SYS_accept4: case SYS_listen: case SYS_shutdown:
+    case SYS_getsockname: case SYS_getpeername: case SYS_getsockopt:
+    case SYS_setsockopt:
+        return fd >= 0 && fd <= 0x7fffffff && sn_trap_on() && sn_fd_slot((int)fd) >= 0;
+    }
+    return false;
+}
+
 /* Six arguments, as glibc's own syscall() passes on whatever the caller
  * gave (reading unused ones is harmless: registers and the caller's
  * stack). */
@@ -91,6 +111,10 @@ long syscall(long number, ...)
         return refuse_seccomp(a1 == SECCOMP_SET_MODE_FILTER
                                   ? "seccomp(SECCOMP_SET_MODE_FILTER)"
                                   : "seccomp(SECCOMP_SET_MODE_STRICT)");
+    if (on_simulated(number, a1)) {
+        const long a[6] = {a1, a2, a3, a4, a5, a6};
+        return sn_ret(sn_trap_call(number, a));
+    }
     return REAL(syscall)(number, a1, a2, a3, a4, a5, a6);
 }
 
