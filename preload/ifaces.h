@@ -15,6 +15,9 @@
 
 /* This process's named host, or NULL on the default host. */
 const sn_host *sn_if_host(void);
+/* eth0's hardware address: locally administered, made of the host's
+ * index (02:73:6e = "sn"). */
+void sn_if_mac(const sn_host *x, unsigned char mac[6]);
 /* The prefix length eth0 gives a host address. */
 int sn_if_prefix(const uint8_t ip[16]);
 /* An interface ioctl on a simulated socket of a named host: 0 or

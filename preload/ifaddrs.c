@@ -29,6 +29,14 @@ const sn_host *sn_if_host(void)
     return h > 0 ? sn_net_host(a, h) : NULL;
 }
 
+void sn_if_mac(const sn_host *x, unsigned char mac[6])
+{
+    uint32_t k = (uint32_t)(x - sn_net_host(sn_net(), 0));
+    const unsigned char m[6] = {0x02, 0x73, 0x6e, (unsigned char)(k >> 16),
+                                (unsigned char)(k >> 8), (unsigned char)k};
+    memcpy(mac, m, 6);
+}
+
 /* One entry and its three addresses, laid out in one block (glibc's
  * freeifaddrs frees the first entry's block only). */
 typedef struct entry {

@@ -15,7 +15,6 @@
 #include <linux/sockios.h>
 
 #include "preload/ifaces.h"
-#include "preload/init.h"
 #include "preload/uaccess.h"
 
 static bool is_v4(const uint8_t ip[16])
@@ -140,16 +139,10 @@ static int get_req(const sn_host *x, unsigned long req, struct ifreq *r)
         r->ifr_qlen = 1000;
         return 0;
     case SIOCGIFHWADDR: {
-        /* eth0: a locally administered address made of the host's
-         * index (02:73:6e = "sn"); lo: zeros. */
-        memset(&r->ifr_hwaddr, 0, sizeof r->ifr_hwaddr);
+        memset(&r->ifr_hwaddr, 0, sizeof r->ifr_hwaddr);     /* lo: zeros */
         r->ifr_hwaddr.sa_family = i == 1 ? ARPHRD_LOOPBACK : ARPHRD_ETHER;
-        if (i == 2) {
-            uint32_t k = (uint32_t)(x - sn_net_host(sn_net(), 0));
-            const unsigned char mac[6] = {0x02, 0x73, 0x6e, (unsigned char)(k >> 16),
-                                          (unsigned char)(k >> 8), (unsigned char)k};
-            memcpy(r->ifr_hwaddr.sa_data, mac, 6);
-        }
+        if (i == 2)
+            sn_if_mac(x, (unsigned char *)r->ifr_hwaddr.sa_data);
         return 0;
     }
     }

@@ -9,6 +9,7 @@
 #     res_query for db (A) and for an unknown name (NXDOMAIN, fast),
 #     getaddrinfo of an unknown name (EAI_NONAME, fast), AI_ADDRCONFIG
 #     lookups answered by the host's interfaces, and the interface ioctls;
+#   - route netlink: `ip -br addr`, `ip link show dev eth0`, `ip addr add`;
 #   - Go's own resolver (build/go/hostnames, GODEBUG=netdns=go):
 #     LookupHost, LookupAddr, an unknown name fast, Dial("db:6379") + PING;
 #   - node (when installed): dns.lookup, dns.resolve4/6, an unknown name;
@@ -95,6 +96,18 @@ expect "$out" "res_query db A: $db answers 1 fast" \
     "if lo 127.0.0.1 mask 255.0.0.0 up loopback index 1 named lo" \
     "if eth0 $app mask 255.255.0.0 up index 2 named eth0"
 echo "C: res_query db and NXDOMAIN at once, getaddrinfo EAI_NONAME at once, AI_ADDRCONFIG, SIOCGIF*"
+
+# Route netlink (iproute2): the host's interfaces; changes refused.
+if command -v ip >/dev/null; then
+    r=$(on app ip -br addr 2>&1)
+    [ "$(echo $r)" = "lo UNKNOWN 127.0.0.1/8 ::1/128 eth0 UP $app/16 $(awk '$2 == "app" && $1 ~ /:/ {print $1}' <<<"$hosts")/64" ] ||
+        fail "ip -br addr on app: '$r'"
+    r=$(on app ip -o link show dev eth0 2>&1)
+    grep -q '^2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 ' <<<"$r" || fail "ip link show dev eth0 on app: '$r'"
+    r=$(on app ip addr add 192.0.2.9/24 dev eth0 2>&1)
+    grep -q 'Operation not permitted' <<<"$r" || fail "ip addr add on app: '$r'"
+    echo "ip -br addr, ip link show dev eth0: lo and eth0 of the host; ip addr add: EPERM"
+fi
 
 # Go's own resolver, and a dial by name.
 out=$IT_DIR/go.out
