@@ -80,8 +80,8 @@ int prctl(int option, ...)
 
 /* A socket call made with syscall(3) on a simulated socket that libc
  * made, so at a number outside the trap's ranges (libuv's sendmmsg and
- * recvmmsg on the socket it made with socket(): dig, host, node): run
- * as the trap runs a caught call.  Other numbers, and other fds, go on
+ * recvmmsg on the socket it made with socket(): dig, host): run as the
+ * trap runs a caught call.  Other numbers, and other fds, go on
  * to the kernel as before (where the filter still sees them). */
 static bool on_simulated(long nr, long fd)
 {
@@ -91,7 +91,10 @@ static bool on_simulated(long nr, long fd)
     case SYS_accept: case SYS_accept4: case SYS_listen: case SYS_shutdown:
     case SYS_getsockname: case SYS_getpeername: case SYS_getsockopt:
     case SYS_setsockopt:
-        return fd >= 0 && fd <= 0x7fffffff && sn_trap_on() && sn_fd_slot((int)fd) >= 0;
+        /* In the ranges the filter catches it, and places what accept
+         * makes: left to it. */
+        return fd >= 0 && fd <= 0x7fffffff && sn_trap_on() && !sn_trap_in_range((int)fd) &&
+               sn_fd_slot((int)fd) >= 0;
     }
     return false;
 }
