@@ -15,9 +15,10 @@
  * loaded into: each has a network (SIMNET_NETWORK, else "default") that
  * a later call may start.  PR_SET_NO_NEW_PRIVS and the queries pass.
  * The seccomp system call has no libc function: it is made through
- * syscall(3) (libseccomp), which is wrapped for that number only; one
+ * syscall(3) (libseccomp), which is wrapped for that number; one
  * made with the program's own instruction is refused by the trap's
- * filter itself (trap.h), or not seen when the trap is off.
+ * filter itself (trap.h), or not seen when the trap is off.  syscall(3)
+ * also runs the socket numbers on a simulated socket libc made (below).
  *
  * The fd limit.  Lowering RLIMIT_NOFILE leaves open fds open but lets no
  * new one be made (sshd's child keeps 1), and the library makes its fds
