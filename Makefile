@@ -62,6 +62,7 @@ $(BUILD)/probes/%: tests/probes/%.c tests/probes/probe.h
 	$(CC) $(BASE) $(CFLAGS) -D_FORTIFY_SOURCE=2 $< -o $@ $(LDLIBS)
 # glibc's own DNS message parser (ns_initparse) checks our replies.
 $(BUILD)/probes/dns_send: LDLIBS += -lresolv
+$(BUILD)/probes/host_names: LDLIBS += -lresolv
 
 # A static program for the launcher's refusal (libc.a: libc6-dev).
 $(BUILD)/static_hello: tests/integration/static_hello.c

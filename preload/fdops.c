@@ -16,6 +16,7 @@
 #include "preload/epoll.h"
 #include "preload/fdtab.h"
 #include "preload/identity.h"
+#include "preload/ifaces.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
@@ -162,8 +163,12 @@ int ioctl(int fd, unsigned long req, ...)
             sn_sock_set_owner(sn_net(), s, *ip);
         return r;
     default:
-        /* Interface queries (SIOCGIFCONF...) work on any socket: the
-         * placeholder answers them as the kernel would. */
+        /* Interface queries (SIOCGIFCONF...) work on any socket: a named
+         * host's are answered from the host table (ifreq.c), the default
+         * host's by the placeholder, as the kernel would. */
+        r = sn_ifreq(req, arg);
+        if (r != 1)
+            return (int)SN_RET(fd, r);
         return REAL(ioctl)(fd, req, arg);
     }
 }

@@ -11,14 +11,14 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "preload/ifaces.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/ret.h"
 
-#define ETH "eth0"
+#define ETH SN_IF_ETH
 
-/* This process's named host, or NULL on the default host. */
-static const sn_host *my_host(void)
+const sn_host *sn_if_host(void)
 {
     if (!*sn_host_name())
         return NULL;
@@ -27,6 +27,14 @@ static const sn_host *my_host(void)
         return NULL;
     int h = sn_net_proc_host(a, a->proc);
     return h > 0 ? sn_net_host(a, h) : NULL;
+}
+
+void sn_if_mac(const sn_host *x, unsigned char mac[6])
+{
+    uint32_t k = (uint32_t)(x - sn_net_host(sn_net(), 0));
+    const unsigned char m[6] = {0x02, 0x73, 0x6e, (unsigned char)(k >> 16),
+                                (unsigned char)(k >> 8), (unsigned char)k};
+    memcpy(mac, m, 6);
 }
 
 /* One entry and its three addresses, laid out in one block (glibc's
@@ -65,7 +73,7 @@ static void set_entry(entry *e, const char *name, unsigned flags, const uint8_t 
 
 /* Netmask of a host address: /16 for the default block, /24 for another
  * IPv4 one, /64 for IPv6. */
-static int prefix_of(const uint8_t ip[16])
+int sn_if_prefix(const uint8_t ip[16])
 {
     if (ip[10] == 0xff && ip[11] == 0xff)
         return ip[12] == 127 && ip[13] == 100 ? 16 : 24;
@@ -74,7 +82,7 @@ static int prefix_of(const uint8_t ip[16])
 
 int getifaddrs(struct ifaddrs **ifap)
 {
-    const sn_host *x = my_host();
+    const sn_host *x = sn_if_host();
     if (!x)
         return REAL(getifaddrs)(ifap);
     uint32_t n = 2 + x->naddr;
@@ -87,18 +95,17 @@ int getifaddrs(struct ifaddrs **ifap)
     memcpy(eth, ETH, sizeof ETH);
     const uint8_t lo4[16] = {[10] = 0xff, [11] = 0xff, [12] = 127, [15] = 1};
     const uint8_t lo6[16] = {[15] = 1};
-    unsigned lf = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
-    unsigned ef = IFF_UP | IFF_BROADCAST | IFF_RUNNING | IFF_MULTICAST;
+    unsigned lf = SN_IF_LO_FLAGS, ef = SN_IF_ETH_FLAGS;
     /* glibc's order: every IPv4 address, then every IPv6 one. */
     uint32_t k = 0;
     set_entry(&e[k++], lo, lf, lo4, 8);
     for (uint32_t j = 0; j < x->naddr; j++)
         if (x->addr[j][10] == 0xff)
-            set_entry(&e[k++], eth, ef, x->addr[j], prefix_of(x->addr[j]));
+            set_entry(&e[k++], eth, ef, x->addr[j], sn_if_prefix(x->addr[j]));
     set_entry(&e[k++], lo, lf, lo6, 128);
     for (uint32_t j = 0; j < x->naddr; j++)
         if (x->addr[j][10] != 0xff)
-            set_entry(&e[k++], eth, ef, x->addr[j], prefix_of(x->addr[j]));
+            set_entry(&e[k++], eth, ef, x->addr[j], sn_if_prefix(x->addr[j]));
     for (uint32_t i = 0; i + 1 < n; i++)
         e[i].ifa.ifa_next = &e[i + 1].ifa;
     *ifap = &e[0].ifa;
@@ -107,7 +114,7 @@ int getifaddrs(struct ifaddrs **ifap)
 
 struct if_nameindex *if_nameindex(void)
 {
-    if (!my_host())
+    if (!sn_if_host())
         return REAL(if_nameindex)();
     /* glibc's if_freenameindex frees each name, then the array. */
     struct if_nameindex *v = calloc(3, sizeof *v);
@@ -125,7 +132,7 @@ struct if_nameindex *if_nameindex(void)
 
 unsigned int if_nametoindex(const char *name)
 {
-    if (!my_host())
+    if (!sn_if_host())
         return REAL(if_nametoindex)(name);
     if (strcmp(name, "lo") == 0)
         return 1;
@@ -137,7 +144,7 @@ unsigned int if_nametoindex(const char *name)
 
 char *if_indextoname(unsigned int index, char name[IF_NAMESIZE])
 {
-    if (!my_host())
+    if (!sn_if_host())
         return REAL(if_indextoname)(index, name);
     if (index == 1 || index == 2)
         return strcpy(name, index == 1 ? "lo" : ETH);

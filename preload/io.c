@@ -17,6 +17,7 @@
 #include "preload/cmsg.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
+#include "preload/netlink.h"
 #include "preload/real.h"
 #include "preload/ret.h"
 #include "preload/uaccess.h"
@@ -258,6 +259,15 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
                  struct sockaddr *addr, socklen_t *alen)
 {
     int s = sn_fd_slot(fd);
+    if (s < 0 && sn_nl_is(fd)) {
+        struct iovec v = {buf, len};
+        struct msghdr m = {.msg_name = addr, .msg_namelen = addr && alen ? *alen : 0,
+                           .msg_iov = &v, .msg_iovlen = 1};
+        ssize_t r = sn_nl_recvmsg(fd, &m, flags);
+        if (r >= 0 && addr && alen)
+            *alen = m.msg_namelen;
+        return r;
+    }
     if (s < 0)
         return REAL(recvfrom)(fd, buf, len, flags, addr, alen);
     /* The address buffer is looked at after the data moved, as Linux
@@ -275,7 +285,7 @@ ssize_t recvfrom(int fd, void *buf, size_t len, int flags,
 
 ssize_t recv(int fd, void *buf, size_t len, int flags)
 {
-    if (sn_fd_slot(fd) < 0)
+    if (sn_fd_slot(fd) < 0 && !sn_nl_is(fd))
         return REAL(recv)(fd, buf, len, flags);
     return recvfrom(fd, buf, len, flags, NULL, NULL);
 }
@@ -365,6 +375,8 @@ static void scm_rights(const struct msghdr *msg, int what)
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
     int s = sn_fd_slot(fd);
+    if (s < 0 && sn_nl_is(fd))
+        return sn_nl_recvmsg(fd, msg, flags);
     if (s < 0) {
         ssize_t r = REAL(recvmsg)(fd, msg, flags);
         if (r >= 0 && msg->msg_controllen)
@@ -404,6 +416,8 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
                const struct sockaddr *addr, socklen_t alen)
 {
     int s = sn_fd_slot(fd);
+    if (s < 0 && sn_nl_is(fd))
+        return sn_nl_send(fd, &(struct iovec){(void *)buf, len}, 1, flags);
     if (s < 0)
         return REAL(sendto)(fd, buf, len, flags, addr, alen);
     struct sockaddr_storage ss;
@@ -425,7 +439,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags,
 
 ssize_t send(int fd, const void *buf, size_t len, int flags)
 {
-    if (sn_fd_slot(fd) < 0)
+    if (sn_fd_slot(fd) < 0 && !sn_nl_is(fd))
         return REAL(send)(fd, buf, len, flags);
     return sendto(fd, buf, len, flags, NULL, 0);
 }
@@ -457,6 +471,11 @@ static ssize_t do_sendmsg(int s, const struct msghdr *msg, int flags)
 ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
     int s = sn_fd_slot(fd);
+    if (s < 0 && sn_nl_is(fd)) {
+        if (sn_uaccess(msg, sizeof *msg, false) < 0)
+            return sn_ret(-EFAULT);
+        return sn_nl_send(fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+    }
     if (s < 0) {
         bool ctl = msg && sn_uaccess(msg, sizeof *msg, false) == 0 &&
                    msg->msg_controllen &&

@@ -5,6 +5,7 @@
 #include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
+#include "preload/netlink.h"
 #include "preload/real.h"
 #include "preload/ret.h"
 #include "preload/uaccess.h"
@@ -28,7 +29,8 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *alen)
 {
     int s = sn_fd_slot(fd);
     if (s < 0)
-        return REAL(getsockname)(fd, addr, alen);
+        return sn_nl_is(fd) ? sn_nl_getsockname(fd, addr, alen)
+                            : REAL(getsockname)(fd, addr, alen);
     return (int)SN_RET(fd, name_of(s, false, addr, alen));
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "core/net.h"
+#include "preload/ifaces.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/trap.h"
@@ -56,6 +57,35 @@ static int addrs_text(const sn_host *x, int af, bool mapped, char out[][INET6_AD
     return n;
 }
 
+/* AI_ADDRCONFIG on a named host, for a name the C library answers:
+ * glibc asks the kernel (netlink, from inside the library where no
+ * preload sees it) which families have an address other than loopback;
+ * the answer must be the host's (both, with the default addresses), not
+ * the machine's, which inside `unshare -n` has none and would make an
+ * AF_INET lookup of `localhost` fail.  glibc's rule, with the host's
+ * addresses: a family with none gives EAI_NONAME; AF_UNSPEC is narrowed
+ * to the one family there is.  Then the real lookup runs without the
+ * flag.  -1: not on a named host or no AI_ADDRCONFIG (the real lookup as
+ * asked); 0: go on with *h; or EAI_NONAME. */
+static int addrconfig(const struct addrinfo *hints, struct addrinfo *h)
+{
+    if (!hints || !(hints->ai_flags & AI_ADDRCONFIG))
+        return -1;
+    const sn_host *x = sn_if_host();
+    if (!x)
+        return -1;
+    bool v4 = false, v6 = false;
+    for (uint32_t j = 0; j < x->naddr; j++)
+        *(is_v4(x->addr[j]) ? &v4 : &v6) = true;
+    *h = *hints;
+    h->ai_flags &= ~AI_ADDRCONFIG;
+    if (h->ai_family == AF_UNSPEC && v4 != v6)
+        h->ai_family = v4 ? AF_INET : AF_INET6;
+    else if ((h->ai_family == AF_INET && !v4) || (h->ai_family == AF_INET6 && !v6))
+        return EAI_NONAME;
+    return 0;
+}
+
 int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
                 struct addrinfo **res)
 {
@@ -63,8 +93,13 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     sn_arena *a = NULL;
     int h = host_named(&a, node);
     int fam = hints ? hints->ai_family : AF_UNSPEC;
-    if (h < 0 || (fam != AF_UNSPEC && fam != AF_INET && fam != AF_INET6))
-        return REAL(getaddrinfo)(node, service, hints, res);
+    if (h < 0 || (fam != AF_UNSPEC && fam != AF_INET && fam != AF_INET6)) {
+        struct addrinfo ac;
+        int e = node ? addrconfig(hints, &ac) : -1;
+        if (e != 0 && e != -1)      /* EAI_ errors are negative */
+            return e;
+        return REAL(getaddrinfo)(node, service, e == 0 ? &ac : hints, res);
+    }
     int flags = hints ? hints->ai_flags : 0;
     if (flags & AI_NUMERICHOST)
         return EAI_NONAME;

@@ -15,9 +15,10 @@
  * loaded into: each has a network (SIMNET_NETWORK, else "default") that
  * a later call may start.  PR_SET_NO_NEW_PRIVS and the queries pass.
  * The seccomp system call has no libc function: it is made through
- * syscall(3) (libseccomp), which is wrapped for that number only; one
+ * syscall(3) (libseccomp), which is wrapped for that number; one
  * made with the program's own instruction is refused by the trap's
- * filter itself (trap.h), or not seen when the trap is off.
+ * filter itself (trap.h), or not seen when the trap is off.  syscall(3)
+ * also runs the socket numbers on a simulated socket libc made (below).
  *
  * The fd limit.  Lowering RLIMIT_NOFILE leaves open fds open but lets no
  * new one be made (sshd's child keeps 1), and the library makes its fds
@@ -40,10 +41,12 @@
 
 #include "core/net.h"
 #include "preload/doorbell.h"
+#include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
 #include "preload/trap.h"
 #include "preload/ret.h"
+#include "preload/trap.h"
 #include "preload/uaccess.h"
 
 /* ---- seccomp ---- */
@@ -78,6 +81,27 @@ int prctl(int option, ...)
     return REAL(prctl)(option, a2, a3, a4, a5);
 }
 
+/* A socket call made with syscall(3) on a simulated socket that libc
+ * made, so at a number outside the trap's ranges (libuv's sendmmsg and
+ * recvmmsg on the socket it made with socket(): dig, host): run as the
+ * trap runs a caught call.  Other numbers, and other fds, go on
+ * to the kernel as before (where the filter still sees them). */
+static bool on_simulated(long nr, long fd)
+{
+    switch (nr) {
+    case SYS_sendmmsg: case SYS_recvmmsg: case SYS_sendmsg: case SYS_recvmsg:
+    case SYS_sendto: case SYS_recvfrom: case SYS_connect: case SYS_bind:
+    case SYS_accept: case SYS_accept4: case SYS_listen: case SYS_shutdown:
+    case SYS_getsockname: case SYS_getpeername: case SYS_getsockopt:
+    case SYS_setsockopt:
+        /* In the ranges the filter catches it, and places what accept
+         * makes: left to it. */
+        return fd >= 0 && fd <= 0x7fffffff && sn_trap_on() && !sn_trap_in_range((int)fd) &&
+               sn_fd_slot((int)fd) >= 0;
+    }
+    return false;
+}
+
 /* Six arguments, as glibc's own syscall() passes on whatever the caller
  * gave (reading unused ones is harmless: registers and the caller's
  * stack). */
@@ -93,6 +117,10 @@ long syscall(long number, ...)
         return refuse_seccomp(a1 == SECCOMP_SET_MODE_FILTER
                                   ? "seccomp(SECCOMP_SET_MODE_FILTER)"
                                   : "seccomp(SECCOMP_SET_MODE_STRICT)");
+    if (on_simulated(number, a1)) {
+        const long a[6] = {a1, a2, a3, a4, a5, a6};
+        return sn_ret(sn_trap_call(number, a));
+    }
     /* A deferred trap goes in before an inet socket made raw (the only
      * way such a call gets an fd to use raw afterwards) or an exec (as
      * the interposed execve).  Not for any number: futex, gettid and

@@ -15,6 +15,7 @@
 #include "preload/fdtab.h"
 #include "preload/identity.h"
 #include "preload/init.h"
+#include "preload/netlink.h"
 #include "preload/real.h"
 #include "preload/ret.h"
 #include "preload/trap.h"
@@ -86,8 +87,11 @@ static int make_placeholder(int slot, int flags)
 
 int socket(int domain, int type, int protocol)
 {
-    if (domain != AF_INET && domain != AF_INET6)
-        return REAL(socket)(domain, type, protocol);
+    if (domain != AF_INET && domain != AF_INET6) {
+        bool mine;
+        int fd = sn_nl_socket(domain, type, protocol, &mine);
+        return mine ? fd : REAL(socket)(domain, type, protocol);
+    }
     sn_trap_need();          /* from now on its fd may be used raw */
     sn_arena *a = sn_net();
     if (!a)
@@ -110,6 +114,8 @@ int close(int fd)
             sn_epoll_fd_closed(fd);
         else if (sn_libfd_is(fd))
             sn_libfds_closed((unsigned)fd, (unsigned)fd);
+        else if (sn_nl_is(fd))
+            return sn_nl_close(fd);
         else
             sn_pin_closed(fd);      /* then start-up uses the path */
         return REAL(close)(fd);
@@ -124,7 +130,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 {
     int s = sn_fd_slot(fd);
     if (s < 0)
-        return REAL(bind)(fd, addr, len);
+        return sn_nl_is(fd) ? sn_nl_bind(fd, addr, len) : REAL(bind)(fd, addr, len);
     struct sockaddr_storage ss;
     int r = sn_copy_sockaddr_in(&ss, addr, len);
     if (r == 0)

@@ -7,6 +7,7 @@
 #include "core/net.h"
 #include "preload/fdtab.h"
 #include "preload/init.h"
+#include "preload/netlink.h"
 #include "preload/real.h"
 #include "preload/ret.h"
 #include "preload/uaccess.h"
@@ -17,7 +18,8 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 {
     int s = sn_fd_slot(fd);
     if (s < 0)
-        return REAL(setsockopt)(fd, level, name, val, len);
+        return sn_nl_is(fd) ? sn_nl_setsockopt(fd, level, name, val, len)
+                            : REAL(setsockopt)(fd, level, name, val, len);
     if ((int)len < 0)
         return (int)SN_RET(fd, -EINVAL);
     char buf[OPT_MAX];

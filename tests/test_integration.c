@@ -98,6 +98,9 @@ SCENARIO(two_hosts_diff)
 /* Named hosts by name: curl on app -> nginx on web -> proxy_pass
  * http://api:8080 (python3 -m http.server on host api). */
 SCENARIO(nginx_hosts)
+/* Named hosts' names by every path: getent, hostname, Python, res_query,
+ * AI_ADDRCONFIG, interface ioctls, Go's resolver, node, dig and host. */
+SCENARIO(names_hosts)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

@@ -17,12 +17,19 @@
  * ends in SIGALRM, never in a stuck run.
  *
  * Environment: BENCH_SECS, the length of one measurement (default 0.4 s).
+ * BENCH_SERVER_HOST=NAME (rr and conn, through fork_server): under
+ * libsimnet, the server part runs on host NAME, the client on the
+ * program's own host (SIMNET_HOST), and connects to NAME's address; on
+ * the kernel, the loopback as always.  Either way the figures are named
+ * with "_hosts" appended, so that the kernel's loopback figure and the
+ * two hosts' one stand in one row.
  */
 #ifndef BENCH_H
 #define BENCH_H
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -94,20 +101,25 @@ static inline void bench_bound(unsigned secs)
     alarm(secs);
 }
 
+/* The server's parent when it was re-executed on a host of its own
+ * (fork_server), else 0. */
+static pid_t bench_server_parent;
+
 /* In a forked peer: bound it, and end it if the parent dies first (a
  * parent that found a mismatch must not leave its peer spinning). */
 static inline void child_init(pid_t parent, unsigned secs)
 {
     alarm(secs);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
+    if (getppid() != (bench_server_parent ? bench_server_parent : parent))
         _exit(2);
 }
 
 static inline void result(const char *name, double v, const char *unit,
                           const char *better)
 {
-    printf("RESULT %s %.6g %s %s\n", name, v, unit, better);
+    printf("RESULT %s%s %.6g %s %s\n", name, getenv("BENCH_SERVER_HOST") ? "_hosts" : "",
+           v, unit, better);
     fflush(stdout);
 }
 
@@ -148,7 +160,16 @@ static inline void pin_cpu(int cpu)
 
 /* ---- sockets (127.0.0.1 only) ---- */
 
+/* Where tcp_connect connects: 127.0.0.1, or the server's host. */
+static struct in_addr bench_server_addr = {.s_addr = 0x0100007f};
+
+static inline int tcp_listener_at(int *port, int backlog, const char *addr);
 static inline int tcp_listener(int *port, int backlog)
+{
+    return tcp_listener_at(port, backlog, LOOPBACK);
+}
+
+static inline int tcp_listener_at(int *port, int backlog, const char *addr)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
@@ -156,7 +177,7 @@ static inline int tcp_listener(int *port, int backlog)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in a = { .sin_family = AF_INET };
-    a.sin_addr.s_addr = inet_addr(LOOPBACK);
+    a.sin_addr.s_addr = inet_addr(addr);
     if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0)
         die("bind:");
     if (listen(fd, backlog) != 0)
@@ -176,9 +197,9 @@ static inline int tcp_connect(int port)
     if (fd < 0)
         die("socket:");
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-    a.sin_addr.s_addr = inet_addr(LOOPBACK);
+    a.sin_addr = bench_server_addr;
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
-        die("connect 127.0.0.1:%d:", port);
+        die("connect %s:%d:", inet_ntoa(bench_server_addr), port);
     return fd;
 }
 
@@ -234,6 +255,63 @@ static inline size_t read_all(int fd, void *p, size_t n)
         got += (size_t)r;
     }
     return n;
+}
+
+/* A listener and a forked server process holding it: returns fork's
+ * answer, *lfd and *port set in both.  With BENCH_SERVER_HOST under
+ * libsimnet (SIMNET_NETWORK set), a process's host is fixed when its
+ * program starts, so the child runs the program again (argv, the same
+ * options) with SIMNET_HOST set to that host; there this function makes
+ * a wildcard listener, sends its port back through a pipe and returns 0
+ * as in a forked child; the client connects to the host's address. */
+static inline pid_t fork_server(char **argv, int *lfd, int *port, int backlog)
+{
+    const char *host = getenv("BENCH_SERVER_HOST"), *back = getenv("BENCH_SERVE_FD");
+    if (back) {                                   /* the server, re-executed */
+        bench_server_parent = getppid();
+        *lfd = tcp_listener_at(port, backlog, "0.0.0.0");
+        int32_t p = *port;
+        if (write(atoi(back), &p, sizeof p) != sizeof p)
+            die("write port:");
+        close(atoi(back));
+        return 0;
+    }
+    if (!host || !getenv("SIMNET_NETWORK")) {
+        *lfd = tcp_listener(port, backlog);
+        return fork();
+    }
+    int pp[2];
+    if (pipe(pp) != 0)
+        die("pipe:");
+    pid_t pid = fork();
+    if (pid < 0)
+        die("fork:");
+    if (pid == 0) {
+        char fd[16];
+        snprintf(fd, sizeof fd, "%d", pp[1]);
+        close(pp[0]);
+        setenv("SIMNET_HOST", host, 1);
+        setenv("BENCH_SERVE_FD", fd, 1);
+        execv("/proc/self/exe", argv);
+        die("exec /proc/self/exe:");
+    }
+    close(pp[1]);
+    int32_t p = 0;
+    ssize_t n;
+    while ((n = read(pp[0], &p, sizeof p)) < 0 && errno == EINTR)
+        ;
+    if (n != sizeof p)
+        die("the server on host %s sent no port", host);
+    close(pp[0]);
+    *port = p;
+    *lfd = -1;
+    struct addrinfo h = {.ai_family = AF_INET}, *r;
+    int e = getaddrinfo(host, NULL, &h, &r);
+    if (e)
+        die("getaddrinfo(%s): %s", host, gai_strerror(e));
+    bench_server_addr = ((struct sockaddr_in *)r->ai_addr)->sin_addr;
+    freeaddrinfo(r);
+    return pid;
 }
 
 /* Wait for a forked child; 0 if it exited 0, else complain and return -1. */

@@ -9,14 +9,14 @@
  */
 #include "bench.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
     bench_bound(20);
     signal(SIGPIPE, SIG_IGN);
-    int port;
-    int lfd = tcp_listener(&port, 128);
+    int port, lfd;
 
-    pid_t parent = getpid(), pid = fork();
+    pid_t parent = getpid(), pid = fork_server(argv, &lfd, &port, 128);
     if (pid < 0)
         die("fork:");
     if (pid == 0) {

@@ -36,11 +36,10 @@ int main(int argc, char **argv)
     bench_bound(20);
     signal(SIGPIPE, SIG_IGN);
 
-    int port;
-    int lfd = tcp_listener(&port, 16);
+    int port, lfd;
     static unsigned char req[MAXSZ], rsp[MAXSZ];
 
-    pid_t parent = getpid(), pid = fork();
+    pid_t parent = getpid(), pid = fork_server(argv, &lfd, &port, 16);
     if (pid < 0)
         die("fork:");
     if (pid == 0) {
