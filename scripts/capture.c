@@ -9,7 +9,8 @@
  *     --port P        only packets to or from port P (TCP, UDP, and the
  *                     datagram an ICMP error quotes)
  *     --host ADDR     only packets to or from ADDR (an IPv4 or IPv6
- *                     address; names come with named hosts)
+ *                     address; repeatable: any of them; simnet capture
+ *                     turns a host name into its addresses)
  *     --create        make the network if it does not exist yet
  *     --background    detach once capturing: print the drainer's pid
  *     --ring BYTES    the ring's size (power of two, 64 KiB..16 MiB)
@@ -40,11 +41,24 @@
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
+#define MAX_HOST_ADDRS 8            /* a host has at most SN_HOST_ADDRS */
 typedef struct filter {
     int     port;                   /* -1: any */
-    int     fam;                    /* 0: any host */
-    uint8_t host[16];
+    int     naddr;                  /* 0: any host */
+    int     fam[MAX_HOST_ADDRS];    /* 4 or 6 */
+    uint8_t host[MAX_HOST_ADDRS][16];
 } filter;
+
+/* Is one of the packet's addresses (IP version ver) among the filter's? */
+static bool match_addr(const uint8_t *s, const uint8_t *d, int ver, const filter *flt)
+{
+    size_t n = ver == 4 ? 4 : 16;
+    for (int i = 0; i < flt->naddr; i++)
+        if (flt->fam[i] == ver &&
+            (memcmp(s, flt->host[i], n) == 0 || memcmp(d, flt->host[i], n) == 0))
+            return true;
+    return false;
+}
 
 static void die(const char *msg)
 {
@@ -116,13 +130,9 @@ static bool match_l4(const uint8_t *p, uint32_t len, const filter *flt, int dept
     if (len < ihl || (ver != 4 && ver != 6))
         return false;
     uint8_t proto = ver == 4 ? p[9] : p[6];
-    if (flt->fam) {
-        const uint8_t *s = ver == 4 ? p + 12 : p + 8, *d = ver == 4 ? p + 16 : p + 24;
-        size_t n = ver == 4 ? 4 : 16;
-        if ((flt->fam == 4) != (ver == 4) ||
-            (memcmp(s, flt->host, n) != 0 && memcmp(d, flt->host, n) != 0))
-            return false;
-    }
+    if (flt->naddr &&
+        !match_addr(ver == 4 ? p + 12 : p + 8, ver == 4 ? p + 16 : p + 24, ver, flt))
+        return false;
     if (flt->port < 0)
         return true;
     const uint8_t *t = p + ihl;
@@ -130,7 +140,7 @@ static bool match_l4(const uint8_t *p, uint32_t len, const filter *flt, int dept
         return (t[0] << 8 | t[1]) == flt->port || (t[2] << 8 | t[3]) == flt->port;
     if ((proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) && !depth && len >= ihl + 8) {
         filter ports = *flt;
-        ports.fam = 0;
+        ports.naddr = 0;
         return match_l4(t + 8, len - ihl - 8, &ports, 1);
     }
     return false;
@@ -208,16 +218,22 @@ static void drain(sn_arena *a, FILE *f, const filter *flt)
                 (unsigned long long)drops, (unsigned long long)torn);
 }
 
+/* --host ADDR, repeatable (simnet capture passes each address of a host
+ * given by name): packets to or from any of them. */
 static void parse_host(const char *h, filter *flt)
 {
-    if (inet_pton(AF_INET, h, flt->host) == 1)
-        flt->fam = 4;
-    else if (inet_pton(AF_INET6, h, flt->host) == 1)
-        flt->fam = 6;
+    if (flt->naddr == MAX_HOST_ADDRS)
+        die("too many --host addresses");
+    int i = flt->naddr;
+    if (inet_pton(AF_INET, h, flt->host[i]) == 1)
+        flt->fam[i] = 4;
+    else if (inet_pton(AF_INET6, h, flt->host[i]) == 1)
+        flt->fam[i] = 6;
     else {
-        fprintf(stderr, "simnet: capture: no such host '%s' (give an address)\n", h);
+        fprintf(stderr, "simnet: capture: no such host '%s'\n", h);
         exit(2);
     }
+    flt->naddr++;
 }
 
 typedef struct opts {

@@ -248,3 +248,7 @@ SCENARIO(pcap_live)
 /* 43: SIMNET_PCAP=FILE with the bare preload: two programs one after the
  *     other in one file; the drainer leaves nothing behind. */
 SCENARIO(pcap_env)
+/* 44: simnet capture --host NAME: db's exchange with app, both ways, with
+ *     the hosts' addresses, and nothing of web's own loopback; an unknown
+ *     host is one line and status 2. */
+SCENARIO(pcap_hosts)
