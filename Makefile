@@ -82,7 +82,7 @@ GO_MAKE = @command -v $(GO) >/dev/null || \
 	    { echo "make: the Go test programs need 'go' (Debian package golang-go)" >&2; exit 1; }; \
 	echo "go build $(1) -> $@"; mkdir -p $(@D) && cd tests/go && $(GO_ENV) $(GO) build -o $(abspath $@) ./$(1)
 
-$(BUILD)/go/%: tests/go/%/main.go tests/go/go.mod
+$(BUILD)/go/%: tests/go/%/main.go tests/go/go.mod tests/go/internal/probe/probe.go
 	$(call GO_MAKE,$*)
 
 $(BUILD)/bench/go_echo: tests/go/bench_echo/main.go tests/go/go.mod

@@ -12,20 +12,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"libsimnet.test/go/internal/probe"
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 )
-
-func fatal(what string, err error) {
-	fmt.Printf("FAIL %s: %v\n", what, err)
-	os.Exit(1)
-}
 
 var big = bytes.Repeat([]byte("0123456789abcdef"), 65536)
 
@@ -70,7 +65,7 @@ func get(c *http.Client, url string) (int, []byte, error) {
 func main() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	srv := &http.Server{Handler: handler()}
 	served := make(chan error, 1)
@@ -86,7 +81,7 @@ func main() {
 	fmt.Printf("GET /big: %d len %d same %v %v\n", st, len(b), bytes.Equal(b, big), err)
 	resp, err := c.Post(base+"/echo", "application/octet-stream", bytes.NewReader(big))
 	if err != nil {
-		fatal("POST", err)
+		probe.Fatal("POST", err)
 	}
 	b, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -109,7 +104,7 @@ func main() {
 			"GET", fmt.Sprintf("%s/hello?who=%d", base, i), nil)
 		resp, err := kc.Do(req)
 		if err != nil {
-			fatal("keep-alive GET", err)
+			probe.Fatal("keep-alive GET", err)
 		}
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"libsimnet.test/go/internal/probe"
 	"net"
 	"os"
 	"runtime"
@@ -25,25 +26,20 @@ const (
 	rounds  = 20
 )
 
-func fatal(what string, err error) {
-	fmt.Printf("FAIL %s: %v\n", what, err)
-	os.Exit(1)
-}
-
 func pairs(n int) (cs, ss []net.Conn) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	defer ln.Close()
 	for i := 0; i < n; i++ {
 		c, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
-			fatal("dial", err)
+			probe.Fatal("dial", err)
 		}
 		s, err := ln.Accept()
 		if err != nil {
-			fatal("accept", err)
+			probe.Fatal("accept", err)
 		}
 		cs, ss = append(cs, c), append(ss, s)
 	}
@@ -108,7 +104,7 @@ func main() {
 		fired++
 		for i := 0; i < readers; i++ {
 			if _, err := fmt.Fprintf(ss[i], "m%07d", r); err != nil {
-				fatal("write", err)
+				probe.Fatal("write", err)
 			}
 		}
 		if r%5 == 0 {

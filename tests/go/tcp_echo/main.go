@@ -8,45 +8,13 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
+	"libsimnet.test/go/internal/probe"
 	"net"
-	"os"
 	"sync"
-	"syscall"
 	"time"
 )
-
-// kind names an error by what it is, not by its text (which holds ports).
-func kind(err error) string {
-	var ne net.Error
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.Is(err, io.EOF):
-		return "EOF"
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		if errors.As(err, &ne) && ne.Timeout() {
-			return "timeout"
-		}
-		return "deadline exceeded without Timeout()"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "ECONNREFUSED"
-	case errors.Is(err, syscall.ECONNRESET):
-		return "ECONNRESET"
-	case errors.Is(err, syscall.EPIPE):
-		return "EPIPE"
-	case errors.Is(err, net.ErrClosed):
-		return "closed"
-	}
-	return "other: " + err.Error()
-}
-
-func fatal(what string, err error) {
-	fmt.Printf("FAIL %s: %v\n", what, err)
-	os.Exit(1)
-}
 
 func serve(ln net.Listener) {
 	for {
@@ -90,7 +58,7 @@ func client(addr string, id int) error {
 func echo(network, addr string) {
 	ln, err := net.Listen(network, addr)
 	if err != nil {
-		fatal("listen "+addr, err)
+		probe.Fatal("listen "+addr, err)
 	}
 	defer ln.Close()
 	go serve(ln)
@@ -102,14 +70,14 @@ func echo(network, addr string) {
 	}
 	wg.Wait()
 	for i, err := range errs {
-		fmt.Printf("%s client %d: %s\n", addr, i, kind(err))
+		fmt.Printf("%s client %d: %s\n", addr, i, probe.Kind(err))
 	}
 }
 
 func deadlines() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	defer ln.Close()
 	tl := ln.(*net.TCPListener)
@@ -119,17 +87,17 @@ func deadlines() {
 	t0 := time.Now()
 	_, err = ln.Accept()
 	fmt.Printf("accept with deadline, no client: %s, waited >= 90ms: %v\n",
-		kind(err), time.Since(t0) >= 90*time.Millisecond)
+		probe.Kind(err), time.Since(t0) >= 90*time.Millisecond)
 	tl.SetDeadline(time.Time{})
 
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		fatal("dial", err)
+		probe.Fatal("dial", err)
 	}
 	defer c.Close()
 	s, err := ln.Accept()
 	if err != nil {
-		fatal("accept", err)
+		probe.Fatal("accept", err)
 	}
 	defer s.Close()
 	fmt.Printf("accept after clearing the deadline: ok\n")
@@ -141,21 +109,21 @@ func deadlines() {
 	t0 = time.Now()
 	_, err = c.Read(buf)
 	fmt.Printf("read with deadline, silent peer: %s, waited >= 90ms: %v\n",
-		kind(err), time.Since(t0) >= 90*time.Millisecond)
+		probe.Kind(err), time.Since(t0) >= 90*time.Millisecond)
 	c.SetReadDeadline(time.Now().Add(-time.Second))
 	_, err = c.Read(buf)
-	fmt.Printf("read with a past deadline: %s\n", kind(err))
+	fmt.Printf("read with a past deadline: %s\n", probe.Kind(err))
 	c.SetReadDeadline(time.Time{})
 	s.Write([]byte("late"))
 	n, err := io.ReadFull(c, buf[:4])
-	fmt.Printf("read after clearing: %s %q\n", kind(err), buf[:n])
+	fmt.Printf("read after clearing: %s %q\n", probe.Kind(err), buf[:n])
 
 	// A deadline set from another goroutine wakes a Read already blocked.
 	done := make(chan error, 1)
 	go func() { _, err := s.Read(buf); done <- err }()
 	time.Sleep(50 * time.Millisecond)
 	s.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-	fmt.Printf("blocked read, deadline set meanwhile: %s\n", kind(<-done))
+	fmt.Printf("blocked read, deadline set meanwhile: %s\n", probe.Kind(<-done))
 
 	// Nobody reads: writes fill the buffers, then the write deadline hits.
 	c.SetWriteDeadline(time.Now().Add(200 * time.Millisecond))
@@ -165,13 +133,13 @@ func deadlines() {
 			break
 		}
 	}
-	fmt.Printf("write with deadline, peer not reading: %s\n", kind(err))
+	fmt.Printf("write with deadline, peer not reading: %s\n", probe.Kind(err))
 }
 
 func halfclose() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	defer ln.Close()
 	go func() {
@@ -185,26 +153,26 @@ func halfclose() {
 	}()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		fatal("dial", err)
+		probe.Fatal("dial", err)
 	}
 	defer c.Close()
 	c.Write(bytes.Repeat([]byte("x"), 12345))
 	c.(*net.TCPConn).CloseWrite()
 	b, err := io.ReadAll(c)
-	fmt.Printf("half-close: reply %q, %s\n", b, kind(err))
+	fmt.Printf("half-close: reply %q, %s\n", b, probe.Kind(err))
 }
 
 func refused() {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
 	_, err = net.DialTimeout("tcp", addr, 2*time.Second)
-	fmt.Printf("dial a closed port: %s\n", kind(err))
+	fmt.Printf("dial a closed port: %s\n", probe.Kind(err))
 	_, err = net.Listen("tcp", "127.0.0.1:0")
-	fmt.Printf("listen again: %s\n", kind(err))
+	fmt.Printf("listen again: %s\n", probe.Kind(err))
 }
 
 func main() {

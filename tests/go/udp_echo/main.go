@@ -7,38 +7,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
+	"libsimnet.test/go/internal/probe"
 	"net"
-	"os"
-	"syscall"
 	"time"
 )
-
-func kind(err error) string {
-	var ne net.Error
-	switch {
-	case err == nil:
-		return "ok"
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		if errors.As(err, &ne) && ne.Timeout() {
-			return "timeout"
-		}
-		return "deadline exceeded without Timeout()"
-	case errors.Is(err, syscall.ECONNREFUSED):
-		return "ECONNREFUSED"
-	case errors.Is(err, syscall.EMSGSIZE):
-		return "EMSGSIZE"
-	case errors.Is(err, net.ErrClosed):
-		return "closed"
-	}
-	return "other: " + err.Error()
-}
-
-func fatal(what string, err error) {
-	fmt.Printf("FAIL %s: %v\n", what, err)
-	os.Exit(1)
-}
 
 func server(pc net.PacketConn) {
 	buf := make([]byte, 70000)
@@ -54,7 +27,7 @@ func server(pc net.PacketConn) {
 func run(network, addr string, max int) {
 	pc, err := net.ListenPacket(network, addr)
 	if err != nil {
-		fatal("listen "+addr, err)
+		probe.Fatal("listen "+addr, err)
 	}
 	defer pc.Close()
 	go server(pc)
@@ -62,7 +35,7 @@ func run(network, addr string, max int) {
 
 	c, err := net.DialUDP(network, nil, srv)
 	if err != nil {
-		fatal("dial", err)
+		probe.Fatal("dial", err)
 	}
 	defer c.Close()
 	buf := make([]byte, 70000)
@@ -72,26 +45,26 @@ func run(network, addr string, max int) {
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		m, rerr := c.Read(buf)
 		fmt.Printf("%s connected %d bytes: write %s, read %s, same %v\n",
-			addr, n, kind(err), kind(rerr), bytes.Equal(buf[:m], msg))
+			addr, n, probe.Kind(err), probe.Kind(rerr), bytes.Equal(buf[:m], msg))
 	}
 	_, err = c.Write(make([]byte, max+1))
-	fmt.Printf("%s connected %d bytes: write %s\n", addr, max+1, kind(err))
+	fmt.Printf("%s connected %d bytes: write %s\n", addr, max+1, probe.Kind(err))
 
 	u, err := net.ListenUDP(network, &net.UDPAddr{IP: srv.IP})
 	if err != nil {
-		fatal("listen client", err)
+		probe.Fatal("listen client", err)
 	}
 	defer u.Close()
 	u.WriteToUDP([]byte("hello"), srv)
 	u.SetReadDeadline(time.Now().Add(5 * time.Second))
 	m, from, err := u.ReadFromUDP(buf)
 	fmt.Printf("%s unconnected: read %s %q, from the server %v\n",
-		addr, kind(err), buf[:m], err == nil && from.Port == srv.Port)
+		addr, probe.Kind(err), buf[:m], err == nil && from.Port == srv.Port)
 
 	// Nothing comes: the deadline.
 	u.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	_, _, err = u.ReadFromUDP(buf)
-	fmt.Printf("%s read with deadline, nothing sent: %s\n", addr, kind(err))
+	fmt.Printf("%s read with deadline, nothing sent: %s\n", addr, probe.Kind(err))
 }
 
 // refused: a connected UDP socket sending to a closed port learns of it
@@ -99,20 +72,20 @@ func run(network, addr string, max int) {
 func refused() {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
-		fatal("listen", err)
+		probe.Fatal("listen", err)
 	}
 	dst := pc.LocalAddr().(*net.UDPAddr)
 	pc.Close()
 	c, err := net.DialUDP("udp4", nil, dst)
 	if err != nil {
-		fatal("dial", err)
+		probe.Fatal("dial", err)
 	}
 	defer c.Close()
 	_, err = c.Write([]byte("anyone?"))
-	fmt.Printf("send to a closed port: %s\n", kind(err))
+	fmt.Printf("send to a closed port: %s\n", probe.Kind(err))
 	c.SetReadDeadline(time.Now().Add(time.Second))
 	_, err = c.Read(make([]byte, 10))
-	fmt.Printf("then read: %s\n", kind(err))
+	fmt.Printf("then read: %s\n", probe.Kind(err))
 }
 
 func main() {
