@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "core/conn.h"
 #include "core/holders.h"
 #include "core/hosts.h"
 #include "core/lifetime.h"
+#include "core/links.h"
 #include "core/lqueue.h"
 #include "core/net.h"
 #include "core/ports.h"
@@ -277,6 +279,8 @@ static int stream_state(const sn_sock *k)
     }
 }
 
+static int connect_to(sn_arena *a, int s, int host, sn_addr *dst);
+
 static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -297,6 +301,23 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     }
     atomic_store(&k->so_error, 0);
     int host = sn_hosts_owner(a, k->host, dst);
+    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, k->host, host)) {
+        /* A partition: our SYNs get no answer, neither a refusal nor a
+         * connection, until it heals (sn_conn_retry_held). */
+        k->peer = *dst;
+        k->state = SN_CONNECTING;
+        k->listener = -1;
+        k->held_conn = 1;
+        return -EINPROGRESS;
+    }
+    return connect_to(a, s, host, dst);
+}
+
+/* Connect s to whoever listens at dst on host `host`, as a SYN that
+ * got through does: connected, queued (backlog full) or refused. */
+static int connect_to(sn_arena *a, int s, int host, sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
     int l = sn_ports_listener(a, host, dst);
     if (l >= 0 && listener_orphaned(a, l))
         l = sn_ports_listener(a, host, dst);
@@ -402,6 +423,25 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
     }
     sn_ctl_unlock(a);
     return r;
+}
+
+void sn_conn_retry_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (!k->held_conn || k->state != SN_CONNECTING)
+        return;
+    sn_addr dst = k->peer;
+    int host = sn_hosts_owner(a, k->host, &dst);
+    if (host >= 0 && sn_links_cut(a, k->host, host))
+        return;                         /* still cut */
+    k->held_conn = 0;
+    k->state = k->in_chain ? SN_BOUND : SN_NEW;
+    int r = host < 0 ? -ECONNREFUSED : connect_to(a, s, host, &dst);
+    if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
+        k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
+        sn_sock_refuse(a, s);
+    }
+    sn_wake(a, s);
 }
 
 int sn_sock_connect_result(sn_arena *a, int s)

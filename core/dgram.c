@@ -7,6 +7,7 @@
 
 #include "core/heap.h"
 #include "core/hosts.h"
+#include "core/links.h"
 #include "core/ports.h"
 #include "core/dgram.h"
 #include "core/opts.h"
@@ -292,6 +293,11 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         T = route_lookup(a, s, &dst, m, &h);
     if (!T)
         return (ssize_t)len;
+    if (sn_links_any(a) && sn_links_drop(a, k->host, T->host)) {
+        sn_unlock(&T->rx_prod);         /* cut or lost on the link */
+        k->bytes_tx += len;
+        return (ssize_t)len;
+    }
     if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;

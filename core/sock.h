@@ -163,6 +163,15 @@ typedef struct sn_sock {
     uint8_t           holders[SN_MAX_PROCS / 8];
     sn_xopt           xopt[SN_XOPTS];
     _Atomic int32_t   owner;     /* F_SETOWN: gets SIGURG (urgent.c); 0 none */
+    /* Faults (core/faults.h).  held: a partition holds the bytes of rx
+     * past hold_at (written by host held_from); held_conn: a connect
+     * waits for a partition to heal; stall_ns: CLOCK_MONOTONIC time our
+     * data first met a partition (TCP_USER_TIMEOUT counts from it). */
+    _Atomic uint8_t   held;
+    uint8_t           held_conn;
+    uint16_t          held_from;
+    _Atomic uint32_t  hold_at;
+    _Atomic int64_t   stall_ns;
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,

@@ -1,0 +1,249 @@
+/* Faults on sockets (core/faults.h) and the control of links
+ * (core/net.h: sn_net_link_*, sn_net_partition, sn_net_reset). */
+#include "core/faults.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/conn.h"
+#include "core/hosts.h"
+#include "core/links.h"
+#include "core/net.h"
+#include "core/opts.h"
+#include "core/repair.h"
+#include "core/sockwait.h"
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    if (!sn_links_cut(a, k->host, p->host))
+        return;
+    if (!atomic_load_explicit(&p->held, memory_order_relaxed)) {
+        /* What is in the ring now was sent before the cut: it stays
+         * visible.  The mark is published before any byte past it. */
+        atomic_store_explicit(&p->hold_at, atomic_load(&p->rx.in), memory_order_relaxed);
+        p->held_from = k->host;
+        atomic_store_explicit(&p->held, 1, memory_order_release);
+    }
+    int64_t zero = 0;
+    atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+}
+
+/* TCP_USER_TIMEOUT in ns, 0 when unset. */
+static int64_t user_timeout(const sn_sock *k)
+{
+    if (k->type != SOCK_STREAM)
+        return 0;
+    int ms = sn_xopt_value(k, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+    return ms > 0 ? (int64_t)ms * 1000000 : 0;
+}
+
+int64_t sn_sock_due(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
+    int64_t ut = st ? user_timeout(k) : 0;
+    return ut ? st + ut : 0;
+}
+
+void sn_faults_check_stall(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = sn_sock_due(a, s);
+    if (!due || now_ns() < due)
+        return;
+    sn_ctl_lock(a);
+    bool ended = false;
+    if (atomic_load(&k->stall_ns) && k->state == SN_CONNECTED) {
+        sn_sock_set_error(k, ETIMEDOUT);
+        atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+        k->peer_ref = -1;
+        k->state = SN_CLOSED;
+        ended = true;
+    }
+    atomic_store(&k->stall_ns, 0);
+    sn_ctl_unlock(a);
+    if (ended)
+        sn_wake(a, s);
+}
+
+/* After a link changed (lock held): bytes and connects it no longer
+ * cuts go on, in order. */
+static void release_held(sn_arena *a)
+{
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state == SN_FREE)
+            continue;
+        if (k->held_conn)
+            sn_conn_retry_held(a, (int)s);
+        if (!atomic_load(&k->held) || sn_links_cut(a, k->held_from, k->host))
+            continue;
+        sn_lock(&k->rx_prod);
+        atomic_store(&k->held, 0);
+        sn_unlock(&k->rx_prod);
+        int ps;
+        sn_sock *p = sn_sock_peer(a, k, &ps);
+        if (p) {
+            atomic_store(&p->stall_ns, 0);
+            sn_wake(a, ps);
+        }
+        sn_wake(a, (int)s);
+    }
+}
+
+int sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen)
+{
+    if (strcmp(name, "*") == 0)
+        return SN_LINK_ANY;
+    if (strcmp(name, SN_LINK_DEFAULT_HOST) == 0)
+        return 0;
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, NULL, 0, err, errlen);   /* made if new */
+    sn_ctl_unlock(a);
+    return h;
+}
+
+int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
+{
+    sn_ctl_lock(a);
+    int i = sn_links_entry(a, src, dst);
+    if (i >= 0) {
+        sn_link *l = &a->links[i];
+        sn_lock(&l->lock);
+        if (c->clear) {
+            l->delay_ns = l->jitter_ns = 0;
+            l->rate_Bps = 0;
+            atomic_store(&l->loss_ppm, 0);
+        }
+        if (c->delay_ns >= 0)
+            l->delay_ns = c->delay_ns;
+        if (c->jitter_ns >= 0)
+            l->jitter_ns = c->jitter_ns;
+        if (c->rate_Bps >= 0)
+            l->rate_Bps = (uint64_t)c->rate_Bps;
+        if (c->loss_ppm >= 0)
+            atomic_store(&l->loss_ppm, (uint32_t)c->loss_ppm);
+        if (c->partition >= 0)
+            atomic_store(&l->partition, (uint8_t)c->partition);
+        sn_unlock(&l->lock);
+    }
+    sn_links_recount(a);
+    release_held(a);
+    sn_ctl_unlock(a);
+    return i < 0 ? i : 0;
+}
+
+int sn_net_heal(sn_arena *a, int src, int dst)
+{
+    int n = 0;
+    sn_ctl_lock(a);
+    for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
+        sn_link *l = &a->links[i];
+        if (!l->used || !atomic_load(&l->partition))
+            continue;
+        if ((src == SN_LINK_ANY || l->src == src) && (dst == SN_LINK_ANY || l->dst == dst)) {
+            atomic_store(&l->partition, 0);
+            n++;
+        }
+    }
+    sn_links_recount(a);
+    release_held(a);
+    sn_ctl_unlock(a);
+    return n;
+}
+
+/* A reset reached k (lock held). */
+static void reset_end(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_sock_set_error(k, ECONNRESET);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+    k->peer_ref = -1;
+    k->state = SN_CLOSED;
+    atomic_store(&k->stall_ns, 0);
+    sn_wake(a, s);
+}
+
+int sn_net_reset(sn_arena *a, int x, int y)
+{
+    int n = 0;
+    sn_ctl_lock(a);
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        int ps;
+        sn_sock *p;
+        if (k->type != SOCK_STREAM || k->state != SN_CONNECTED ||
+            !(p = sn_sock_peer(a, k, &ps)) || p->state != SN_CONNECTED)
+            continue;
+        bool xy = (x == SN_LINK_ANY || k->host == x) && (y == SN_LINK_ANY || p->host == y);
+        bool yx = (y == SN_LINK_ANY || k->host == y) && (x == SN_LINK_ANY || p->host == x);
+        if (!xy && !yx)
+            continue;
+        reset_end(a, (int)s);
+        reset_end(a, ps);
+        n++;
+    }
+    sn_ctl_unlock(a);
+    return n;
+}
+
+void sn_net_set_seed(sn_arena *a, uint64_t seed, bool force)
+{
+    sn_ctl_lock(a);
+    if (force || !a->hdr->seed_set)
+        sn_links_set_seed(a, seed);
+    sn_ctl_unlock(a);
+}
+
+static const char *host_text(sn_arena *a, int h)
+{
+    return h == SN_LINK_ANY ? "*" : h == 0 ? SN_LINK_DEFAULT_HOST : a->hosts[h].name;
+}
+
+static size_t put_time(char *b, size_t n, const char *what, int64_t ns)
+{
+    if (ns % 1000000 == 0)
+        return (size_t)snprintf(b, n, " %s %lldms", what, (long long)(ns / 1000000));
+    return (size_t)snprintf(b, n, " %s %lldus", what, (long long)(ns / 1000));
+}
+
+int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
+{
+    if (i < 0 || (uint32_t)i >= __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE))
+        return -1;
+    sn_link *l = &a->links[i];
+    if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
+        return 0;
+    size_t u = (size_t)snprintf(b, n, "%s -> %s", host_text(a, l->src), host_text(a, l->dst));
+    if (u < n && atomic_load(&l->partition))
+        u += (size_t)snprintf(b + u, n - u, " partition");
+    if (u < n && l->delay_ns)
+        u += put_time(b + u, n - u, "delay", l->delay_ns);
+    if (u < n && l->jitter_ns)
+        u += put_time(b + u, n - u, "jitter", l->jitter_ns);
+    if (u < n && l->rate_Bps)
+        u += (size_t)snprintf(b + u, n - u, " rate %llubps", (unsigned long long)l->rate_Bps);
+    uint32_t ppm = atomic_load(&l->loss_ppm);
+    if (u < n && ppm)
+    {
+        char frac[8] = "";
+        if (ppm % 10000) {
+            snprintf(frac, sizeof frac, ".%04u", ppm % 10000);
+            for (size_t z = strlen(frac); frac[z - 1] == '0'; z--)
+                frac[z - 1] = 0;
+        }
+        u += (size_t)snprintf(b + u, n - u, " loss %u%s%%", ppm / 10000, frac);
+    }
+    return 1;
+}
