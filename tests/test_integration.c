@@ -95,6 +95,10 @@ SCENARIO(redis_hosts)
 /* Two hosts against two network namespaces joined by a veth pair: the
  * same probe prints the same (root; skipped otherwise). */
 SCENARIO(two_hosts_diff)
+/* Faults between hosts, changed live: partition stalls a transfer and
+ * heal completes it intact, TCP_USER_TIMEOUT, held connects, one-way
+ * partition, reset at both ends, seeded UDP loss, bad values. */
+SCENARIO(faults)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)
