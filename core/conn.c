@@ -280,6 +280,7 @@ static int stream_state(const sn_sock *k)
 }
 
 static int connect_to(sn_arena *a, int s, int host, sn_addr *dst);
+static bool round_trip(sn_arena *a, sn_sock *k, int host);
 
 static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 {
@@ -310,7 +311,26 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->held_conn = 1;
         return -EINPROGRESS;
     }
-    return connect_to(a, s, host, dst);
+    r = connect_to(a, s, host, dst);
+    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, host))
+        return -EINPROGRESS;            /* sn_sock_connect_result waits */
+    return r;
+}
+
+/* A connect from k to host `host` over delayed links: its caller sees it
+ * complete one round trip from now (the SYN there, the SYN-ACK back). */
+static bool round_trip(sn_arena *a, sn_sock *k, int host)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t there = sn_links_due(a, k->host, host, 0, true, now);
+    int64_t back = sn_links_due(a, host, k->host, 0, true, there ? there : now);
+    int64_t due = back ? back : there;
+    if (!due)
+        return false;
+    atomic_store(&k->conn_due, due);
+    return true;
 }
 
 /* Connect s to whoever listens at dst on host `host`, as a SYN that
@@ -343,6 +363,8 @@ static int nb_connect_outcome(sn_sock *k)
     case SN_CONNECTING:
         return -EALREADY;
     case SN_CONNECTED:
+        if (sn_sock_conn_pending(k))
+            return -EALREADY;
         k->nb_connect = 0;
         return 0;
     default: {
@@ -451,7 +473,7 @@ int sn_sock_connect_result(sn_arena *a, int s)
     if (st == SN_CONNECTING)
         return -EAGAIN;
     if (st == SN_CONNECTED)
-        return 0;
+        return sn_sock_conn_pending(k) ? -EAGAIN : 0;
     /* Refused while we waited: report it and leave the socket as a
      * failed blocking connect does, ready for another attempt. */
     int e = atomic_exchange(&k->so_error, 0);

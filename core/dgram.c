@@ -10,6 +10,7 @@
 #include "core/links.h"
 #include "core/ports.h"
 #include "core/dgram.h"
+#include "core/faults.h"
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
@@ -104,7 +105,7 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
 }
 
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
-static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
+static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *m)
 {
     if (!t->rx.cap && sn_ring_alloc(a, &t->rx, dgram_ring_size(t)) < 0)
         return;
@@ -118,6 +119,8 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
     sn_iovc c;
     sn_iovc_init(&c, m->iov, m->iovcnt);
     sn_ring_put_iov(&t->rx, buf, &c, h->len, sizeof *h);
+    if (sn_links_any(a))
+        sn_faults_stamp(a, src, t, need, false);   /* delay, rate */
     sn_ring_publish(&t->rx, need);      /* header, payload, padding at once */
     t->bytes_rx += h->len;
 }
@@ -302,7 +305,7 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;
     }
-    enqueue(a, T, &h, m);
+    enqueue(a, k->host, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
@@ -314,7 +317,7 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *k = sn_sock_at(a, s);
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     sn_lock(&k->rx_cons);
-    if (!sn_ring_used(&k->rx)) {
+    if (!sn_faults_visible(k, sn_ring_used(&k->rx))) {
         sn_unlock(&k->rx_cons);
         int e = atomic_exchange(&k->so_error, 0);
         if (e)
@@ -332,8 +335,10 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_iovc c;
     sn_iovc_init(&c, m->iov, m->iovcnt);
     sn_ring_get_iov(&k->rx, buf, sizeof h, &c, n);
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, rec_size(h.len));
+        sn_faults_read(k);
+    }
     sn_unlock(&k->rx_cons);
     m->from = h.from;
     m->to = h.to;
@@ -352,7 +357,7 @@ int sn_dgram_next_len(sn_arena *a, int s)
     sn_sock *k = sn_sock_at(a, s);
     sn_lock(&k->rx_cons);
     uint32_t len = 0;
-    if (sn_ring_used(&k->rx)) {
+    if (sn_faults_visible(k, sn_ring_used(&k->rx))) {
         rec_hdr h;
         sn_ring_get(&k->rx, a->heap + k->rx.off, 0, &h, sizeof h);
         len = h.len;

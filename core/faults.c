@@ -39,6 +39,82 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
     atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
 }
 
+void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
+{
+    int64_t now = now_ns();
+    int64_t due = sn_links_due(a, src, p->host, n, stream, now);
+    if (!due)
+        return;
+    /* Nothing overtakes: a stream stays in order, and so does a ring of
+     * records (jitter does not reorder datagrams either, yet). */
+    if (due < p->last_due)
+        due = p->last_due;
+    p->last_due = due;
+    uint32_t head = atomic_load_explicit(&p->st_head, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&p->st_tail, memory_order_relaxed);
+    if (tail - head == SN_STAMPS) {
+        /* All stamps in use: these bytes wait with the last ones, which
+         * are due no earlier than now. */
+        atomic_store_explicit(&p->stamps[(tail - 1) % SN_STAMPS].due, due,
+                              memory_order_relaxed);
+        return;
+    }
+    p->stamps[tail % SN_STAMPS].start = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
+    atomic_store_explicit(&p->stamps[tail % SN_STAMPS].due, due, memory_order_relaxed);
+    if (!atomic_load_explicit(&p->timed, memory_order_relaxed))
+        atomic_store_explicit(&p->timed, 1, memory_order_release);
+    /* Published before the bytes it stamps (sn_ring_publish follows). */
+    atomic_store_explicit(&p->st_tail, tail + 1, memory_order_release);
+}
+
+/* The first stamp of k not yet due at `now`, or NULL. */
+static const void *first_pending(sn_sock *k, int64_t now, uint32_t *start, int64_t *due)
+{
+    uint32_t head = atomic_load_explicit(&k->st_head, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
+    for (uint32_t i = head; i != tail; i++) {
+        int64_t d = atomic_load_explicit(&k->stamps[i % SN_STAMPS].due, memory_order_relaxed);
+        if (d > now) {
+            *start = k->stamps[i % SN_STAMPS].start;
+            *due = d;
+            return &k->stamps[i % SN_STAMPS];
+        }
+    }
+    return NULL;
+}
+
+uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used)
+{
+    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    if (atomic_load_explicit(&k->held, memory_order_acquire)) {
+        uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
+        if (vis < used)
+            used = vis;
+    }
+    uint32_t start;
+    int64_t due;
+    if (atomic_load_explicit(&k->timed, memory_order_acquire) &&
+        first_pending(k, now_ns(), &start, &due)) {
+        uint32_t vis = start - out;
+        if (vis < used)
+            used = vis;
+    }
+    return used;
+}
+
+void sn_faults_read(sn_sock *k)
+{
+    if (!atomic_load_explicit(&k->timed, memory_order_relaxed))
+        return;
+    int64_t now = now_ns();
+    uint32_t head = atomic_load_explicit(&k->st_head, memory_order_relaxed);
+    uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
+    while (head != tail &&
+           atomic_load_explicit(&k->stamps[head % SN_STAMPS].due, memory_order_relaxed) <= now)
+        head++;
+    atomic_store_explicit(&k->st_head, head, memory_order_release);
+}
+
 /* TCP_USER_TIMEOUT in ns, 0 when unset. */
 static int64_t user_timeout(const sn_sock *k)
 {
@@ -53,7 +129,16 @@ int64_t sn_sock_due(sn_arena *a, int s)
     sn_sock *k = sn_sock_at(a, s);
     int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
     int64_t ut = st ? user_timeout(k) : 0;
-    return ut ? st + ut : 0;
+    int64_t due = ut ? st + ut : 0;
+    int64_t cd = sn_sock_conn_pending(k) ? atomic_load(&k->conn_due) : 0;
+    if (cd && (!due || cd < due))
+        due = cd;
+    uint32_t start;
+    int64_t sd;
+    if (atomic_load_explicit(&k->timed, memory_order_acquire) &&
+        first_pending(k, now_ns(), &start, &sd) && (!due || sd < due))
+        due = sd;
+    return due;
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)

@@ -21,21 +21,31 @@
  * now on stays hidden. */
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p);
 
-/* Of the `used` bytes in k's ring, those a reader may see.  Load `used`
- * (the ring's `in`) before calling: a sender marks the ring held before
- * it publishes bytes past the mark. */
+/* Stream data or a datagram record of n bytes from k (on host `src`)
+ * about to be published in p's ring, p's rx_prod held, some link has a
+ * fault: a link with a delay, jitter, rate (or, for a stream, loss)
+ * stamps it with the time it is due. */
+void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream);
+
+/* Of the `used` bytes in k's ring, those a reader may see: not past a
+ * partition's mark, nor past the start of a stamp not yet due.  Load
+ * `used` (the ring's `in`) before calling: a sender marks the ring held
+ * or stamps it before it publishes bytes past the mark. */
+uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used);
 static inline uint32_t sn_faults_visible(sn_sock *k, uint32_t used)
 {
-    if (__builtin_expect(!atomic_load_explicit(&k->held, memory_order_acquire), 1))
+    if (__builtin_expect(!atomic_load_explicit(&k->held, memory_order_acquire) &&
+                         !atomic_load_explicit(&k->timed, memory_order_acquire), 1))
         return used;
-    uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) -
-                   atomic_load_explicit(&k->rx.out, memory_order_relaxed);
-    return vis < used ? vis : used;
+    return sn_faults_visible_slow(k, used);
 }
 static inline bool sn_faults_held(sn_sock *k)
 {
-    return __builtin_expect(atomic_load_explicit(&k->held, memory_order_acquire), 0);
+    return __builtin_expect(atomic_load_explicit(&k->held, memory_order_acquire) ||
+                            atomic_load_explicit(&k->timed, memory_order_acquire), 0);
 }
+/* After a read (rx_cons held): stamps that are due are let go. */
+void sn_faults_read(sn_sock *k);
 
 /* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
  * with ETIMEDOUT (Linux gives up on its retransmissions).  Cheap to call

@@ -244,3 +244,59 @@ int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len)
     l->bucket_ns = start + (int64_t)((uint64_t)len * 1000000000ULL / l->rate_Bps);
     return l->bucket_ns;
 }
+
+static bool timed_rule(const sn_link *l)
+{
+    return l->delay_ns || l->jitter_ns || l->rate_Bps;
+}
+
+/* TCP's answer to a lost segment: it arrives after a retransmission
+ * timeout (Linux's minimum RTO, 200 ms), doubled for each retransmission
+ * lost too.  Draws under the rule's lock. */
+static int64_t rto_delay(sn_link *l, uint32_t ppm)
+{
+    int64_t extra = 0, rto = 200000000;
+    for (int i = 0; i < 8 && sn_links_rand(&l->rng) % 1000000u < ppm; i++) {
+        extra += rto;
+        rto *= 2;
+    }
+    return extra;
+}
+
+int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
+                     int64_t now)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    sn_link *best = NULL, *lossy = NULL;
+    int rank = 0, lrank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        if (m > rank && timed_rule(l)) {
+            best = l;
+            rank = m;
+        }
+        if (stream && m > lrank && atomic_load_explicit(&l->loss_ppm, memory_order_relaxed)) {
+            lossy = l;
+            lrank = m;
+        }
+    }
+    if (!best && !lossy)
+        return 0;
+    int64_t due = now;
+    if (best) {
+        sn_lock(&best->lock);
+        due = sn_links_rate_due(best, now, len) + best->delay_ns;
+        if (best->jitter_ns) {
+            uint64_t span = 2 * (uint64_t)best->jitter_ns + 1;
+            due += (int64_t)(sn_links_rand(&best->rng) % span) - best->jitter_ns;
+        }
+        sn_unlock(&best->lock);
+    }
+    if (lossy) {
+        sn_lock(&lossy->lock);
+        due += rto_delay(lossy, atomic_load(&lossy->loss_ppm));
+        sn_unlock(&lossy->lock);
+    }
+    return due > now ? due : now + 1;
+}

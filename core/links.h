@@ -48,8 +48,14 @@ bool sn_links_cut(sn_arena *a, int src, int dst);
 /* A datagram from src to dst is lost: cut, or drawn by the loss of the
  * rule that sets it. */
 bool sn_links_drop(sn_arena *a, int src, int dst);
-/* Token bucket of a rule with a rate (the model: the data path does not
- * use it yet): the time len bytes sent at `now` have all left the link,
+/* When len bytes sent now (CLOCK_MONOTONIC ns) from src to dst are due
+ * at the other end: the rate of the most specific rule with a delay,
+ * jitter or rate (its token bucket), then its delay give or take its
+ * jitter; for a stream also the loss of the most specific rule with
+ * one, as retransmission timeouts.  0 when no rule delays it. */
+int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
+                     int64_t now);
+/* Token bucket of a rule with a rate: the time len bytes sent at `now` have all left the link,
  * which is busy until then. */
 int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len);
 /* Sweeps spare the network a moment (lock held). */

@@ -31,6 +31,8 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     uint8_t st = k->state;
     uint32_t sh = atomic_load(&k->shut);
     int m = 0;
+    if (st == SN_CONNECTED && sn_sock_conn_pending(k))
+        st = SN_CONNECTING;             /* the round trip is not over */
     if (st == SN_LISTEN)
         return k->acc_head >= 0 ? POLLIN | POLLRDNORM : 0;
     if (__builtin_expect(atomic_load_explicit(&k->stall_ns, memory_order_relaxed) != 0, 0)) {
@@ -40,10 +42,12 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     }
     uint32_t used = sn_ring_used(&k->rx);
     if (sn_faults_held(k)) {
-        /* Bytes held by a partition: neither they nor a FIN behind them
-         * are there yet. */
-        used = sn_faults_visible(k, used);
-        sh &= ~(uint32_t)SN_PEER_FIN;
+        /* Bytes held by a partition or not yet due: neither they nor a
+         * FIN behind them are there yet. */
+        uint32_t vis = sn_faults_visible(k, used);
+        if (vis < used)
+            sh &= ~(uint32_t)SN_PEER_FIN;
+        used = vis;
     }
     bool rcv_shut = sh & (SN_PEER_FIN | SN_SHUT_RD | SN_RESET);
     bool snd_shut = sh & (SN_SHUT_WR | SN_RESET);
@@ -76,7 +80,7 @@ int sn_dgram_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if ((sh & (SN_SHUT_RD | SN_SHUT_WR)) == (SN_SHUT_RD | SN_SHUT_WR))
         m |= POLLHUP;
-    if (sn_ring_used(&k->rx))
+    if (sn_faults_visible(k, sn_ring_used(&k->rx)))
         m |= POLLIN | POLLRDNORM;
     return m;
 }

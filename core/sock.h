@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "core/addr.h"
 #include "core/arena.h"
@@ -83,6 +84,7 @@ enum sn_state {
 #define SN_URG_READ  2   /* recv(MSG_OOB) took it; the mark still stands */
 
 #define SN_SOCK_BELLS 8
+#define SN_STAMPS     32     /* delayed sends in flight to one socket */
 
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
@@ -172,6 +174,22 @@ typedef struct sn_sock {
     uint16_t          held_from;
     _Atomic uint32_t  hold_at;
     _Atomic int64_t   stall_ns;
+    /* Delay and rate (core/faults.h): bytes of rx from stamps[i].start
+     * on are not visible before stamps[i].due (CLOCK_MONOTONIC ns).  A
+     * queue with one producer (under rx_prod) and one consumer (under
+     * rx_cons); `timed` says it was ever used.  last_due: the latest due
+     * given, so that nothing overtakes; conn_due: a connect completes
+     * for its caller then (one round trip). */
+    _Atomic uint8_t   timed;
+    uint8_t           pad_t[3];
+    _Atomic uint32_t  st_head, st_tail;
+    int64_t           last_due;
+    _Atomic int64_t   conn_due;
+    struct {
+        uint32_t         start;
+        uint32_t         pad;
+        _Atomic int64_t  due;
+    } stamps[SN_STAMPS];
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,
@@ -200,6 +218,22 @@ static inline sn_sock *sn_sock_peer(sn_arena *a, sn_sock *k, int *peer_slot)
 static inline void sn_sock_set_error(sn_sock *k, int err)
 {
     atomic_store(&k->so_error, err);
+}
+
+/* A connect over a delayed link completes for its caller only after a
+ * round trip (conn_due): until then it still looks under way.  One load
+ * for every other socket. */
+static inline bool sn_sock_conn_pending(sn_sock *k)
+{
+    int64_t cd = atomic_load_explicit(&k->conn_due, memory_order_relaxed);
+    if (__builtin_expect(!cd, 1))
+        return false;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < cd)
+        return true;
+    atomic_store_explicit(&k->conn_due, 0, memory_order_relaxed);
+    return false;
 }
 
 static inline bool sn_sock_held_by(const sn_sock *k, int proc)

@@ -45,7 +45,7 @@ static void answer_reset(sn_sock *k, int err)
 static int send_gate(sn_sock *k)
 {
     uint8_t st = k->state;
-    if (st == SN_CONNECTING)
+    if (st == SN_CONNECTING || sn_sock_conn_pending(k))
         return -EAGAIN;                 /* blocking send waits for it */
     int e = atomic_exchange(&k->so_error, 0);
     if (e)
@@ -130,6 +130,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
+        if (sn_links_any(a))
+            sn_faults_stamp(a, k->host, p, n, true);   /* delay, rate */
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
@@ -203,7 +205,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     uint32_t sh = atomic_load(&k->shut);
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
-    if (sn_faults_held(k) && !(used = sn_faults_visible(k, used))) {
+    if (used && sn_faults_held(k) && !(used = sn_faults_visible(k, used))) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;                 /* held by a partition: more to come */
     }
@@ -234,8 +236,10 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_get_iov(&k->rx, a->heap + k->rx.off, skip, &c, n);
     }
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, skip + n);
+        sn_faults_read(k);
+    }
     if (urg) {
         if (!(flags & MSG_PEEK))
             sn_urg_passed(k);

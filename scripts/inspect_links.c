@@ -88,13 +88,13 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         int r = -EINVAL;
         uint64_t rate;
         uint32_t ppm;
+        int64_t ns;
         if (strcmp(o, "--delay") == 0 || strcmp(o, "--jitter") == 0) {
-            return bad("link: %s is not implemented yet (partition, heal, reset "
-                       "and --loss are)", o);
+            if ((r = sn_net_parse_time(v, &ns)) == 0)
+                *(o[2] == 'd' ? &c->delay_ns : &c->jitter_ns) = ns;
         } else if (strcmp(o, "--rate") == 0) {
             if ((r = sn_net_parse_rate(v, &rate)) == 0)
-                return bad("link: %s is not implemented yet (partition, heal, "
-                           "reset and --loss are)", o);
+                c->rate_Bps = (int64_t)rate;
         } else if (strcmp(o, "--loss") == 0) {
             if ((r = sn_net_parse_percent(v, &ppm)) == 0)
                 c->loss_ppm = ppm;
@@ -126,8 +126,9 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
     int r = link_options(argc - 2, argv + 2, &c, &both);
     if (r)
         return r;
-    if (!c.clear && c.loss_ppm < 0)
-        return bad("link: nothing to change: give --loss ... or --clear%s", "");
+    if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0)
+        return bad("link: nothing to change: give --delay, --jitter, --rate, --loss "
+                   "or --clear%s", "");
     int x, y;
     if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
         return 2;

@@ -237,3 +237,89 @@ Test(core_links, reset_both_ends)
     cr_expect_eq(tc_send(&A, c2, "ok", 2, 0), 2);
     cr_expect_eq(tc_recv(&A, s2, buf, sizeof buf, MSG_DONTWAIT, NULL), 2);
 }
+
+/* ---- delay and rate ---- */
+
+static void link_timed(int src, int dst, int64_t delay, int64_t jitter, int64_t rate)
+{
+    sn_link_set c = {delay, jitter, rate, -1, -1, false};
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+Test(core_links, stream_delay_keeps_order)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    link_timed(2, 1, 40000000, 30000000, -1);     /* 40 ms +- 30 ms */
+    char buf[64];
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(tc_send(&A, c, buf, 1, 0) , 1);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "not due yet");
+    cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
+    int64_t due = sn_sock_due(&A, s);
+    cr_expect(due > mono_ns() && due < mono_ns() + 80000000, "due in %lld ns",
+              (long long)(due - mono_ns()));
+    sleep_ms(100);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 20, "all of it, in order");
+    cr_expect_eq(sn_sock_due(&A, s), 0, "nothing left to wait for");
+}
+
+Test(core_links, connect_takes_a_round_trip)
+{
+    on("db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    on("app");
+    link_timed(SN_LINK_ANY, SN_LINK_ANY, 30000000, -1, -1);
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    int64_t t0 = mono_ns();
+    cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN);
+    cr_expect(!(sn_sock_poll(&A, c) & POLLOUT), "writable before the SYN-ACK");
+    int64_t due = sn_sock_due(&A, c);
+    cr_expect(due - t0 >= 60000000 && due - t0 < 80000000, "round trip %lld ns",
+              (long long)(due - t0));
+    sleep_ms(70);
+    cr_expect_eq(sn_sock_connect_result(&A, c), 0);
+    cr_expect(sn_sock_poll(&A, c) & POLLOUT);
+}
+
+Test(core_links, datagram_rate)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    link_timed(y, x, -1, -1, 100000);             /* 100 kB/s */
+    static char big[1000];
+    for (int i = 0; i < 5; i++)                   /* 5 kB: 50 ms */
+        cr_assert_eq(tc_sendto4(&A, v, big, sizeof big, "127.100.0.1", 5353), 1000);
+    int64_t t0 = mono_ns(), due;
+    char buf[2000];
+    int got = 0;
+    while (got < 5 && mono_ns() - t0 < 1000000000) {
+        if (tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL) == 1000)
+            got++;
+        else if ((due = sn_sock_due(&A, u)))
+            sleep_ms(1);
+    }
+    cr_expect_eq(got, 5);
+    int64_t took = mono_ns() - t0;
+    cr_expect(took >= 40000000, "5 kB at 100 kB/s took %lld ms", (long long)(took / 1000000));
+}

@@ -99,6 +99,10 @@ SCENARIO(two_hosts_diff)
  * heal completes it intact, TCP_USER_TIMEOUT, held connects, one-way
  * partition, reset at both ends, seeded UDP loss, bad values. */
 SCENARIO(faults)
+/* Delay and rate: 50 ms each way gives round trips of 100-300 ms and a
+ * connect of one round trip, blocking, with poll and with epoll, without
+ * spinning; 4 MiB through 1 MiB/s takes >= 3.5 s. */
+SCENARIO(faults_delay)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

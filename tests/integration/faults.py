@@ -19,6 +19,13 @@ the file named by its last argument.
   udp_sink PORT SECONDS     print the numbers of the datagrams received
                             until SECONDS pass without one
   udp_source HOST PORT N    send datagrams numbered 0..N-1
+  echo PORT                 accept one connection, echo it to EOF
+  rtt HOST PORT MODE N      connect, then N one-byte round trips, waiting
+                            by MODE (block, poll, epoll): print the
+                            connect time, the fastest and slowest round
+                            trip and the CPU time used, in ms
+  bulk HOST PORT BYTES      send BYTES, wait for the sink to close: print
+                            how long it took
 """
 import errno
 import hashlib
@@ -162,6 +169,55 @@ def udp_source(host, port, n):
         if i % 50 == 49:
             time.sleep(0.01)        # never more than the receiver's queue
     out("sent", n)
+
+
+def echo(port):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("0.0.0.0", int(port)))
+    l.listen(4)
+    out("listening")
+    c, _ = l.accept()
+    while True:
+        b = c.recv(4096)
+        if not b:
+            break
+        c.sendall(b)
+
+
+def ms(t):
+    return "%.0f" % (t * 1000)
+
+
+def rtt(host, port, mode, n):
+    t = time.monotonic()
+    c = socket.create_connection((host, int(port)))
+    conn = time.monotonic() - t
+    if mode != "block":
+        c.setblocking(False)
+    waiter = select.epoll() if mode == "epoll" else select.poll()
+    waiter.register(c.fileno(), select.POLLIN)
+    cpu0 = time.process_time()
+    times = []
+    for _ in range(int(n)):
+        t = time.monotonic()
+        c.send(b"x")
+        if mode != "block" and not waiter.poll(-1):
+            sys.exit("woke with nothing ready")
+        if c.recv(1) != b"x":
+            sys.exit("echo lost")
+        times.append(time.monotonic() - t)
+    cpu = time.process_time() - cpu0
+    out("connect", ms(conn), "rtt", ms(min(times)), ms(max(times)), "cpu", ms(cpu))
+
+
+def bulk(host, port, n):
+    c = socket.create_connection((host, int(port)))
+    t = time.monotonic()
+    c.sendall(payload(int(n), 5))
+    c.shutdown(socket.SHUT_WR)
+    c.recv(1)
+    out("bulk", n, "in %.2f s" % (time.monotonic() - t))
 
 
 if __name__ == "__main__":

@@ -125,8 +125,10 @@ n=$(awk '{print $2}' <<<"$a")
 # ---- bad values ----
 err=$(sn link app db --loss 30 2>&1); rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--loss 30 (no %): status $rc, '$err'"
-err=$(sn link app db --delay 5ms 2>&1); rc=$?
-[ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--delay accepted (status $rc): '$err'"
+err=$(sn link app db --delay 5 ms 2>&1); rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--delay 5 ms: status $rc, '$err'"
+err=$(sn link app db --reorder 5% 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--reorder accepted (status $rc): '$err'"
 err=$("$SIMNET" run --seed x -- true 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "--seed x: status $rc, '$err'"
 echo ok
