@@ -306,6 +306,8 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         return (ssize_t)len;
     }
     enqueue(a, k->host, T, &h, m);
+    if (sn_links_any(a) && sn_links_dup(a, k->host, T->host))
+        enqueue(a, k->host, T, &h, m);  /* duplicated on the link */
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);

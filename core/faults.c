@@ -210,6 +210,20 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
             l->delay_ns = l->jitter_ns = 0;
             l->rate_Bps = 0;
             atomic_store(&l->loss_ppm, 0);
+            atomic_store(&l->dup_ppm, 0);
+            l->ge_p = 0;
+        }
+        if (c->dup_ppm >= 0)
+            atomic_store(&l->dup_ppm, (uint32_t)c->dup_ppm);
+        if (c->loss_ppm >= 0)
+            l->ge_p = 0;
+        if (c->ge[0] >= 0) {
+            atomic_store(&l->loss_ppm, 0);
+            l->ge_r = (uint32_t)c->ge[1];
+            l->ge_bad_loss = (uint32_t)c->ge[2];
+            l->ge_good_loss = (uint32_t)c->ge[3];
+            l->ge_bad = 0;
+            l->ge_p = (uint32_t)c->ge[0];
         }
         if (c->delay_ns >= 0)
             l->delay_ns = c->delay_ns;
@@ -303,6 +317,18 @@ static size_t put_time(char *b, size_t n, const char *what, int64_t ns)
     return (size_t)snprintf(b, n, " %s %lldus", what, (long long)(ns / 1000));
 }
 
+/* "what" and a percentage, as short as it is exact ("2%", "0.5%"). */
+static size_t put_ppm(char *b, size_t n, const char *what, uint32_t ppm)
+{
+    char frac[8] = "";
+    if (ppm % 10000) {
+        snprintf(frac, sizeof frac, ".%04u", ppm % 10000);
+        for (size_t z = strlen(frac); frac[z - 1] == '0'; z--)
+            frac[z - 1] = 0;
+    }
+    return (size_t)snprintf(b, n, "%s%u%s%%", what, ppm / 10000, frac);
+}
+
 int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
 {
     if (i < 0 || (uint32_t)i >= __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE))
@@ -321,14 +347,12 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
         u += (size_t)snprintf(b + u, n - u, " rate %llubps", (unsigned long long)l->rate_Bps);
     uint32_t ppm = atomic_load(&l->loss_ppm);
     if (u < n && ppm)
-    {
-        char frac[8] = "";
-        if (ppm % 10000) {
-            snprintf(frac, sizeof frac, ".%04u", ppm % 10000);
-            for (size_t z = strlen(frac); frac[z - 1] == '0'; z--)
-                frac[z - 1] = 0;
-        }
-        u += (size_t)snprintf(b + u, n - u, " loss %u%s%%", ppm / 10000, frac);
-    }
+        u += put_ppm(b + u, n - u, " loss ", ppm);
+    const uint32_t ge[4] = {l->ge_p, l->ge_r, l->ge_bad_loss, l->ge_good_loss};
+    for (int j = 0; j < 4 && ge[0] && u < n; j++)
+        u += put_ppm(b + u, n - u, j ? " " : " loss gemodel ", ge[j]);
+    ppm = atomic_load(&l->dup_ppm);
+    if (u < n && ppm)
+        u += put_ppm(b + u, n - u, " duplicate ", ppm);
     return 1;
 }

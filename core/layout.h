@@ -93,7 +93,12 @@ typedef struct sn_link {
     uint8_t           used;        /* the entry holds a rule */
     uint16_t          pad;
     _Atomic uint32_t  loss_ppm;    /* random loss, parts per million */
-    uint32_t          pad2;
+    _Atomic uint32_t  dup_ppm;     /* datagrams delivered twice */
+    /* Gilbert-Elliott loss (netem's gemodel), ppm: p good -> bad, r bad
+     * -> good, loss in the bad state (1-h) and in the good one (1-k);
+     * ge_p 0: not used.  ge_bad: the state (under `lock`). */
+    uint32_t          ge_p, ge_r, ge_bad_loss, ge_good_loss;
+    uint32_t          ge_bad;
     int64_t           delay_ns, jitter_ns;   /* recorded, see links.h */
     uint64_t          rate_Bps;    /* bytes per second; 0: unlimited */
     uint64_t          rng;         /* the link's generator state */

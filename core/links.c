@@ -155,6 +155,8 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     l->dst = (uint16_t)dst;
     atomic_store(&l->partition, 0);
     atomic_store(&l->loss_ppm, 0);
+    atomic_store(&l->dup_ppm, 0);
+    l->ge_p = l->ge_r = l->ge_bad_loss = l->ge_good_loss = l->ge_bad = 0;
     l->delay_ns = l->jitter_ns = 0;
     l->rate_Bps = 0;
     l->bucket_ns = 0;
@@ -169,7 +171,27 @@ int sn_links_entry(sn_arena *a, int src, int dst)
 static bool has_fault(const sn_link *l)
 {
     return atomic_load(&l->partition) || atomic_load(&l->loss_ppm) ||
+           atomic_load(&l->dup_ppm) || l->ge_p ||
            l->delay_ns || l->jitter_ns || l->rate_Bps;
+}
+
+static bool lossy(const sn_link *l)
+{
+    return atomic_load_explicit(&l->loss_ppm, memory_order_relaxed) ||
+           __atomic_load_n(&l->ge_p, __ATOMIC_RELAXED);
+}
+
+/* One draw of rule l's loss (lock held): random, or Gilbert-Elliott's
+ * two states, each with its own loss, moving between them first. */
+static bool draw_loss(sn_link *l)
+{
+    if (!l->ge_p)
+        return sn_links_rand(&l->rng) % 1000000u < atomic_load(&l->loss_ppm);
+    uint32_t move = (uint32_t)(sn_links_rand(&l->rng) % 1000000u);
+    if (l->ge_bad ? move < l->ge_r : move < l->ge_p)
+        l->ge_bad = !l->ge_bad;
+    uint32_t p = l->ge_bad ? l->ge_bad_loss : l->ge_good_loss;
+    return sn_links_rand(&l->rng) % 1000000u < p;
 }
 
 void sn_links_recount(sn_arena *a)
@@ -222,7 +244,7 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
             continue;
         if (atomic_load_explicit(&l->partition, memory_order_relaxed))
             return true;
-        if (m > rank && atomic_load_explicit(&l->loss_ppm, memory_order_relaxed)) {
+        if (m > rank && lossy(l)) {
             best = l;
             rank = m;
         }
@@ -230,10 +252,30 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
     if (!best)
         return false;
     sn_lock(&best->lock);
-    uint32_t ppm = atomic_load(&best->loss_ppm);
-    bool lost = sn_links_rand(&best->rng) % 1000000u < ppm;
+    bool lost = draw_loss(best);
     sn_unlock(&best->lock);
     return lost;
+}
+
+bool sn_links_dup(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    sn_link *best = NULL;
+    int rank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        if (m > rank && atomic_load_explicit(&l->dup_ppm, memory_order_relaxed)) {
+            best = l;
+            rank = m;
+        }
+    }
+    if (!best)
+        return false;
+    sn_lock(&best->lock);
+    bool dup = sn_links_rand(&best->rng) % 1000000u < atomic_load(&best->dup_ppm);
+    sn_unlock(&best->lock);
+    return dup;
 }
 
 int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len)
@@ -253,10 +295,10 @@ static bool timed_rule(const sn_link *l)
 /* TCP's answer to a lost segment: it arrives after a retransmission
  * timeout (Linux's minimum RTO, 200 ms), doubled for each retransmission
  * lost too.  Draws under the rule's lock. */
-static int64_t rto_delay(sn_link *l, uint32_t ppm)
+static int64_t rto_delay(sn_link *l)
 {
     int64_t extra = 0, rto = 200000000;
-    for (int i = 0; i < 8 && sn_links_rand(&l->rng) % 1000000u < ppm; i++) {
+    for (int i = 0; i < 8 && draw_loss(l); i++) {
         extra += rto;
         rto *= 2;
     }
@@ -267,7 +309,7 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
                      int64_t now)
 {
     uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
-    sn_link *best = NULL, *lossy = NULL;
+    sn_link *best = NULL, *lossy_rule = NULL;
     int rank = 0, lrank = 0;
     for (uint32_t i = 0; i < n; i++) {
         sn_link *l = &a->links[i];
@@ -276,12 +318,12 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
             best = l;
             rank = m;
         }
-        if (stream && m > lrank && atomic_load_explicit(&l->loss_ppm, memory_order_relaxed)) {
-            lossy = l;
+        if (stream && m > lrank && lossy(l)) {
+            lossy_rule = l;
             lrank = m;
         }
     }
-    if (!best && !lossy)
+    if (!best && !lossy_rule)
         return 0;
     int64_t due = now;
     if (best) {
@@ -293,10 +335,10 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
         }
         sn_unlock(&best->lock);
     }
-    if (lossy) {
-        sn_lock(&lossy->lock);
-        due += rto_delay(lossy, atomic_load(&lossy->loss_ppm));
-        sn_unlock(&lossy->lock);
+    if (lossy_rule) {
+        sn_lock(&lossy_rule->lock);
+        due += rto_delay(lossy_rule);
+        sn_unlock(&lossy_rule->lock);
     }
     return due > now ? due : now + 1;
 }

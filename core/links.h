@@ -46,7 +46,7 @@ void sn_links_recount(sn_arena *a);
 /* Traffic from host src to host dst is cut. */
 bool sn_links_cut(sn_arena *a, int src, int dst);
 /* A datagram from src to dst is lost: cut, or drawn by the loss of the
- * rule that sets it. */
+ * rule that sets it (random, or Gilbert-Elliott's model). */
 bool sn_links_drop(sn_arena *a, int src, int dst);
 /* When len bytes sent now (CLOCK_MONOTONIC ns) from src to dst are due
  * at the other end: the rate of the most specific rule with a delay,
@@ -55,6 +55,9 @@ bool sn_links_drop(sn_arena *a, int src, int dst);
  * one, as retransmission timeouts.  0 when no rule delays it. */
 int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
                      int64_t now);
+/* A datagram from src to dst is delivered twice (drawn by the
+ * duplication of the most specific rule that sets one). */
+bool sn_links_dup(sn_arena *a, int src, int dst);
 /* Token bucket of a rule with a rate: the time len bytes sent at `now` have all left the link,
  * which is busy until then. */
 int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len);

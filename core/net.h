@@ -131,7 +131,12 @@ typedef struct sn_link_set {
     int64_t delay_ns, jitter_ns, rate_Bps, loss_ppm;
     int     partition;
     bool    clear;
+    int64_t dup_ppm;
+    /* Gilbert-Elliott loss, ppm: p, r, 1-h, 1-k (netem's gemodel);
+     * ge[0] -1: unchanged.  Setting it or loss_ppm replaces the other. */
+    int64_t ge[4];
 } sn_link_set;
+#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}}
 int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);
 int  sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c);
 int  sn_net_heal(sn_arena *a, int src, int dst);

@@ -65,6 +65,30 @@ void inspect_print_links(sn_arena *a)
         printf("no faults\n");
 }
 
+/* --loss gemodel P [R [1-H [1-K]]] (netem's defaults: R = 100% - P,
+ * 1-H = 100%, 1-K = 0%), argv[*i] is --loss; *i left on the last one. */
+static int gemodel(int argc, char **argv, int *i, sn_link_set *c)
+{
+    int64_t ge[4] = {-1, -1, 1000000, 0};
+    int n = 0;
+    for (int j = *i + 2; j < argc && n < 4 && argv[j][0] != '-'; j++, n++) {
+        uint32_t ppm;
+        if (sn_net_parse_percent(argv[j], &ppm) < 0) {
+            fprintf(stderr, "simnet: link: bad value '%s' for --loss gemodel "
+                            "(percentages: P [R [1-H [1-K]]])\n", argv[j]);
+            return 2;
+        }
+        ge[n] = ppm;
+    }
+    if (n == 0)
+        return bad("link: --loss gemodel needs P [R [1-H [1-K]]] (percentages)%s", "");
+    if (ge[1] < 0)
+        ge[1] = 1000000 - ge[0];
+    memcpy(c->ge, ge, sizeof ge);
+    *i += 1 + n;
+    return 0;
+}
+
 /* The options of `simnet link A B ...` into c. */
 static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
 {
@@ -78,7 +102,13 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
             c->clear = true;
             continue;
         }
-        if (!strcmp(o, "--duplicate") || !strcmp(o, "--reorder") ||
+        if (strcmp(o, "--loss") == 0 && v && strcmp(v, "gemodel") == 0) {
+            int r = gemodel(argc, argv, &i, c);
+            if (r)
+                return r;
+            continue;
+        }
+        if (!strcmp(o, "--reorder") ||
             !strcmp(o, "--corrupt") || !strcmp(o, "--correlation") ||
             !strcmp(o, "--slow-close") || !strcmp(o, "--slicer") ||
             !strcmp(o, "--limit-data") || !strcmp(o, "--refuse"))
@@ -95,15 +125,15 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         } else if (strcmp(o, "--rate") == 0) {
             if ((r = sn_net_parse_rate(v, &rate)) == 0)
                 c->rate_Bps = (int64_t)rate;
-        } else if (strcmp(o, "--loss") == 0) {
+        } else if (strcmp(o, "--loss") == 0 || strcmp(o, "--duplicate") == 0) {
             if ((r = sn_net_parse_percent(v, &ppm)) == 0)
-                c->loss_ppm = ppm;
+                *(o[2] == 'l' ? &c->loss_ppm : &c->dup_ppm) = ppm;
         } else {
             return bad("link: unknown option '%s' (see simnet --help)", o);
         }
         if (r < 0) {
             fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
-                    strcmp(o, "--loss") == 0 ? "a percentage: 2%, 0.5%"
+                    o[2] == 'l' || o[3] == 'u' ? "a percentage: 2%, 0.5%"
                     : strcmp(o, "--rate") == 0 ? "tc units: 100kbit, 1mbit, 1mbps"
                     : "tc units: 50ms, 1s, 200us");
             return 2;
@@ -121,12 +151,13 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
     }
     if (argc < 2)
         return bad("link: give two hosts (or none to list)%s", "");
-    sn_link_set c = {-1, -1, -1, -1, -1, false};
+    sn_link_set c = SN_LINK_SET_NONE;
     bool both = false;
     int r = link_options(argc - 2, argv + 2, &c, &both);
     if (r)
         return r;
-    if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0)
+    if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
+        c.dup_ppm < 0 && c.ge[0] < 0)
         return bad("link: nothing to change: give --delay, --jitter, --rate, --loss "
                    "or --clear%s", "");
     int x, y;
@@ -145,7 +176,8 @@ static int cmd_partition(int argc, char **argv, sn_arena *a)
     int x, y;
     if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
         return 2;
-    sn_link_set c = {-1, -1, -1, -1, 1, false};
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.partition = 1;
     if (sn_net_link_set(a, x, y, &c) < 0 || (!oneway && sn_net_link_set(a, y, x, &c) < 0))
         return bad("partition: too many link rules (%s)", "256");
     return 0;

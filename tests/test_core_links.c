@@ -25,7 +25,9 @@ static int on(const char *host)
 
 static void set(int src, int dst, int64_t loss_ppm, int partition)
 {
-    sn_link_set c = {-1, -1, -1, loss_ppm, partition, false};
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.loss_ppm = loss_ppm;
+    c.partition = partition;
     cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
 }
 
@@ -72,7 +74,8 @@ Test(core_links, no_fault_costs_one_word)
     cr_expect_eq(A.hdr->faults, 0);
     set(x, y, 10000, -1);
     cr_expect_eq(A.hdr->faults, 1);
-    sn_link_set clear = {-1, -1, -1, -1, -1, true};
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
     cr_assert_eq(sn_net_link_set(&A, x, y, &clear), 0);
     cr_expect_eq(A.hdr->faults, 0, "a rule with nothing left still counts");
 }
@@ -242,7 +245,10 @@ Test(core_links, reset_both_ends)
 
 static void link_timed(int src, int dst, int64_t delay, int64_t jitter, int64_t rate)
 {
-    sn_link_set c = {delay, jitter, rate, -1, -1, false};
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.delay_ns = delay;
+    c.jitter_ns = jitter;
+    c.rate_Bps = rate;
     cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
 }
 
@@ -322,4 +328,48 @@ Test(core_links, datagram_rate)
     cr_expect_eq(got, 5);
     int64_t took = mono_ns() - t0;
     cr_expect(took >= 40000000, "5 kB at 100 kB/s took %lld ms", (long long)(took / 1000000));
+}
+
+/* ---- Gilbert-Elliott and duplication ---- */
+
+Test(core_links, gilbert_elliott_bursts)
+{
+    on("app");
+    on("db");
+    sn_net_set_seed(&A, 3, true);
+    sn_link_set c = SN_LINK_SET_NONE;
+    int64_t ge[4] = {10000, 200000, 1000000, 0};  /* p 1%, r 20%: bursts of ~5 */
+    memcpy(c.ge, ge, sizeof ge);
+    cr_assert_eq(sn_net_link_set(&A, 1, 2, &c), 0);
+    int lost = 0, bursts = 0;
+    bool prev = false;
+    for (int i = 0; i < 20000; i++) {
+        bool d = sn_links_drop(&A, 1, 2);
+        lost += d;
+        bursts += d && !prev;
+        prev = d;
+    }
+    /* Stationary loss p / (p + r) = 1/21, about 950 of 20000. */
+    cr_expect(lost > 500 && lost < 1500, "lost %d", lost);
+    cr_expect(bursts > 0 && lost / bursts >= 3, "%d lost in %d bursts: not bursty", lost, bursts);
+    char line[200];
+    cr_expect_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
+    cr_expect_str_eq(line, "app -> db loss gemodel 1% 20% 100% 0%");
+}
+
+Test(core_links, duplicate_datagrams)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.dup_ppm = 1000000;
+    cr_assert_eq(sn_net_link_set(&A, y, x, &c), 0);
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    char buf[8];
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2);
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2, "no duplicate");
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN);
 }

@@ -9,7 +9,7 @@
 #  - a one-way partition cuts datagrams one way only;
 #  - reset: ECONNRESET at both ends;
 #  - 30% UDP loss with a seed drops the same datagrams in two runs, and
-#    other ones with another seed;
+#    other ones with another seed; --duplicate; --loss gemodel listed;
 #  - bad values: one line, status 2; unimplemented options refused.
 . "$(dirname "$0")/lib.bash"
 
@@ -83,6 +83,17 @@ wait_line "$IT_DIR/u2.out" '^got' "$u2" 8
 grep -q '^got 0' "$IT_DIR/u1.out" || { show "$IT_DIR/u1.out"; fail "datagrams crossed app -> db, cut one way"; }
 grep -q '^got 5 ' "$IT_DIR/u2.out" || { show "$IT_DIR/u2.out"; fail "datagrams db -> app lost, only app -> db is cut"; }
 sn heal
+
+# ---- duplication, and Gilbert-Elliott loss as listed ----
+sn link app db --duplicate 100% || fail "simnet link --duplicate failed"
+on "$IT_DIR/d1.out" db udp_sink 7006 0.5; d1=$BG_PID
+wait_line "$IT_DIR/d1.out" '^listening' "$d1"
+on "$IT_DIR/d2.out" app udp_source db 7006 5
+wait_line "$IT_DIR/d1.out" '^got' "$d1" 8
+grep -q '^got 10 0 0 1 1 2 2 3 3 4 4$' "$IT_DIR/d1.out" || { show "$IT_DIR/d1.out"; fail "--duplicate 100%"; }
+sn link app db --loss gemodel 1% 20% || fail "simnet link --loss gemodel failed"
+sn link | grep -q '^app -> db loss gemodel 1% 20% 100% 0% duplicate 100%$' || fail "gemodel listed as: $(sn link)"
+sn link app db --clear
 
 # ---- reset ----
 on "$IT_DIR/r1.out" db hold 7004; r1=$BG_PID
