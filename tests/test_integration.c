@@ -103,6 +103,10 @@ SCENARIO(faults)
  * connect of one round trip, blocking, with poll and with epoll, without
  * spinning; 4 MiB through 1 MiB/s takes >= 3.5 s. */
 SCENARIO(faults_delay)
+/* Delay and rate against netem on a veth pair between two namespaces:
+ * round trips and a 2 MiB transfer agree (root and netem; skipped
+ * otherwise). */
+SCENARIO(faults_netem)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)
