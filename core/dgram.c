@@ -319,7 +319,7 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *k = sn_sock_at(a, s);
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     sn_lock(&k->rx_cons);
-    if (!sn_faults_visible(k, sn_ring_used(&k->rx))) {
+    if (!sn_faults_visible(a, k, sn_ring_used(&k->rx))) {
         sn_unlock(&k->rx_cons);
         int e = atomic_exchange(&k->so_error, 0);
         if (e)
@@ -339,7 +339,7 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_ring_get_iov(&k->rx, buf, sizeof h, &c, n);
     if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, rec_size(h.len));
-        sn_faults_read(k);
+        sn_faults_read(a, k);
     }
     sn_unlock(&k->rx_cons);
     m->from = h.from;
@@ -359,7 +359,7 @@ int sn_dgram_next_len(sn_arena *a, int s)
     sn_sock *k = sn_sock_at(a, s);
     sn_lock(&k->rx_cons);
     uint32_t len = 0;
-    if (sn_faults_visible(k, sn_ring_used(&k->rx))) {
+    if (sn_faults_visible(a, k, sn_ring_used(&k->rx))) {
         rec_hdr h;
         sn_ring_get(&k->rx, a->heap + k->rx.off, 0, &h, sizeof h);
         len = h.len;

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/conn.h"
+#include "core/heap.h"
 #include "core/hosts.h"
 #include "core/links.h"
 #include "core/net.h"
@@ -39,51 +40,75 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
     atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
 }
 
+static sn_stamp *stamps(sn_arena *a, sn_sock *k)
+{
+    return (sn_stamp *)(a->heap + k->st_off);
+}
+
+/* k's stamp block, made at its first stamp (rx_prod held): false when
+ * the heap has no room (the data then goes undelayed). */
+static bool stamp_block(sn_arena *a, sn_sock *k)
+{
+    if (atomic_load_explicit(&k->timed, memory_order_relaxed))
+        return true;
+    uint32_t room;
+    uint64_t off = sn_heap_alloc(a, SN_STAMP_BLOCK, &room);
+    if (!off)
+        return false;
+    k->st_off = off;
+    k->st_room = room;
+    atomic_store_explicit(&k->timed, 1, memory_order_release);
+    return true;
+}
+
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
 {
     int64_t now = now_ns();
     int64_t due = sn_links_due(a, src, p->host, n, stream, now);
-    if (!due)
+    if (!due || !stamp_block(a, p))
         return;
     /* Nothing overtakes: a stream stays in order, and so does a ring of
-     * records (jitter does not reorder datagrams either, yet). */
+     * records (jitter does not reorder datagrams either). */
     if (due < p->last_due)
         due = p->last_due;
     p->last_due = due;
+    sn_stamp *st = stamps(a, p);
     uint32_t head = atomic_load_explicit(&p->st_head, memory_order_acquire);
     uint32_t tail = atomic_load_explicit(&p->st_tail, memory_order_relaxed);
     if (tail - head == SN_STAMPS) {
         /* All stamps in use: these bytes wait with the last ones, which
          * are due no earlier than now. */
-        atomic_store_explicit(&p->stamps[(tail - 1) % SN_STAMPS].due, due,
-                              memory_order_relaxed);
+        atomic_store_explicit(&st[(tail - 1) % SN_STAMPS].due, due, memory_order_relaxed);
         return;
     }
-    p->stamps[tail % SN_STAMPS].start = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
-    atomic_store_explicit(&p->stamps[tail % SN_STAMPS].due, due, memory_order_relaxed);
-    if (!atomic_load_explicit(&p->timed, memory_order_relaxed))
-        atomic_store_explicit(&p->timed, 1, memory_order_release);
+    st[tail % SN_STAMPS].start = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
+    atomic_store_explicit(&st[tail % SN_STAMPS].due, due, memory_order_relaxed);
     /* Published before the bytes it stamps (sn_ring_publish follows). */
     atomic_store_explicit(&p->st_tail, tail + 1, memory_order_release);
 }
 
-/* The first stamp of k not yet due at `now`, or NULL. */
-static const void *first_pending(sn_sock *k, int64_t now, uint32_t *start, int64_t *due)
+/* The first stamp of k not yet due at `now`: true and its start and due
+ * time, or false. */
+static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
+                          int64_t *due)
 {
+    if (!atomic_load_explicit(&k->timed, memory_order_acquire))
+        return false;
+    sn_stamp *st = stamps(a, k);
     uint32_t head = atomic_load_explicit(&k->st_head, memory_order_acquire);
     uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
     for (uint32_t i = head; i != tail; i++) {
-        int64_t d = atomic_load_explicit(&k->stamps[i % SN_STAMPS].due, memory_order_relaxed);
+        int64_t d = atomic_load_explicit(&st[i % SN_STAMPS].due, memory_order_relaxed);
         if (d > now) {
-            *start = k->stamps[i % SN_STAMPS].start;
+            *start = st[i % SN_STAMPS].start;
             *due = d;
-            return &k->stamps[i % SN_STAMPS];
+            return true;
         }
     }
-    return NULL;
+    return false;
 }
 
-uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used)
+uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 {
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
     if (atomic_load_explicit(&k->held, memory_order_acquire)) {
@@ -93,8 +118,7 @@ uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used)
     }
     uint32_t start;
     int64_t due;
-    if (atomic_load_explicit(&k->timed, memory_order_acquire) &&
-        first_pending(k, now_ns(), &start, &due)) {
+    if (first_pending(a, k, now_ns(), &start, &due)) {
         uint32_t vis = start - out;
         if (vis < used)
             used = vis;
@@ -102,15 +126,16 @@ uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used)
     return used;
 }
 
-void sn_faults_read(sn_sock *k)
+void sn_faults_read(sn_arena *a, sn_sock *k)
 {
-    if (!atomic_load_explicit(&k->timed, memory_order_relaxed))
+    if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
+    sn_stamp *st = stamps(a, k);
     int64_t now = now_ns();
     uint32_t head = atomic_load_explicit(&k->st_head, memory_order_relaxed);
     uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
     while (head != tail &&
-           atomic_load_explicit(&k->stamps[head % SN_STAMPS].due, memory_order_relaxed) <= now)
+           atomic_load_explicit(&st[head % SN_STAMPS].due, memory_order_relaxed) <= now)
         head++;
     atomic_store_explicit(&k->st_head, head, memory_order_release);
 }
@@ -135,8 +160,7 @@ int64_t sn_sock_due(sn_arena *a, int s)
         due = cd;
     uint32_t start;
     int64_t sd;
-    if (atomic_load_explicit(&k->timed, memory_order_acquire) &&
-        first_pending(k, now_ns(), &start, &sd) && (!due || sd < due))
+    if (first_pending(a, k, now_ns(), &start, &sd) && (!due || sd < due))
         due = sd;
     return due;
 }

@@ -31,13 +31,13 @@ void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream);
  * partition's mark, nor past the start of a stamp not yet due.  Load
  * `used` (the ring's `in`) before calling: a sender marks the ring held
  * or stamps it before it publishes bytes past the mark. */
-uint32_t sn_faults_visible_slow(sn_sock *k, uint32_t used);
-static inline uint32_t sn_faults_visible(sn_sock *k, uint32_t used)
+uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used);
+static inline uint32_t sn_faults_visible(sn_arena *a, sn_sock *k, uint32_t used)
 {
     if (__builtin_expect(!atomic_load_explicit(&k->held, memory_order_acquire) &&
                          !atomic_load_explicit(&k->timed, memory_order_acquire), 1))
         return used;
-    return sn_faults_visible_slow(k, used);
+    return sn_faults_visible_slow(a, k, used);
 }
 static inline bool sn_faults_held(sn_sock *k)
 {
@@ -45,7 +45,7 @@ static inline bool sn_faults_held(sn_sock *k)
                             atomic_load_explicit(&k->timed, memory_order_acquire), 0);
 }
 /* After a read (rx_cons held): stamps that are due are let go. */
-void sn_faults_read(sn_sock *k);
+void sn_faults_read(sn_arena *a, sn_sock *k);
 
 /* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
  * with ETIMEDOUT (Linux gives up on its retransmissions).  Cheap to call

@@ -164,7 +164,7 @@ typedef struct sn_hdr {
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 1264
+#define SN_SOCK_BYTES 768   /* a multiple of 64 (core/sock.h) */
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */

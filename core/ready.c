@@ -44,7 +44,7 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     if (sn_faults_held(k)) {
         /* Bytes held by a partition or not yet due: neither they nor a
          * FIN behind them are there yet. */
-        uint32_t vis = sn_faults_visible(k, used);
+        uint32_t vis = sn_faults_visible(a, k, used);
         if (vis < used)
             sh &= ~(uint32_t)SN_PEER_FIN;
         used = vis;
@@ -80,7 +80,7 @@ int sn_dgram_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if ((sh & (SN_SHUT_RD | SN_SHUT_WR)) == (SN_SHUT_RD | SN_SHUT_WR))
         m |= POLLHUP;
-    if (sn_faults_visible(k, sn_ring_used(&k->rx)))
+    if (sn_faults_visible(a, k, sn_ring_used(&k->rx)))
         m |= POLLIN | POLLRDNORM;
     return m;
 }

@@ -84,7 +84,15 @@ enum sn_state {
 #define SN_URG_READ  2   /* recv(MSG_OOB) took it; the mark still stands */
 
 #define SN_SOCK_BELLS 8
-#define SN_STAMPS     32     /* delayed sends in flight to one socket */
+/* A stamp (core/faults.h); SN_STAMPS of them fill one 4 KiB heap block:
+ * delayed sends in flight to one socket before they share stamps. */
+typedef struct sn_stamp {
+    uint32_t         start;
+    uint32_t         pad;
+    _Atomic int64_t  due;
+} sn_stamp;
+#define SN_STAMP_BLOCK 4096u
+#define SN_STAMPS      (SN_STAMP_BLOCK / sizeof(sn_stamp))
 
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
@@ -174,22 +182,25 @@ typedef struct sn_sock {
     uint16_t          held_from;
     _Atomic uint32_t  hold_at;
     _Atomic int64_t   stall_ns;
-    /* Delay and rate (core/faults.h): bytes of rx from stamps[i].start
-     * on are not visible before stamps[i].due (CLOCK_MONOTONIC ns).  A
-     * queue with one producer (under rx_prod) and one consumer (under
-     * rx_cons); `timed` says it was ever used.  last_due: the latest due
-     * given, so that nothing overtakes; conn_due: a connect completes
-     * for its caller then (one round trip). */
+    /* Delay and rate (core/faults.h): bytes of rx from stamp i's start
+     * on are not visible before its due time (CLOCK_MONOTONIC ns).  The
+     * stamps are a queue of SN_STAMPS in a heap block (st_off, made at
+     * the first stamp, freed with the slot) with one producer (under
+     * rx_prod) and one consumer (under rx_cons); `timed` says the block
+     * exists.  last_due: the latest due given, so that nothing overtakes;
+     * conn_due: a connect completes for its caller then (one round
+     * trip). */
     _Atomic uint8_t   timed;
     uint8_t           pad_t[3];
+    uint32_t          st_room;
+    uint64_t          st_off;
     _Atomic uint32_t  st_head, st_tail;
     int64_t           last_due;
     _Atomic int64_t   conn_due;
-    struct {
-        uint32_t         start;
-        uint32_t         pad;
-        _Atomic int64_t  due;
-    } stamps[SN_STAMPS];
+    /* A whole number of cache lines: the next slot's locks and seq, which
+     * its users write all the time, must not share a line with words of
+     * this one that every send and receive reads. */
+    uint8_t           pad_end[8];
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,

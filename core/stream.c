@@ -205,7 +205,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     uint32_t sh = atomic_load(&k->shut);
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
-    if (used && sn_faults_held(k) && !(used = sn_faults_visible(k, used))) {
+    if (used && sn_faults_held(k) && !(used = sn_faults_visible(a, k, used))) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;                 /* held by a partition: more to come */
     }
@@ -238,7 +238,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, skip + n);
-        sn_faults_read(k);
+        sn_faults_read(a, k);
     }
     if (urg) {
         if (!(flags & MSG_PEEK))

@@ -202,12 +202,6 @@ static int cmd_show(const char *dir, const char *name)
     if (open_arena(&a, dir, name, false) < 0)
         return 1;
     print_hosts_procs(&a);
-    printf("Seed %llu\n", (unsigned long long)sn_net_seed(&a));
-    if (a.hdr->faults) {
-        printf("Links:\n");
-        inspect_print_links(&a);
-    }
-    printf("\n");
     printf("%-5s %-10s %8s %8s %-46s %-46s %-12s %s\n", "Netid", "State", "Recv-Q",
            "Send-Q", "Local Address:Port", "Peer Address:Port", "Host", "Pids");
     for (uint32_t s = 0; s < a.hdr->sock_hwm; s++) {
@@ -237,6 +231,13 @@ static int cmd_show(const char *dir, const char *name)
         printf("%-5s %-10s %8u %8u %-46s %-46s %-12s %s\n",
                k->type == SOCK_STREAM ? "tcp" : k->protocol == IPPROTO_UDPLITE ? "udplite" : "udp", state_name(k), rq, sq,
                local, peer, host_name(&a, k->host), pids);
+    }
+    /* Faults and the seed their choices come from, after the sockets
+     * (scripts read the table from its header on); `simnet ls` shows
+     * every network's seed. */
+    if (a.hdr->faults) {
+        printf("\nSeed %llu\nLinks:\n", (unsigned long long)sn_net_seed(&a));
+        inspect_print_links(&a);
     }
     sn_arena_close(&a);
     return 0;
