@@ -330,6 +330,7 @@ static bool round_trip(sn_arena *a, sn_sock *k, int host)
     if (!due)
         return false;
     atomic_store(&k->conn_due, due);
+    atomic_store(&k->faulty, 1);
     return true;
 }
 

@@ -305,9 +305,10 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;
     }
-    enqueue(a, k->host, T, &h, m);
-    if (sn_links_any(a) && sn_links_dup(a, k->host, T->host))
-        enqueue(a, k->host, T, &h, m);  /* duplicated on the link */
+    /* Once, or twice when the link duplicates it. */
+    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, k->host, T->host));
+    for (int i = 0; i < copies; i++)
+        enqueue(a, k->host, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);

@@ -34,10 +34,12 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
          * visible.  The mark is published before any byte past it. */
         atomic_store_explicit(&p->hold_at, atomic_load(&p->rx.in), memory_order_relaxed);
         p->held_from = k->host;
+        atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
         atomic_store_explicit(&p->held, 1, memory_order_release);
     }
     int64_t zero = 0;
     atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+    atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
 }
 
 static sn_stamp *stamps(sn_arena *a, sn_sock *k)
@@ -57,6 +59,7 @@ static bool stamp_block(sn_arena *a, sn_sock *k)
         return false;
     k->st_off = off;
     k->st_room = room;
+    atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
     atomic_store_explicit(&k->timed, 1, memory_order_release);
     return true;
 }
@@ -126,7 +129,7 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
     return used;
 }
 
-void sn_faults_read(sn_arena *a, sn_sock *k)
+void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
     if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
@@ -152,6 +155,8 @@ static int64_t user_timeout(const sn_sock *k)
 int64_t sn_sock_due(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (!sn_sock_faulty(k))
+        return 0;
     int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
     int64_t ut = st ? user_timeout(k) : 0;
     int64_t due = ut ? st + ut : 0;
@@ -168,6 +173,8 @@ int64_t sn_sock_due(sn_arena *a, int s)
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
+        return;
     int64_t due = sn_sock_due(a, s);
     if (!due || now_ns() < due)
         return;

@@ -6,7 +6,8 @@
  * Datagram loss is core/links.h's alone (the datagram is not written).
  *
  * The data path pays for none of it while no link has a fault: a sender
- * tests hdr->faults (sn_links_any), a reader its socket's `held` byte. */
+ * tests hdr->faults (sn_links_any) and its socket's `faulty` byte, a
+ * reader that byte. */
 #ifndef SN_FAULTS_H
 #define SN_FAULTS_H
 
@@ -34,22 +35,25 @@ void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream);
 uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used);
 static inline uint32_t sn_faults_visible(sn_arena *a, sn_sock *k, uint32_t used)
 {
-    if (__builtin_expect(!atomic_load_explicit(&k->held, memory_order_acquire) &&
-                         !atomic_load_explicit(&k->timed, memory_order_acquire), 1))
-        return used;
-    return sn_faults_visible_slow(a, k, used);
-}
-static inline bool sn_faults_held(sn_sock *k)
-{
-    return __builtin_expect(atomic_load_explicit(&k->held, memory_order_acquire) ||
-                            atomic_load_explicit(&k->timed, memory_order_acquire), 0);
+    /* A sender sets `faulty` before it publishes what it marks: seen
+     * here, after the acquire load of the ring's `in`. */
+    return sn_sock_faulty(k) ? sn_faults_visible_slow(a, k, used) : used;
 }
 /* After a read (rx_cons held): stamps that are due are let go. */
-void sn_faults_read(sn_arena *a, sn_sock *k);
+void sn_faults_read_slow(sn_arena *a, sn_sock *k);
+static inline void sn_faults_read(sn_arena *a, sn_sock *k)
+{
+    if (sn_sock_faulty(k))
+        sn_faults_read_slow(a, k);
+}
 
 /* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
- * with ETIMEDOUT (Linux gives up on its retransmissions).  Cheap to call
- * when k->stall_ns is 0. */
+ * with ETIMEDOUT (Linux gives up on its retransmissions). */
 void sn_faults_check_stall(sn_arena *a, int s);
+static inline void sn_faults_check(sn_arena *a, int s)
+{
+    if (sn_sock_faulty(sn_sock_at(a, s)))
+        sn_faults_check_stall(a, s);
+}
 
 #endif

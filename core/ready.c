@@ -31,17 +31,15 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     uint8_t st = k->state;
     uint32_t sh = atomic_load(&k->shut);
     int m = 0;
-    if (st == SN_CONNECTED && sn_sock_conn_pending(k))
-        st = SN_CONNECTING;             /* the round trip is not over */
     if (st == SN_LISTEN)
         return k->acc_head >= 0 ? POLLIN | POLLRDNORM : 0;
-    if (__builtin_expect(atomic_load_explicit(&k->stall_ns, memory_order_relaxed) != 0, 0)) {
+    uint32_t used = sn_ring_used(&k->rx);
+    if (sn_sock_faulty(k)) {
         sn_faults_check_stall(a, (int)(k - a->socks));
         st = k->state;
+        if (st == SN_CONNECTED && sn_sock_conn_pending(k))
+            st = SN_CONNECTING;         /* the round trip is not over */
         sh = atomic_load(&k->shut);
-    }
-    uint32_t used = sn_ring_used(&k->rx);
-    if (sn_faults_held(k)) {
         /* Bytes held by a partition or not yet due: neither they nor a
          * FIN behind them are there yet. */
         uint32_t vis = sn_faults_visible(a, k, used);

@@ -191,7 +191,10 @@ typedef struct sn_sock {
      * conn_due: a connect completes for its caller then (one round
      * trip). */
     _Atomic uint8_t   timed;
-    uint8_t           pad_t[3];
+    /* Set (for good) when any of held, timed, stall_ns or conn_due is:
+     * the data path tests this one byte and nothing else of faults. */
+    _Atomic uint8_t   faulty;
+    uint8_t           pad_t[2];
     uint32_t          st_room;
     uint64_t          st_off;
     _Atomic uint32_t  st_head, st_tail;
@@ -234,10 +237,17 @@ static inline void sn_sock_set_error(sn_sock *k, int err)
 /* A connect over a delayed link completes for its caller only after a
  * round trip (conn_due): until then it still looks under way.  One load
  * for every other socket. */
+static inline bool sn_sock_faulty(const sn_sock *k)
+{
+    return __builtin_expect(atomic_load_explicit(&k->faulty, memory_order_relaxed), 0);
+}
+
 static inline bool sn_sock_conn_pending(sn_sock *k)
 {
+    if (!sn_sock_faulty(k))
+        return false;
     int64_t cd = atomic_load_explicit(&k->conn_due, memory_order_relaxed);
-    if (__builtin_expect(!cd, 1))
+    if (!cd)
         return false;
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);

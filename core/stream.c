@@ -59,8 +59,7 @@ static int send_gate(sn_sock *k)
 ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
-    if (__builtin_expect(atomic_load_explicit(&k->stall_ns, memory_order_relaxed) != 0, 0))
-        sn_faults_check_stall(a, s);
+    sn_faults_check(a, s);
     int r = send_gate(k);
     if (r < 0)
         return r;
@@ -104,7 +103,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
          * it cannot get buffer memory). */
         return r;
     }
-    if (sn_links_any(a))
+    bool faults = sn_links_any(a);
+    if (faults)
         sn_faults_stream_send(a, k, p);     /* a partition holds what follows */
     uint32_t room = sn_ring_space(&p->rx);
     if (room < len) {
@@ -130,7 +130,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_ring_put_iov(&p->rx, a->heap + p->rx.off, &c, n, 0);
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
-        if (sn_links_any(a))
+        if (faults)
             sn_faults_stamp(a, k->host, p, n, true);   /* delay, rate */
         sn_ring_publish(&p->rx, n);
     }
@@ -197,15 +197,14 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
      * (shutdown(SHUT_RD) records it even here) before the closed state. */
     if (st == SN_NEW || st == SN_BOUND)
         return (atomic_load(&k->shut) & SN_SHUT_RD) ? 0 : -ENOTCONN;
-    if (__builtin_expect(atomic_load_explicit(&k->stall_ns, memory_order_relaxed) != 0, 0))
-        sn_faults_check_stall(a, s);
+    sn_faults_check(a, s);
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
     uint32_t sh = atomic_load(&k->shut);
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
-    if (used && sn_faults_held(k) && !(used = sn_faults_visible(a, k, used))) {
+    if (used && sn_sock_faulty(k) && !(used = sn_faults_visible(a, k, used))) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;                 /* held by a partition: more to come */
     }
