@@ -8,6 +8,8 @@
 #    and completes after heal;
 #  - a one-way partition cuts datagrams one way only;
 #  - reset: ECONNRESET at both ends;
+#  - curl --max-time 1 times out (status 28) under a partition from a
+#    python http.server, and fetches the page after heal;
 #  - 30% UDP loss with a seed drops the same datagrams in two runs, and
 #    other ones with another seed; --duplicate; --loss gemodel listed;
 #  - bad values: one line, status 2; unimplemented options refused.
@@ -107,6 +109,30 @@ wait_line "$IT_DIR/r1.out" '^recv' "$r1" 5
 wait_line "$IT_DIR/r2.out" '^recv' "$r2" 5
 grep -q 'ECONNRESET' "$IT_DIR/r1.out" && grep -q 'ECONNRESET' "$IT_DIR/r2.out" ||
     { show "$IT_DIR/r1.out" "$IT_DIR/r2.out"; fail "reset: not ECONNRESET at both ends"; }
+
+# ---- a real client: curl --max-time fails under a partition, works
+# after heal; the server is python's http.server on host web ----
+command -v curl >/dev/null || fail "curl is not installed"
+echo hello-from-web >"$IT_DIR/index.txt"
+bg "$IT_DIR/web.out" - "$SIMNET" run -n "$IT_NET" --host web -- "$PY" -m http.server 8080 \
+    --bind 0.0.0.0 --directory "$IT_DIR"
+web=$BG_PID
+got=""
+for _ in $(seq 1 50); do
+    got=$("$SIMNET" run -n "$IT_NET" --host app -- curl -sS --max-time 5 http://web:8080/index.txt 2>&1) && break
+    sleep 0.1
+done
+[ "$got" = hello-from-web ] || { show "$IT_DIR/web.out"; fail "curl from app to web: '$got'"; }
+sn partition app web
+t0=$(date +%s%N)
+"$SIMNET" run -n "$IT_NET" --host app -- curl -sS --max-time 1 http://web:8080/index.txt >"$IT_DIR/curl.out" 2>&1
+rc=$?
+t1=$(date +%s%N)
+[ "$rc" = 28 ] || { show "$IT_DIR/curl.out"; fail "curl under a partition: status $rc, not 28 (timeout)"; }
+[ $(( (t1 - t0) / 1000000 )) -ge 900 ] || fail "curl under a partition gave up after $(( (t1 - t0) / 1000000 )) ms"
+sn heal app web
+got=$("$SIMNET" run -n "$IT_NET" --host app -- curl -sS --max-time 5 http://web:8080/index.txt 2>&1)
+[ "$got" = hello-from-web ] || fail "curl after heal: '$got'"
 
 # ---- seeded UDP loss ----
 # udp_run NET SEED: the datagram numbers db received of 300 sent by app
