@@ -16,8 +16,9 @@ the file named by its last argument.
                             print how it ended
   connect HOST PORT GO      non-blocking connect, poll 1 s: print what
                             happened; wait for GO, poll again 5 s
-  udp_sink PORT SECONDS     print the numbers of the datagrams received
-                            until SECONDS pass without one
+  udp_sink PORT SECONDS GO  wait for GO, then print the numbers of the
+                            datagrams received until SECONDS pass
+                            without one
   udp_source HOST PORT N    send datagrams numbered 0..N-1
   echo PORT                 accept one connection, echo it to EOF
   rtt HOST PORT MODE N      connect, then N one-byte round trips, waiting
@@ -148,11 +149,12 @@ def connect(host, port, go):
         (errno.errorcode.get(e, e) if e else 0))
 
 
-def udp_sink(port, secs):
+def udp_sink(port, secs, go):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("0.0.0.0", int(port)))
-    u.settimeout(float(secs))
     out("listening")
+    wait_go(go)                     # the senders are done: drain
+    u.settimeout(float(secs))
     got = []
     try:
         while True:
