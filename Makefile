@@ -39,8 +39,9 @@ $(LIB): $(CORE_OBJ) $(PRELOAD_OBJ) $(BUILD)/exports.map
 	    -Wl,--version-script=$(BUILD)/exports.map $(LDLIBS)
 
 # The launcher's helper that reads arenas (scripts/simnet ls).
-$(INSPECT): scripts/inspect.c $(BUILD)/libsimcore.a
-	$(CC) $(BASE) $(CFLAGS) $< -o $@ $(BUILD)/libsimcore.a $(LDLIBS)
+$(INSPECT): scripts/inspect.c scripts/inspect_links.c $(BUILD)/libsimcore.a
+	$(CC) $(BASE) $(CFLAGS) scripts/inspect.c scripts/inspect_links.c -o $@ \
+	    $(BUILD)/libsimcore.a $(LDLIBS)
 
 # The launcher's drainer of capture rings (simnet run --pcap, capture).
 $(CAPTURE): scripts/capture.c $(BUILD)/libsimcore.a

@@ -17,9 +17,13 @@ static uint64_t off_hosts(void)
 {
     return ALIGN_UP(off_procs() + SN_MAX_PROCS * sizeof(sn_proc), 4096);
 }
-static uint64_t off_socks(void)
+static uint64_t off_links(void)
 {
     return ALIGN_UP(off_hosts() + SN_MAX_HOSTS * sizeof(sn_host), 4096);
+}
+static uint64_t off_socks(void)
+{
+    return ALIGN_UP(off_links() + SN_MAX_LINKS * sizeof(sn_link), 4096);
 }
 static uint64_t off_ports(void)
 {
@@ -45,6 +49,7 @@ static void set_pointers(sn_arena *a, uint8_t *base, size_t size)
     a->hdr = (sn_hdr *)base;
     a->procs = (sn_proc *)(base + off_procs());
     a->hosts = (sn_host *)(base + off_hosts());
+    a->links = (sn_link *)(base + off_links());
     a->socks = (struct sn_sock *)(base + off_socks());
     a->ports = (int32_t *)(base + off_ports());
     a->timewait = (sn_timewait *)(base + off_timewait());
@@ -149,6 +154,10 @@ static void init_header(sn_arena *a)
      * network of the machine: a random token keeps their names apart. */
     h->nhosts = 1;                  /* the default host (core/hosts.h) */
     h->token = sn_os_random_seed() ^ (uint64_t)(uintptr_t)a->base;
+    /* Until SIMNET_SEED or --seed says otherwise (core/links.h). */
+    h->seed = sn_os_random_seed() % 1000000000u;
+    for (int i = 0; i < SN_MAX_LINKS; i++)
+        sn_lock_init(&a->links[i].lock);
     /* Publish last: a process that sees the magic sees a whole header. */
     __atomic_store_n(&h->magic, SN_MAGIC, __ATOMIC_RELEASE);
 }

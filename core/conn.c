@@ -6,9 +6,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "core/conn.h"
 #include "core/holders.h"
 #include "core/hosts.h"
 #include "core/lifetime.h"
+#include "core/links.h"
 #include "core/lqueue.h"
 #include "core/nameserver.h"
 #include "core/net.h"
@@ -286,6 +288,9 @@ static int stream_state(const sn_sock *k)
     }
 }
 
+static int connect_to(sn_arena *a, int s, int host, sn_addr *dst);
+static bool round_trip(sn_arena *a, sn_sock *k, int host);
+
 static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -306,6 +311,43 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     }
     atomic_store(&k->so_error, 0);
     int host = sn_hosts_owner(a, k->host, dst);
+    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, k->host, host)) {
+        /* A partition: our SYNs get no answer, neither a refusal nor a
+         * connection, until it heals (sn_conn_retry_held). */
+        k->peer = *dst;
+        k->state = SN_CONNECTING;
+        k->listener = -1;
+        k->held_conn = 1;
+        return -EINPROGRESS;
+    }
+    r = connect_to(a, s, host, dst);
+    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, host))
+        return -EINPROGRESS;            /* sn_sock_connect_result waits */
+    return r;
+}
+
+/* A connect from k to host `host` over delayed links: its caller sees it
+ * complete one round trip from now (the SYN there, the SYN-ACK back). */
+static bool round_trip(sn_arena *a, sn_sock *k, int host)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t there = sn_links_due(a, k->host, host, 0, true, now);
+    int64_t back = sn_links_due(a, host, k->host, 0, true, there ? there : now);
+    int64_t due = back ? back : there;
+    if (!due)
+        return false;
+    atomic_store(&k->conn_due, due);
+    atomic_store(&k->faulty, 1);
+    return true;
+}
+
+/* Connect s to whoever listens at dst on host `host`, as a SYN that
+ * got through does: connected, queued (backlog full) or refused. */
+static int connect_to(sn_arena *a, int s, int host, sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
     int l = sn_ports_listener(a, host, dst);
     if (l >= 0 && listener_orphaned(a, l))
         l = sn_ports_listener(a, host, dst);
@@ -334,6 +376,8 @@ static int nb_connect_outcome(sn_sock *k)
     case SN_CONNECTING:
         return -EALREADY;
     case SN_CONNECTED:
+        if (sn_sock_conn_pending(k))
+            return -EALREADY;
         k->nb_connect = 0;
         return 0;
     default: {
@@ -416,6 +460,25 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
     return r;
 }
 
+void sn_conn_retry_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (!k->held_conn || k->state != SN_CONNECTING)
+        return;
+    sn_addr dst = k->peer;
+    int host = sn_hosts_owner(a, k->host, &dst);
+    if (host >= 0 && sn_links_cut(a, k->host, host))
+        return;                         /* still cut */
+    k->held_conn = 0;
+    k->state = k->in_chain ? SN_BOUND : SN_NEW;
+    int r = host < 0 ? -ECONNREFUSED : connect_to(a, s, host, &dst);
+    if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
+        k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
+        sn_sock_refuse(a, s);
+    }
+    sn_wake(a, s);
+}
+
 int sn_sock_connect_result(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -423,7 +486,7 @@ int sn_sock_connect_result(sn_arena *a, int s)
     if (st == SN_CONNECTING)
         return -EAGAIN;
     if (st == SN_CONNECTED)
-        return 0;
+        return sn_sock_conn_pending(k) ? -EAGAIN : 0;
     /* Refused while we waited: report it and leave the socket as a
      * failed blocking connect does, ready for another attempt. */
     int e = atomic_exchange(&k->so_error, 0);

@@ -8,8 +8,10 @@
 #include "core/heap.h"
 #include "core/nameserver.h"
 #include "core/hosts.h"
+#include "core/links.h"
 #include "core/ports.h"
 #include "core/dgram.h"
+#include "core/faults.h"
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
@@ -109,7 +111,7 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
 }
 
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
-static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
+static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *m)
 {
     if (!t->rx.cap && sn_ring_alloc(a, &t->rx, dgram_ring_size(t)) < 0)
         return;
@@ -123,6 +125,8 @@ static void enqueue(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m)
     sn_iovc c;
     sn_iovc_init(&c, m->iov, m->iovcnt);
     sn_ring_put_iov(&t->rx, buf, &c, h->len, sizeof *h);
+    if (sn_links_any(a))
+        sn_faults_stamp(a, src, t, need, false);   /* delay, rate */
     sn_ring_publish(&t->rx, need);      /* header, payload, padding at once */
     t->bytes_rx += h->len;
 }
@@ -248,7 +252,7 @@ static void answer_dns(sn_arena *a, int s, const rec_hdr *q, sn_msg *m)
     if (sn_cap_on(a))
         tap(a, &h, &rm, false);         /* the answer, after its query */
     sn_lock(&k->rx_prod);
-    enqueue(a, k, &h, &rm);
+    enqueue(a, k->host, k, &h, &rm);   /* from the host itself: no link */
     sn_unlock(&k->rx_prod);
     sn_wake_ev(a, s, SN_EV_IN);
 }
@@ -341,13 +345,21 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!T)
         return (ssize_t)len;
+    if (sn_links_any(a) && sn_links_drop(a, k->host, T->host)) {
+        sn_unlock(&T->rx_prod);         /* cut or lost on the link */
+        k->bytes_tx += len;
+        return (ssize_t)len;
+    }
     if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;
     }
     if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
         tap(a, &h, m, false);           /* before the receiver can answer */
-    enqueue(a, T, &h, m);
+    /* Once, or twice when the link duplicates it. */
+    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, k->host, T->host));
+    for (int i = 0; i < copies; i++)
+        enqueue(a, k->host, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
@@ -359,7 +371,7 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_sock *k = sn_sock_at(a, s);
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     sn_lock(&k->rx_cons);
-    if (!sn_ring_used(&k->rx)) {
+    if (!sn_faults_visible(a, k, sn_ring_used(&k->rx))) {
         sn_unlock(&k->rx_cons);
         int e = atomic_exchange(&k->so_error, 0);
         if (e)
@@ -377,8 +389,10 @@ ssize_t sn_dgram_recv(sn_arena *a, int s, sn_msg *m, int flags)
     sn_iovc c;
     sn_iovc_init(&c, m->iov, m->iovcnt);
     sn_ring_get_iov(&k->rx, buf, sizeof h, &c, n);
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, rec_size(h.len));
+        sn_faults_read(a, k);
+    }
     sn_unlock(&k->rx_cons);
     m->from = h.from;
     m->to = h.to;
@@ -397,7 +411,7 @@ int sn_dgram_next_len(sn_arena *a, int s)
     sn_sock *k = sn_sock_at(a, s);
     sn_lock(&k->rx_cons);
     uint32_t len = 0;
-    if (sn_ring_used(&k->rx)) {
+    if (sn_faults_visible(a, k, sn_ring_used(&k->rx))) {
         rec_hdr h;
         sn_ring_get(&k->rx, a->heap + k->rx.off, 0, &h, sizeof h);
         len = h.len;

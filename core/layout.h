@@ -15,14 +15,15 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 10  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 11  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
                                  8: 24 stored options per socket;
                                  9: packet capture (sn_cap, sock.isn);
                                  10: named hosts (table, proc/sock/TIME_WAIT
-                                     host index) */
+                                     host index);
+                                 11: links (faults), seed, held data */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -97,6 +98,31 @@ typedef struct sn_host {
     uint32_t pad;
 } sn_host;
 
+/* A link rule (core/links.h): the faults on traffic from host src to
+ * host dst, one way; SN_LINK_ANY in either stands for every host.
+ * Written under the control-plane lock; the data path reads its words
+ * with relaxed loads and takes `lock` for the generator's state. */
+#define SN_MAX_LINKS      256
+#define SN_LINK_ANY       0xFFFFu
+typedef struct sn_link {
+    sn_lock_t         lock;        /* the generator and the bucket */
+    uint16_t          src, dst;    /* host indices or SN_LINK_ANY */
+    _Atomic uint8_t   partition;   /* nothing passes */
+    uint8_t           used;        /* the entry holds a rule */
+    uint16_t          pad;
+    _Atomic uint32_t  loss_ppm;    /* random loss, parts per million */
+    _Atomic uint32_t  dup_ppm;     /* datagrams delivered twice */
+    /* Gilbert-Elliott loss (netem's gemodel), ppm: p good -> bad, r bad
+     * -> good, loss in the bad state (1-h) and in the good one (1-k);
+     * ge_p 0: not used.  ge_bad: the state (under `lock`). */
+    uint32_t          ge_p, ge_r, ge_bad_loss, ge_good_loss;
+    uint32_t          ge_bad;
+    int64_t           delay_ns, jitter_ns;   /* recorded, see links.h */
+    uint64_t          rate_Bps;    /* bytes per second; 0: unlimited */
+    uint64_t          rng;         /* the link's generator state */
+    int64_t           bucket_ns;   /* token bucket: when the link is free */
+} sn_link;
+
 typedef struct sn_hdr {
     uint64_t  magic;
     uint32_t  version;
@@ -144,12 +170,20 @@ typedef struct sn_hdr {
     /* CLOCK_REALTIME seconds of the last host made or changed: sweeps
      * spare a network that got a host a moment ago (core/hosts.h) */
     int64_t   hosts_touched;
+    /* links (core/links.h): how many rules have a fault (0: the data
+     * path does nothing more), entries used, the seed of every link's
+     * generator and whether one was given (SIMNET_SEED, --seed) */
+    _Atomic uint32_t faults;
+    uint32_t  nlinks;
+    uint64_t  seed;
+    uint32_t  seed_set;
+    uint32_t  pad_links;
 } sn_hdr;
 
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 712
+#define SN_SOCK_BYTES 768   /* a multiple of 64 (core/sock.h) */
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */
@@ -189,6 +223,7 @@ typedef struct sn_arena {
     sn_hdr         *hdr;
     sn_proc        *procs;
     sn_host        *hosts;      /* [SN_MAX_HOSTS] */
+    sn_link        *links;      /* [SN_MAX_LINKS] */
     struct sn_sock *socks;
     int32_t        *ports;      /* [SN_PORT_SPACES][65536] heads of bind chains */
     sn_timewait    *timewait;   /* [SN_TIMEWAIT_SLOTS] */

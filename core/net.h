@@ -116,6 +116,52 @@ bool sn_net_addr_mine(sn_arena *a, const sn_addr *x);
 int  sn_bell_alloc(sn_arena *a, bool queued);
 void sn_bell_free(sn_arena *a, int id);
 
+/* ---- links and faults (links.c, faults.c; core/links.h explains) ----
+ * A link rule's hosts: an index, SN_LINK_ANY ("*"), or 0, the default
+ * host, named SN_LINK_DEFAULT_HOST on the command line.
+ * sn_net_link_host: the index for a name (a new name makes the host),
+ * or -errno with a reason in err.  sn_net_link_set: change the rule
+ * (src, dst), made if missing; fields at -1 stay as they are; `clear`
+ * first sets delay, jitter, rate and loss to none.  0 or -ENOSPC.
+ * sn_net_heal: the partitions of the rules (src, dst) end (either may be
+ * SN_LINK_ANY: every rule); how many did.  sn_net_reset: the established
+ * connections between hosts x and y get ECONNRESET at both ends; how
+ * many.  Held bytes and connects go on as soon as nothing cuts them. */
+#define SN_LINK_DEFAULT_HOST "default"
+typedef struct sn_link_set {
+    int64_t delay_ns, jitter_ns, rate_Bps, loss_ppm;
+    int     partition;
+    bool    clear;
+    int64_t dup_ppm;
+    /* Gilbert-Elliott loss, ppm: p, r, 1-h, 1-k (netem's gemodel);
+     * ge[0] -1: unchanged.  Setting it or loss_ppm replaces the other. */
+    int64_t ge[4];
+} sn_link_set;
+#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}}
+int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);
+int  sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c);
+int  sn_net_heal(sn_arena *a, int src, int dst);
+int  sn_net_reset(sn_arena *a, int x, int y);
+/* tc's units (tc(8)): a time ("50ms", "1.5s", "200us"; a bare number is
+ * microseconds), a rate ("1mbit", "100kbps"; a bare number is bits per
+ * second) into bytes per second, a percentage ("2%", "0.5%") into parts
+ * per million.  0, or -EINVAL for anything else (negative, empty, an
+ * unknown unit, out of range). */
+int sn_net_parse_time(const char *s, int64_t *ns);
+int sn_net_parse_rate(const char *s, uint64_t *Bps);
+int sn_net_parse_percent(const char *s, uint32_t *ppm);
+
+/* The seed of the network's generators (SIMNET_SEED, --seed); without
+ * `force`, only if none was given yet. */
+void sn_net_set_seed(sn_arena *a, uint64_t seed, bool force);
+static inline uint64_t sn_net_seed(sn_arena *a) { return a->hdr->seed; }
+/* Rule i as one line of text: 1, 0 an unused entry, -1 past the end. */
+int  sn_net_link_text(sn_arena *a, int i, char *buf, size_t n);
+/* When time alone changes socket s (CLOCK_MONOTONIC ns: a held
+ * connection's TCP_USER_TIMEOUT runs out), 0 never: a wait on s sleeps
+ * no longer. */
+int64_t sn_sock_due(sn_arena *a, int s);
+
 /* ---- doorbells (bell.c, sockbell.c) ---- */
 
 socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out);

@@ -5,6 +5,7 @@
 #include <errno.h>
 
 #include "core/dgram.h"
+#include "core/faults.h"
 #include "core/net.h"
 #include "core/ready.h"
 #include "core/stream.h"
@@ -35,7 +36,7 @@ int sn_sock_inq(sn_arena *a, int s)
     sn_sock *k = sn_sock_at(a, s);
     if (k->type == SOCK_STREAM)
         return k->state == SN_LISTEN ? -EINVAL
-                                     : (int)sn_urg_inq(k, sn_ring_used(&k->rx));
+                                     : (int)sn_urg_inq(k, sn_faults_visible(a, k, sn_ring_used(&k->rx)));
     return sn_dgram_next_len(a, s);
 }
 

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 
+#include "core/faults.h"
 #include "core/ready.h"
 #include "core/urgent.h"
 
@@ -32,6 +33,20 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     int m = 0;
     if (st == SN_LISTEN)
         return k->acc_head >= 0 ? POLLIN | POLLRDNORM : 0;
+    uint32_t used = sn_ring_used(&k->rx);
+    if (sn_sock_faulty(k)) {
+        sn_faults_check_stall(a, (int)(k - a->socks));
+        st = k->state;
+        if (st == SN_CONNECTED && sn_sock_conn_pending(k))
+            st = SN_CONNECTING;         /* the round trip is not over */
+        sh = atomic_load(&k->shut);
+        /* Bytes held by a partition or not yet due: neither they nor a
+         * FIN behind them are there yet. */
+        uint32_t vis = sn_faults_visible(a, k, used);
+        if (vis < used)
+            sh &= ~(uint32_t)SN_PEER_FIN;
+        used = vis;
+    }
     bool rcv_shut = sh & (SN_PEER_FIN | SN_SHUT_RD | SN_RESET);
     bool snd_shut = sh & (SN_SHUT_WR | SN_RESET);
     bool closed = st == SN_NEW || st == SN_BOUND || st == SN_CLOSED;
@@ -40,7 +55,6 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     if (rcv_shut)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (st != SN_CONNECTING) {
-        uint32_t used = sn_ring_used(&k->rx);
         uint32_t lowat = (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1);
         if (atomic_load_explicit(&k->urg, memory_order_relaxed))
             m |= sn_urg_poll(k, used, lowat);   /* POLLPRI; IN past the mark */
@@ -64,7 +78,7 @@ int sn_dgram_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if ((sh & (SN_SHUT_RD | SN_SHUT_WR)) == (SN_SHUT_RD | SN_SHUT_WR))
         m |= POLLHUP;
-    if (sn_ring_used(&k->rx))
+    if (sn_faults_visible(a, k, sn_ring_used(&k->rx)))
         m |= POLLIN | POLLRDNORM;
     return m;
 }

@@ -45,6 +45,9 @@ void sn_slot_free(sn_arena *a, int s)
     sn_lock(&k->rx_cons);
     if (k->rx.off)
         sn_heap_free(a, k->rx.off, k->rx.cap, k->rx.room);
+    if (k->timed)                       /* delay stamps (core/faults.h) */
+        sn_heap_free(a, k->st_off, SN_STAMP_BLOCK, k->st_room);
+    atomic_store(&k->timed, 0);
     memset(&k->rx, 0, sizeof k->rx);
     k->state = SN_FREE;
     k->gen++;

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "core/addr.h"
 #include "core/arena.h"
@@ -83,6 +84,15 @@ enum sn_state {
 #define SN_URG_READ  2   /* recv(MSG_OOB) took it; the mark still stands */
 
 #define SN_SOCK_BELLS 8
+/* A stamp (core/faults.h); SN_STAMPS of them fill one 4 KiB heap block:
+ * delayed sends in flight to one socket before they share stamps. */
+typedef struct sn_stamp {
+    uint32_t         start;
+    uint32_t         pad;
+    _Atomic int64_t  due;
+} sn_stamp;
+#define SN_STAMP_BLOCK 4096u
+#define SN_STAMPS      (SN_STAMP_BLOCK / sizeof(sn_stamp))
 
 /* A small store for options Linux accepts and reads back but that change
  * nothing in a network without wires (TCP_KEEPIDLE, IP_TOS, ...). */
@@ -166,6 +176,37 @@ typedef struct sn_sock {
     /* initial sequence numbers of a connection made while a capture was
      * on (core/tap.c): this end's and the peer's; 0 otherwise */
     uint32_t          isn, peer_isn;
+    /* Faults (core/faults.h).  held: a partition holds the bytes of rx
+     * past hold_at (written by host held_from); held_conn: a connect
+     * waits for a partition to heal; stall_ns: CLOCK_MONOTONIC time our
+     * data first met a partition (TCP_USER_TIMEOUT counts from it). */
+    _Atomic uint8_t   held;
+    uint8_t           held_conn;
+    uint16_t          held_from;
+    _Atomic uint32_t  hold_at;
+    _Atomic int64_t   stall_ns;
+    /* Delay and rate (core/faults.h): bytes of rx from stamp i's start
+     * on are not visible before its due time (CLOCK_MONOTONIC ns).  The
+     * stamps are a queue of SN_STAMPS in a heap block (st_off, made at
+     * the first stamp, freed with the slot) with one producer (under
+     * rx_prod) and one consumer (under rx_cons); `timed` says the block
+     * exists.  last_due: the latest due given, so that nothing overtakes;
+     * conn_due: a connect completes for its caller then (one round
+     * trip). */
+    _Atomic uint8_t   timed;
+    /* Set (for good) when any of held, timed, stall_ns or conn_due is:
+     * the data path tests this one byte and nothing else of faults. */
+    _Atomic uint8_t   faulty;
+    uint8_t           pad_t[2];
+    uint32_t          st_room;
+    uint64_t          st_off;
+    _Atomic uint32_t  st_head, st_tail;
+    int64_t           last_due;
+    _Atomic int64_t   conn_due;
+    /* A whole number of cache lines (isn and peer_isn above took the
+     * padding): the next slot's locks and seq, which its users write all
+     * the time, must not share a line with words of this one that every
+     * send and receive reads. */
 } sn_sock;
 
 _Static_assert(sizeof(sn_sock) == SN_SOCK_BYTES,
@@ -194,6 +235,29 @@ static inline sn_sock *sn_sock_peer(sn_arena *a, sn_sock *k, int *peer_slot)
 static inline void sn_sock_set_error(sn_sock *k, int err)
 {
     atomic_store(&k->so_error, err);
+}
+
+/* A connect over a delayed link completes for its caller only after a
+ * round trip (conn_due): until then it still looks under way.  One load
+ * for every other socket. */
+static inline bool sn_sock_faulty(const sn_sock *k)
+{
+    return __builtin_expect(atomic_load_explicit(&k->faulty, memory_order_relaxed), 0);
+}
+
+static inline bool sn_sock_conn_pending(sn_sock *k)
+{
+    if (!sn_sock_faulty(k))
+        return false;
+    int64_t cd = atomic_load_explicit(&k->conn_due, memory_order_relaxed);
+    if (!cd)
+        return false;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    if ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < cd)
+        return true;
+    atomic_store_explicit(&k->conn_due, 0, memory_order_relaxed);
+    return false;
 }
 
 static inline bool sn_sock_held_by(const sn_sock *k, int proc)

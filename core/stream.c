@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <netinet/in.h>
 
+#include "core/faults.h"
 #include "core/futex.h"
 #include "core/heap.h"
+#include "core/links.h"
 #include "core/stream.h"
 #include "core/urgent.h"
 #include "core/repair.h"
@@ -56,7 +58,7 @@ static void tap_lost(sn_arena *a, sn_sock *k, sn_msg *m, size_t len)
 static int send_gate(sn_sock *k)
 {
     uint8_t st = k->state;
-    if (st == SN_CONNECTING)
+    if (st == SN_CONNECTING || sn_sock_conn_pending(k))
         return -EAGAIN;                 /* blocking send waits for it */
     int e = atomic_exchange(&k->so_error, 0);
     if (e)
@@ -70,6 +72,7 @@ static int send_gate(sn_sock *k)
 ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
+    sn_faults_check(a, s);
     int r = send_gate(k);
     if (r < 0)
         return r;
@@ -117,6 +120,9 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
          * it cannot get buffer memory). */
         return r;
     }
+    bool faults = sn_links_any(a);
+    if (faults)
+        sn_faults_stream_send(a, k, p);     /* a partition holds what follows */
     uint32_t room = sn_ring_space(&p->rx);
     if (room < len) {
         /* Ask the reader to wake us when room comes back, then look
@@ -146,6 +152,8 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         }
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
+        if (faults)
+            sn_faults_stamp(a, k->host, p, n, true);   /* delay, rate */
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
@@ -211,12 +219,17 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
      * (shutdown(SHUT_RD) records it even here) before the closed state. */
     if (st == SN_NEW || st == SN_BOUND)
         return (atomic_load(&k->shut) & SN_SHUT_RD) ? 0 : -ENOTCONN;
+    sn_faults_check(a, s);
     size_t want = sn_iov_total(m->iov, m->iovcnt);
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
     uint32_t sh = atomic_load(&k->shut);
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
+    if (used && sn_sock_faulty(k) && !(used = sn_faults_visible(a, k, used))) {
+        sn_unlock(&k->rx_cons);
+        return -EAGAIN;                 /* held by a partition: more to come */
+    }
     if (!used) {
         sn_unlock(&k->rx_cons);
         return recv_empty(k, sh);
@@ -244,8 +257,10 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         sn_iovc_init(&c, m->iov, m->iovcnt);
         sn_ring_get_iov(&k->rx, a->heap + k->rx.off, skip, &c, n);
     }
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         sn_ring_consume(&k->rx, skip + n);
+        sn_faults_read(a, k);
+    }
     if (urg) {
         if (!(flags & MSG_PEEK))
             sn_urg_passed(k);

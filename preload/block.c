@@ -68,9 +68,20 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
             return r;
         int procs[SN_WATCH_MAX];
         int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
-        int w = sleep_cancellable(a, slot, seq, procs, n, dl);
+        /* Time alone may change the socket (a fault's timer): sleep no
+         * longer than that, then look again. */
+        struct timespec due_ts, *wdl = dl;
+        int64_t due = sn_sock_due(a, slot);
+        if (due && (!dl || due < (int64_t)dl->tv_sec * 1000000000 + dl->tv_nsec)) {
+            due_ts.tv_sec = due / 1000000000;
+            due_ts.tv_nsec = due % 1000000000;
+            wdl = &due_ts;
+        }
+        int w = sleep_cancellable(a, slot, seq, procs, n, wdl);
         if (w == 1)
             sn_sock_collect(a, procs, n);
+        else if (w == -ETIMEDOUT && wdl != dl)
+            continue;
         else if (w == -ETIMEDOUT)
             return -EAGAIN;
         else if (w < 0)

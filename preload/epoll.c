@@ -73,6 +73,9 @@ typedef struct ep_inst {
                                      made it: after fork the child shares
                                      its bell and must leave it alone */
     uint32_t        watch_gen;    /* proc_gen when watched[] was made */
+    int64_t         due;          /* CLOCK_MONOTONIC ns when time alone
+                                     makes a checked item ready (a fault's
+                                     delay, core/net.h sn_sock_due); 0 none */
     bool            unwatched;    /* a live process got no pidfd (a lowered
                                      fd limit): wake to look, see sim_wait */
     struct ep_inst *next;         /* all instances of the process */
@@ -511,6 +514,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     }
     int n = 0;
     bool still_ready = false;
+    in->due = 0;
     ep_item *kept = NULL, **kept_tail = &kept;
     ep_item **p = &in->check;
     while (*p && n < max) {
@@ -543,11 +547,19 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             /* Level-triggered: still ready next time unless it changes. */
             keep = !(it->events & (EPOLLET | EPOLLONESHOT));
         }
+        bool later = false;
+        if (!m && !it->disarmed) {
+            /* Data on its way (a delayed link): look again when due. */
+            int64_t due = sn_sock_due(a, it->slot);
+            if (due && (!in->due || due < in->due))
+                in->due = due;
+            later = due != 0;
+        }
         *p = it->next_check;
-        if (keep) {
+        if (keep || later) {
             /* Level-triggered and reported: to the back of the line, so
              * that a small maxevents lets every ready item have its turn. */
-            still_ready = true;
+            still_ready |= keep;
             it->next_check = NULL;
             *kept_tail = it;
             kept_tail = &it->next_check;
@@ -649,6 +661,17 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         if (in->unwatched && (left < 0 || left > UNWATCHED_NS)) {
             ts = (struct timespec){0, UNWATCHED_NS};
             tsp = &ts;
+            left = UNWATCHED_NS;
+        }
+        if (in->due) {
+            int64_t until = in->due - now_ns() + 1000000;   /* just past it */
+            if (until < 0)
+                until = 0;
+            if (left < 0 || until < left) {
+                ts.tv_sec = until / 1000000000LL;
+                ts.tv_nsec = until % 1000000000LL;
+                tsp = &ts;
+            }
         }
         sn_punlock(&in->lock);
         __atomic_add_fetch(&in->sleepers, 1, __ATOMIC_SEQ_CST);

@@ -40,7 +40,8 @@ static int            handed_marker = -1;   /* its reservation's marker fd */
  * envp for itself).  Copied in the constructor; "" when unset. */
 static struct {
     char network[256], dir[PATH_MAX], xdg[PATH_MAX - 16], debug[PATH_MAX];
-    char shared[4], fd_base[32], pcap[PATH_MAX], host[SN_HOST_NAME + 1], addr[512];
+    char shared[4], fd_base[32], pcap[PATH_MAX], host[SN_HOST_NAME + 1], addr[512],
+         seed[32];
 } env;
 
 /* Longer values are cut, which keeps them invalid where they are checked
@@ -305,6 +306,21 @@ static int join_host(char *err, size_t errlen)
     return r;
 }
 
+/* SIMNET_SEED: the network's generators start from it, unless a seed
+ * was given already (`simnet run --seed`, an earlier process). */
+static void set_seed(void)
+{
+    if (!*env.seed)
+        return;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(env.seed, &end, 10);
+    if (*end || errno || env.seed[0] == '-')
+        say("libsimnet: ignoring invalid SIMNET_SEED '%s'%s\n", env.seed, "");
+    else
+        sn_net_set_seed(&net, v, false);
+}
+
 const char *sn_host_name(void)
 {
     return env.host;
@@ -335,6 +351,7 @@ static void init(void)
     } else {
         net_ok = true;
         net.fd_high = sn_libfd_floor();
+        set_seed();
         arena_path = *path ? path : "the network's file (pinned)";
         /* The entry is claimed: let its reservation's marker go. */
         if (handed >= 0)
@@ -374,6 +391,7 @@ __attribute__((constructor)) static void sn_constructor(void)
     sn_trap_start(fb > 0 && fb < INT_MAX && !*end ? (int)fb : 0);
     keep(env.host, sizeof env.host, "SIMNET_HOST");
     keep(env.addr, sizeof env.addr, "SIMNET_ADDR");
+    keep(env.seed, sizeof env.seed, "SIMNET_SEED");
     const char *pin = getenv(SN_ENV_PIN);
     if (pin) {
         sn_pin_inherit(pin);

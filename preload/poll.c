@@ -118,6 +118,23 @@ static int64_t now_ns(void)
     return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
+/* A wait no longer than until time alone changes one of the simulated
+ * sockets (a fault's timer, core/net.h sn_sock_due). */
+static int64_t due_cap(sn_arena *a, const struct pollfd *fds, nfds_t n, int64_t left)
+{
+    for (nfds_t i = 0; i < n; i++) {
+        int slot = sn_fd_slot(fds[i].fd);
+        int64_t due = slot >= 0 ? sn_sock_due(a, slot) : 0;
+        if (due) {
+            int64_t in = due - now_ns();
+            in = in < 0 ? 0 : in + 1000000;   /* just past it */
+            if (left < 0 || in < left)
+                left = in;
+        }
+    }
+    return left;
+}
+
 /* A timespec timeout in nanoseconds (-1: none); -EFAULT, -EINVAL. */
 static int timeout_ns(const struct timespec *tmo, int64_t *ns)
 {
@@ -237,7 +254,13 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         }
         if (!sleep)
             left = 0;
-        else if (unwatched && (left < 0 || left > UNWATCHED_NS))
+        bool capped = false;
+        if (sleep) {
+            int64_t was = left;
+            left = due_cap(a, fds, n, left);
+            capped = left != was;
+        }
+        if (sleep && unwatched && (left < 0 || left > UNWATCHED_NS))
             left = UNWATCHED_NS;
         struct timespec ts, *tsp = NULL;
         if (left >= 0) {
@@ -272,7 +295,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
                 }
             /* Woken by our own timer: whoever we could not watch may have
              * died (sn_sock_watch names them again next round). */
-            if (unwatched && r == 0)
+            if ((unwatched || capped) && r == 0)
                 again = true;
         }
         int real_ready = 0;

@@ -13,6 +13,7 @@
  *                                      make network and host if missing,
  *                                      with ADDRS (comma-separated) added
  *   simnet-inspect hosts DIR NAME      its hosts as /etc/hosts lines
+ *   link, partition, heal, reset, seed: scripts/inspect_links.c
  *
  * It maps arenas without attaching to them and reads without locks: a
  * snapshot that may be a moment old, never a change.
@@ -27,6 +28,9 @@
 #include <time.h>
 
 #include "core/net.h"
+
+int inspect_links(int argc, char **argv);    /* inspect_links.c */
+void inspect_print_links(sn_arena *a);
 
 static const char *state_name(const sn_sock *k)
 {
@@ -94,7 +98,7 @@ static int cmd_ls(const char *dir)
         fprintf(stderr, "simnet: cannot read %s: %s\n", dir, strerror(errno));
         return 1;
     }
-    printf("%-40s %6s %8s\n", "NETWORK", "PROCS", "SOCKETS");
+    printf("%-40s %6s %8s %6s %20s\n", "NETWORK", "PROCS", "SOCKETS", "FAULTS", "SEED");
     for (struct dirent *e; (e = readdir(d));) {
         size_t n = strlen(e->d_name);
         if (n <= 6 || strcmp(e->d_name + n - 6, ".arena") != 0)
@@ -106,7 +110,8 @@ static int cmd_ls(const char *dir)
             continue;
         int live = live_procs(&a);
         if (live || sn_net_kept(&a))
-            printf("%-40s %6d %8u\n", name, live, a.hdr->nsocks);
+            printf("%-40s %6d %8u %6u %20llu\n", name, live, a.hdr->nsocks,
+                   a.hdr->faults, (unsigned long long)sn_net_seed(&a));
         sn_arena_close(&a);
     }
     closedir(d);
@@ -227,6 +232,13 @@ static int cmd_show(const char *dir, const char *name)
                k->type == SOCK_STREAM ? "tcp" : k->protocol == IPPROTO_UDPLITE ? "udplite" : "udp", state_name(k), rq, sq,
                local, peer, host_name(&a, k->host), pids);
     }
+    /* Faults and the seed their choices come from, after the sockets
+     * (scripts read the table from its header on); `simnet ls` shows
+     * every network's seed. */
+    if (a.hdr->faults) {
+        printf("\nSeed %llu\nLinks:\n", (unsigned long long)sn_net_seed(&a));
+        inspect_print_links(&a);
+    }
     sn_arena_close(&a);
     return 0;
 }
@@ -287,6 +299,9 @@ static int cmd_keep(const char *dir, const char *name)
 
 int main(int argc, char **argv)
 {
+    int lr = argc >= 2 ? inspect_links(argc - 1, argv + 1) : -1;
+    if (lr >= 0)
+        return lr;
     if (argc == 4 && strcmp(argv[1], "rm") == 0)
         return cmd_rm(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "keep") == 0)

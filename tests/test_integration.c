@@ -101,6 +101,18 @@ SCENARIO(nginx_hosts)
 /* Named hosts' names by every path: getent, hostname, Python, res_query,
  * AI_ADDRCONFIG, interface ioctls, Go's resolver, node, dig and host. */
 SCENARIO(names_hosts)
+/* Faults between hosts, changed live: partition stalls a transfer and
+ * heal completes it intact, TCP_USER_TIMEOUT, held connects, one-way
+ * partition, reset at both ends, seeded UDP loss, bad values. */
+SCENARIO(faults)
+/* Delay and rate: 50 ms each way gives round trips of 100-300 ms and a
+ * connect of one round trip, blocking, with poll and with epoll, without
+ * spinning; 4 MiB through 1 MiB/s takes >= 3.5 s. */
+SCENARIO(faults_delay)
+/* Delay and rate against netem on a veth pair between two namespaces:
+ * round trips and a 2 MiB transfer agree (root and netem; skipped
+ * otherwise). */
+SCENARIO(faults_netem)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

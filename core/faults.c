@@ -1,0 +1,389 @@
+/* Faults on sockets (core/faults.h) and the control of links
+ * (core/net.h: sn_net_link_*, sn_net_partition, sn_net_reset). */
+#include "core/faults.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/conn.h"
+#include "core/heap.h"
+#include "core/hosts.h"
+#include "core/links.h"
+#include "core/net.h"
+#include "core/opts.h"
+#include "core/repair.h"
+#include "core/sockwait.h"
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    if (!sn_links_cut(a, k->host, p->host))
+        return;
+    if (!atomic_load_explicit(&p->held, memory_order_relaxed)) {
+        /* What is in the ring now was sent before the cut: it stays
+         * visible.  The mark is published before any byte past it. */
+        atomic_store_explicit(&p->hold_at, atomic_load(&p->rx.in), memory_order_relaxed);
+        p->held_from = k->host;
+        atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
+        atomic_store_explicit(&p->held, 1, memory_order_release);
+    }
+    int64_t zero = 0;
+    atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+    atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
+}
+
+static sn_stamp *stamps(sn_arena *a, sn_sock *k)
+{
+    return (sn_stamp *)(a->heap + k->st_off);
+}
+
+/* k's stamp block, made at its first stamp (rx_prod held): false when
+ * the heap has no room (the data then goes undelayed). */
+static bool stamp_block(sn_arena *a, sn_sock *k)
+{
+    if (atomic_load_explicit(&k->timed, memory_order_relaxed))
+        return true;
+    uint32_t room;
+    uint64_t off = sn_heap_alloc(a, SN_STAMP_BLOCK, &room);
+    if (!off)
+        return false;
+    k->st_off = off;
+    k->st_room = room;
+    atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
+    atomic_store_explicit(&k->timed, 1, memory_order_release);
+    return true;
+}
+
+void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
+{
+    int64_t now = now_ns();
+    int64_t due = sn_links_due(a, src, p->host, n, stream, now);
+    if (!due || !stamp_block(a, p))
+        return;
+    /* Nothing overtakes: a stream stays in order, and so does a ring of
+     * records (jitter does not reorder datagrams either). */
+    if (due < p->last_due)
+        due = p->last_due;
+    p->last_due = due;
+    sn_stamp *st = stamps(a, p);
+    uint32_t head = atomic_load_explicit(&p->st_head, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&p->st_tail, memory_order_relaxed);
+    if (tail - head == SN_STAMPS) {
+        /* All stamps in use: these bytes wait with the last ones, which
+         * are due no earlier than now. */
+        atomic_store_explicit(&st[(tail - 1) % SN_STAMPS].due, due, memory_order_relaxed);
+        return;
+    }
+    st[tail % SN_STAMPS].start = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
+    atomic_store_explicit(&st[tail % SN_STAMPS].due, due, memory_order_relaxed);
+    /* Published before the bytes it stamps (sn_ring_publish follows). */
+    atomic_store_explicit(&p->st_tail, tail + 1, memory_order_release);
+}
+
+/* The first stamp of k not yet due at `now`: true and its start and due
+ * time, or false. */
+static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
+                          int64_t *due)
+{
+    if (!atomic_load_explicit(&k->timed, memory_order_acquire))
+        return false;
+    sn_stamp *st = stamps(a, k);
+    uint32_t head = atomic_load_explicit(&k->st_head, memory_order_acquire);
+    uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
+    for (uint32_t i = head; i != tail; i++) {
+        int64_t d = atomic_load_explicit(&st[i % SN_STAMPS].due, memory_order_relaxed);
+        if (d > now) {
+            *start = st[i % SN_STAMPS].start;
+            *due = d;
+            return true;
+        }
+    }
+    return false;
+}
+
+uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
+{
+    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    if (atomic_load_explicit(&k->held, memory_order_acquire)) {
+        uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
+        if (vis < used)
+            used = vis;
+    }
+    uint32_t start;
+    int64_t due;
+    if (first_pending(a, k, now_ns(), &start, &due)) {
+        uint32_t vis = start - out;
+        if (vis < used)
+            used = vis;
+    }
+    return used;
+}
+
+void sn_faults_read_slow(sn_arena *a, sn_sock *k)
+{
+    if (!atomic_load_explicit(&k->timed, memory_order_acquire))
+        return;
+    sn_stamp *st = stamps(a, k);
+    int64_t now = now_ns();
+    uint32_t head = atomic_load_explicit(&k->st_head, memory_order_relaxed);
+    uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
+    while (head != tail &&
+           atomic_load_explicit(&st[head % SN_STAMPS].due, memory_order_relaxed) <= now)
+        head++;
+    atomic_store_explicit(&k->st_head, head, memory_order_release);
+}
+
+/* TCP_USER_TIMEOUT in ns, 0 when unset. */
+static int64_t user_timeout(const sn_sock *k)
+{
+    if (k->type != SOCK_STREAM)
+        return 0;
+    int ms = sn_xopt_value(k, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+    return ms > 0 ? (int64_t)ms * 1000000 : 0;
+}
+
+int64_t sn_sock_due(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (!sn_sock_faulty(k))
+        return 0;
+    int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
+    int64_t ut = st ? user_timeout(k) : 0;
+    int64_t due = ut ? st + ut : 0;
+    int64_t cd = sn_sock_conn_pending(k) ? atomic_load(&k->conn_due) : 0;
+    if (cd && (!due || cd < due))
+        due = cd;
+    uint32_t start;
+    int64_t sd;
+    if (first_pending(a, k, now_ns(), &start, &sd) && (!due || sd < due))
+        due = sd;
+    return due;
+}
+
+void sn_faults_check_stall(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
+        return;
+    int64_t due = sn_sock_due(a, s);
+    if (!due || now_ns() < due)
+        return;
+    sn_ctl_lock(a);
+    bool ended = false;
+    if (atomic_load(&k->stall_ns) && k->state == SN_CONNECTED) {
+        sn_sock_set_error(k, ETIMEDOUT);
+        atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+        k->peer_ref = -1;
+        k->state = SN_CLOSED;
+        ended = true;
+    }
+    atomic_store(&k->stall_ns, 0);
+    sn_ctl_unlock(a);
+    if (ended)
+        sn_wake(a, s);
+}
+
+/* After a link changed (lock held): bytes and connects it no longer
+ * cuts go on, in order. */
+static void release_held(sn_arena *a)
+{
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state == SN_FREE)
+            continue;
+        if (k->held_conn)
+            sn_conn_retry_held(a, (int)s);
+        if (!atomic_load(&k->held) || sn_links_cut(a, k->held_from, k->host))
+            continue;
+        sn_lock(&k->rx_prod);
+        atomic_store(&k->held, 0);
+        sn_unlock(&k->rx_prod);
+        int ps;
+        sn_sock *p = sn_sock_peer(a, k, &ps);
+        if (p) {
+            atomic_store(&p->stall_ns, 0);
+            sn_wake(a, ps);
+        }
+        sn_wake(a, (int)s);
+    }
+}
+
+int sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen)
+{
+    if (strcmp(name, "*") == 0)
+        return SN_LINK_ANY;
+    if (strcmp(name, SN_LINK_DEFAULT_HOST) == 0)
+        return 0;
+    sn_ctl_lock(a);
+    int h = sn_hosts_add(a, name, NULL, 0, err, errlen);   /* made if new */
+    sn_ctl_unlock(a);
+    return h;
+}
+
+int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
+{
+    sn_ctl_lock(a);
+    int i = sn_links_entry(a, src, dst);
+    if (i >= 0) {
+        sn_link *l = &a->links[i];
+        sn_lock(&l->lock);
+        if (c->clear) {
+            l->delay_ns = l->jitter_ns = 0;
+            l->rate_Bps = 0;
+            atomic_store(&l->loss_ppm, 0);
+            atomic_store(&l->dup_ppm, 0);
+            l->ge_p = 0;
+        }
+        if (c->dup_ppm >= 0)
+            atomic_store(&l->dup_ppm, (uint32_t)c->dup_ppm);
+        if (c->loss_ppm >= 0)
+            l->ge_p = 0;
+        if (c->ge[0] >= 0) {
+            atomic_store(&l->loss_ppm, 0);
+            l->ge_r = (uint32_t)c->ge[1];
+            l->ge_bad_loss = (uint32_t)c->ge[2];
+            l->ge_good_loss = (uint32_t)c->ge[3];
+            l->ge_bad = 0;
+            l->ge_p = (uint32_t)c->ge[0];
+        }
+        if (c->delay_ns >= 0)
+            l->delay_ns = c->delay_ns;
+        if (c->jitter_ns >= 0)
+            l->jitter_ns = c->jitter_ns;
+        if (c->rate_Bps >= 0)
+            l->rate_Bps = (uint64_t)c->rate_Bps;
+        if (c->loss_ppm >= 0)
+            atomic_store(&l->loss_ppm, (uint32_t)c->loss_ppm);
+        if (c->partition >= 0)
+            atomic_store(&l->partition, (uint8_t)c->partition);
+        sn_unlock(&l->lock);
+    }
+    sn_links_recount(a);
+    release_held(a);
+    sn_ctl_unlock(a);
+    return i < 0 ? i : 0;
+}
+
+int sn_net_heal(sn_arena *a, int src, int dst)
+{
+    int n = 0;
+    sn_ctl_lock(a);
+    for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
+        sn_link *l = &a->links[i];
+        if (!l->used || !atomic_load(&l->partition))
+            continue;
+        if ((src == SN_LINK_ANY || l->src == src) && (dst == SN_LINK_ANY || l->dst == dst)) {
+            atomic_store(&l->partition, 0);
+            n++;
+        }
+    }
+    sn_links_recount(a);
+    release_held(a);
+    sn_ctl_unlock(a);
+    return n;
+}
+
+/* A reset reached k (lock held). */
+static void reset_end(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_sock_set_error(k, ECONNRESET);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+    k->peer_ref = -1;
+    k->state = SN_CLOSED;
+    atomic_store(&k->stall_ns, 0);
+    sn_wake(a, s);
+}
+
+int sn_net_reset(sn_arena *a, int x, int y)
+{
+    int n = 0;
+    sn_ctl_lock(a);
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        int ps;
+        sn_sock *p;
+        if (k->type != SOCK_STREAM || k->state != SN_CONNECTED ||
+            !(p = sn_sock_peer(a, k, &ps)) || p->state != SN_CONNECTED)
+            continue;
+        bool xy = (x == SN_LINK_ANY || k->host == x) && (y == SN_LINK_ANY || p->host == y);
+        bool yx = (y == SN_LINK_ANY || k->host == y) && (x == SN_LINK_ANY || p->host == x);
+        if (!xy && !yx)
+            continue;
+        reset_end(a, (int)s);
+        reset_end(a, ps);
+        n++;
+    }
+    sn_ctl_unlock(a);
+    return n;
+}
+
+void sn_net_set_seed(sn_arena *a, uint64_t seed, bool force)
+{
+    sn_ctl_lock(a);
+    if (force || !a->hdr->seed_set)
+        sn_links_set_seed(a, seed);
+    sn_ctl_unlock(a);
+}
+
+static const char *host_text(sn_arena *a, int h)
+{
+    return h == SN_LINK_ANY ? "*" : h == 0 ? SN_LINK_DEFAULT_HOST : a->hosts[h].name;
+}
+
+static size_t put_time(char *b, size_t n, const char *what, int64_t ns)
+{
+    if (ns % 1000000 == 0)
+        return (size_t)snprintf(b, n, " %s %lldms", what, (long long)(ns / 1000000));
+    return (size_t)snprintf(b, n, " %s %lldus", what, (long long)(ns / 1000));
+}
+
+/* "what" and a percentage, as short as it is exact ("2%", "0.5%"). */
+static size_t put_ppm(char *b, size_t n, const char *what, uint32_t ppm)
+{
+    char frac[8] = "";
+    if (ppm % 10000) {
+        snprintf(frac, sizeof frac, ".%04u", ppm % 10000);
+        for (size_t z = strlen(frac); frac[z - 1] == '0'; z--)
+            frac[z - 1] = 0;
+    }
+    return (size_t)snprintf(b, n, "%s%u%s%%", what, ppm / 10000, frac);
+}
+
+int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
+{
+    if (i < 0 || (uint32_t)i >= __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE))
+        return -1;
+    sn_link *l = &a->links[i];
+    if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
+        return 0;
+    size_t u = (size_t)snprintf(b, n, "%s -> %s", host_text(a, l->src), host_text(a, l->dst));
+    if (u < n && atomic_load(&l->partition))
+        u += (size_t)snprintf(b + u, n - u, " partition");
+    if (u < n && l->delay_ns)
+        u += put_time(b + u, n - u, "delay", l->delay_ns);
+    if (u < n && l->jitter_ns)
+        u += put_time(b + u, n - u, "jitter", l->jitter_ns);
+    if (u < n && l->rate_Bps)
+        u += (size_t)snprintf(b + u, n - u, " rate %llubps", (unsigned long long)l->rate_Bps);
+    uint32_t ppm = atomic_load(&l->loss_ppm);
+    if (u < n && ppm)
+        u += put_ppm(b + u, n - u, " loss ", ppm);
+    const uint32_t ge[4] = {l->ge_p, l->ge_r, l->ge_bad_loss, l->ge_good_loss};
+    for (int j = 0; j < 4 && ge[0] && u < n; j++)
+        u += put_ppm(b + u, n - u, j ? " " : " loss gemodel ", ge[j]);
+    ppm = atomic_load(&l->dup_ppm);
+    if (u < n && ppm)
+        u += put_ppm(b + u, n - u, " duplicate ", ppm);
+    return 1;
+}

@@ -1,0 +1,59 @@
+/* What the faults of core/links.h do to sockets: a partition holds the
+ * bytes a stream sends (they are in the receiver's ring but not visible
+ * until the link heals), holds new connections (they neither complete
+ * nor are refused), and TCP_USER_TIMEOUT ends a connection whose data
+ * stayed held that long; a reset ends the connections between two hosts.
+ * Datagram loss is core/links.h's alone (the datagram is not written).
+ *
+ * The data path pays for none of it while no link has a fault: a sender
+ * tests hdr->faults (sn_links_any) and its socket's `faulty` byte, a
+ * reader that byte. */
+#ifndef SN_FAULTS_H
+#define SN_FAULTS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/arena.h"
+#include "core/sock.h"
+
+/* Stream data from k into p's ring, p's rx_prod held, some link has a
+ * fault: if the link from k's host to p's is cut, what is written from
+ * now on stays hidden. */
+void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p);
+
+/* Stream data or a datagram record of n bytes from k (on host `src`)
+ * about to be published in p's ring, p's rx_prod held, some link has a
+ * fault: a link with a delay, jitter, rate (or, for a stream, loss)
+ * stamps it with the time it is due. */
+void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream);
+
+/* Of the `used` bytes in k's ring, those a reader may see: not past a
+ * partition's mark, nor past the start of a stamp not yet due.  Load
+ * `used` (the ring's `in`) before calling: a sender marks the ring held
+ * or stamps it before it publishes bytes past the mark. */
+uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used);
+static inline uint32_t sn_faults_visible(sn_arena *a, sn_sock *k, uint32_t used)
+{
+    /* A sender sets `faulty` before it publishes what it marks: seen
+     * here, after the acquire load of the ring's `in`. */
+    return sn_sock_faulty(k) ? sn_faults_visible_slow(a, k, used) : used;
+}
+/* After a read (rx_cons held): stamps that are due are let go. */
+void sn_faults_read_slow(sn_arena *a, sn_sock *k);
+static inline void sn_faults_read(sn_arena *a, sn_sock *k)
+{
+    if (sn_sock_faulty(k))
+        sn_faults_read_slow(a, k);
+}
+
+/* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
+ * with ETIMEDOUT (Linux gives up on its retransmissions). */
+void sn_faults_check_stall(sn_arena *a, int s);
+static inline void sn_faults_check(sn_arena *a, int s)
+{
+    if (sn_sock_faulty(sn_sock_at(a, s)))
+        sn_faults_check_stall(a, s);
+}
+
+#endif

@@ -1,0 +1,344 @@
+/* The link table and its model (core/links.h). */
+#include "core/links.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/lock.h"
+#include "core/net.h"
+
+/* ---- tc's units ---- */
+
+typedef struct unit {
+    const char *name;
+    double      scale;
+} unit;
+
+/* A non-negative decimal number followed by one of `units` (or by
+ * nothing: scale `bare`), into value * scale. */
+static int parse_unit(const char *s, const unit *units, double bare, double max,
+                      double *out)
+{
+    if (!s || !*s || *s == '-' || *s == '+' || (*s < '0' && *s != '.') || *s > '9')
+        return -EINVAL;
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !isfinite(v) || v < 0)
+        return -EINVAL;
+    double scale = *end ? -1 : bare;
+    for (const unit *u = units; *end && u->name; u++)
+        if (strcasecmp(end, u->name) == 0)
+            scale = u->scale;
+    if (scale < 0 || v * scale > max)
+        return -EINVAL;
+    *out = v * scale;
+    return 0;
+}
+
+int sn_net_parse_time(const char *s, int64_t *ns)
+{
+    static const unit units[] = {
+        {"s", 1e9},     {"sec", 1e9},   {"secs", 1e9},
+        {"ms", 1e6},    {"msec", 1e6},  {"msecs", 1e6},
+        {"us", 1e3},    {"usec", 1e3},  {"usecs", 1e3},
+        {"ns", 1},      {"nsec", 1},    {"nsecs", 1},
+        {NULL, 0}};
+    double v;
+    /* An hour is more than any test waits: above it is a typo. */
+    int r = parse_unit(s, units, 1e3, 3600e9, &v);
+    if (r == 0)
+        *ns = (int64_t)(v + 0.5);
+    return r;
+}
+
+int sn_net_parse_rate(const char *s, uint64_t *Bps)
+{
+    /* tc(8): "bit" and a bare number are bits per second, "bps" bytes
+     * per second; k, m, g, t are powers of 1000, ki, mi, gi, ti of 1024. */
+    static const unit units[] = {
+        {"bit", 1 / 8.0},        {"kbit", 1e3 / 8},       {"mbit", 1e6 / 8},
+        {"gbit", 1e9 / 8},       {"tbit", 1e12 / 8},      {"kibit", 1024 / 8.0},
+        {"mibit", 1048576 / 8.0}, {"gibit", 1073741824 / 8.0},
+        {"bps", 1},              {"kbps", 1e3},           {"mbps", 1e6},
+        {"gbps", 1e9},           {"tbps", 1e12},          {"kibps", 1024},
+        {"mibps", 1048576},      {"gibps", 1073741824},
+        {NULL, 0}};
+    double v;
+    int r = parse_unit(s, units, 1 / 8.0, 1e15, &v);
+    if (r == 0 && v < 1)
+        r = -EINVAL;                    /* below a byte a second: a typo */
+    if (r == 0)
+        *Bps = (uint64_t)(v + 0.5);
+    return r;
+}
+
+int sn_net_parse_percent(const char *s, uint32_t *ppm)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 2 || n > 30 || s[n - 1] != '%')
+        return -EINVAL;
+    char num[32];
+    memcpy(num, s, n - 1);
+    num[n - 1] = 0;
+    static const unit none[] = {{NULL, 0}};
+    double v;
+    int r = parse_unit(num, none, 1e4, 1e6, &v);
+    if (r == 0)
+        *ppm = (uint32_t)(v + 0.5);
+    return r;
+}
+
+/* ---- the generator ---- */
+
+uint64_t sn_links_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+uint64_t sn_links_seed_of(uint64_t seed, int src, int dst)
+{
+    uint64_t st = seed ^ ((uint64_t)(uint16_t)src << 32 | (uint16_t)dst);
+    return sn_links_rand(&st);
+}
+
+/* A network whose faults or seed were just set may have no process yet
+ * (`simnet run --seed`, `simnet link` before the programs start): sweeps
+ * spare it as they spare one that just got a host (core/hosts.h). */
+void sn_links_touch(sn_arena *a)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    __atomic_store_n(&a->hdr->hosts_touched, (int64_t)t.tv_sec, __ATOMIC_RELAXED);
+}
+
+void sn_links_set_seed(sn_arena *a, uint64_t seed)
+{
+    sn_links_touch(a);
+    a->hdr->seed = seed;
+    a->hdr->seed_set = 1;
+    for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
+        sn_link *l = &a->links[i];
+        sn_lock(&l->lock);
+        l->rng = sn_links_seed_of(seed, l->src, l->dst);
+        sn_unlock(&l->lock);
+    }
+}
+
+/* ---- the table ---- */
+
+int sn_links_entry(sn_arena *a, int src, int dst)
+{
+    sn_links_touch(a);
+    int free_i = -1;
+    for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
+        sn_link *l = &a->links[i];
+        if (l->used && l->src == (uint16_t)src && l->dst == (uint16_t)dst)
+            return (int)i;
+        if (!l->used && free_i < 0)
+            free_i = (int)i;
+    }
+    if (free_i < 0) {
+        if (a->hdr->nlinks >= SN_MAX_LINKS)
+            return -ENOSPC;
+        free_i = (int)a->hdr->nlinks;
+    }
+    sn_link *l = &a->links[free_i];
+    sn_lock(&l->lock);
+    l->src = (uint16_t)src;
+    l->dst = (uint16_t)dst;
+    atomic_store(&l->partition, 0);
+    atomic_store(&l->loss_ppm, 0);
+    atomic_store(&l->dup_ppm, 0);
+    l->ge_p = l->ge_r = l->ge_bad_loss = l->ge_good_loss = l->ge_bad = 0;
+    l->delay_ns = l->jitter_ns = 0;
+    l->rate_Bps = 0;
+    l->bucket_ns = 0;
+    l->rng = sn_links_seed_of(a->hdr->seed, src, dst);
+    sn_unlock(&l->lock);
+    __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
+    if ((uint32_t)free_i == a->hdr->nlinks)
+        __atomic_store_n(&a->hdr->nlinks, a->hdr->nlinks + 1, __ATOMIC_RELEASE);
+    return free_i;
+}
+
+static bool has_fault(const sn_link *l)
+{
+    return atomic_load(&l->partition) || atomic_load(&l->loss_ppm) ||
+           atomic_load(&l->dup_ppm) || l->ge_p ||
+           l->delay_ns || l->jitter_ns || l->rate_Bps;
+}
+
+static bool lossy(const sn_link *l)
+{
+    return atomic_load_explicit(&l->loss_ppm, memory_order_relaxed) ||
+           __atomic_load_n(&l->ge_p, __ATOMIC_RELAXED);
+}
+
+/* One draw of rule l's loss (lock held): random, or Gilbert-Elliott's
+ * two states, each with its own loss, moving between them first. */
+static bool draw_loss(sn_link *l)
+{
+    if (!l->ge_p)
+        return sn_links_rand(&l->rng) % 1000000u < atomic_load(&l->loss_ppm);
+    uint32_t move = (uint32_t)(sn_links_rand(&l->rng) % 1000000u);
+    if (l->ge_bad ? move < l->ge_r : move < l->ge_p)
+        l->ge_bad = !l->ge_bad;
+    uint32_t p = l->ge_bad ? l->ge_bad_loss : l->ge_good_loss;
+    return sn_links_rand(&l->rng) % 1000000u < p;
+}
+
+void sn_links_recount(sn_arena *a)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
+        sn_link *l = &a->links[i];
+        if (!l->used)
+            continue;
+        if (has_fault(l))
+            n++;
+        else
+            __atomic_store_n(&l->used, 0, __ATOMIC_RELEASE);
+    }
+    atomic_store(&a->hdr->faults, n);
+}
+
+/* How specific a rule is for (src, dst): 4 exact ... 1 (*, *); 0 it
+ * does not match. */
+static int match(const sn_link *l, int src, int dst)
+{
+    if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
+        return 0;
+    bool s = l->src == (uint16_t)src, d = l->dst == (uint16_t)dst;
+    bool s_any = l->src == SN_LINK_ANY, d_any = l->dst == SN_LINK_ANY;
+    if ((!s && !s_any) || (!d && !d_any))
+        return 0;
+    return s && d ? 4 : s ? 3 : d ? 2 : 1;
+}
+
+bool sn_links_cut(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (match(&a->links[i], src, dst) &&
+            atomic_load_explicit(&a->links[i].partition, memory_order_relaxed))
+            return true;
+    return false;
+}
+
+bool sn_links_drop(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    sn_link *best = NULL;
+    int rank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        if (!m)
+            continue;
+        if (atomic_load_explicit(&l->partition, memory_order_relaxed))
+            return true;
+        if (m > rank && lossy(l)) {
+            best = l;
+            rank = m;
+        }
+    }
+    if (!best)
+        return false;
+    sn_lock(&best->lock);
+    bool lost = draw_loss(best);
+    sn_unlock(&best->lock);
+    return lost;
+}
+
+bool sn_links_dup(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    sn_link *best = NULL;
+    int rank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        if (m > rank && atomic_load_explicit(&l->dup_ppm, memory_order_relaxed)) {
+            best = l;
+            rank = m;
+        }
+    }
+    if (!best)
+        return false;
+    sn_lock(&best->lock);
+    bool dup = sn_links_rand(&best->rng) % 1000000u < atomic_load(&best->dup_ppm);
+    sn_unlock(&best->lock);
+    return dup;
+}
+
+int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len)
+{
+    if (!l->rate_Bps)
+        return now;
+    int64_t start = l->bucket_ns > now ? l->bucket_ns : now;
+    l->bucket_ns = start + (int64_t)((uint64_t)len * 1000000000ULL / l->rate_Bps);
+    return l->bucket_ns;
+}
+
+static bool timed_rule(const sn_link *l)
+{
+    return l->delay_ns || l->jitter_ns || l->rate_Bps;
+}
+
+/* TCP's answer to a lost segment: it arrives after a retransmission
+ * timeout (Linux's minimum RTO, 200 ms), doubled for each retransmission
+ * lost too.  Draws under the rule's lock. */
+static int64_t rto_delay(sn_link *l)
+{
+    int64_t extra = 0, rto = 200000000;
+    for (int i = 0; i < 8 && draw_loss(l); i++) {
+        extra += rto;
+        rto *= 2;
+    }
+    return extra;
+}
+
+int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
+                     int64_t now)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    sn_link *best = NULL, *lossy_rule = NULL;
+    int rank = 0, lrank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        if (m > rank && timed_rule(l)) {
+            best = l;
+            rank = m;
+        }
+        if (stream && m > lrank && lossy(l)) {
+            lossy_rule = l;
+            lrank = m;
+        }
+    }
+    if (!best && !lossy_rule)
+        return 0;
+    int64_t due = now;
+    if (best) {
+        sn_lock(&best->lock);
+        due = sn_links_rate_due(best, now, len) + best->delay_ns;
+        if (best->jitter_ns) {
+            uint64_t span = 2 * (uint64_t)best->jitter_ns + 1;
+            due += (int64_t)(sn_links_rand(&best->rng) % span) - best->jitter_ns;
+        }
+        sn_unlock(&best->lock);
+    }
+    if (lossy_rule) {
+        sn_lock(&lossy_rule->lock);
+        due += rto_delay(lossy_rule);
+        sn_unlock(&lossy_rule->lock);
+    }
+    return due > now ? due : now + 1;
+}

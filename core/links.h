@@ -1,0 +1,69 @@
+/* The links of a network: rules for the traffic from one host to another
+ * (core/layout.h's sn_link), the faults they put on it, and the seeded
+ * generator that makes every random choice reproducible.
+ *
+ * A rule names a source and a destination host, either of which may be
+ * SN_LINK_ANY.  Traffic from host s to host d obeys every rule that
+ * matches it: it is cut when any of them is partitioned; its loss comes
+ * from the most specific rule that sets one (exact, then (s, *), then
+ * (*, d), then (*, *)), and so does that rule's generator.
+ *
+ * Nothing here runs while hdr->faults is 0: the data path tests that one
+ * word first (sn_links_any).  The table is written under the
+ * control-plane lock; the data path reads it with relaxed loads (a rule
+ * changing under a send applies to the next one) and takes a rule's own
+ * lock to draw from its generator, so that the same seed and the same
+ * order of sends on a link give the same drops. */
+#ifndef SN_LINKS_H
+#define SN_LINKS_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+
+static inline bool sn_links_any(sn_arena *a)
+{
+    return __builtin_expect(
+        atomic_load_explicit(&a->hdr->faults, memory_order_relaxed) != 0, 0);
+}
+
+/* tc's units: sn_net_parse_time, _rate, _percent (core/net.h). */
+
+/* The generator: splitmix64, one state word per rule. */
+uint64_t sn_links_rand(uint64_t *state);
+/* The state a rule (src, dst) starts from under `seed`. */
+uint64_t sn_links_seed_of(uint64_t seed, int src, int dst);
+
+/* The rule for exactly (src, dst), made if missing (lock held): its
+ * index, or -ENOSPC. */
+int  sn_links_entry(sn_arena *a, int src, int dst);
+/* Count the rules with a fault into hdr->faults and free empty ones
+ * (lock held). */
+void sn_links_recount(sn_arena *a);
+/* Traffic from host src to host dst is cut. */
+bool sn_links_cut(sn_arena *a, int src, int dst);
+/* A datagram from src to dst is lost: cut, or drawn by the loss of the
+ * rule that sets it (random, or Gilbert-Elliott's model). */
+bool sn_links_drop(sn_arena *a, int src, int dst);
+/* When len bytes sent now (CLOCK_MONOTONIC ns) from src to dst are due
+ * at the other end: the rate of the most specific rule with a delay,
+ * jitter or rate (its token bucket), then its delay give or take its
+ * jitter; for a stream also the loss of the most specific rule with
+ * one, as retransmission timeouts.  0 when no rule delays it. */
+int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
+                     int64_t now);
+/* A datagram from src to dst is delivered twice (drawn by the
+ * duplication of the most specific rule that sets one). */
+bool sn_links_dup(sn_arena *a, int src, int dst);
+/* Token bucket of a rule with a rate: the time len bytes sent at `now` have all left the link,
+ * which is busy until then. */
+int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len);
+/* Sweeps spare the network a moment (lock held). */
+void sn_links_touch(sn_arena *a);
+/* The seed every link's generator starts from (lock held). */
+void sn_links_set_seed(sn_arena *a, uint64_t seed);
+
+#endif

@@ -1,0 +1,250 @@
+/* simnet-inspect's commands for links and faults (scripts/simnet link,
+ * partition, heal, reset; the seed of `simnet run --seed`):
+ *
+ *   simnet-inspect link DIR NAME [SRC DST [OPTIONS...]]
+ *   simnet-inspect partition DIR NAME SRC DST [--oneway]
+ *   simnet-inspect heal DIR NAME [SRC DST]
+ *   simnet-inspect reset DIR NAME SRC DST
+ *   simnet-inspect seed DIR NAME [N]   set the seed (made if missing) / print it
+ *
+ * Unlike the rest of the inspector these write: they change the links of
+ * the network (made if missing, so that faults can be set before the
+ * programs start) through core/net.h, under its locks.  Bad values get
+ * one line on stderr and status 2. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/net.h"
+
+int inspect_links(int argc, char **argv);
+void inspect_print_links(sn_arena *a);
+
+static int bad(const char *fmt, const char *what)
+{
+    fprintf(stderr, "simnet: ");
+    fprintf(stderr, fmt, what);
+    fprintf(stderr, "\n");
+    return 2;
+}
+
+static int open_rw(sn_arena *a, const char *dir, const char *name)
+{
+    char path[4096], err[300];
+    snprintf(path, sizeof path, "%s/%s.arena", dir, name);
+    if (sn_net_open(a, path, SN_DEFAULT_SIZE, SN_ARENA_CREATE, err, sizeof err) < 0) {
+        fprintf(stderr, "simnet: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Both ends of a rule: host indices, made if new. */
+static int two_hosts(sn_arena *a, const char *x, const char *y, int *hx, int *hy)
+{
+    char err[300];
+    if ((*hx = sn_net_link_host(a, x, err, sizeof err)) < 0 ||
+        (*hy = sn_net_link_host(a, y, err, sizeof err)) < 0) {
+        fprintf(stderr, "simnet: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+void inspect_print_links(sn_arena *a)
+{
+    char line[256];
+    int r, shown = 0;
+    for (int i = 0; (r = sn_net_link_text(a, i, line, sizeof line)) >= 0; i++)
+        if (r > 0) {
+            printf("%s\n", line);
+            shown++;
+        }
+    if (!shown)
+        printf("no faults\n");
+}
+
+/* --loss gemodel P [R [1-H [1-K]]] (netem's defaults: R = 100% - P,
+ * 1-H = 100%, 1-K = 0%), argv[*i] is --loss; *i left on the last one. */
+static int gemodel(int argc, char **argv, int *i, sn_link_set *c)
+{
+    int64_t ge[4] = {-1, -1, 1000000, 0};
+    int n = 0;
+    for (int j = *i + 2; j < argc && n < 4 && argv[j][0] != '-'; j++, n++) {
+        uint32_t ppm;
+        if (sn_net_parse_percent(argv[j], &ppm) < 0) {
+            fprintf(stderr, "simnet: link: bad value '%s' for --loss gemodel "
+                            "(percentages: P [R [1-H [1-K]]])\n", argv[j]);
+            return 2;
+        }
+        ge[n] = ppm;
+    }
+    if (n == 0)
+        return bad("link: --loss gemodel needs P [R [1-H [1-K]]] (percentages)%s", "");
+    if (ge[1] < 0)
+        ge[1] = 1000000 - ge[0];
+    memcpy(c->ge, ge, sizeof ge);
+    *i += 1 + n;
+    return 0;
+}
+
+/* The options of `simnet link A B ...` into c. */
+static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "--both") == 0) {
+            *both = true;
+            continue;
+        }
+        if (strcmp(o, "--clear") == 0) {
+            c->clear = true;
+            continue;
+        }
+        if (strcmp(o, "--loss") == 0 && v && strcmp(v, "gemodel") == 0) {
+            int r = gemodel(argc, argv, &i, c);
+            if (r)
+                return r;
+            continue;
+        }
+        if (!strcmp(o, "--reorder") ||
+            !strcmp(o, "--corrupt") || !strcmp(o, "--correlation") ||
+            !strcmp(o, "--slow-close") || !strcmp(o, "--slicer") ||
+            !strcmp(o, "--limit-data") || !strcmp(o, "--refuse"))
+            return bad("link: %s is not implemented yet", o);
+        if (!v)
+            return bad("link: %s needs a value", o);
+        int r = -EINVAL;
+        uint64_t rate;
+        uint32_t ppm;
+        int64_t ns;
+        if (strcmp(o, "--delay") == 0 || strcmp(o, "--jitter") == 0) {
+            if ((r = sn_net_parse_time(v, &ns)) == 0)
+                *(o[2] == 'd' ? &c->delay_ns : &c->jitter_ns) = ns;
+        } else if (strcmp(o, "--rate") == 0) {
+            if ((r = sn_net_parse_rate(v, &rate)) == 0)
+                c->rate_Bps = (int64_t)rate;
+        } else if (strcmp(o, "--loss") == 0 || strcmp(o, "--duplicate") == 0) {
+            if ((r = sn_net_parse_percent(v, &ppm)) == 0)
+                *(o[2] == 'l' ? &c->loss_ppm : &c->dup_ppm) = ppm;
+        } else {
+            return bad("link: unknown option '%s' (see simnet --help)", o);
+        }
+        if (r < 0) {
+            fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
+                    o[2] == 'l' || o[3] == 'u' ? "a percentage: 2%, 0.5%"
+                    : strcmp(o, "--rate") == 0 ? "tc units: 100kbit, 1mbit, 1mbps"
+                    : "tc units: 50ms, 1s, 200us");
+            return 2;
+        }
+        i++;
+    }
+    return 0;
+}
+
+static int cmd_link(int argc, char **argv, sn_arena *a)
+{
+    if (argc == 0) {
+        inspect_print_links(a);
+        return 0;
+    }
+    if (argc < 2)
+        return bad("link: give two hosts (or none to list)%s", "");
+    sn_link_set c = SN_LINK_SET_NONE;
+    bool both = false;
+    int r = link_options(argc - 2, argv + 2, &c, &both);
+    if (r)
+        return r;
+    if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
+        c.dup_ppm < 0 && c.ge[0] < 0)
+        return bad("link: nothing to change: give --delay, --jitter, --rate, --loss "
+                   "or --clear%s", "");
+    int x, y;
+    if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
+        return 2;
+    if (sn_net_link_set(a, x, y, &c) < 0 || (both && sn_net_link_set(a, y, x, &c) < 0))
+        return bad("link: too many link rules (%s)", "256");
+    return 0;
+}
+
+static int cmd_partition(int argc, char **argv, sn_arena *a)
+{
+    bool oneway = argc == 3 && strcmp(argv[2], "--oneway") == 0;
+    if (argc != 2 && !oneway)
+        return bad("partition: give two hosts, and maybe --oneway%s", "");
+    int x, y;
+    if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
+        return 2;
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.partition = 1;
+    if (sn_net_link_set(a, x, y, &c) < 0 || (!oneway && sn_net_link_set(a, y, x, &c) < 0))
+        return bad("partition: too many link rules (%s)", "256");
+    return 0;
+}
+
+static int cmd_heal(int argc, char **argv, sn_arena *a)
+{
+    if (argc == 0) {
+        sn_net_heal(a, SN_LINK_ANY, SN_LINK_ANY);
+        return 0;
+    }
+    if (argc != 2)
+        return bad("heal: give two hosts, or none for all%s", "");
+    int x, y;
+    if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
+        return 2;
+    sn_net_heal(a, x, y);
+    sn_net_heal(a, y, x);
+    return 0;
+}
+
+static int cmd_reset(int argc, char **argv, sn_arena *a)
+{
+    if (argc != 2)
+        return bad("reset: give two hosts%s", "");
+    int x, y;
+    if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
+        return 2;
+    sn_net_reset(a, x, y);
+    return 0;
+}
+
+static int cmd_seed(int argc, char **argv, sn_arena *a)
+{
+    if (argc == 0) {
+        printf("%llu\n", (unsigned long long)sn_net_seed(a));
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(argv[0], &end, 10);
+    if (argc != 1 || !*argv[0] || *end || errno || argv[0][0] == '-')
+        return bad("invalid seed '%s': use a number from 0 to 18446744073709551615",
+                   argv[0]);
+    sn_net_set_seed(a, v, true);
+    return 0;
+}
+
+/* argv[0] is the command, argv[1] DIR, argv[2] NAME.  -1: not ours. */
+int inspect_links(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **, sn_arena *);
+    } cmds[] = {{"link", cmd_link}, {"partition", cmd_partition}, {"heal", cmd_heal},
+                {"reset", cmd_reset}, {"seed", cmd_seed}};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        if (strcmp(argv[0], cmds[i].name) != 0)
+            continue;
+        if (argc < 3)
+            return bad("usage: simnet-inspect %s DIR NAME ...", argv[0]);
+        sn_arena a;
+        if (open_rw(&a, argv[1], argv[2]) < 0)
+            return 2;
+        int r = cmds[i].fn(argc - 3, argv + 3, &a);
+        sn_arena_close(&a);
+        return r;
+    }
+    return -1;
+}

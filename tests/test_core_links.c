@@ -1,0 +1,375 @@
+/* Unit tests of core/links.c and core/faults.c: tc's units, the rules and
+ * which one applies, the seeded generator (same seed, same drops; two
+ * seeds, different ones), the token bucket, and what partitions and
+ * resets do to datagrams, streams and connects.  One process plays every
+ * host (core/hosts tests explain how). */
+#include <criterion/criterion.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+
+#include "core/links.h"
+#include "tests/test_core_util.h"
+
+TC_ARENA_FIXTURE(A)
+
+TestSuite(core_links, .init = setup, .fini = teardown, .timeout = 10);
+
+static char err[300];
+
+static int on(const char *host)
+{
+    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
+    cr_assert_geq(h, 0, "join %s: %s", host, err);
+    return h;
+}
+
+static void set(int src, int dst, int64_t loss_ppm, int partition)
+{
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.loss_ppm = loss_ppm;
+    c.partition = partition;
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+/* ---- units ---- */
+
+Test(core_links, tc_units)
+{
+    int64_t ns;
+    cr_expect_eq(sn_net_parse_time("50ms", &ns), 0);
+    cr_expect_eq(ns, 50000000);
+    cr_expect_eq(sn_net_parse_time("1.5s", &ns), 0);
+    cr_expect_eq(ns, 1500000000);
+    cr_expect_eq(sn_net_parse_time("200", &ns), 0);   /* tc: microseconds */
+    cr_expect_eq(ns, 200000);
+    const char *bad_t[] = {"", "-5ms", "5 ms", "5xs", "ms", "1e400s", "2h"};
+    for (size_t i = 0; i < sizeof bad_t / sizeof *bad_t; i++)
+        cr_expect_eq(sn_net_parse_time(bad_t[i], &ns), -EINVAL, "'%s' taken", bad_t[i]);
+    uint64_t r;
+    cr_expect_eq(sn_net_parse_rate("1mbit", &r), 0);
+    cr_expect_eq(r, 125000);
+    cr_expect_eq(sn_net_parse_rate("1mbps", &r), 0);
+    cr_expect_eq(r, 1000000);
+    cr_expect_eq(sn_net_parse_rate("8000", &r), 0);   /* tc: bits per second */
+    cr_expect_eq(r, 1000);
+    cr_expect_eq(sn_net_parse_rate("1kibps", &r), 0);
+    cr_expect_eq(r, 1024);
+    cr_expect_eq(sn_net_parse_rate("fast", &r), -EINVAL);
+    cr_expect_eq(sn_net_parse_rate("0bit", &r), -EINVAL);
+    uint32_t ppm;
+    cr_expect_eq(sn_net_parse_percent("2%", &ppm), 0);
+    cr_expect_eq(ppm, 20000);
+    cr_expect_eq(sn_net_parse_percent("0.5%", &ppm), 0);
+    cr_expect_eq(ppm, 5000);
+    const char *bad_p[] = {"2", "%", "101%", "-1%", "x%", ""};
+    for (size_t i = 0; i < sizeof bad_p / sizeof *bad_p; i++)
+        cr_expect_eq(sn_net_parse_percent(bad_p[i], &ppm), -EINVAL, "'%s' taken", bad_p[i]);
+}
+
+/* ---- rules ---- */
+
+Test(core_links, no_fault_costs_one_word)
+{
+    int x = on("app"), y = on("db");
+    cr_expect_eq(A.hdr->faults, 0);
+    set(x, y, 10000, -1);
+    cr_expect_eq(A.hdr->faults, 1);
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
+    cr_assert_eq(sn_net_link_set(&A, x, y, &clear), 0);
+    cr_expect_eq(A.hdr->faults, 0, "a rule with nothing left still counts");
+}
+
+Test(core_links, partition_matches_any_rule)
+{
+    int x = on("app"), y = on("db"), z = on("cache");
+    set(y, SN_LINK_ANY, -1, 1);               /* db cut from everyone */
+    cr_expect(sn_links_cut(&A, y, x));
+    cr_expect(sn_links_cut(&A, y, z));
+    cr_expect(!sn_links_cut(&A, x, y), "one way only");
+    set(y, x, 500000, -1);                    /* a more specific rule */
+    cr_expect(sn_links_cut(&A, y, x), "a specific rule does not undo a cut");
+    cr_expect_eq(sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY), 1);
+    cr_expect(!sn_links_cut(&A, y, z));
+}
+
+/* Which of n datagrams a link with `ppm` loss drops, under `seed`. */
+static void pattern(uint64_t seed, uint32_t ppm, bool *drops, int n)
+{
+    sn_net_set_seed(&A, seed, true);
+    set(1, 2, ppm, -1);
+    for (int i = 0; i < n; i++)
+        drops[i] = sn_links_drop(&A, 1, 2);
+}
+
+Test(core_links, seeded_loss_is_reproducible)
+{
+    on("app");
+    on("db");
+    enum { N = 2000 };
+    static bool a1[N], a2[N], b[N];
+    pattern(42, 300000, a1, N);
+    pattern(42, 300000, a2, N);
+    pattern(43, 300000, b, N);
+    cr_expect(memcmp(a1, a2, sizeof a1) == 0, "same seed, other drops");
+    cr_expect(memcmp(a1, b, sizeof a1) != 0, "two seeds, same drops");
+    int lost = 0;
+    for (int i = 0; i < N; i++)
+        lost += a1[i];
+    cr_expect(lost > N * 25 / 100 && lost < N * 35 / 100, "30%% loss lost %d of %d", lost, N);
+}
+
+Test(core_links, token_bucket)
+{
+    sn_link l = {.rate_Bps = 1000000};        /* 1 MB/s: 1 ms per KB */
+    int64_t t = 5000000000;
+    cr_expect_eq(sn_links_rate_due(&l, t, 1000), t + 1000000);
+    cr_expect_eq(sn_links_rate_due(&l, t, 1000), t + 2000000, "queued behind the first");
+    /* Idle for a while: the bucket does not save up. */
+    cr_expect_eq(sn_links_rate_due(&l, t + 10000000, 500), t + 10500000);
+}
+
+/* ---- datagrams ---- */
+
+Test(core_links, datagrams_cut_and_lost)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    char buf[8];
+    set(y, x, -1, 1);
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2, "sent, as Linux");
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN, "passed a partition");
+    cr_expect_eq(sn_net_heal(&A, y, x), 1);
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2);
+    set(y, x, 1000000, -1);                   /* 100% loss */
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN);
+}
+
+/* ---- streams ---- */
+
+/* A connection from host `from` to a listener on host `to`: *c the
+ * client, *s the server end. */
+static void connected(const char *to, const char *from, int *c, int *s)
+{
+    int h = on(to);
+    char ip[32];
+    snprintf(ip, sizeof ip, "127.100.0.%d", h);
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    on(from);
+    *c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_connect4(&A, *c, ip, 80), 0);
+    sn_addr peer;
+    *s = sn_sock_accept(&A, l, &peer);
+    cr_assert_geq(*s, 0);
+}
+
+Test(core_links, partition_holds_stream_until_heal)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    char buf[16];
+    cr_assert_eq(tc_send(&A, c, "before", 6, 0), 6);
+    set(2, 1, -1, 1);                         /* app -> db cut */
+    cr_assert_eq(tc_send(&A, c, "after", 5, 0), 5, "Linux queues it");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 6, "sent before the cut");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "held");
+    cr_expect_eq(sn_sock_inq(&A, s), 0);
+    cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
+    sn_sock_shutdown(&A, c, SHUT_WR);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN,
+                 "a FIN does not overtake held bytes");
+    cr_expect_eq(sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY), 1);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 5);
+    cr_expect(memcmp(buf, "after", 5) == 0);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 0, "then EOF");
+}
+
+Test(core_links, user_timeout_under_partition)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    int ms = 50;
+    cr_assert_eq(sn_sock_setopt(&A, c, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms), 0);
+    set(2, 1, -1, 1);
+    cr_assert_eq(tc_send(&A, c, "x", 1, 0), 1);
+    int64_t due = sn_sock_due(&A, c);
+    cr_expect_gt(due, 0, "no timer for the held data");
+    char buf[4];
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "too early");
+    struct timespec t = {0, 80 * 1000000};
+    nanosleep(&t, NULL);
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), -ETIMEDOUT);
+    cr_expect_eq(tc_send(&A, c, "x", 1, 0), -EPIPE);
+}
+
+Test(core_links, connect_waits_for_heal)
+{
+    on("db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int x = on("app");
+    set(x, 1, -1, 1);
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "neither connected nor refused");
+    int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 81), -EINPROGRESS, "not refused");
+    sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY);
+    cr_expect_eq(sn_sock_connect_result(&A, c), 0);
+    cr_expect_eq(sn_sock_connect_result(&A, d), -ECONNREFUSED, "refused once it gets through");
+}
+
+Test(core_links, reset_both_ends)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    int c2, s2;
+    connected("cache", "app", &c2, &s2);     /* not between app and db */
+    cr_expect_eq(sn_net_reset(&A, 1, 2), 1);
+    char buf[4];
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), -ECONNRESET);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -ECONNRESET);
+    cr_expect_eq(tc_send(&A, c2, "ok", 2, 0), 2);
+    cr_expect_eq(tc_recv(&A, s2, buf, sizeof buf, MSG_DONTWAIT, NULL), 2);
+}
+
+/* ---- delay and rate ---- */
+
+static void link_timed(int src, int dst, int64_t delay, int64_t jitter, int64_t rate)
+{
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.delay_ns = delay;
+    c.jitter_ns = jitter;
+    c.rate_Bps = rate;
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+Test(core_links, stream_delay_keeps_order)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    link_timed(2, 1, 40000000, 30000000, -1);     /* 40 ms +- 30 ms */
+    char buf[64];
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(tc_send(&A, c, buf, 1, 0) , 1);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "not due yet");
+    cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
+    int64_t due = sn_sock_due(&A, s);
+    cr_expect(due > mono_ns() && due < mono_ns() + 80000000, "due in %lld ns",
+              (long long)(due - mono_ns()));
+    sleep_ms(100);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 20, "all of it, in order");
+    cr_expect_eq(sn_sock_due(&A, s), 0, "nothing left to wait for");
+}
+
+Test(core_links, connect_takes_a_round_trip)
+{
+    on("db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    on("app");
+    link_timed(SN_LINK_ANY, SN_LINK_ANY, 30000000, -1, -1);
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    int64_t t0 = mono_ns();
+    cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN);
+    cr_expect(!(sn_sock_poll(&A, c) & POLLOUT), "writable before the SYN-ACK");
+    int64_t due = sn_sock_due(&A, c);
+    cr_expect(due - t0 >= 60000000 && due - t0 < 80000000, "round trip %lld ns",
+              (long long)(due - t0));
+    sleep_ms(70);
+    cr_expect_eq(sn_sock_connect_result(&A, c), 0);
+    cr_expect(sn_sock_poll(&A, c) & POLLOUT);
+}
+
+Test(core_links, datagram_rate)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    link_timed(y, x, -1, -1, 100000);             /* 100 kB/s */
+    static char big[1000];
+    for (int i = 0; i < 5; i++)                   /* 5 kB: 50 ms */
+        cr_assert_eq(tc_sendto4(&A, v, big, sizeof big, "127.100.0.1", 5353), 1000);
+    int64_t t0 = mono_ns(), due;
+    char buf[2000];
+    int got = 0;
+    while (got < 5 && mono_ns() - t0 < 1000000000) {
+        if (tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL) == 1000)
+            got++;
+        else if ((due = sn_sock_due(&A, u)))
+            sleep_ms(1);
+    }
+    cr_expect_eq(got, 5);
+    int64_t took = mono_ns() - t0;
+    cr_expect(took >= 40000000, "5 kB at 100 kB/s took %lld ms", (long long)(took / 1000000));
+}
+
+/* ---- Gilbert-Elliott and duplication ---- */
+
+Test(core_links, gilbert_elliott_bursts)
+{
+    on("app");
+    on("db");
+    sn_net_set_seed(&A, 3, true);
+    sn_link_set c = SN_LINK_SET_NONE;
+    int64_t ge[4] = {10000, 200000, 1000000, 0};  /* p 1%, r 20%: bursts of ~5 */
+    memcpy(c.ge, ge, sizeof ge);
+    cr_assert_eq(sn_net_link_set(&A, 1, 2, &c), 0);
+    int lost = 0, bursts = 0;
+    bool prev = false;
+    for (int i = 0; i < 20000; i++) {
+        bool d = sn_links_drop(&A, 1, 2);
+        lost += d;
+        bursts += d && !prev;
+        prev = d;
+    }
+    /* Stationary loss p / (p + r) = 1/21, about 950 of 20000. */
+    cr_expect(lost > 500 && lost < 1500, "lost %d", lost);
+    cr_expect(bursts > 0 && lost / bursts >= 3, "%d lost in %d bursts: not bursty", lost, bursts);
+    char line[200];
+    cr_expect_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
+    cr_expect_str_eq(line, "app -> db loss gemodel 1% 20% 100% 0%");
+}
+
+Test(core_links, duplicate_datagrams)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.dup_ppm = 1000000;
+    cr_assert_eq(sn_net_link_set(&A, y, x, &c), 0);
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    char buf[8];
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2);
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2, "no duplicate");
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN);
+}
