@@ -296,8 +296,12 @@ static int open_network(char *err, size_t errlen)
  * then fail (ENETDOWN) rather than run on the wrong host. */
 static int join_host(char *err, size_t errlen)
 {
-    if (!*env.host)
+    if (!*env.host) {
+        if (*env.addr)      /* as `simnet run --addr` without --host */
+            say("libsimnet: ignoring SIMNET_ADDR '%s'%s: it needs SIMNET_HOST\n",
+                env.addr, "");
         return 0;
+    }
     sn_addr addrs[SN_HOST_ADDRS];
     int n = sn_net_parse_addrs(env.addr, addrs, SN_HOST_ADDRS, err, errlen);
     int r = n < 0 ? n : sn_net_host_join(&net, env.host, addrs, n, err, errlen);

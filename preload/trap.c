@@ -170,6 +170,17 @@ void sn_trap_start(int fd_base)
     int b = fd_base > 0 && fd_base < SN_TRAP_LOW_END ? fd_base : SN_TRAP_BASE;
     bool now = m && (strcmp(m, "1") == 0 || strcasecmp(m, "on") == 0 ||
                      strcasecmp(m, "always") == 0);
+    if (m && *m && !now && !getenv("SIMNET_TRAP_SAID")) {
+        /* "false" or "no" must not pass for off unnoticed; once per tree
+         * of processes, as the other lines of the trap */
+        setenv("SIMNET_TRAP_SAID", "1", 1);
+        char line[200];
+        int n = snprintf(line, sizeof line, "libsimnet: ignoring invalid SIMNET_TRAP '%.40s'"
+                         " (0, off, 1, on or always)\n", m);
+        if (n > 0)
+            sn_raw_syscall6(SYS_write, 2, (long)line,
+                            n < (int)sizeof line ? n : (int)sizeof line - 1, 0, 0, 0);
+    }
     if (now || is_go() || pthread_atfork(late_lock, late_unlock, late_unlock) != 0)
         install(b);
     else

@@ -55,6 +55,21 @@ c.sendall(b"through the launcher"); sys.exit(7 if s.recv(64) == b"through the la
         [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && [[ "$out" == simnet:* ]] ||
             fail "$simnet $bad: expected one 'simnet: ...' line, got: $out"
     done
+
+    # SIGINT (Ctrl-C) reaches the command, though the launcher starts it
+    # as a background job (which a script's shell starts with SIGINT
+    # ignored): it ends at once with the signal's status.
+    "$PY" - "$simnet" <<'PYEOF' || fail "$simnet run: SIGINT did not reach the command"
+import signal, subprocess, sys, time
+p = subprocess.Popen([sys.argv[1], "run", "--", "sleep", "8"],
+                     preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+time.sleep(1)
+t = time.time()
+p.send_signal(signal.SIGINT)
+rc = p.wait(timeout=6)
+print("SIGINT: status", rc, "after %.1f s" % (time.time() - t))
+sys.exit(0 if rc == 130 and time.time() - t < 3 else 1)
+PYEOF
 done
-echo "launcher: run, --keep, -n, ls, --help, --version, usage errors; source and installed trees"
+echo "launcher: run, --keep, -n, ls, --help, --version, usage errors, SIGINT; source and installed trees"
 echo ok
