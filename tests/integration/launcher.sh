@@ -48,6 +48,11 @@ c.sendall(b"through the launcher"); sys.exit(7 if s.recv(64) == b"through the la
 
     "$simnet" --help | grep -q '^usage: simnet run' || fail "$simnet --help shows no usage"
     "$simnet" --version | grep -Eq '^simnet [0-9]+\.[0-9]+' || fail "$simnet --version"
+    for miss in "/nonexistent/cmd:127" "no-such-command-here:127" "/tmp:126"; do
+        out=$("$simnet" run -- "${miss%:*}" 2>&1 >/dev/null); rc=$?
+        [ "$rc" = "${miss##*:}" ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && [[ "$out" == simnet:* ]] ||
+            fail "$simnet run -- ${miss%:*}: status $rc, expected ${miss##*:} and one 'simnet: ...' line, got: $out"
+    done
     for bad in "frobnicate" "run" "run --bogus -- true" "run -n ../x -- true" "ls -n nosuch"; do
         # shellcheck disable=SC2086
         out=$("$simnet" $bad 2>&1 >/dev/null); rc=$?
