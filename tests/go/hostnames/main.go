@@ -9,29 +9,16 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"libsimnet.test/go/internal/probe"
 	"net"
 	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
 func main() {
-	if !strings.Contains(","+os.Getenv("GODEBUG")+",", ",netdns=go,") {
-		env := []string{"GODEBUG=netdns=go"}
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "GODEBUG=") {
-				env = append(env, kv)
-			}
-		}
-		self, err := os.Executable()
-		if err == nil {
-			err = syscall.Exec(self, os.Args, env)
-		}
-		fmt.Printf("FAIL re-executing with GODEBUG=netdns=go: %v\n", err)
-		os.Exit(1)
-	}
+	probe.PureGoResolver()
 	if len(os.Args) != 4 {
 		fmt.Println("usage: hostnames NAME ADDR HOST:PORT")
 		os.Exit(2)

@@ -12,11 +12,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"libsimnet.test/go/internal/probe"
 	"net"
-	"os"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -30,21 +29,7 @@ func show(what string, addrs []string, err error, took time.Duration) {
 }
 
 func main() {
-	if !strings.Contains(","+os.Getenv("GODEBUG")+",", ",netdns=go,") {
-		// Once only: the new environment has it.
-		env := []string{"GODEBUG=netdns=go"}
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "GODEBUG=") {
-				env = append(env, kv)
-			}
-		}
-		self, err := os.Executable()
-		if err == nil {
-			err = syscall.Exec(self, os.Args, env)
-		}
-		fmt.Printf("FAIL re-executing with GODEBUG=netdns=go: %v\n", err)
-		os.Exit(1)
-	}
+	probe.PureGoResolver()
 	r := &net.Resolver{PreferGo: true}
 	for _, name := range []string{"localhost", "no-such-host.simnet-test.invalid"} {
 		t0 := time.Now()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -42,5 +43,26 @@ func Kind(err error) string {
 // Fatal prints "FAIL what: err" and exits with status 1.
 func Fatal(what string, err error) {
 	fmt.Printf("FAIL %s: %v\n", what, err)
+	os.Exit(1)
+}
+
+// PureGoResolver re-executes the program once with GODEBUG=netdns=go
+// (Go's own resolver, which makes its DNS queries with raw system calls
+// rather than through the C library), unless that is set already.
+func PureGoResolver() {
+	if strings.Contains(","+os.Getenv("GODEBUG")+",", ",netdns=go,") {
+		return
+	}
+	env := []string{"GODEBUG=netdns=go"}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GODEBUG=") {
+			env = append(env, kv)
+		}
+	}
+	self, err := os.Executable()
+	if err == nil {
+		err = syscall.Exec(self, os.Args, env)
+	}
+	fmt.Printf("FAIL re-executing with GODEBUG=netdns=go: %v\n", err)
 	os.Exit(1)
 }
