@@ -121,7 +121,7 @@ sim() {
 
 # bg OUTFILE NET CMD...: start CMD in the background, preloaded in network
 # NET (or on the kernel if NET is "-"), stdout+stderr to OUTFILE, bounded
-# to 20 s.  Sets $BG_PID (the `timeout` process) and records it.
+# to BG_SECS seconds (default 20).  Sets $BG_PID (the `timeout` process) and records it.
 bg() {
     local out=$1 net=$2
     shift 2
@@ -130,9 +130,9 @@ bg() {
     # wait_line that runs first would find the previous run's lines.
     : >"$out"
     if [ "$net" = - ]; then
-        timeout --foreground -k 1 20 "$@" >"$out" 2>&1 &
+        timeout --foreground -k 1 "${BG_SECS:-20}" "$@" >"$out" 2>&1 &
     else
-        timeout --foreground -k 1 20 env LD_PRELOAD="$SIMNET_LIB" SIMNET_DIR="$IT_DIR" \
+        timeout --foreground -k 1 "${BG_SECS:-20}" env LD_PRELOAD="$SIMNET_LIB" SIMNET_DIR="$IT_DIR" \
             SIMNET_NETWORK="$net" "$@" >"$out" 2>&1 &
     fi
     BG_PID=$!
