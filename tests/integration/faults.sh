@@ -125,7 +125,10 @@ sn link | grep -q '^app -> db limit-data 100000$' || fail "--limit-data listed a
 on "$IT_DIR/dr.out" db drain 7008; dr=$BG_PID
 wait_line "$IT_DIR/dr.out" '^listening' "$dr"
 r=$("$SIMNET" run -n "$IT_NET" --host app -- "$PY" "$PROG" flood db 7008 1048576 2>&1)
-[ "$r" = "flood failed ECONNRESET" ] || fail "1 MiB through --limit-data 100000: '$r'"
+# A blocking send cut midway returns what passed; the next one fails
+# with ECONNRESET, or EPIPE (the library's blocking loop took the error).
+case $r in "flood failed ECONNRESET" | "flood failed EPIPE") ;;
+*) fail "1 MiB through --limit-data 100000: '$r'" ;; esac
 wait_line "$IT_DIR/dr.out" '^drained' "$dr" 5
 grep -q '^drained 100000 ECONNRESET$' "$IT_DIR/dr.out" || { show "$IT_DIR/dr.out"; fail "--limit-data 100000 at the receiver"; }
 sn link app db --clear
