@@ -320,6 +320,13 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->held_conn = 1;
         return -EINPROGRESS;
     }
+    if (host >= 0 && sn_links_any(a) && sn_links_refused(a, k->host, host)) {
+        /* The link answers the SYN with a reset (Toxiproxy's "down", as
+         * Linux's stack does for a port nobody listens on). */
+        if (sn_cap_on(a))
+            sn_tap_refused(a, k, dst);
+        return -ECONNREFUSED;
+    }
     r = connect_to(a, s, host, dst);
     if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, host))
         return -EINPROGRESS;            /* sn_sock_connect_result waits */
@@ -471,7 +478,8 @@ void sn_conn_retry_held(sn_arena *a, int s)
         return;                         /* still cut */
     k->held_conn = 0;
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
-    int r = host < 0 ? -ECONNREFUSED : connect_to(a, s, host, &dst);
+    int r = host < 0 || sn_links_refused(a, k->host, host) ? -ECONNREFUSED
+                                                           : connect_to(a, s, host, &dst);
     if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
         k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
         sn_sock_refuse(a, s);

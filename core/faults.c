@@ -243,7 +243,13 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
             atomic_store(&l->loss_ppm, 0);
             atomic_store(&l->dup_ppm, 0);
             l->ge_p = 0;
+            atomic_store(&l->refuse, 0);
+            atomic_store(&l->limit_data, 0);
         }
+        if (c->refuse >= 0)
+            atomic_store(&l->refuse, (uint8_t)c->refuse);
+        if (c->limit_data >= 0)
+            atomic_store(&l->limit_data, (uint64_t)c->limit_data);
         if (c->dup_ppm >= 0)
             atomic_store(&l->dup_ppm, (uint32_t)c->dup_ppm);
         if (c->loss_ppm >= 0)
@@ -303,6 +309,33 @@ static void reset_end(sn_arena *a, int s)
     k->state = SN_CLOSED;
     atomic_store(&k->stall_ns, 0);
     sn_wake(a, s);
+}
+
+uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)
+{
+    uint64_t lim = sn_links_limit(a, k->host, p->host);
+    if (!lim)
+        return n;
+    uint64_t sent = k->bytes_tx;
+    if (sent + n >= lim) {
+        *cut = true;
+        return sent >= lim ? 0 : (uint32_t)(lim - sent);
+    }
+    return n;
+}
+
+void sn_faults_cut(sn_arena *a, int s)
+{
+    sn_ctl_lock(a);
+    sn_sock *k = sn_sock_at(a, s);
+    int ps;
+    sn_sock *p = sn_sock_peer(a, k, &ps);
+    if (k->state == SN_CONNECTED) {
+        if (p && p->state == SN_CONNECTED)
+            reset_end(a, ps);
+        reset_end(a, s);
+    }
+    sn_ctl_unlock(a);
 }
 
 int sn_net_reset(sn_arena *a, int x, int y)
@@ -385,5 +418,10 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     ppm = atomic_load(&l->dup_ppm);
     if (u < n && ppm)
         u += put_ppm(b + u, n - u, " duplicate ", ppm);
+    if (u < n && atomic_load(&l->refuse))
+        u += (size_t)snprintf(b + u, n - u, " refuse");
+    uint64_t lim = atomic_load(&l->limit_data);
+    if (u < n && lim)
+        u += (size_t)snprintf(b + u, n - u, " limit-data %llu", (unsigned long long)lim);
     return 1;
 }

@@ -28,6 +28,16 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p);
  * stamps it with the time it is due. */
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream);
 
+/* Stream data of n bytes from k to its peer p (p's rx_prod held, some
+ * link has a fault): how many may pass before the link's limit-data
+ * (counted from the start of the connection); *cut is set when the
+ * connection is to be cut after them (sn_faults_cut). */
+uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut);
+/* Cut connected stream socket s and its peer with a reset: both ends
+ * get ECONNRESET, after reading what was sent before (takes the
+ * control-plane lock). */
+void sn_faults_cut(sn_arena *a, int s);
+
 /* Of the `used` bytes in k's ring, those a reader may see: not past a
  * partition's mark, nor past the start of a stamp not yet due.  Load
  * `used` (the ring's `in`) before calling: a sender marks the ring held

@@ -15,7 +15,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 11  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 12  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
@@ -23,7 +23,8 @@
                                  9: packet capture (sn_cap, sock.isn);
                                  10: named hosts (table, proc/sock/TIME_WAIT
                                      host index);
-                                 11: links (faults), seed, held data */
+                                 11: links (faults), seed, held data;
+                                 12: links' refuse and limit_data */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -109,7 +110,8 @@ typedef struct sn_link {
     uint16_t          src, dst;    /* host indices or SN_LINK_ANY */
     _Atomic uint8_t   partition;   /* nothing passes */
     uint8_t           used;        /* the entry holds a rule */
-    uint16_t          pad;
+    _Atomic uint8_t   refuse;      /* new connections get a reset */
+    uint8_t           pad;
     _Atomic uint32_t  loss_ppm;    /* random loss, parts per million */
     _Atomic uint32_t  dup_ppm;     /* datagrams delivered twice */
     /* Gilbert-Elliott loss (netem's gemodel), ppm: p good -> bad, r bad
@@ -121,6 +123,9 @@ typedef struct sn_link {
     uint64_t          rate_Bps;    /* bytes per second; 0: unlimited */
     uint64_t          rng;         /* the link's generator state */
     int64_t           bucket_ns;   /* token bucket: when the link is free */
+    /* A connection is cut with a reset once it has sent that many bytes
+     * this way; 0: no limit. */
+    _Atomic uint64_t  limit_data;
 } sn_link;
 
 typedef struct sn_hdr {

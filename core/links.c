@@ -160,6 +160,8 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     l->delay_ns = l->jitter_ns = 0;
     l->rate_Bps = 0;
     l->bucket_ns = 0;
+    atomic_store(&l->refuse, 0);
+    atomic_store(&l->limit_data, 0);
     l->rng = sn_links_seed_of(a->hdr->seed, src, dst);
     sn_unlock(&l->lock);
     __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
@@ -172,7 +174,8 @@ static bool has_fault(const sn_link *l)
 {
     return atomic_load(&l->partition) || atomic_load(&l->loss_ppm) ||
            atomic_load(&l->dup_ppm) || l->ge_p ||
-           l->delay_ns || l->jitter_ns || l->rate_Bps;
+           l->delay_ns || l->jitter_ns || l->rate_Bps || atomic_load(&l->refuse) ||
+           atomic_load(&l->limit_data);
 }
 
 static bool lossy(const sn_link *l)
@@ -255,6 +258,33 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
     bool lost = draw_loss(best);
     sn_unlock(&best->lock);
     return lost;
+}
+
+bool sn_links_refused(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (match(&a->links[i], src, dst) &&
+            atomic_load_explicit(&a->links[i].refuse, memory_order_relaxed))
+            return true;
+    return false;
+}
+
+uint64_t sn_links_limit(sn_arena *a, int src, int dst)
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    uint64_t lim = 0;
+    int rank = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        sn_link *l = &a->links[i];
+        int m = match(l, src, dst);
+        uint64_t v = atomic_load_explicit(&l->limit_data, memory_order_relaxed);
+        if (m > rank && v) {
+            lim = v;
+            rank = m;
+        }
+    }
+    return lim;
 }
 
 bool sn_links_dup(sn_arena *a, int src, int dst)

@@ -55,6 +55,13 @@ bool sn_links_drop(sn_arena *a, int src, int dst);
  * one, as retransmission timeouts.  0 when no rule delays it. */
 int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
                      int64_t now);
+/* New connections from src to dst are refused (a rule that matches
+ * says so, as any partition cuts). */
+bool sn_links_refused(sn_arena *a, int src, int dst);
+/* The bytes a connection from src to dst may send that way before the
+ * link cuts it with a reset: the limit of the most specific rule that
+ * sets one, 0 none. */
+uint64_t sn_links_limit(sn_arena *a, int src, int dst);
 /* A datagram from src to dst is delivered twice (drawn by the
  * duplication of the most specific rule that sets one). */
 bool sn_links_dup(sn_arena *a, int src, int dst);

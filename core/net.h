@@ -136,8 +136,12 @@ typedef struct sn_link_set {
     /* Gilbert-Elliott loss, ppm: p, r, 1-h, 1-k (netem's gemodel);
      * ge[0] -1: unchanged.  Setting it or loss_ppm replaces the other. */
     int64_t ge[4];
+    /* Toxiproxy's: refuse new connections (1, 0: not), cut a connection
+     * with a reset after that many bytes (0: no limit); -1 unchanged. */
+    int     refuse;
+    int64_t limit_data;
 } sn_link_set;
-#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}}
+#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1}
 int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);
 int  sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c);
 int  sn_net_heal(sn_arena *a, int src, int dst);

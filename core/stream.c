@@ -140,6 +140,9 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_unlock(&p->rx_prod);
         return -ENOBUFS;
     }
+    bool cut = false;                   /* the link's limit-data reached */
+    if (faults)
+        n = sn_faults_limit(a, k, p, n, &cut);
     int32_t owner = 0;
     if (n) {
         sn_iovc c;
@@ -157,6 +160,11 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
+    if (__builtin_expect(cut, 0)) {
+        sn_faults_cut(a, s);
+        if (!n)
+            return -ECONNRESET;
+    }
     if (!n)
         return -EAGAIN;
     if (owner)

@@ -12,6 +12,7 @@
  * programs start) through core/net.h, under its locks.  Bad values get
  * one line on stderr and status 2. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,18 @@ static int gemodel(int argc, char **argv, int *i, sn_link_set *c)
     return 0;
 }
 
+/* --limit-data's value: a number of bytes, decimal digits only. */
+static int limit_bytes(const char *v, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || errno || n > INT64_MAX)
+        return -EINVAL;
+    *out = (int64_t)n;
+    return 0;
+}
+
 /* The options of `simnet link A B ...` into c. */
 static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
 {
@@ -102,6 +115,10 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
             c->clear = true;
             continue;
         }
+        if (strcmp(o, "--refuse") == 0 || strcmp(o, "--no-refuse") == 0) {
+            c->refuse = o[2] == 'r';
+            continue;
+        }
         if (strcmp(o, "--loss") == 0 && v && strcmp(v, "gemodel") == 0) {
             int r = gemodel(argc, argv, &i, c);
             if (r)
@@ -110,8 +127,7 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         }
         if (!strcmp(o, "--reorder") ||
             !strcmp(o, "--corrupt") || !strcmp(o, "--correlation") ||
-            !strcmp(o, "--slow-close") || !strcmp(o, "--slicer") ||
-            !strcmp(o, "--limit-data") || !strcmp(o, "--refuse"))
+            !strcmp(o, "--slow-close") || !strcmp(o, "--slicer"))
             return bad("link: %s is not implemented yet", o);
         if (!v)
             return bad("link: %s needs a value", o);
@@ -125,6 +141,12 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         } else if (strcmp(o, "--rate") == 0) {
             if ((r = sn_net_parse_rate(v, &rate)) == 0)
                 c->rate_Bps = (int64_t)rate;
+        } else if (strcmp(o, "--limit-data") == 0) {
+            if ((r = limit_bytes(v, &c->limit_data)) < 0) {
+                fprintf(stderr, "simnet: link: bad value '%s' for --limit-data "
+                                "(a number of bytes; 0: no limit)\n", v);
+                return 2;
+            }
         } else if (strcmp(o, "--loss") == 0 || strcmp(o, "--duplicate") == 0) {
             if ((r = sn_net_parse_percent(v, &ppm)) == 0)
                 *(o[2] == 'l' ? &c->loss_ppm : &c->dup_ppm) = ppm;
@@ -157,9 +179,9 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
     if (r)
         return r;
     if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
-        c.dup_ppm < 0 && c.ge[0] < 0)
-        return bad("link: nothing to change: give --delay, --jitter, --rate, --loss "
-                   "or --clear%s", "");
+        c.dup_ppm < 0 && c.ge[0] < 0 && c.refuse < 0 && c.limit_data < 0)
+        return bad("link: nothing to change: give --delay, --jitter, --rate, --loss, "
+                   "--duplicate, --refuse, --limit-data or --clear%s", "");
     int x, y;
     if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
         return 2;

@@ -373,3 +373,64 @@ Test(core_links, duplicate_datagrams)
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2, "no duplicate");
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN);
 }
+
+/* ---- Toxiproxy's application faults ---- */
+
+static void link_app(int src, int dst, int refuse, int64_t limit)
+{
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.refuse = refuse;
+    c.limit_data = limit;
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+Test(core_links, refuse_new_connections_only)
+{
+    int c, s;
+    connected("db", "app", &c, &s);           /* db 1, app 2 */
+    link_app(2, 1, 1, -1);
+    cr_expect_eq(A.hdr->faults, 1);
+    cr_expect(sn_links_refused(&A, 2, 1));
+    cr_expect(!sn_links_refused(&A, 1, 2), "one way");
+    int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 80), -ECONNREFUSED, "a listener is there");
+    char buf[8];
+    cr_expect_eq(tc_send(&A, c, "still", 5, 0), 5, "established: unaffected");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 5);
+    on("db");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    on("app");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL), 2, "UDP unaffected");
+    link_app(2, 1, 0, -1);
+    cr_expect_eq(A.hdr->faults, 0);
+    int e = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, e, "127.100.0.1", 80), 0, "accepted again");
+}
+
+Test(core_links, limit_data_cuts_with_a_reset)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    cr_assert_eq(tc_send(&A, c, "0123", 4, 0), 4);
+    link_app(2, 1, -1, 10);                   /* 10 bytes app -> db, counting from the start */
+    cr_expect_eq(sn_links_limit(&A, 2, 1), 10);
+    cr_expect_eq(sn_links_limit(&A, 1, 2), 0, "one way");
+    cr_expect_eq(tc_send(&A, s, "back", 4, 0), 4, "the other way has no limit");
+    cr_expect_eq(tc_send(&A, c, "456789abcd", 10, 0), 6, "up to the limit");
+    cr_expect_eq(tc_send(&A, c, "x", 1, 0), -ECONNRESET);
+    char buf[32];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 10, "what passed arrives");
+    cr_expect(memcmp(buf, "0123456789", 10) == 0);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -ECONNRESET, "then the reset");
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
+    cr_assert_eq(sn_net_link_set(&A, 2, 1, &clear), 0);
+    cr_expect_eq(A.hdr->faults, 0, "--clear takes refuse and limit-data away");
+    char line[128];
+    link_app(2, 1, 1, 4096);
+    cr_assert_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
+    cr_expect_str_eq(line, "app -> db refuse limit-data 4096");
+}

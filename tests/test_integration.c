@@ -113,6 +113,10 @@ SCENARIO(faults_delay)
  * round trips and a 2 MiB transfer agree (root and netem; skipped
  * otherwise). */
 SCENARIO(faults_netem)
+/* Real programs under faults: a redis replica on a partitioned host
+ * falls behind and catches up after heal with the same data;
+ * redis-cli --latency on a 20 ms link; iperf3 through 8 mbit. */
+SCENARIO(faults_apps)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

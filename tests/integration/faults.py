@@ -27,6 +27,12 @@ the file named by its last argument.
                             trip and the CPU time used, in ms
   bulk HOST PORT BYTES      send BYTES, wait for the sink to close: print
                             how long it took
+  try_connect HOST PORT     connect: print "connect ok" or "connect failed
+                            ERRNO"
+  drain PORT                accept one connection, read until EOF or an
+                            error: print "drained LEN EOF|ERRNO"
+  flood HOST PORT BYTES     connect, send BYTES: print "flood sent" or
+                            "flood failed ERRNO"
 """
 import errno
 import hashlib
@@ -220,6 +226,42 @@ def bulk(host, port, n):
     c.shutdown(socket.SHUT_WR)
     c.recv(1)
     out("bulk", n, "in %.2f s" % (time.monotonic() - t))
+
+
+def try_connect(host, port):
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+        out("connect ok")
+    except OSError as e:
+        out("connect failed", name(e))
+
+
+def drain(port):
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("0.0.0.0", int(port)))
+    l.listen(4)
+    out("listening")
+    c, _ = l.accept()
+    n, how = 0, "EOF"
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                break
+            n += len(b)
+    except OSError as e:
+        how = name(e)
+    out("drained", n, how)
+
+
+def flood(host, port, n):
+    c = socket.create_connection((host, int(port)))
+    try:
+        c.sendall(payload(int(n), 9))
+        out("flood sent")
+    except OSError as e:
+        out("flood failed", name(e))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,9 @@
 #    python http.server, and fetches the page after heal;
 #  - 30% UDP loss with a seed drops the same datagrams in two runs, and
 #    other ones with another seed; --duplicate; --loss gemodel listed;
+#  - --refuse: a new connection across the link is refused, one made
+#    before goes on intact; --limit-data: a 1 MiB send is cut with a
+#    reset at both ends after exactly the limit;
 #  - bad values: one line, status 2; unimplemented options refused.
 . "$(dirname "$0")/lib.bash"
 
@@ -102,6 +105,34 @@ sn link app db --loss gemodel 1% 20% || fail "simnet link --loss gemodel failed"
 sn link | grep -q '^app -> db loss gemodel 1% 20% 100% 0% duplicate 100%$' || fail "gemodel listed as: $(sn link)"
 sn link app db --clear
 
+# ---- refuse: new connections only; limit-data ----
+on "$IT_DIR/rs.out" db sink 7007; rs=$BG_PID
+wait_line "$IT_DIR/rs.out" '^listening' "$rs"
+on "$IT_DIR/rsrc.out" app source db 7007 "$IT_DIR/go6"; rsrc=$BG_PID
+wait_line "$IT_DIR/rsrc.out" '^phase1' "$rsrc"
+sn link app db --refuse || fail "simnet link --refuse failed"
+sn link | grep -q '^app -> db refuse$' || fail "--refuse listed as: $(sn link)"
+r=$("$SIMNET" run -n "$IT_NET" --host app -- "$PY" "$PROG" try_connect db 7007 2>&1)
+[ "$r" = "connect failed ECONNREFUSED" ] || fail "a connect across --refuse: '$r'"
+touch "$IT_DIR/go6"
+wait_line "$IT_DIR/rs.out" '^done' "$rs" 10
+wait_line "$IT_DIR/rsrc.out" '^sent' "$rsrc" 5
+got=$(awk '/^done/ {print $2, $3}' "$IT_DIR/rs.out")
+want=$(awk '/^sent/ {print $2, $3}' "$IT_DIR/rsrc.out")
+[ "$got" = "$want" ] || fail "a connection made before --refuse: the sink got '$got' of '$want'"
+sn link app db --no-refuse --limit-data 100000 || fail "simnet link --limit-data failed"
+sn link | grep -q '^app -> db limit-data 100000$' || fail "--limit-data listed as: $(sn link)"
+on "$IT_DIR/dr.out" db drain 7008; dr=$BG_PID
+wait_line "$IT_DIR/dr.out" '^listening' "$dr"
+r=$("$SIMNET" run -n "$IT_NET" --host app -- "$PY" "$PROG" flood db 7008 1048576 2>&1)
+# A blocking send cut midway returns what passed; the next one fails
+# with ECONNRESET, or EPIPE (the library's blocking loop took the error).
+case $r in "flood failed ECONNRESET" | "flood failed EPIPE") ;;
+*) fail "1 MiB through --limit-data 100000: '$r'" ;; esac
+wait_line "$IT_DIR/dr.out" '^drained' "$dr" 5
+grep -q '^drained 100000 ECONNRESET$' "$IT_DIR/dr.out" || { show "$IT_DIR/dr.out"; fail "--limit-data 100000 at the receiver"; }
+sn link app db --clear
+
 # ---- reset ----
 on "$IT_DIR/r1.out" db hold 7004; r1=$BG_PID
 wait_line "$IT_DIR/r1.out" '^listening' "$r1"
@@ -171,6 +202,8 @@ err=$(sn link app db --loss 30 2>&1); rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--loss 30 (no %): status $rc, '$err'"
 err=$(sn link app db --delay 5 ms 2>&1); rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--delay 5 ms: status $rc, '$err'"
+err=$(sn link app db --limit-data 1k 2>&1); rc=$?
+[ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--limit-data 1k: status $rc, '$err'"
 err=$(sn link app db --reorder 5% 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--reorder accepted (status $rc): '$err'"
 err=$("$SIMNET" run --seed x -- true 2>&1); rc=$?
