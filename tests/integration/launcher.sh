@@ -61,6 +61,10 @@ c.sendall(b"through the launcher"); sys.exit(7 if s.recv(64) == b"through the la
             fail "$simnet $bad: expected one 'simnet: ...' line, got: $out"
     done
 
+    # The command reads the launcher's standard input (a background job
+    # of a script's shell would get /dev/null).
+    [ "$(echo "piped in" | "$simnet" run -- cat)" = "piped in" ] ||
+        fail "$simnet run: the command did not read standard input"
     # SIGINT (Ctrl-C) reaches the command, though the launcher starts it
     # as a background job (which a script's shell starts with SIGINT
     # ignored): it ends at once with the signal's status.
