@@ -225,17 +225,38 @@ static int match(const sn_link *l, int src, int dst)
     return s && d ? 4 : s ? 3 : d ? 2 : 1;
 }
 
-bool sn_links_cut(sn_arena *a, int src, int dst)
+/* What a rule may do to a datagram or connection, one test each. */
+static bool cuts(const sn_link *l)
+{
+    return atomic_load_explicit(&l->partition, memory_order_relaxed);
+}
+static bool refuses(const sn_link *l)
+{
+    return atomic_load_explicit(&l->refuse, memory_order_relaxed);
+}
+static bool limits(const sn_link *l)
+{
+    return atomic_load_explicit(&l->limit_data, memory_order_relaxed) != 0;
+}
+static bool duplicates(const sn_link *l)
+{
+    return atomic_load_explicit(&l->dup_ppm, memory_order_relaxed) != 0;
+}
+
+/* Any rule for (src, dst) that does `what` (a partition or a refusal
+ * from any matching rule applies). */
+static bool any_rule(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
 {
     uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++)
-        if (match(&a->links[i], src, dst) &&
-            atomic_load_explicit(&a->links[i].partition, memory_order_relaxed))
+        if (match(&a->links[i], src, dst) && what(&a->links[i]))
             return true;
     return false;
 }
 
-bool sn_links_drop(sn_arena *a, int src, int dst)
+/* The most specific rule for (src, dst) that does `what`, or NULL (the
+ * other settings come from one rule: A B over A * over * B over * *). */
+static sn_link *best_rule(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
 {
     uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
     sn_link *best = NULL;
@@ -243,15 +264,24 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
     for (uint32_t i = 0; i < n; i++) {
         sn_link *l = &a->links[i];
         int m = match(l, src, dst);
-        if (!m)
-            continue;
-        if (atomic_load_explicit(&l->partition, memory_order_relaxed))
-            return true;
-        if (m > rank && lossy(l)) {
+        if (m > rank && what(l)) {
             best = l;
             rank = m;
         }
     }
+    return best;
+}
+
+bool sn_links_cut(sn_arena *a, int src, int dst)
+{
+    return any_rule(a, src, dst, cuts);
+}
+
+bool sn_links_drop(sn_arena *a, int src, int dst)
+{
+    if (any_rule(a, src, dst, cuts))
+        return true;
+    sn_link *best = best_rule(a, src, dst, lossy);
     if (!best)
         return false;
     sn_lock(&best->lock);
@@ -262,44 +292,18 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
 
 bool sn_links_refused(sn_arena *a, int src, int dst)
 {
-    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n; i++)
-        if (match(&a->links[i], src, dst) &&
-            atomic_load_explicit(&a->links[i].refuse, memory_order_relaxed))
-            return true;
-    return false;
+    return any_rule(a, src, dst, refuses);
 }
 
 uint64_t sn_links_limit(sn_arena *a, int src, int dst)
 {
-    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
-    uint64_t lim = 0;
-    int rank = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        sn_link *l = &a->links[i];
-        int m = match(l, src, dst);
-        uint64_t v = atomic_load_explicit(&l->limit_data, memory_order_relaxed);
-        if (m > rank && v) {
-            lim = v;
-            rank = m;
-        }
-    }
-    return lim;
+    sn_link *best = best_rule(a, src, dst, limits);
+    return best ? atomic_load_explicit(&best->limit_data, memory_order_relaxed) : 0;
 }
 
 bool sn_links_dup(sn_arena *a, int src, int dst)
 {
-    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
-    sn_link *best = NULL;
-    int rank = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        sn_link *l = &a->links[i];
-        int m = match(l, src, dst);
-        if (m > rank && atomic_load_explicit(&l->dup_ppm, memory_order_relaxed)) {
-            best = l;
-            rank = m;
-        }
-    }
+    sn_link *best = best_rule(a, src, dst, duplicates);
     if (!best)
         return false;
     sn_lock(&best->lock);
