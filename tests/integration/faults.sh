@@ -18,17 +18,7 @@
 #  - bad values: one line, status 2; unimplemented options refused.
 . "$(dirname "$0")/lib.bash"
 
-SIMNET=$(cd "$it_here/../.." && pwd)/scripts/simnet
-PROG=$it_here/faults.py
-export SIMNET_DIR=$IT_DIR
-it_keep "$IT_NET"
-# on OUT HOST ARGS...: faults.py ARGS on HOST, in the background
-on() {
-    local o=$1 h=$2
-    shift 2
-    bg "$o" - "$SIMNET" run -n "$IT_NET" --host "$h" -- "$PY" "$PROG" "$@"
-}
-sn() { "$SIMNET" "$1" -n "$IT_NET" "${@:2}"; }
+. "$it_here/faults_lib.bash"
 # Make the hosts in a known order (their addresses and the links' seeds
 # follow it).
 sn link app db --clear || fail "simnet link --clear on new hosts failed"

@@ -9,16 +9,7 @@
 #  - `simnet link` lists the link, `--clear` takes the delay away.
 . "$(dirname "$0")/lib.bash"
 
-SIMNET=$(cd "$it_here/../.." && pwd)/scripts/simnet
-PROG=$it_here/faults.py
-export SIMNET_DIR=$IT_DIR
-it_keep "$IT_NET"
-on() {
-    local o=$1 h=$2
-    shift 2
-    bg "$o" - "$SIMNET" run -n "$IT_NET" --host "$h" -- "$PY" "$PROG" "$@"
-}
-sn() { "$SIMNET" "$1" -n "$IT_NET" "${@:2}"; }
+. "$it_here/faults_lib.bash"
 sn link app db --delay 50ms --both || fail "simnet link --delay failed"
 sn link | grep -q '^app -> db delay 50ms$' || fail "simnet link lists: $(sn link)"
 
