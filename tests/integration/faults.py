@@ -61,13 +61,24 @@ def out(*a):
     print(*a, flush=True)
 
 
-def sink(port):
+_listeners = []
+
+
+def accept_one(port):
+    """Listen on port (any address of this host), say so, take one
+    connection.  The listener stays open until the program ends."""
     l = socket.socket()
+    _listeners.append(l)
     l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     l.bind(("0.0.0.0", int(port)))
     l.listen(4)
     out("listening")
     c, _ = l.accept()
+    return c
+
+
+def sink(port):
+    c = accept_one(port)
     h, n = hashlib.sha256(), 0
     while True:
         b = c.recv(65536)
@@ -117,12 +128,7 @@ def ended(s):
 
 
 def hold(port):
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(("0.0.0.0", int(port)))
-    l.listen(4)
-    out("listening")
-    c, _ = l.accept()
+    c = accept_one(port)
     out("accepted")
     ended(c)
 
@@ -180,12 +186,7 @@ def udp_source(host, port, n):
 
 
 def echo(port):
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(("0.0.0.0", int(port)))
-    l.listen(4)
-    out("listening")
-    c, _ = l.accept()
+    c = accept_one(port)
     while True:
         b = c.recv(4096)
         if not b:
@@ -237,12 +238,7 @@ def try_connect(host, port):
 
 
 def drain(port):
-    l = socket.socket()
-    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    l.bind(("0.0.0.0", int(port)))
-    l.listen(4)
-    out("listening")
-    c, _ = l.accept()
+    c = accept_one(port)
     n, how = 0, "EOF"
     try:
         while True:
