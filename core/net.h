@@ -343,6 +343,5 @@ static inline uint32_t sn_net_nhosts(sn_arena *a)
 }
 static inline int sn_net_proc_host(sn_arena *a, int i) { return (int)a->procs[i].host; }
 static inline const sn_host *sn_net_host(sn_arena *a, int h) { return &a->hosts[h]; }
-static inline int sn_sock_host(sn_arena *a, int s) { return sn_sock_at(a, s)->host; }
 
 #endif

@@ -127,6 +127,11 @@ typedef struct sn_sock {
      * stands, so without urgent data the reader tests one byte. */
     _Atomic uint8_t   urg;       /* 0, SN_URG_VALID or SN_URG_READ */
     uint8_t           urg_byte;  /* the urgent byte, for recv(MSG_OOB) */
+    /* Set (for good) when any of held, timed, stall_ns or conn_due
+     * (below) is: the data path tests this one byte and nothing else of
+     * faults.  Here, on the line every send, receive and poll reads
+     * anyway, in what was padding. */
+    _Atomic uint8_t   faulty;
     _Atomic uint32_t  opt;       /* SN_O_* */
     _Atomic uint32_t  shut;      /* SN_SHUT_*, SN_PEER_*, SN_RESET */
     _Atomic int32_t   so_error;  /* positive errno, reported once */
@@ -194,10 +199,7 @@ typedef struct sn_sock {
      * conn_due: a connect completes for its caller then (one round
      * trip). */
     _Atomic uint8_t   timed;
-    /* Set (for good) when any of held, timed, stall_ns or conn_due is:
-     * the data path tests this one byte and nothing else of faults. */
-    _Atomic uint8_t   faulty;
-    uint8_t           pad_t[2];
+    uint8_t           pad_t[3];
     uint32_t          st_room;
     uint64_t          st_off;
     _Atomic uint32_t  st_head, st_tail;

@@ -28,8 +28,6 @@ void sn_tap_data(sn_arena *a, sn_sock *k, uint32_t at, const sn_iovc *c,
                  uint32_t n, bool urgent);
 /* k sends FIN; its peer (gone or not) acknowledges it. */
 void sn_tap_fin(sn_arena *a, sn_sock *k);
-/* k sends FIN; its peer (gone or not) acknowledges it. */
-void sn_tap_fin(sn_arena *a, sn_sock *k);
 /* k resets the connection (peer: 0), or its peer answers k with a reset
  * (peer: 1). */
 void sn_tap_rst(sn_arena *a, sn_sock *k, int peer);

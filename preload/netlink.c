@@ -50,12 +50,16 @@ static int slot_of(int fd)
     return -1;
 }
 
+/* On the pass-through path of every send, recv and close while a stand-in
+ * is open: no lock.  An entry's fd is written before its peer is
+ * published (release) and the peer cleared before the entry is reused. */
 bool sn_nl_find(int fd)
 {
-    pthread_mutex_lock(&nl_lock);
-    bool r = slot_of(fd) >= 0;
-    pthread_mutex_unlock(&nl_lock);
-    return r;
+    for (int i = 0; i < NL_MAX; i++)
+        if (__atomic_load_n(&nl[i].peer, __ATOMIC_ACQUIRE) > 0 &&
+            __atomic_load_n(&nl[i].fd, __ATOMIC_RELAXED) == fd)
+            return true;
+    return false;
 }
 
 int sn_nl_socket(int domain, int type, int protocol, bool *mine)
@@ -74,7 +78,8 @@ int sn_nl_socket(int domain, int type, int protocol, bool *mine)
     for (i = 0; i < NL_MAX && nl[i].peer > 0; i++)
         ;
     if (i < NL_MAX) {
-        nl[i].fd = sv[0], nl[i].peer = sv[1];
+        __atomic_store_n(&nl[i].fd, sv[0], __ATOMIC_RELAXED);
+        __atomic_store_n(&nl[i].peer, sv[1], __ATOMIC_RELEASE);
         __atomic_add_fetch(&sn_nl_open, 1, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&nl_lock);
@@ -91,7 +96,7 @@ int sn_nl_close(int fd)
     pthread_mutex_lock(&nl_lock);
     int i = slot_of(fd), peer = i >= 0 ? nl[i].peer : -1;
     if (i >= 0) {
-        nl[i].peer = 0;
+        __atomic_store_n(&nl[i].peer, 0, __ATOMIC_RELEASE);
         __atomic_sub_fetch(&sn_nl_open, 1, __ATOMIC_RELAXED);
     }
     pthread_mutex_unlock(&nl_lock);

@@ -44,7 +44,6 @@
 #include "preload/fdtab.h"
 #include "preload/init.h"
 #include "preload/real.h"
-#include "preload/trap.h"
 #include "preload/ret.h"
 #include "preload/trap.h"
 #include "preload/uaccess.h"
