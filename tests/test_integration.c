@@ -49,8 +49,22 @@ static void run_scenario(const char *script)
     char *out;
     size_t len;
     int st = run_capture(argv, 0, NULL, SCRIPT_TIMEOUT_S, &out, &len);
+    /* A scenario that retried a known intermittent failure says so on a
+     * line "retried: ..."; shown even when it passed. */
+    for (const char *r = out; (r = strstr(r, "retried: ")) != NULL; r++)
+        if (r == out || r[-1] == '\n')
+            cr_log_warn("integration/%s: %.*s", script, (int)strcspn(r, "\n"), r);
     char *copy = strdup(out);
     const char *last = last_line(copy);
+    if (st == 0 && strcmp(last, "skip") == 0) {
+        /* the line before says why (no root, no netem...) */
+        fprintf(stderr, "integration/%s: skipped:\n%s", script, out);
+        free(copy);
+        free(out);
+        free(lib);
+        free(path);
+        cr_skip_test("integration/%s skipped (see its output)", script);
+    }
     int good = st == 0 && strcmp(last, "ok") == 0;
     if (!good)
         fprintf(stderr, "\n==== integration/%s: %s ====\n%s\n", script,

@@ -132,7 +132,7 @@ iperf_once() {
     on app iperf3 -c db -p 5201 -t 2 -J >"$IT_DIR/iperf-c.json" 2>"$IT_DIR/iperf-c.err"
 }
 if ! iperf_once; then
-    echo "iperf3 attempt 1 failed (known intermittent; output follows), retrying once"
+    echo "retried: iperf3 attempt 1 failed (known intermittent; output follows)"
     show "$IT_DIR/iperf-c.err" "$IT_DIR/iperf-s.out"
     kill "$sp" 2>/dev/null; wait "$sp" 2>/dev/null
     iperf_once ||

@@ -10,7 +10,7 @@
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
     echo "not root, or no ip(8) or tc(8): no namespaces for the kernel's side (skipped)"
-    echo ok
+    echo skip
     exit 0
 fi
 SIMNET=$(cd "$it_here/../.." && pwd)/scripts/simnet
@@ -20,13 +20,13 @@ NA=sn-faults-$$-a NB=sn-faults-$$-b
 ns_cleanup() { ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null; it_cleanup; }
 trap ns_cleanup EXIT
 
-ip netns add "$NA" && ip netns add "$NB" || { echo "cannot make namespaces here (skipped)"; echo ok; exit 0; }
+ip netns add "$NA" && ip netns add "$NB" || { echo "cannot make namespaces here (skipped)"; echo skip; exit 0; }
 ip -n "$NA" link add veth-a type veth peer name veth-b netns "$NB" || fail "veth pair"
 ip -n "$NA" addr add "$A4/24" dev veth-a && ip -n "$NB" addr add "$B4/24" dev veth-b || fail "addresses"
 ip -n "$NA" link set veth-a up && ip -n "$NB" link set veth-b up || fail "veth up"
 if ! ip netns exec "$NA" tc qdisc add dev veth-a root netem delay 50ms 2>"$IT_DIR/tc.err"; then
     echo "no netem qdisc here: $(head -1 "$IT_DIR/tc.err") (skipped)"
-    echo ok
+    echo skip
     exit 0
 fi
 ip netns exec "$NB" tc qdisc add dev veth-b root netem delay 50ms || fail "netem on veth-b"

@@ -11,7 +11,7 @@
 
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null; then
     echo "not root or no ip(8): no namespaces for the kernel's side (skipped)"
-    echo ok
+    echo skip
     exit 0
 fi
 SIMNET=$(cd "$it_here/../.." && pwd)/scripts/simnet
@@ -21,7 +21,7 @@ NA=sn-hosts-$$-a NB=sn-hosts-$$-b
 ns_cleanup() { ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null; it_cleanup; }
 trap ns_cleanup EXIT
 
-ip netns add "$NA" && ip netns add "$NB" || { echo "cannot make namespaces here (skipped)"; echo ok; exit 0; }
+ip netns add "$NA" && ip netns add "$NB" || { echo "cannot make namespaces here (skipped)"; echo skip; exit 0; }
 ip -n "$NA" link add veth-a type veth peer name veth-b netns "$NB" || fail "veth pair"
 ip -n "$NA" link set lo up && ip -n "$NB" link set lo up || fail "lo up"
 ip -n "$NA" addr add "$A4/24" dev veth-a && ip -n "$NB" addr add "$B4/24" dev veth-b || fail "IPv4 addresses"
