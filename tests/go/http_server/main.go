@@ -46,15 +46,21 @@ func main() {
 		close(quit)
 	})
 	srv := &http.Server{Handler: mux}
+	// Serve returns as soon as Shutdown begins; Shutdown returns once
+	// /quit's answer is written.  Exit only then, or curl may get an
+	// empty reply.
+	shut := make(chan struct{})
 	go func() {
 		<-quit
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
+		close(shut)
 	}()
 	fmt.Printf("listening on %s\n", ln.Addr())
 	if err := srv.Serve(ln); err != http.ErrServerClosed {
 		fmt.Fprintln(os.Stderr, "http_server:", err)
 		os.Exit(1)
 	}
+	<-shut
 }
