@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/conn.h"
+#include "core/faultlog.h"
 #include "core/holders.h"
 #include "core/hosts.h"
 #include "core/lifetime.h"
@@ -318,6 +319,7 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->state = SN_CONNECTING;
         k->listener = -1;
         k->held_conn = 1;
+        sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, k->host, host, 0);
         return -EINPROGRESS;
     }
     if (host >= 0 && sn_links_any(a) && sn_links_refused(a, k->host, host)) {
@@ -325,6 +327,7 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
          * Linux's stack does for a port nobody listens on). */
         if (sn_cap_on(a))
             sn_tap_refused(a, k, dst);
+        sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, k->host, host, 0);
         return -ECONNREFUSED;
     }
     r = connect_to(a, s, host, dst);

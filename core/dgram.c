@@ -12,6 +12,7 @@
 #include "core/ports.h"
 #include "core/dgram.h"
 #include "core/faults.h"
+#include "core/faultlog.h"
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
@@ -345,22 +346,27 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!T)
         return (ssize_t)len;
+    /* The capture sees what left the sender, whatever the link then does
+     * to it: lost, cut or duplicated, it is recorded once (docs/design.md). */
+    if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
+        tap(a, &h, m, false);           /* before the receiver can answer */
     if (sn_links_any(a) && sn_links_drop(a, k->host, T->host)) {
         sn_unlock(&T->rx_prod);         /* cut or lost on the link */
         k->bytes_tx += len;
+        sn_faultlog(a, SN_FE_LOST, k, &h.from, &h.to, k->host, T->host, len);
         return (ssize_t)len;
     }
     if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {
         sn_unlock(&T->rx_prod);         /* dropped by the receiver */
         return (ssize_t)len;
     }
-    if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
-        tap(a, &h, m, false);           /* before the receiver can answer */
     /* Once, or twice when the link duplicates it. */
     int copies = 1 + (sn_links_any(a) && sn_links_dup(a, k->host, T->host));
     for (int i = 0; i < copies; i++)
         enqueue(a, k->host, T, &h, m);
     sn_unlock(&T->rx_prod);
+    if (copies > 1)
+        sn_faultlog(a, SN_FE_DUP, k, &h.from, &h.to, k->host, T->host, len);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
     return (ssize_t)len;

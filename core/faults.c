@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "core/conn.h"
+#include "core/faultlog.h"
 #include "core/heap.h"
 #include "core/hosts.h"
 #include "core/links.h"
@@ -181,6 +182,9 @@ void sn_faults_check_stall(sn_arena *a, int s)
     sn_ctl_lock(a);
     bool ended = false;
     if (atomic_load(&k->stall_ns) && k->state == SN_CONNECTED) {
+        if (sn_faultlog_on(a))
+            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer, k->host,
+                             sn_hosts_owner(a, k->host, &k->peer), 0);
         sn_sock_set_error(k, ETIMEDOUT);
         atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
         k->peer_ref = -1;
@@ -201,13 +205,18 @@ static void release_held(sn_arena *a)
         sn_sock *k = sn_sock_at(a, (int)s);
         if (k->state == SN_FREE)
             continue;
-        if (k->held_conn)
+        if (k->held_conn) {
             sn_conn_retry_held(a, (int)s);
+            if (!k->held_conn && sn_faultlog_on(a))
+                sn_faultlog_note(a, SN_FE_CONN_RELEASED, k, &k->local, &k->peer, k->host,
+                                 sn_hosts_owner(a, k->host, &k->peer), 0);
+        }
         if (!atomic_load(&k->held) || sn_links_cut(a, k->held_from, k->host))
             continue;
         sn_lock(&k->rx_prod);
         atomic_store(&k->held, 0);
         sn_unlock(&k->rx_prod);
+        sn_faultlog(a, SN_FE_RELEASED, k, &k->peer, &k->local, k->held_from, k->host, 0);
         int ps;
         sn_sock *p = sn_sock_peer(a, k, &ps);
         if (p) {
@@ -353,6 +362,7 @@ int sn_net_reset(sn_arena *a, int x, int y)
         bool yx = (y == SN_LINK_ANY || k->host == y) && (x == SN_LINK_ANY || p->host == x);
         if (!xy && !yx)
             continue;
+        sn_faultlog(a, SN_FE_RESET, k, &k->local, &p->local, k->host, p->host, 0);
         reset_end(a, (int)s);
         reset_end(a, ps);
         n++;

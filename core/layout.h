@@ -250,6 +250,10 @@ typedef struct sn_arena {
         uint64_t         bytes;
         const char      *what;
     } room;
+    /* What faults do, for the SIMNET_DEBUG log (core/faultlog.h): one
+     * line of text and the rule that caused it (its index for
+     * sn_net_link_text, -1 none).  NULL: nobody logs (the default). */
+    void (*on_fault)(struct sn_arena *a, const char *what, int rule);
 } sn_arena;
 
 #endif

@@ -376,3 +376,39 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
     }
     return due > now ? due : now + 1;
 }
+
+/* ---- which rule (SIMNET_DEBUG) ---- */
+
+static int first_index(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
+{
+    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
+    for (uint32_t i = 0; i < n; i++)
+        if (match(&a->links[i], src, dst) && what(&a->links[i]))
+            return (int)i;
+    return -1;
+}
+
+int sn_links_rule(sn_arena *a, int src, int dst, int what)
+{
+    sn_link *l = NULL;
+    switch (what) {
+    case SN_RULE_CUT:
+        return first_index(a, src, dst, cuts);
+    case SN_RULE_REFUSE:
+        return first_index(a, src, dst, refuses);
+    case SN_RULE_DROP: {
+        int i = first_index(a, src, dst, cuts);
+        if (i >= 0)
+            return i;
+        l = best_rule(a, src, dst, lossy);
+        break;
+    }
+    case SN_RULE_DUP:
+        l = best_rule(a, src, dst, duplicates);
+        break;
+    case SN_RULE_LIMIT:
+        l = best_rule(a, src, dst, limits);
+        break;
+    }
+    return l ? (int)(l - a->links) : -1;
+}

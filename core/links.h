@@ -68,6 +68,12 @@ bool sn_links_dup(sn_arena *a, int src, int dst);
 /* Token bucket of a rule with a rate: the time len bytes sent at `now` have all left the link,
  * which is busy until then. */
 int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len);
+/* Which rule made a choice, for SIMNET_DEBUG's line (core/faultlog.h):
+ * the index of a rule for (src, dst) that cuts (SN_RULE_CUT), drops a
+ * datagram (SN_RULE_DROP: a cut, else the loss), duplicates, refuses or
+ * limits, as the functions above pick it; -1 none (it changed since). */
+enum { SN_RULE_CUT, SN_RULE_DROP, SN_RULE_DUP, SN_RULE_REFUSE, SN_RULE_LIMIT };
+int sn_links_rule(sn_arena *a, int src, int dst, int what);
 /* Sweeps spare the network a moment (lock held). */
 void sn_links_touch(sn_arena *a);
 /* The seed every link's generator starts from (lock held). */

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 
 #include "core/faults.h"
+#include "core/faultlog.h"
 #include "core/futex.h"
 #include "core/heap.h"
 #include "core/links.h"
@@ -121,8 +122,12 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         return r;
     }
     bool faults = sn_links_any(a);
-    if (faults)
+    bool held = false;                  /* this send began a hold: say so */
+    if (faults) {
+        held = atomic_load_explicit(&p->held, memory_order_relaxed);
         sn_faults_stream_send(a, k, p);     /* a partition holds what follows */
+        held = !held && atomic_load_explicit(&p->held, memory_order_relaxed);
+    }
     uint32_t room = sn_ring_space(&p->rx);
     if (room < len) {
         /* Ask the reader to wake us when room comes back, then look
@@ -160,7 +165,10 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
+    if (__builtin_expect(held, 0))
+        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, k->host, p->host, n);
     if (__builtin_expect(cut, 0)) {
+        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, k->host, p->host, 0);
         sn_faults_cut(a, s);
         if (!n)
             return -ECONNRESET;

@@ -102,6 +102,23 @@ void sn_trace(const char *fn, int fd, long r)
         syscall(SYS_write, sn_debug_fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
 }
 
+/* What a fault did (core/faultlog.h), in the trace: one line with the
+ * rule that did it.  Set only while tracing, so that core has nothing to
+ * do for it otherwise. */
+static void fault_line(sn_arena *a, const char *what, int rule)
+{
+    int fd = sn_debug_fd;
+    if (fd < 0)
+        return;
+    char rt[256] = "", line[600];
+    if (rule >= 0 && sn_net_link_text(a, rule, rt, sizeof rt) <= 0)
+        rt[0] = 0;
+    int n = snprintf(line, sizeof line, "libsimnet[%d]: fault: %s%s%s%s\n", (int)getpid(),
+                     what, *rt ? " (rule: " : "", rt, *rt ? ")" : "");
+    if (n > 0)
+        syscall(SYS_write, fd, line, (size_t)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
 /* SIMNET_DEBUG=1: trace to stderr; SIMNET_DEBUG=/a/file: append there. */
 static void debug_init(void)
 {
@@ -355,6 +372,8 @@ static void init(void)
     } else {
         net_ok = true;
         net.fd_high = sn_libfd_floor();
+        if (sn_debug_fd >= 0)
+            net.on_fault = fault_line;
         set_seed();
         arena_path = *path ? path : "the network's file (pinned)";
         /* The entry is claimed: let its reservation's marker go. */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/net.h"
 
@@ -30,6 +31,34 @@ static int bad(const char *fmt, const char *what)
     return 2;
 }
 
+/* SIMNET_DEBUG as the library reads it ("1": stderr, a path: appended
+ * there): what `heal` lets go and `reset` cuts is told by the command
+ * that did it, in the same words as the programs' own fault lines. */
+static FILE *debug_out;
+
+static void fault_line(sn_arena *a, const char *what, int rule)
+{
+    char rt[256] = "";
+    if (rule >= 0 && sn_net_link_text(a, rule, rt, sizeof rt) <= 0)
+        rt[0] = 0;
+    fprintf(debug_out, "simnet[%d]: fault: %s%s%s%s\n", (int)getpid(), what,
+            *rt ? " (rule: " : "", rt, *rt ? ")" : "");
+    fflush(debug_out);
+}
+
+static void debug_init(sn_arena *a)
+{
+    const char *d = getenv("SIMNET_DEBUG");
+    if (!d || !*d || strcmp(d, "0") == 0)
+        return;
+    if (!debug_out)
+        debug_out = strcmp(d, "1") == 0 ? stderr : fopen(d, "a");
+    if (!debug_out)
+        fprintf(stderr, "simnet: cannot open SIMNET_DEBUG file %s: %s\n", d, strerror(errno));
+    else
+        a->on_fault = fault_line;
+}
+
 static int open_rw(sn_arena *a, const char *dir, const char *name)
 {
     char path[4096], err[300];
@@ -38,6 +67,7 @@ static int open_rw(sn_arena *a, const char *dir, const char *name)
         fprintf(stderr, "simnet: %s\n", err);
         return -1;
     }
+    debug_init(a);
     return 0;
 }
 
