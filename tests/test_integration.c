@@ -134,6 +134,10 @@ SCENARIO(faults_netem)
  * falls behind and catches up after heal with the same data;
  * redis-cli --latency on a 20 ms link; iperf3 through 8 mbit. */
 SCENARIO(faults_apps)
+/* SIMNET_DEBUG's fault lines (lost datagram with its rule, one hold per
+ * connection, heal and reset from the command); simnet run --link,
+ * --partition, --faults FILE (file:line errors, status 2). */
+SCENARIO(faults_debug)
 /* 11: nginx, 2 workers (nobody), sendfile: small and 1 MiB files
  *     byte for byte, keep-alive and 8 at once. */
 SCENARIO(nginx)

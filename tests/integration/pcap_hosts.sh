@@ -4,6 +4,8 @@
 # host web talks to itself on its own loopback.  The capture of db holds
 # the exchange with app (both ways, with the hosts' addresses) and
 # nothing of web's loopback; an unknown host is one line and status 2.
+# Under faults a capture holds what left the sender: a datagram lost or
+# cut by the link is in it, a duplicated one once.
 . "$(dirname "$0")/lib.bash"
 . "$it_here/pcap_lib.bash"
 
@@ -51,4 +53,34 @@ tshark -r "$out" -T fields -e ip.src -e ip.dst -e udp.length >"$IT_DIR/pkts" 2>"
     { show "$IT_DIR/tshark.err"; fail "tshark cannot read the capture"; }
 printf '%s\t%s\t16\n%s\t%s\t16\n' "$app" "$db" "$db" "$app" >"$IT_DIR/want"
 diff "$IT_DIR/want" "$IT_DIR/pkts" || fail "the capture of db is not exactly the exchange with app"
+
+# A capture records what left the sender, whatever the link then does to
+# it: 4 datagrams are 4 packets, lost (--loss 100%), cut (a partition) or
+# delivered twice (--duplicate 100%), as the receiver gets 0, 0 and 8.
+four='
+import socket
+r = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+r.bind(("127.0.0.1", 9998))
+r.settimeout(0.3)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(4):
+    s.sendto(b"d%d" % i, ("127.0.0.1", 9998))
+n = 0
+try:
+    while True:
+        r.recv(100)
+        n += 1
+except socket.timeout:
+    pass
+print("got", n)'
+for f in "loss:--link:default default --loss 100%:0" "cut:--partition:default default:0" \
+         "dup:--link:default default --duplicate 100%:8"; do
+    IFS=: read -r tag opt spec want <<<"$f"
+    got=$("$SIMNET" run --pcap "$IT_DIR/$tag.pcap" "$opt" "$spec" -- "$PY" -c "$four" 2>&1) ||
+        fail "$tag: $got"
+    [ "$got" = "got $want" ] || fail "$tag ($opt '$spec'): the receiver says '$got', not 'got $want'"
+    pcap_sane "$IT_DIR/$tag.pcap"
+    n=$(pcap_count "$IT_DIR/$tag.pcap" 'udp.dstport == 9998')
+    [ "$n" = 4 ] || fail "$tag ($opt '$spec'): $n packets captured of the 4 datagrams sent"
+done
 echo ok
