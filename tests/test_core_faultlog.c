@@ -1,0 +1,123 @@
+/* Unit tests of core/faultlog.c: what faults do is handed to the
+ * process's hook (sn_arena.on_fault) as one line and the rule that did
+ * it: a lost datagram names its link and rule, a hold is told once per
+ * connection and hold (not per send) and heal tells its release, a reset
+ * and a refusal are told, and with no hook nothing is asked of anyone.
+ * One process plays every host (core/hosts tests explain how). */
+#include <criterion/criterion.h>
+
+#include "core/links.h"
+#include "tests/test_core_util.h"
+
+TC_ARENA_FIXTURE(A)
+
+TestSuite(core_faultlog, .init = setup, .fini = teardown, .timeout = 10);
+
+static char err[300];
+static char lines[16][300];
+static char rules[16][256];
+static int  nlines;
+
+static void hook(sn_arena *a, const char *what, int rule)
+{
+    cr_assert_lt(nlines, 16);
+    snprintf(lines[nlines], sizeof lines[0], "%s", what);
+    rules[nlines][0] = 0;
+    if (rule >= 0)
+        cr_assert_eq(sn_net_link_text(a, rule, rules[nlines], sizeof rules[0]), 1);
+    nlines++;
+}
+
+static int on(const char *host)
+{
+    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
+    cr_assert_geq(h, 0, "join %s: %s", host, err);
+    return h;
+}
+
+static void set(int src, int dst, int64_t loss_ppm, int partition)
+{
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.loss_ppm = loss_ppm;
+    c.partition = partition;
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+Test(core_faultlog, lost_datagram_names_its_rule)
+{
+    int x = on("app");
+    int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
+    int y = on("db");
+    int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_eq(tc_bind4(&A, v, "0.0.0.0", 4000), 0);
+    set(y, x, 1000000, -1);                   /* db -> app: 100% loss */
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_expect_eq(nlines, 0, "no hook, no line");
+    A.on_fault = hook;
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_assert_eq(nlines, 1);
+    cr_expect_str_eq(lines[0], "udp 127.100.0.2:4000 -> 127.100.0.1:5353 (2 bytes) lost on db -> app");
+    cr_expect_str_eq(rules[0], "db -> app loss 100%");
+    set(SN_LINK_ANY, SN_LINK_ANY, -1, 1);     /* a cut comes before the loss */
+    cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
+    cr_assert_eq(nlines, 2);
+    cr_expect_str_eq(rules[1], "* -> * partition");
+}
+
+/* A connection from host `from` to a listener on host `to`: *c the
+ * client, *s the server end. */
+static void connected(const char *to, const char *from, int *c, int *s)
+{
+    int h = on(to);
+    char ip[32];
+    snprintf(ip, sizeof ip, "127.100.0.%d", h);
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    on(from);
+    *c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_connect4(&A, *c, ip, 80), 0);
+    sn_addr peer;
+    *s = sn_sock_accept(&A, l, &peer);
+    cr_assert_geq(*s, 0);
+}
+
+Test(core_faultlog, one_hold_per_connection_and_heal)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    A.on_fault = hook;
+    set(2, 1, -1, 1);                         /* app -> db cut */
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(tc_send(&A, c, "after", 5, 0), 5);
+    cr_assert_eq(nlines, 1, "one line for three sends");
+    cr_expect(strstr(lines[0], " -> 127.100.0.1:80 (5 bytes) held on app -> db"), "%s", lines[0]);
+    cr_expect_str_eq(rules[0], "app -> db partition");
+    cr_expect_eq(sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY), 1);
+    cr_assert_eq(nlines, 2);
+    cr_expect(strstr(lines[1], " -> 127.100.0.1:80 released on app -> db"), "%s", lines[1]);
+    cr_expect_str_eq(rules[1], "");
+    set(2, 1, -1, 1);                         /* a new hold: a new line */
+    cr_assert_eq(tc_send(&A, c, "again", 5, 0), 5);
+    cr_expect_eq(nlines, 3);
+}
+
+Test(core_faultlog, reset_and_refusal)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    A.on_fault = hook;
+    cr_expect_eq(sn_net_reset(&A, 2, 1), 1);
+    cr_assert_eq(nlines, 1);
+    cr_expect(strstr(lines[0], "tcp 127.100.0.2:") && strstr(lines[0], " <-> 127.100.0.1:80 reset on app <-> db"),
+              "%s", lines[0]);
+    sn_link_set r = SN_LINK_SET_NONE;
+    r.refuse = 1;
+    cr_assert_eq(sn_net_link_set(&A, 2, 1, &r), 0);
+    int k = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, k, "127.100.0.1", 80), -ECONNREFUSED);
+    cr_assert_eq(nlines, 2);
+    cr_expect(strstr(lines[1], " -> 127.100.0.1:80 connect refused on app -> db"), "%s", lines[1]);
+    cr_expect_str_eq(rules[1], "app -> db refuse");
+}
