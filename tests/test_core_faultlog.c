@@ -2,7 +2,8 @@
  * process's hook (sn_arena.on_fault) as one line and the rule that did
  * it: a lost datagram names its link and rule, a hold is told once per
  * connection and hold (not per send) and heal tells its release, a reset
- * and a refusal are told, and with no hook nothing is asked of anyone.
+ * and a refusal are told, so are a held connect and a limit-data cut,
+ * and with no hook nothing is asked of anyone.
  * One process plays every host (core/hosts tests explain how). */
 #include <criterion/criterion.h>
 
@@ -120,4 +121,27 @@ Test(core_faultlog, reset_and_refusal)
     cr_assert_eq(nlines, 2);
     cr_expect(strstr(lines[1], " -> 127.100.0.1:80 connect refused on app -> db"), "%s", lines[1]);
     cr_expect_str_eq(rules[1], "app -> db refuse");
+}
+
+Test(core_faultlog, held_connect_and_limit_data)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    A.on_fault = hook;
+    set(2, 1, -1, 1);
+    int k = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, k, "127.100.0.1", 80), -EINPROGRESS);
+    cr_assert_eq(nlines, 1);
+    cr_expect(strstr(lines[0], " -> 127.100.0.1:80 connect held on app -> db"), "%s", lines[0]);
+    cr_expect_str_eq(rules[0], "app -> db partition");
+    cr_expect_eq(sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY), 1);
+    cr_assert_eq(nlines, 2);
+    cr_expect(strstr(lines[1], " -> 127.100.0.1:80 connect released on app -> db"), "%s", lines[1]);
+    sn_link_set l = SN_LINK_SET_NONE;
+    l.limit_data = 4;
+    cr_assert_eq(sn_net_link_set(&A, 2, 1, &l), 0);
+    cr_expect_eq(tc_send(&A, c, "abcdef", 6, 0), 4);
+    cr_assert_eq(nlines, 3);
+    cr_expect(strstr(lines[2], " -> 127.100.0.1:80 cut with a reset on app -> db"), "%s", lines[2]);
+    cr_expect_str_eq(rules[2], "app -> db limit-data 4");
 }
