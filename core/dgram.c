@@ -365,7 +365,7 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     for (int i = 0; i < copies; i++)
         enqueue(a, k->host, T, &h, m);
     sn_unlock(&T->rx_prod);
-    if (copies > 1)
+    if (__builtin_expect(copies > 1, 0))
         sn_faultlog(a, SN_FE_DUP, k, &h.from, &h.to, k->host, T->host, len);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
