@@ -132,11 +132,14 @@ static void corr_start(sn_link *l, sn_corr *c, int i)
     c->last = (uint32_t)(sn_links_rand(&st) >> 32);
 }
 
-static void corr_start_all(sn_link *l)
+/* The state of netem's models starts afresh: the correlated generators
+ * and the count of the reorder's gap (lock held). */
+static void netem_restart(sn_link *l)
 {
     sn_corr *c[] = {&l->loss_c, &l->dup_c, &l->delay_c, &l->reorder_c};
     for (int i = 0; i < 4; i++)
         corr_start(l, c[i], i);
+    l->gap_count = 0;
 }
 
 /* A network whose faults or seed were just set may have no process yet
@@ -158,7 +161,7 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
         l->rng = sn_links_seed_of(seed, l->src, l->dst);
-        corr_start_all(l);
+        netem_restart(l);
         sn_unlock(&l->lock);
     }
 }
@@ -399,9 +402,8 @@ void sn_links_netem_reset(sn_link *l)
     l->loss_c.rho = l->dup_c.rho = l->delay_c.rho = l->reorder_c.rho = 0;
     atomic_store(&l->reorder_ppm, 0);
     l->gap = 1;
-    l->gap_count = 0;
     l->dist = SN_DIST_UNIFORM;
-    corr_start_all(l);
+    netem_restart(l);
 }
 
 /* Set the correlation of c (generator i) to rho if given, afresh. */
