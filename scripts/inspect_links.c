@@ -103,8 +103,8 @@ static int limit_bytes(const char *v, int64_t *out)
 }
 
 /* argv[*i + 1] and on: the value of option o (parse: 0 or -EINVAL),
- * then up to `opt` optional ones (they do not start with '-'); *i left
- * on the last one taken.  Each value goes through its own parser. */
+ * then up to `opt` optional ones (not an option); *i left on the last
+ * one taken.  Each value goes through its own parser. */
 typedef int (*parse_fn)(const char *v, int64_t *out);
 
 static int parse_pct(const char *v, int64_t *out)
@@ -137,7 +137,8 @@ static int values(int argc, char **argv, int *i, int opt, const parse_fn *fn,
     const char *o = argv[*i];
     for (int k = 0; k <= opt; k++) {
         const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-        if (k > 0 && (!v || v[0] == '-'))
+        /* The next option ends them; "-5ms" is a bad value, not one. */
+        if (k > 0 && (!v || (v[0] == '-' && !(v[1] >= '0' && v[1] <= '9') && v[1] != '.')))
             break;
         if (!v)
             return bad("link: %s needs a value", o);
@@ -275,14 +276,14 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
     int r = link_options(argc - 2, argv + 2, &c, &both);
     if (r)
         return r;
+    if (c.gap >= 0 && c.reorder_ppm < 0)
+        return bad("link: --gap goes with --reorder (tc-netem: reorder P [CORR] gap N)%s", "");
     if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
         c.dup_ppm < 0 && c.ge[0] < 0 && c.refuse < 0 && c.limit_data < 0 &&
         c.reorder_ppm < 0 && c.dist < 0)
         return bad("link: nothing to change: give --delay, --jitter, --rate, --loss, "
                    "--duplicate, --reorder, --distribution, --refuse, --limit-data "
                    "or --clear%s", "");
-    if (c.gap >= 0 && c.reorder_ppm < 0)
-        return bad("link: --gap goes with --reorder (tc-netem: reorder P [CORR] gap N)%s", "");
     if (c.reorder_ppm >= 0 && c.gap < 0)
         c.gap = 1;                      /* tc's default: any datagram may go ahead */
     int x, y;
