@@ -5,8 +5,8 @@
 #    ahead of others; the same seed gives the same order in two runs
 #    (fresh networks), another seed another order;
 #  - --reorder 100% --gap 5: exactly every fifth goes at once, ahead of
-#    the others (netem's gap; and, as root with the netem qdisc, the same
-#    order from netem on a veth pair between two namespaces);
+#    the others (netem's gap; and, as root with the netem qdisc, netem
+#    gives the same order on a veth pair between two namespaces);
 #  - the link lists its correlations and gap; bad values: one line,
 #    status 2.
 . "$(dirname "$0")/lib.bash"
@@ -54,6 +54,43 @@ want="got 20 4 9 14 19 0 1 2 3 5 6 7 8 10 11 12 13 15 16 17 18"
 [ "$g" = "$want" ] || fail "--reorder 100% --gap 5 gave '$g', not '$want'"
 "$SIMNET" link -n "$IT_NET-g" | grep -q '^app -> db delay 1000ms reorder 100% gap 5$' ||
     fail "listed as: $("$SIMNET" link -n "$IT_NET-g")"
+
+# ---- the same gap from netem on a veth pair (root, netem qdisc) ----
+# Nothing else may cross veth-a (netem's gap counts every packet): no
+# IPv6 (router solicitations, DAD), a permanent neighbour (no ARP).
+netem_gap() {
+    [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v tc >/dev/null || {
+        echo "netem oracle: not root, or no ip(8) or tc(8) (skipped)"; return; }
+    local na=sn-reorder-$$-a nb=sn-reorder-$$-b mac
+    ip netns add "$na" && ip netns add "$nb" || { echo "netem oracle: no namespaces (skipped)"; return; }
+    trap 'ip netns del '"$na"' 2>/dev/null; ip netns del '"$nb"' 2>/dev/null; it_cleanup' EXIT
+    ip -n "$na" link add veth-a type veth peer name veth-b netns "$nb" || fail "veth pair"
+    for ns in "$na" "$nb"; do
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+            net.ipv6.conf.default.disable_ipv6=1 || fail "no IPv6 in $ns"
+    done
+    ip -n "$na" addr add 10.2.0.1/24 dev veth-a && ip -n "$nb" addr add 10.2.0.2/24 dev veth-b ||
+        fail "addresses"
+    mac=$(ip -n "$nb" -o link show veth-b | sed -E 's/.*link\/ether ([0-9a-f:]+).*/\1/')
+    ip -n "$na" neigh add 10.2.0.2 lladdr "$mac" dev veth-a nud permanent || fail "neighbour"
+    if ! ip netns exec "$na" tc qdisc add dev veth-a root netem delay 1s reorder 100% gap 5 \
+        2>"$IT_DIR/tc.err"; then
+        echo "netem oracle: no netem qdisc here: $(head -1 "$IT_DIR/tc.err") (skipped)"
+        return
+    fi
+    ip -n "$na" link set veth-a up && ip -n "$nb" link set veth-b up || fail "veth up"
+    bg "$IT_DIR/kernel.sink" - ip netns exec "$nb" "$PY" "$PROG" udp_sink 7300 2 "$IT_DIR/kernel.go"
+    local p=$BG_PID
+    wait_line "$IT_DIR/kernel.sink" '^listening' "$p"
+    ip netns exec "$na" "$PY" "$PROG" udp_source 10.2.0.2 7300 20 >/dev/null ||
+        fail "udp_source in a namespace failed"
+    touch "$IT_DIR/kernel.go"
+    wait_line "$IT_DIR/kernel.sink" '^got' "$p" 10
+    k=$(grep '^got' "$IT_DIR/kernel.sink")
+    [ "$k" = "$g" ] || fail "--reorder 100% --gap 5: netem gave '$k', simnet '$g'"
+    echo "netem oracle: the same order ($k)"
+}
+netem_gap
 
 # ---- bad values ----
 for bad in "--gap 5" "--reorder 5% --gap 0" "--reorder 5% x" "--distribution lognormal" \
