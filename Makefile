@@ -6,7 +6,7 @@ BUILD   := build
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter
 BASE    := -std=gnu11 -D_GNU_SOURCE -fPIC -pthread $(WARN) -I.
-LDLIBS  := -ldl -pthread
+LDLIBS  := -ldl -pthread -lm
 
 CORE_SRC    := $(wildcard core/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)

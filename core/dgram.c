@@ -111,6 +111,35 @@ static int dgram_dest(sn_arena *a, sn_sock *k, sn_msg *m, sn_addr *dst)
            ? 0 : -ENETUNREACH;
 }
 
+/* Write record h (need bytes) `at` bytes past t's ring's `in` (modulo
+ * 2^32), header then payload. */
+static void put_record(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m, uint32_t at)
+{
+    uint8_t *buf = a->heap + t->rx.off;
+    sn_ring_put(&t->rx, buf, h, sizeof *h, at);
+    sn_iovc c;
+    sn_iovc_init(&c, m->iov, m->iovcnt);
+    sn_ring_put_iov(&t->rx, buf, &c, h->len, at + (uint32_t)sizeof *h);
+}
+
+/* netem's reorder: the record goes at once, ahead of the records still
+ * on their way, which move one record's size on to make room (with their
+ * stamps).  Readers are kept out while bytes move: rx_cons, taken after
+ * rx_prod as everywhere.  Records already due stay ahead of it. */
+static void enqueue_ahead(sn_arena *a, sn_sock *t, const rec_hdr *h, sn_msg *m,
+                          uint32_t need)
+{
+    sn_lock(&t->rx_cons);
+    uint32_t used = sn_ring_used(&t->rx);
+    uint32_t late = used - sn_faults_visible(a, t, used);
+    uint32_t in = atomic_load_explicit(&t->rx.in, memory_order_relaxed);
+    sn_ring_shift(&t->rx, a->heap + t->rx.off, used - late, late, need);
+    put_record(a, t, h, m, 0u - late);
+    sn_faults_shift(a, t, in - late, late, need);
+    sn_ring_publish(&t->rx, need);
+    sn_unlock(&t->rx_cons);
+}
+
 /* Append one record to t's ring, if it fits.  rx_prod is held. */
 static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *m)
 {
@@ -121,14 +150,15 @@ static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *
         return;                         /* receive queue full: dropped */
     if (sn_ring_writable(a, &t->rx, need) < need)
         return;                         /* no room for its memory: the same */
-    uint8_t *buf = a->heap + t->rx.off;
-    sn_ring_put(&t->rx, buf, h, sizeof *h, 0);
-    sn_iovc c;
-    sn_iovc_init(&c, m->iov, m->iovcnt);
-    sn_ring_put_iov(&t->rx, buf, &c, h->len, sizeof *h);
-    if (sn_links_any(a))
-        sn_faults_stamp(a, src, t, need, false);   /* delay, rate */
-    sn_ring_publish(&t->rx, need);      /* header, payload, padding at once */
+    bool faults = sn_links_any(a);
+    if (faults && sn_links_reorder(a, src, t->host)) {
+        enqueue_ahead(a, t, h, m, need);
+    } else {
+        put_record(a, t, h, m, 0);
+        if (faults)
+            sn_faults_stamp(a, src, t, need, false);   /* delay, rate */
+        sn_ring_publish(&t->rx, need);  /* header, payload, padding at once */
+    }
     t->bytes_rx += h->len;
 }
 

@@ -85,7 +85,8 @@ void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
         atomic_store_explicit(&st[(tail - 1) % SN_STAMPS].due, due, memory_order_relaxed);
         return;
     }
-    st[tail % SN_STAMPS].start = atomic_load_explicit(&p->rx.in, memory_order_relaxed);
+    __atomic_store_n(&st[tail % SN_STAMPS].start,
+                     atomic_load_explicit(&p->rx.in, memory_order_relaxed), __ATOMIC_RELAXED);
     atomic_store_explicit(&st[tail % SN_STAMPS].due, due, memory_order_relaxed);
     /* Published before the bytes it stamps (sn_ring_publish follows). */
     atomic_store_explicit(&p->st_tail, tail + 1, memory_order_release);
@@ -104,7 +105,8 @@ static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
     for (uint32_t i = head; i != tail; i++) {
         int64_t d = atomic_load_explicit(&st[i % SN_STAMPS].due, memory_order_relaxed);
         if (d > now) {
-            *start = st[i % SN_STAMPS].start;
+            /* Relaxed: sn_faults_shift may move it (datagrams only). */
+            *start = __atomic_load_n(&st[i % SN_STAMPS].start, __ATOMIC_RELAXED);
             *due = d;
             return true;
         }
@@ -142,6 +144,20 @@ void sn_faults_read_slow(sn_arena *a, sn_sock *k)
            atomic_load_explicit(&st[head % SN_STAMPS].due, memory_order_relaxed) <= now)
         head++;
     atomic_store_explicit(&k->st_head, head, memory_order_release);
+}
+
+void sn_faults_shift(sn_arena *a, sn_sock *k, uint32_t at, uint32_t len, uint32_t by)
+{
+    if (!len || !atomic_load_explicit(&k->timed, memory_order_acquire))
+        return;
+    sn_stamp *st = stamps(a, k);
+    uint32_t head = atomic_load_explicit(&k->st_head, memory_order_relaxed);
+    uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_relaxed);
+    for (uint32_t i = head; i != tail; i++) {
+        uint32_t s = __atomic_load_n(&st[i % SN_STAMPS].start, __ATOMIC_RELAXED);
+        if (s - at < len)
+            __atomic_store_n(&st[i % SN_STAMPS].start, s + by, __ATOMIC_RELAXED);
+    }
 }
 
 /* TCP_USER_TIMEOUT in ns, 0 when unset. */
@@ -281,6 +297,7 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
             atomic_store(&l->loss_ppm, (uint32_t)c->loss_ppm);
         if (c->partition >= 0)
             atomic_store(&l->partition, (uint8_t)c->partition);
+        sn_links_netem_set(l, c);
         sn_unlock(&l->lock);
     }
     sn_links_recount(a);
@@ -403,6 +420,20 @@ static size_t put_ppm(char *b, size_t n, const char *what, uint32_t ppm)
     return (size_t)snprintf(b, n, "%s%u%s%%", what, ppm / 10000, frac);
 }
 
+/* " reorder P [CORR] [gap N]", or nothing. */
+static size_t reorder_text(const sn_link *l, char *b, size_t n)
+{
+    uint32_t ppm = atomic_load(&l->reorder_ppm);
+    if (!n || !ppm)
+        return 0;
+    size_t u = put_ppm(b, n, " reorder ", ppm);
+    if (u < n && l->reorder_c.rho)
+        u += put_ppm(b + u, n - u, " ", l->reorder_c.rho);
+    if (u < n && l->gap > 1)
+        u += (size_t)snprintf(b + u, n - u, " gap %u", l->gap);
+    return u;
+}
+
 int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
 {
     if (i < 0 || (uint32_t)i >= __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE))
@@ -417,17 +448,26 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
         u += put_time(b + u, n - u, "delay", l->delay_ns);
     if (u < n && l->jitter_ns)
         u += put_time(b + u, n - u, "jitter", l->jitter_ns);
+    if (u < n && l->jitter_ns && l->delay_c.rho)
+        u += put_ppm(b + u, n - u, " ", l->delay_c.rho);
+    if (u < n && l->dist)
+        u += (size_t)snprintf(b + u, n - u, " distribution %s", sn_net_dist_name(l->dist));
     if (u < n && l->rate_Bps)
         u += (size_t)snprintf(b + u, n - u, " rate %llubps", (unsigned long long)l->rate_Bps);
     uint32_t ppm = atomic_load(&l->loss_ppm);
     if (u < n && ppm)
         u += put_ppm(b + u, n - u, " loss ", ppm);
+    if (u < n && ppm && l->loss_c.rho)
+        u += put_ppm(b + u, n - u, " ", l->loss_c.rho);
     const uint32_t ge[4] = {l->ge_p, l->ge_r, l->ge_bad_loss, l->ge_good_loss};
     for (int j = 0; j < 4 && ge[0] && u < n; j++)
         u += put_ppm(b + u, n - u, j ? " " : " loss gemodel ", ge[j]);
     ppm = atomic_load(&l->dup_ppm);
     if (u < n && ppm)
         u += put_ppm(b + u, n - u, " duplicate ", ppm);
+    if (u < n && ppm && l->dup_c.rho)
+        u += put_ppm(b + u, n - u, " ", l->dup_c.rho);
+    u += reorder_text(l, b + u, u < n ? n - u : 0);
     if (u < n && atomic_load(&l->refuse))
         u += (size_t)snprintf(b + u, n - u, " refuse");
     uint64_t lim = atomic_load(&l->limit_data);

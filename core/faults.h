@@ -49,6 +49,13 @@ static inline uint32_t sn_faults_visible(sn_arena *a, sn_sock *k, uint32_t used)
      * here, after the acquire load of the ring's `in`. */
     return sn_sock_faulty(k) ? sn_faults_visible_slow(a, k, used) : used;
 }
+/* Records were written ahead of the len bytes at ring index `at` (netem's
+ * reorder, core/dgram.c), which moved `by` bytes on: their stamps move
+ * with them.  Both rx_prod and rx_cons held.  A reader that looks
+ * without a lock (poll: is anything visible?) may see the stamps moved
+ * before the ring's `in` is, or neither: either way it finds something
+ * visible only when something is (the new record, once published). */
+void sn_faults_shift(sn_arena *a, sn_sock *k, uint32_t at, uint32_t len, uint32_t by);
 /* After a read (rx_cons held): stamps that are due are let go. */
 void sn_faults_read_slow(sn_arena *a, sn_sock *k);
 static inline void sn_faults_read(sn_arena *a, sn_sock *k)

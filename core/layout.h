@@ -15,7 +15,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 13  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 14  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
@@ -25,7 +25,9 @@
                                      host index);
                                  11: links (faults), seed, held data;
                                  12: links' refuse and limit_data;
-                                 13: sock.faulty on the first line */
+                                 13: sock.faulty on the first line;
+                                 14: links' correlations, distribution,
+                                     reorder */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -105,6 +107,12 @@ typedef struct sn_host {
  * Written under the control-plane lock; the data path reads its words
  * with relaxed loads and takes `lock` for the generator's state. */
 #define SN_MAX_LINKS      256
+/* netem's correlated generator: a draw is (1 - rho) of a new one and rho
+ * of the last (rho in ppm; 0: uncorrelated; `last` under the link's
+ * lock). */
+typedef struct sn_corr {
+    uint32_t rho, last;
+} sn_corr;
 #define SN_LINK_ANY       0xFFFFu
 typedef struct sn_link {
     sn_lock_t         lock;        /* the generator and the bucket */
@@ -127,6 +135,15 @@ typedef struct sn_link {
     /* A connection is cut with a reset once it has sent that many bytes
      * this way; 0: no limit. */
     _Atomic uint64_t  limit_data;
+    /* netem's random models (core/links.h): the correlations of loss,
+     * duplication, delay (its jitter) and reorder; the reorder chance
+     * (ppm) and gap, the count of datagrams since the last one reordered
+     * (under `lock`); the jitter's distribution (SN_DIST_*). */
+    sn_corr           loss_c, dup_c, delay_c, reorder_c;
+    _Atomic uint32_t  reorder_ppm;
+    uint32_t          gap, gap_count;
+    uint8_t           dist;
+    uint8_t           pad_netem[3];
 } sn_link;
 
 typedef struct sn_hdr {

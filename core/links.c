@@ -10,6 +10,7 @@
 
 #include "core/lock.h"
 #include "core/net.h"
+#include "core/netem.h"
 
 /* ---- tc's units ---- */
 
@@ -108,6 +109,39 @@ uint64_t sn_links_seed_of(uint64_t seed, int src, int dst)
     return sn_links_rand(&st);
 }
 
+/* A value of rule l's correlated generator c (lock held). */
+static uint32_t crand(sn_link *l, sn_corr *c)
+{
+    return sn_netem_next(c, (uint32_t)(sn_links_rand(&l->rng) >> 32));
+}
+
+/* An event of chance ppm, drawn by c, as netem compares (lock held). */
+static bool chance(sn_link *l, sn_corr *c, uint32_t ppm)
+{
+    uint32_t v = crand(l, c);
+    return ppm && v <= sn_netem_ppm32(ppm);
+}
+
+/* Correlated generator i of rule l starts from a value derived from the
+ * rule's generator, as netem's start from a random one, so that it too
+ * follows the seed; from a copy of its state, so that the rule's own
+ * sequence of draws stays what it was without correlations (lock held). */
+static void corr_start(sn_link *l, sn_corr *c, int i)
+{
+    uint64_t st = l->rng ^ ((uint64_t)(i + 1) << 56);
+    c->last = (uint32_t)(sn_links_rand(&st) >> 32);
+}
+
+/* The state of netem's models starts afresh: the correlated generators
+ * and the count of the reorder's gap (lock held). */
+static void netem_restart(sn_link *l)
+{
+    sn_corr *c[] = {&l->loss_c, &l->dup_c, &l->delay_c, &l->reorder_c};
+    for (int i = 0; i < 4; i++)
+        corr_start(l, c[i], i);
+    l->gap_count = 0;
+}
+
 /* A network whose faults or seed were just set may have no process yet
  * (`simnet run --seed`, `simnet link` before the programs start): sweeps
  * spare it as they spare one that just got a host (core/hosts.h). */
@@ -127,6 +161,7 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
         l->rng = sn_links_seed_of(seed, l->src, l->dst);
+        netem_restart(l);
         sn_unlock(&l->lock);
     }
 }
@@ -163,6 +198,7 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     atomic_store(&l->refuse, 0);
     atomic_store(&l->limit_data, 0);
     l->rng = sn_links_seed_of(a->hdr->seed, src, dst);
+    sn_links_netem_reset(l);
     sn_unlock(&l->lock);
     __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
     if ((uint32_t)free_i == a->hdr->nlinks)
@@ -175,7 +211,7 @@ static bool has_fault(const sn_link *l)
     return atomic_load(&l->partition) || atomic_load(&l->loss_ppm) ||
            atomic_load(&l->dup_ppm) || l->ge_p ||
            l->delay_ns || l->jitter_ns || l->rate_Bps || atomic_load(&l->refuse) ||
-           atomic_load(&l->limit_data);
+           atomic_load(&l->limit_data) || atomic_load(&l->reorder_ppm) || l->dist;
 }
 
 static bool lossy(const sn_link *l)
@@ -188,6 +224,8 @@ static bool lossy(const sn_link *l)
  * two states, each with its own loss, moving between them first. */
 static bool draw_loss(sn_link *l)
 {
+    if (!l->ge_p && l->loss_c.rho)
+        return chance(l, &l->loss_c, atomic_load(&l->loss_ppm));
     if (!l->ge_p)
         return sn_links_rand(&l->rng) % 1000000u < atomic_load(&l->loss_ppm);
     uint32_t move = (uint32_t)(sn_links_rand(&l->rng) % 1000000u);
@@ -307,7 +345,9 @@ bool sn_links_dup(sn_arena *a, int src, int dst)
     if (!best)
         return false;
     sn_lock(&best->lock);
-    bool dup = sn_links_rand(&best->rng) % 1000000u < atomic_load(&best->dup_ppm);
+    uint32_t ppm = atomic_load(&best->dup_ppm);
+    bool dup = best->dup_c.rho ? chance(best, &best->dup_c, ppm)
+                               : sn_links_rand(&best->rng) % 1000000u < ppm;
     sn_unlock(&best->lock);
     return dup;
 }
@@ -324,6 +364,73 @@ int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len)
 static bool timed_rule(const sn_link *l)
 {
     return l->delay_ns || l->jitter_ns || l->rate_Bps;
+}
+
+/* The jitter of one send, ns (lock held): uniform in +- jitter as
+ * before correlations existed (the same draws for the same seed), else
+ * netem's correlated value through the rule's distribution. */
+static int64_t jitter(sn_link *l)
+{
+    if (!l->delay_c.rho && l->dist == SN_DIST_UNIFORM) {
+        uint64_t span = 2 * (uint64_t)l->jitter_ns + 1;
+        return (int64_t)(sn_links_rand(&l->rng) % span) - l->jitter_ns;
+    }
+    /* netem reduces the value modulo the table's size (or 2 * jitter),
+     * which scatters a correlated value's small steps; scaled instead,
+     * a correlation does make successive delays alike. */
+    double u = ((double)crand(l, &l->delay_c) + 0.5) / 4294967296.0;
+    return (int64_t)llround(sn_netem_quantile(l->dist, u) * (double)l->jitter_ns);
+}
+
+bool sn_links_reorder(sn_arena *a, int src, int dst)
+{
+    sn_link *best = best_rule(a, src, dst, timed_rule);
+    uint32_t ppm = best ? atomic_load_explicit(&best->reorder_ppm, memory_order_relaxed) : 0;
+    if (!ppm)
+        return false;
+    sn_lock(&best->lock);
+    /* netem: within `gap` of the last one reordered, a datagram is
+     * delayed without a draw; past it, it goes at once with chance ppm. */
+    bool ahead = best->gap_count + 1 >= best->gap && chance(best, &best->reorder_c, ppm);
+    best->gap_count = ahead ? 0 : best->gap_count + 1;
+    sn_unlock(&best->lock);
+    return ahead;
+}
+
+void sn_links_netem_reset(sn_link *l)
+{
+    l->loss_c.rho = l->dup_c.rho = l->delay_c.rho = l->reorder_c.rho = 0;
+    atomic_store(&l->reorder_ppm, 0);
+    l->gap = 1;
+    l->dist = SN_DIST_UNIFORM;
+    netem_restart(l);
+}
+
+/* Set the correlation of c (generator i) to rho if given, afresh. */
+static void corr_set(sn_link *l, sn_corr *c, int i, int64_t rho)
+{
+    if (rho < 0)
+        return;
+    c->rho = (uint32_t)rho;
+    corr_start(l, c, i);
+}
+
+void sn_links_netem_set(sn_link *l, const sn_link_set *c)
+{
+    if (c->clear)
+        sn_links_netem_reset(l);
+    corr_set(l, &l->loss_c, 0, c->loss_corr);
+    corr_set(l, &l->dup_c, 1, c->dup_corr);
+    corr_set(l, &l->delay_c, 2, c->delay_corr);
+    corr_set(l, &l->reorder_c, 3, c->reorder_corr);
+    if (c->reorder_ppm >= 0)
+        atomic_store(&l->reorder_ppm, (uint32_t)c->reorder_ppm);
+    if (c->gap >= 1) {
+        l->gap = (uint32_t)c->gap;
+        l->gap_count = 0;
+    }
+    if (c->dist >= 0)
+        l->dist = (uint8_t)c->dist;
 }
 
 /* TCP's answer to a lost segment: it arrives after a retransmission
@@ -363,10 +470,8 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
     if (best) {
         sn_lock(&best->lock);
         due = sn_links_rate_due(best, now, len) + best->delay_ns;
-        if (best->jitter_ns) {
-            uint64_t span = 2 * (uint64_t)best->jitter_ns + 1;
-            due += (int64_t)(sn_links_rand(&best->rng) % span) - best->jitter_ns;
-        }
+        if (best->jitter_ns)
+            due += jitter(best);
         sn_unlock(&best->lock);
     }
     if (lossy_rule) {

@@ -6,7 +6,9 @@
  * SN_LINK_ANY.  Traffic from host s to host d obeys every rule that
  * matches it: it is cut when any of them is partitioned; its loss comes
  * from the most specific rule that sets one (exact, then (s, *), then
- * (*, d), then (*, *)), and so does that rule's generator.
+ * (*, d), then (*, *)), and so does that rule's generator.  Loss,
+ * duplication, the jitter and reorder follow netem's random models:
+ * correlations, distributions, gap (core/netem.h).
  *
  * Nothing here runs while hdr->faults is 0: the data path tests that one
  * word first (sn_links_any).  The table is written under the
@@ -74,6 +76,16 @@ int64_t sn_links_rate_due(sn_link *l, int64_t now, uint32_t len);
  * limits, as the functions above pick it; -1 none (it changed since). */
 enum { SN_RULE_CUT, SN_RULE_DROP, SN_RULE_DUP, SN_RULE_REFUSE, SN_RULE_LIMIT };
 int sn_links_rule(sn_arena *a, int src, int dst, int what);
+/* netem's reorder (core/netem.h): a datagram from src to dst goes at
+ * once, ahead of those still delayed, by the chance, correlation and
+ * gap of the rule that delays it (the most specific with a delay,
+ * jitter or rate).  Never asked for a stream. */
+bool sn_links_reorder(sn_arena *a, int src, int dst);
+/* Rule l's netem fields: none (lock held); set from c's (sn_net_link_set,
+ * `clear` first; lock held). */
+struct sn_link_set;
+void sn_links_netem_reset(sn_link *l);
+void sn_links_netem_set(sn_link *l, const struct sn_link_set *c);
 /* Sweeps spare the network a moment (lock held). */
 void sn_links_touch(sn_arena *a);
 /* The seed every link's generator starts from (lock held). */

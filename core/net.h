@@ -140,8 +140,18 @@ typedef struct sn_link_set {
      * with a reset after that many bytes (0: no limit); -1 unchanged. */
     int     refuse;
     int64_t limit_data;
+    /* netem's random models: the correlations (ppm) of loss, duplicate
+     * and delay (the jitter's draws); reorder's chance and correlation
+     * (ppm) and gap (1 or more); the jitter's distribution (SN_DIST_*);
+     * -1 unchanged. */
+    int64_t loss_corr, dup_corr, delay_corr;
+    int64_t reorder_ppm, reorder_corr, gap;
+    int     dist;
 } sn_link_set;
-#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1}
+#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1, \
+                          -1, -1, -1, -1, -1, -1, -1}
+/* The jitter's distributions (tc-netem(8)'s names, sn_net_parse_dist). */
+enum { SN_DIST_UNIFORM, SN_DIST_NORMAL, SN_DIST_PARETO, SN_DIST_PARETONORMAL };
 int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);
 int  sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c);
 int  sn_net_heal(sn_arena *a, int src, int dst);
@@ -154,6 +164,10 @@ int  sn_net_reset(sn_arena *a, int x, int y);
 int sn_net_parse_time(const char *s, int64_t *ns);
 int sn_net_parse_rate(const char *s, uint64_t *Bps);
 int sn_net_parse_percent(const char *s, uint32_t *ppm);
+/* A distribution's name ("uniform", "normal", "pareto", "paretonormal")
+ * into SN_DIST_*, or -EINVAL; and back. */
+int sn_net_parse_dist(const char *s);
+const char *sn_net_dist_name(int dist);
 
 /* The seed of the network's generators (SIMNET_SEED, --seed); without
  * `force`, only if none was given yet. */

@@ -56,6 +56,24 @@ void sn_ring_get(const sn_ring *r, const uint8_t *buf, uint32_t skip,
     memcpy((uint8_t *)dst + first, buf, len - first);
 }
 
+void sn_ring_shift(sn_ring *r, uint8_t *buf, uint32_t skip, uint32_t len, uint32_t by)
+{
+    uint32_t mask = r->cap - 1;
+    uint32_t end = atomic_load_explicit(&r->out, memory_order_relaxed) + skip + len;
+    /* From the end back, one stretch at a time that is contiguous at both
+     * places: what a stretch overwrites lies past every byte still to be
+     * moved, so nothing is overwritten before it is read. */
+    while (len) {
+        uint32_t src = (end - 1) & mask, dst = (end + by - 1) & mask;
+        uint32_t n = src < dst ? src + 1 : dst + 1;
+        if (n > len)
+            n = len;
+        memmove(buf + dst + 1 - n, buf + src + 1 - n, n);
+        end -= n;
+        len -= n;
+    }
+}
+
 void sn_ring_consume(sn_ring *r, uint32_t len)
 {
     /* Pairs with the acquire load of `out` in sn_ring_space(): the

@@ -57,4 +57,11 @@ void sn_ring_get(const sn_ring *r, const uint8_t *buf, uint32_t skip,
                  void *dst, uint32_t len);
 void sn_ring_consume(sn_ring *r, uint32_t len);
 
+/* Move the len bytes that start `skip` past `out` by `by` bytes towards
+ * `in`, into space the producer checked and reserved, so that something
+ * can be written in the gap (sn_ring_put with `at` = the gap's start
+ * minus `in`, modulo 2^32).  The caller holds both the producer's and
+ * the consumer's lock: bytes move under the consumer's feet. */
+void sn_ring_shift(sn_ring *r, uint8_t *buf, uint32_t skip, uint32_t len, uint32_t by);
+
 #endif

@@ -85,7 +85,7 @@ static int two_hosts(sn_arena *a, const char *x, const char *y, int *hx, int *hy
 
 void inspect_print_links(sn_arena *a)
 {
-    char line[256];
+    char line[512];
     int r, shown = 0;
     for (int i = 0; (r = sn_net_link_text(a, i, line, sizeof line)) >= 0; i++)
         if (r > 0) {
@@ -132,6 +132,109 @@ static int limit_bytes(const char *v, int64_t *out)
     return 0;
 }
 
+/* argv[*i + 1] and on: the value of option o (parse: 0 or -EINVAL),
+ * then up to `opt` optional ones (not an option); *i left on the last
+ * one taken.  Each value goes through its own parser. */
+typedef int (*parse_fn)(const char *v, int64_t *out);
+
+static int parse_pct(const char *v, int64_t *out)
+{
+    uint32_t ppm;
+    int r = sn_net_parse_percent(v, &ppm);
+    *out = ppm;
+    return r;
+}
+
+static int parse_time(const char *v, int64_t *out)
+{
+    return sn_net_parse_time(v, out);
+}
+
+static int parse_gap(const char *v, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end || errno || n < 1 || n > INT32_MAX)
+        return -EINVAL;
+    *out = n;
+    return 0;
+}
+
+static int values(int argc, char **argv, int *i, int opt, const parse_fn *fn,
+                  int64_t **out, const char *hint)
+{
+    const char *o = argv[*i];
+    for (int k = 0; k <= opt; k++) {
+        const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+        /* The next option ends them; "-5ms" is a bad value, not one. */
+        if (k > 0 && (!v || (v[0] == '-' && !(v[1] >= '0' && v[1] <= '9') && v[1] != '.')))
+            break;
+        if (!v)
+            return bad("link: %s needs a value", o);
+        if (fn[k](v, out[k]) < 0) {
+            fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o, hint);
+            return 2;
+        }
+        ++*i;
+    }
+    return 0;
+}
+
+/* netem's forms, argv[*i] the option: --loss P [CORR], --duplicate P
+ * [CORR], --delay D [JITTER [CORR]], --jitter J [CORR], --reorder P
+ * [CORR], --gap N, --distribution NAME.  A P without its CORR sets the
+ * correlation to none, as tc does.  1: not one of them. */
+static int netem_option(int argc, char **argv, int *i, sn_link_set *c)
+{
+    static const parse_fn pct2[] = {parse_pct, parse_pct},
+                          delay[] = {parse_time, parse_time, parse_pct},
+                          gap[] = {parse_gap};
+    const char *o = argv[*i];
+    const char *pcts = "percentages: P [CORRELATION], 2% 25%";
+    if (strcmp(o, "--loss") == 0 || strcmp(o, "--duplicate") == 0 ||
+        strcmp(o, "--reorder") == 0) {
+        int64_t *p = o[2] == 'l' ? &c->loss_ppm : o[2] == 'd' ? &c->dup_ppm : &c->reorder_ppm;
+        int64_t *r = o[2] == 'l' ? &c->loss_corr : o[2] == 'd' ? &c->dup_corr : &c->reorder_corr;
+        *r = 0;
+        return values(argc, argv, i, 1, pct2, (int64_t *[]){p, r}, pcts);
+    }
+    /* A jitter without its correlation has none. */
+    int first = *i, r;
+    if (strcmp(o, "--delay") == 0) {
+        r = values(argc, argv, i, 2, delay,
+                   (int64_t *[]){&c->delay_ns, &c->jitter_ns, &c->delay_corr},
+                   "tc units and a percentage: 50ms [10ms [25%]]");
+        if (!r && *i - first == 2)
+            c->delay_corr = 0;
+        return r;
+    }
+    if (strcmp(o, "--jitter") == 0) {
+        r = values(argc, argv, i, 1, delay + 1, (int64_t *[]){&c->jitter_ns, &c->delay_corr},
+                   "tc units and a percentage: 10ms [25%]");
+        if (!r && *i - first == 1)
+            c->delay_corr = 0;
+        return r;
+    }
+    if (strcmp(o, "--gap") == 0)
+        return values(argc, argv, i, 0, gap, (int64_t *[]){&c->gap},
+                      "a number of datagrams, 1 or more");
+    if (strcmp(o, "--distribution") == 0) {
+        const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+        if ((c->dist = sn_net_parse_dist(v)) < 0) {
+            fprintf(stderr, "simnet: link: bad value '%s' for --distribution "
+                            "(uniform, normal, pareto or paretonormal)\n", v ? v : "");
+            return 2;
+        }
+        ++*i;
+        return 0;
+    }
+    if (strcmp(o, "--correlation") == 0)
+        return bad("link: a correlation follows its value: --loss P CORR, --duplicate P "
+                   "CORR, --delay D JITTER CORR, --jitter J CORR, --reorder P CORR%s", "");
+    return 1;
+}
+
 /* The options of `simnet link A B ...` into c. */
 static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
 {
@@ -155,20 +258,20 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
                 return r;
             continue;
         }
-        if (!strcmp(o, "--reorder") ||
-            !strcmp(o, "--corrupt") || !strcmp(o, "--correlation") ||
+        int r = netem_option(argc, argv, &i, c);
+        if (r != 1) {
+            if (r)
+                return r;
+            continue;
+        }
+        if (!strcmp(o, "--corrupt") ||
             !strcmp(o, "--slow-close") || !strcmp(o, "--slicer"))
             return bad("link: %s is not implemented yet", o);
         if (!v)
             return bad("link: %s needs a value", o);
-        int r = -EINVAL;
+        r = -EINVAL;
         uint64_t rate;
-        uint32_t ppm;
-        int64_t ns;
-        if (strcmp(o, "--delay") == 0 || strcmp(o, "--jitter") == 0) {
-            if ((r = sn_net_parse_time(v, &ns)) == 0)
-                *(o[2] == 'd' ? &c->delay_ns : &c->jitter_ns) = ns;
-        } else if (strcmp(o, "--rate") == 0) {
+        if (strcmp(o, "--rate") == 0) {
             if ((r = sn_net_parse_rate(v, &rate)) == 0)
                 c->rate_Bps = (int64_t)rate;
         } else if (strcmp(o, "--limit-data") == 0) {
@@ -177,17 +280,12 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
                                 "(a number of bytes; 0: no limit)\n", v);
                 return 2;
             }
-        } else if (strcmp(o, "--loss") == 0 || strcmp(o, "--duplicate") == 0) {
-            if ((r = sn_net_parse_percent(v, &ppm)) == 0)
-                *(o[2] == 'l' ? &c->loss_ppm : &c->dup_ppm) = ppm;
         } else {
             return bad("link: unknown option '%s' (see simnet --help)", o);
         }
         if (r < 0) {
             fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
-                    o[2] == 'l' || o[3] == 'u' ? "a percentage: 2%, 0.5%"
-                    : strcmp(o, "--rate") == 0 ? "tc units: 100kbit, 1mbit, 1mbps"
-                    : "tc units: 50ms, 1s, 200us");
+                    "tc units: 100kbit, 1mbit, 1mbps");
             return 2;
         }
         i++;
@@ -208,10 +306,16 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
     int r = link_options(argc - 2, argv + 2, &c, &both);
     if (r)
         return r;
+    if (c.gap >= 0 && c.reorder_ppm < 0)
+        return bad("link: --gap goes with --reorder (tc-netem: reorder P [CORR] gap N)%s", "");
     if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
-        c.dup_ppm < 0 && c.ge[0] < 0 && c.refuse < 0 && c.limit_data < 0)
+        c.dup_ppm < 0 && c.ge[0] < 0 && c.refuse < 0 && c.limit_data < 0 &&
+        c.reorder_ppm < 0 && c.dist < 0)
         return bad("link: nothing to change: give --delay, --jitter, --rate, --loss, "
-                   "--duplicate, --refuse, --limit-data or --clear%s", "");
+                   "--duplicate, --reorder, --distribution, --refuse, --limit-data "
+                   "or --clear%s", "");
+    if (c.reorder_ppm >= 0 && c.gap < 0)
+        c.gap = 1;                      /* tc's default: any datagram may go ahead */
     int x, y;
     if (two_hosts(a, argv[0], argv[1], &x, &y) < 0)
         return 2;

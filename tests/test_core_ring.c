@@ -6,6 +6,7 @@
  * below 2^32 so that the wrap-around of the indices is exercised. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/iov.h"
@@ -259,4 +260,29 @@ Test(core_iov, ring_with_many_small_iovecs_across_the_end)
     cr_assert_arr_eq(dstmem, srcmem, tin);
     cr_assert_eq(sn_ring_used(&r), 0);
     cr_assert_lt(atomic_load(&r.in), 100000u, "indices did not wrap");
+}
+
+/* sn_ring_shift (netem's reorder, core/dgram.c): bytes move towards `in`
+ * by `by`, from every start position in a small ring, across its end and
+ * the indices' wrap, leaving a gap that sn_ring_put fills at `in` minus
+ * the moved length. */
+Test(core_ring, shift_opens_a_gap_anywhere)
+{
+    for (uint32_t pos = 0; pos < 16; pos++)
+        for (uint32_t len = 0; len <= 10; len++) {
+            sn_ring r;
+            uint8_t buf[16];
+            memset(buf, '.', sizeof buf);
+            ring_init(&r, 16, UINT32_MAX - 7 + pos);
+            sn_ring_put(&r, buf, "ab", 2, 0);
+            sn_ring_put(&r, buf, "0123456789", len, 2);
+            sn_ring_publish(&r, 2 + len);
+            sn_ring_shift(&r, buf, 2, len, 3);
+            sn_ring_put(&r, buf, "XYZ", 3, 0u - len);
+            sn_ring_publish(&r, 3);
+            char got[16] = {0}, want[16] = {0};
+            sn_ring_get(&r, buf, 0, got, 5 + len);
+            snprintf(want, sizeof want, "abXYZ%.*s", (int)len, "0123456789");
+            cr_assert_str_eq(got, want, "start %u, %u bytes moved", pos, len);
+        }
 }

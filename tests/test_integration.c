@@ -130,6 +130,10 @@ SCENARIO(faults_delay)
  * round trips and a 2 MiB transfer agree (root and netem; skipped
  * otherwise). */
 SCENARIO(faults_netem)
+/* netem's reorder of UDP datagrams: all arrive, the same seed gives the
+ * same order in two runs and another seed another; --gap 5 sends every
+ * fifth at once (as netem does on a veth pair, as root). */
+SCENARIO(faults_reorder)
 /* Real programs under faults: a redis replica on a partitioned host
  * falls behind and catches up after heal with the same data;
  * redis-cli --latency on a 20 ms link; iperf3 through 8 mbit. */

@@ -194,8 +194,8 @@ err=$(sn link app db --delay 5 ms 2>&1); rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--delay 5 ms: status $rc, '$err'"
 err=$(sn link app db --limit-data 1k 2>&1); rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] || fail "--limit-data 1k: status $rc, '$err'"
-err=$(sn link app db --reorder 5% 2>&1); rc=$?
-[ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--reorder accepted (status $rc): '$err'"
+err=$(sn link app db --corrupt 5% 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--corrupt accepted (status $rc): '$err'"
 err=$("$SIMNET" run --seed x -- true 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "--seed x: status $rc, '$err'"
 echo ok
