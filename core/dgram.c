@@ -345,7 +345,9 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!T)
         return (ssize_t)len;
-    if (sn_links_any(a) && sn_links_drop(a, k->host, T->host)) {
+    int src = sn_links_end(k->host, k->local.port);     /* rules by port */
+    int there = sn_links_end(T->host, T->local.port);
+    if (sn_links_any(a) && sn_links_drop(a, src, there)) {
         sn_unlock(&T->rx_prod);         /* cut or lost on the link */
         k->bytes_tx += len;
         return (ssize_t)len;
@@ -357,9 +359,9 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
         tap(a, &h, m, false);           /* before the receiver can answer */
     /* Once, or twice when the link duplicates it. */
-    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, k->host, T->host));
+    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, src, there));
     for (int i = 0; i < copies; i++)
-        enqueue(a, k->host, T, &h, m);
+        enqueue(a, src, T, &h, m);
     sn_unlock(&T->rx_prod);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);

@@ -25,9 +25,28 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
+/* k's end of the traffic it sends or reads: its host and port. */
+static int end_of(const sn_sock *k)
+{
+    return sn_links_end(k->host, k->local.port);
+}
+
+/* The rule that slices what k sends to p, if any, is p's to read by. */
+static void mark_sliced(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    sn_link *l = sn_links_slicer(a, end_of(k), end_of(p));
+    uint16_t rule = l ? (uint16_t)(l - a->links + 1) : 0;
+    if (rule == atomic_load_explicit(&p->slice_rule, memory_order_relaxed))
+        return;
+    if (rule)
+        atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
+    atomic_store_explicit(&p->slice_rule, rule, memory_order_release);
+}
+
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
 {
-    if (!sn_links_cut(a, k->host, p->host))
+    mark_sliced(a, k, p);
+    if (!sn_links_cut(a, end_of(k), end_of(p)))
         return;
     if (!atomic_load_explicit(&p->held, memory_order_relaxed)) {
         /* What is in the ring now was sent before the cut: it stays
@@ -67,7 +86,7 @@ static bool stamp_block(sn_arena *a, sn_sock *k)
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
 {
     int64_t now = now_ns();
-    int64_t due = sn_links_due(a, src, p->host, n, stream, now);
+    int64_t due = sn_links_due(a, src, end_of(p), n, stream, now);
     if (!due || !stamp_block(a, p))
         return;
     /* Nothing overtakes: a stream stays in order, and so does a ring of
@@ -111,9 +130,36 @@ static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
     return false;
 }
 
+/* The slice k's reader is in, opened if due (a new size drawn from the
+ * rule's generator, under its lock so that one slice takes one draw
+ * whoever looks first): of `used` bytes from `out`, those it lets be
+ * read. */
+static uint32_t slice_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
+                              int64_t now)
+{
+    if (!atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
+        if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
+            return 0;                   /* the next slice is not there yet */
+        uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
+        sn_link *l = rule ? &a->links[rule - 1] : NULL;
+        if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED))
+            return used;                /* the rule was cleared meanwhile */
+        sn_lock(&l->lock);
+        if (!atomic_load(&k->slice_open)) {
+            atomic_store(&k->slice_end, out + sn_links_slice(l));
+            atomic_store_explicit(&k->slice_open, 1, memory_order_release);
+        }
+        sn_unlock(&l->lock);
+    }
+    uint32_t vis = atomic_load_explicit(&k->slice_end, memory_order_relaxed) - out;
+    return vis < used ? vis : used;
+}
+
 uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 {
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    if (used && atomic_load_explicit(&k->slice_rule, memory_order_acquire))
+        used = slice_visible(a, k, out, used, now_ns());
     if (atomic_load_explicit(&k->held, memory_order_acquire)) {
         uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
         if (vis < used)
@@ -129,8 +175,25 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
     return used;
 }
 
+/* After a read (rx_cons held): a slice read to its end closes; the next
+ * opens its rule's slice delay later. */
+static void slice_read(sn_arena *a, sn_sock *k)
+{
+    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    uint32_t end = atomic_load_explicit(&k->slice_end, memory_order_relaxed);
+    if (!atomic_load(&k->slice_open) || (int32_t)(end - out) > 0)
+        return;
+    uint16_t rule = atomic_load(&k->slice_rule);
+    int64_t delay = rule ? __atomic_load_n(&a->links[rule - 1].slice_delay_ns,
+                                           __ATOMIC_RELAXED) : 0;
+    atomic_store(&k->slice_next, delay ? now_ns() + delay : 0);
+    atomic_store_explicit(&k->slice_open, 0, memory_order_release);
+}
+
 void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
+    if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed))
+        slice_read(a, k);
     if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
     sn_stamp *st = stamps(a, k);
@@ -165,9 +228,26 @@ int64_t sn_sock_due(sn_arena *a, int s)
         due = cd;
     uint32_t start;
     int64_t sd;
-    if (first_pending(a, k, now_ns(), &start, &sd) && (!due || sd < due))
+    int64_t now = now_ns();
+    if (first_pending(a, k, now, &start, &sd) && (!due || sd < due))
         due = sd;
+    /* a slow close's FIN, the next slice */
+    int64_t t[2] = {atomic_load_explicit(&k->fin_due, memory_order_relaxed),
+                    atomic_load_explicit(&k->slice_rule, memory_order_relaxed)
+                        ? atomic_load_explicit(&k->slice_next, memory_order_relaxed) : 0};
+    for (int i = 0; i < 2; i++)
+        if (t[i] > now && (!due || t[i] < due))
+            due = t[i];
     return due;
+}
+
+bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
+{
+    int64_t now = now_ns();
+    uint32_t start;
+    int64_t due;
+    return atomic_load_explicit(&k->fin_due, memory_order_relaxed) > now ||
+           first_pending(a, k, now, &start, &due);
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)
@@ -203,7 +283,8 @@ static void release_held(sn_arena *a)
             continue;
         if (k->held_conn)
             sn_conn_retry_held(a, (int)s);
-        if (!atomic_load(&k->held) || sn_links_cut(a, k->held_from, k->host))
+        if (!atomic_load(&k->held) ||
+            sn_links_cut(a, sn_links_end(k->held_from, k->peer.port), end_of(k)))
             continue;
         sn_lock(&k->rx_prod);
         atomic_store(&k->held, 0);
@@ -230,10 +311,22 @@ int sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen)
     return h;
 }
 
+/* The slicer and slow close of rule l (its lock held). */
+static void set_toxics(sn_link *l, const sn_link_set *c)
+{
+    if (c->slice_size >= 0) {
+        l->slice_var = c->slice_var > 0 ? (uint32_t)c->slice_var : 0;
+        l->slice_delay_ns = c->slice_delay_ns > 0 ? c->slice_delay_ns : 0;
+        l->slice_size = (uint32_t)c->slice_size;
+    }
+    if (c->slow_close_ns >= 0)
+        l->slow_close_ns = c->slow_close_ns;
+}
+
 int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
 {
     sn_ctl_lock(a);
-    int i = sn_links_entry(a, src, dst);
+    int i = sn_links_entry(a, src, sn_links_end(dst, (uint16_t)c->port));
     if (i >= 0) {
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
@@ -245,7 +338,10 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
             l->ge_p = 0;
             atomic_store(&l->refuse, 0);
             atomic_store(&l->limit_data, 0);
+            l->slice_size = l->slice_var = 0;
+            l->slice_delay_ns = l->slow_close_ns = 0;
         }
+        set_toxics(l, c);
         if (c->refuse >= 0)
             atomic_store(&l->refuse, (uint8_t)c->refuse);
         if (c->limit_data >= 0)
@@ -313,7 +409,7 @@ static void reset_end(sn_arena *a, int s)
 
 uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)
 {
-    uint64_t lim = sn_links_limit(a, k->host, p->host);
+    uint64_t lim = sn_links_limit(a, end_of(k), end_of(p));
     if (!lim)
         return n;
     uint64_t sent = k->bytes_tx;
@@ -401,6 +497,8 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
         return 0;
     size_t u = (size_t)snprintf(b, n, "%s -> %s", host_text(a, l->src), host_text(a, l->dst));
+    if (u < n && l->port)
+        u += (size_t)snprintf(b + u, n - u, " port %u", l->port);
     if (u < n && atomic_load(&l->partition))
         u += (size_t)snprintf(b + u, n - u, " partition");
     if (u < n && l->delay_ns)
@@ -423,5 +521,14 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     uint64_t lim = atomic_load(&l->limit_data);
     if (u < n && lim)
         u += (size_t)snprintf(b + u, n - u, " limit-data %llu", (unsigned long long)lim);
+    if (u < n && l->slice_size) {
+        char d[32] = "  0ms";          /* put_time's " what N": N at d + 2 */
+        if (l->slice_delay_ns)
+            put_time(d, sizeof d, "", l->slice_delay_ns);
+        u += (size_t)snprintf(b + u, n - u, " slicer %u/%u/%s", l->slice_size,
+                              l->slice_var, d + 2);
+    }
+    if (u < n && l->slow_close_ns)
+        u += put_time(b + u, n - u, "slow-close", l->slow_close_ns);
     return 1;
 }

@@ -15,7 +15,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 13  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 14  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
@@ -25,7 +25,8 @@
                                      host index);
                                  11: links (faults), seed, held data;
                                  12: links' refuse and limit_data;
-                                 13: sock.faulty on the first line */
+                                 13: sock.faulty on the first line;
+                                 14: links' port, slicer, slow close */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -127,6 +128,17 @@ typedef struct sn_link {
     /* A connection is cut with a reset once it has sent that many bytes
      * this way; 0: no limit. */
     _Atomic uint64_t  limit_data;
+    /* The rule holds only for traffic with this port at either end (0:
+     * any port; core/links.h). */
+    uint16_t          port;
+    uint16_t          pad2;
+    /* Toxiproxy's slicer: a stream is read in slices of slice_size give
+     * or take slice_var bytes, each slice_delay_ns after the one before
+     * (slice_size 0: not sliced); slow close: a FIN reaches the other end
+     * slow_close_ns after it was sent (0: at once). */
+    uint32_t          slice_size, slice_var;
+    int64_t           slice_delay_ns;
+    int64_t           slow_close_ns;
 } sn_link;
 
 typedef struct sn_hdr {
@@ -189,7 +201,7 @@ typedef struct sn_hdr {
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 768   /* a multiple of 64 (core/sock.h) */
+#define SN_SOCK_BYTES 832   /* a multiple of 64 (core/sock.h) */
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */

@@ -140,8 +140,16 @@ typedef struct sn_link_set {
      * with a reset after that many bytes (0: no limit); -1 unchanged. */
     int     refuse;
     int64_t limit_data;
+    /* The rule of the pair for this port only (0: for any port): it
+     * holds for traffic with the port at either end (core/links.h). */
+    int     port;
+    /* Toxiproxy's slicer: slices of slice_size (0: none) give or take
+     * slice_var bytes, slice_delay_ns apart; slow close: the FIN that
+     * much later (0: at once); -1 unchanged. */
+    int64_t slice_size, slice_var, slice_delay_ns, slow_close_ns;
 } sn_link_set;
-#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1}
+#define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1, \
+                          0, -1, -1, -1, -1}
 int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);
 int  sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c);
 int  sn_net_heal(sn_arena *a, int src, int dst);

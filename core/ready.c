@@ -41,9 +41,9 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
             st = SN_CONNECTING;         /* the round trip is not over */
         sh = atomic_load(&k->shut);
         /* Bytes held by a partition or not yet due: neither they nor a
-         * FIN behind them are there yet. */
+         * FIN behind them are there yet; nor a slow close's FIN. */
         uint32_t vis = sn_faults_visible(a, k, used);
-        if (vis < used)
+        if (vis < used || ((sh & SN_PEER_FIN) && sn_faults_fin_hidden(a, k)))
             sh &= ~(uint32_t)SN_PEER_FIN;
         used = vis;
     }

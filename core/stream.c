@@ -156,7 +156,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         if (faults)
-            sn_faults_stamp(a, k->host, p, n, true);   /* delay, rate */
+            sn_faults_stamp(a, sn_links_end(k->host, k->local.port), p, n, true);
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
@@ -232,6 +232,8 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
     uint32_t sh = atomic_load(&k->shut);
+    if ((sh & SN_PEER_FIN) && sn_sock_faulty(k) && sn_faults_fin_hidden(a, k))
+        sh &= ~(uint32_t)SN_PEER_FIN;   /* not there yet (slow close) */
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
     if (used && sn_sock_faulty(k) && !(used = sn_faults_visible(a, k, used))) {
