@@ -137,13 +137,17 @@ static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
 static uint32_t slice_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
                               int64_t now)
 {
+    uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
+    sn_link *l = rule ? &a->links[rule - 1] : NULL;
+    if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED)) {
+        atomic_store(&k->slice_rule, 0);    /* the rule was cleared */
+        atomic_store(&k->slice_open, 0);
+        atomic_store(&k->slice_next, 0);
+        return used;
+    }
     if (!atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
         if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
             return 0;                   /* the next slice is not there yet */
-        uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
-        sn_link *l = rule ? &a->links[rule - 1] : NULL;
-        if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED))
-            return used;                /* the rule was cleared meanwhile */
         sn_lock(&l->lock);
         if (!atomic_load(&k->slice_open)) {
             atomic_store(&k->slice_end, out + sn_links_slice(l));
