@@ -194,6 +194,16 @@ static void slice_read(sn_arena *a, sn_sock *k)
     atomic_store_explicit(&k->slice_open, 0, memory_order_release);
 }
 
+void sn_faults_after_read_slow(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    /* the FIN too, when the last slice is read: it came long before,
+     * its event was taken by an earlier report */
+    if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed) &&
+        (sn_ring_used(&k->rx) || (atomic_load(&k->shut) & SN_PEER_FIN)))
+        sn_wake_ev(a, s, SN_EV_IN);
+}
+
 void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
     if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed))

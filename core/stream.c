@@ -281,7 +281,9 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     }
     sn_unlock(&k->rx_cons);
     m->from = k->peer;
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         consumed(a, k, n);
+        sn_faults_after_read(a, s);     /* the next slice's event */
+    }
     return n;
 }

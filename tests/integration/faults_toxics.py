@@ -3,7 +3,8 @@ link and per port), besides those of faults.py, which this one offers too.
 
   slice_read PORT MODE      accept one connection; MODE plain: recv(64 KiB)
                             to EOF, print "reads COUNT MAX LEN SHA256 in
-                            SECONDS"; MODE waitall: one recv(65536,
+                            SECONDS"; MODE et: the same, one recv per
+                            edge-triggered epoll event; MODE waitall: one recv(65536,
                             MSG_WAITALL), print "waitall LEN SHA256"
   send_close HOST PORT N HOW  connect, send N bytes, print "sent LEN
                             SHA256", then HOW (shutdown: SHUT_WR; close)
@@ -30,7 +31,14 @@ def slice_read(port, mode):
         out("waitall", len(b), hashlib.sha256(b).hexdigest())
         return
     h, n, count, most, t0 = hashlib.sha256(), 0, 0, 0, None
+    ep = None
+    if mode == "et":                # one read per edge-triggered event
+        c.setblocking(False)
+        ep = select.epoll()
+        ep.register(c.fileno(), select.EPOLLIN | select.EPOLLET)
     while True:
+        if ep:
+            ep.poll()
         b = c.recv(65536)
         if not b:
             break

@@ -7,7 +7,8 @@
 #  - --port on datagrams: 100% loss on one port, the other delivers;
 #  - --slicer 100/50: reads of at most 150 bytes, the 64 KiB intact;
 #    MSG_WAITALL still gets all 64 KiB in one call; with a delay of
-#    10 ms per slice, 20 slices take >= 190 ms;
+#    10 ms per slice, 20 slices take >= 180 ms, and an edge-triggered
+#    epoll reader gets an event for each;
 #  - --slow-close 500ms: the EOF comes >= 500 ms after the close (and
 #    not much later), the bytes before it intact, whether the reader
 #    blocks in recv, in poll or in epoll_wait; after shutdown(SHUT_WR)
@@ -81,6 +82,14 @@ read -r _ count most len _ _ secs < <(grep '^reads' "$IT_DIR/s3.out")
 [ "$count" = 20 ] && [ "$most" = 1000 ] && [ "$len" = 20000 ] ||
     { show "$IT_DIR/s3.out"; fail "--slicer 1000/0/10ms"; }
 awk -v s="$secs" 'BEGIN { exit !(s >= 0.18 && s < 2) }' || fail "20 slices 10 ms apart took $secs s"
+# a reader that reads once per edge-triggered event: each slice is an edge
+on "$IT_DIR/s4.out" db slice_read 7303 et; s4=$BG_PID
+wait_line "$IT_DIR/s4.out" '^listening' "$s4"
+on "$IT_DIR/c4.out" app send_close db 7303 20000 close; c4=$BG_PID
+wait_line "$IT_DIR/s4.out" '^reads' "$s4" 15
+read -r _ count most len _ < <(grep '^reads' "$IT_DIR/s4.out")
+[ "$count" = 20 ] && [ "$most" = 1000 ] && [ "$len" = 20000 ] ||
+    { show "$IT_DIR/s4.out"; fail "--slicer 1000/0/10ms, edge-triggered epoll"; }
 sn link app db --clear
 
 # ---- slow close ----
