@@ -198,9 +198,11 @@ void sn_faults_after_read_slow(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     /* the FIN too, when the last slice is read: it came long before,
-     * its event was taken by an earlier report */
-    if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed) &&
-        (sn_ring_used(&k->rx) || (atomic_load(&k->shut) & SN_PEER_FIN)))
+     * its event was taken by an earlier report; and a slow close's FIN
+     * not yet due, so that epoll looks again when it is (fin_arrives) */
+    if ((atomic_load_explicit(&k->slice_rule, memory_order_relaxed) &&
+         (sn_ring_used(&k->rx) || (atomic_load(&k->shut) & SN_PEER_FIN))) ||
+        atomic_load_explicit(&k->fin_due, memory_order_relaxed))
         sn_wake_ev(a, s, SN_EV_IN);
 }
 
@@ -264,9 +266,23 @@ bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
            first_pending(a, k, now, &start, &due);
 }
 
+/* A slow close's FIN is due: it makes an input event then, as it would
+ * arriving on Linux (its own event, at the close, may have been taken by
+ * a report of the bytes before it: an edge-triggered epoll needs this
+ * one). */
+static void fin_arrives(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = atomic_load(&k->fin_due);
+    if (due && due <= now_ns() && atomic_compare_exchange_strong(&k->fin_due, &due, 0))
+        sn_wake_ev(a, s, SN_EV_IN);
+}
+
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (atomic_load_explicit(&k->fin_due, memory_order_relaxed))
+        fin_arrives(a, s);
     if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
         return;
     int64_t due = sn_sock_due(a, s);

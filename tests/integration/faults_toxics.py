@@ -11,7 +11,8 @@ link and per port), besides those of faults.py, which this one offers too.
                             and print "closed T" (CLOCK_MONOTONIC, taken
                             just before)
   eof_at PORT MODE          accept one connection, read to EOF waiting by
-                            MODE (block, poll, epoll): print "eof LEN
+                            MODE (block, poll, epoll; et: one recv per
+                            edge-triggered epoll event): print "eof LEN
                             SHA256 T" (T: when the EOF was read)
 """
 import hashlib
@@ -69,9 +70,9 @@ def eof_at(port, mode):
     c = accept_one(port)
     h, n = hashlib.sha256(), 0
     ep = None
-    if mode == "epoll":
+    if mode in ("epoll", "et"):     # et: one recv per edge-triggered event
         ep = select.epoll()
-        ep.register(c.fileno(), select.EPOLLIN)
+        ep.register(c.fileno(), select.EPOLLIN | (select.EPOLLET if mode == "et" else 0))
     while True:
         if mode == "poll":
             p = select.poll()

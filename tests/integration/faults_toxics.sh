@@ -11,7 +11,8 @@
 #    epoll reader gets an event for each;
 #  - --slow-close 500ms: the EOF comes >= 500 ms after the close (and
 #    not much later), the bytes before it intact, whether the reader
-#    blocks in recv, in poll or in epoll_wait; after shutdown(SHUT_WR)
+#    blocks in recv, in poll or in epoll_wait (edge-triggered too, one
+#    read per event: the EOF is an edge of its own); after shutdown(SHUT_WR)
 #    as after close;
 #  - bad values: one line, status 2.
 . "$(dirname "$0")/lib.bash"
@@ -96,7 +97,7 @@ sn link app db --clear
 sn link app db --slow-close 500ms || fail "simnet link --slow-close failed"
 sn link | grep -q '^app -> db slow-close 500ms$' || fail "--slow-close listed as: $(sn link)"
 port=7400
-for mode in block poll epoll; do
+for mode in block poll epoll et; do
     for how in close shutdown; do
         on "$IT_DIR/e-$mode-$how.out" db eof_at $port $mode; e=$BG_PID
         wait_line "$IT_DIR/e-$mode-$how.out" '^listening' "$e"
