@@ -104,7 +104,9 @@ uint64_t sn_links_rand(uint64_t *state)
 
 uint64_t sn_links_seed_of(uint64_t seed, int src, int dst)
 {
-    uint64_t st = seed ^ ((uint64_t)(uint16_t)src << 32 | (uint16_t)dst);
+    /* dst's port too (a rule's, core/links.h), so that a rule per port
+     * draws apart from its pair's; without one, as ever */
+    uint64_t st = seed ^ ((uint64_t)(uint16_t)src << 32 | (uint32_t)dst);
     return sn_links_rand(&st);
 }
 
@@ -126,7 +128,7 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
     for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
-        l->rng = sn_links_seed_of(seed, l->src, l->dst);
+        l->rng = sn_links_seed_of(seed, l->src, sn_links_end(l->dst, l->port));
         sn_unlock(&l->lock);
     }
 }
@@ -168,7 +170,7 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     l->port = port;
     l->slice_size = l->slice_var = 0;
     l->slice_delay_ns = l->slow_close_ns = 0;
-    l->rng = sn_links_seed_of(a->hdr->seed, src, dst);
+    l->rng = sn_links_seed_of(a->hdr->seed, src, sn_links_end(dst, port));
     sn_unlock(&l->lock);
     __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
     if ((uint32_t)free_i == a->hdr->nlinks)

@@ -51,7 +51,8 @@ static inline uint16_t sn_links_end_port(int end)
 
 /* The generator: splitmix64, one state word per rule. */
 uint64_t sn_links_rand(uint64_t *state);
-/* The state a rule (src, dst) starts from under `seed`. */
+/* The state a rule (src, dst) starts from under `seed` (dst an end:
+ * the rule's port counts). */
 uint64_t sn_links_seed_of(uint64_t seed, int src, int dst);
 
 /* The rule for exactly (src, dst), made if missing (lock held): its
