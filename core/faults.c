@@ -17,6 +17,7 @@
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
+#include "core/toxics.h"
 
 static int64_t now_ns(void)
 {
@@ -25,28 +26,10 @@ static int64_t now_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* k's end of the traffic it sends or reads: its host and port. */
-static int end_of(const sn_sock *k)
-{
-    return sn_links_end(k->host, k->local.port);
-}
-
-/* The rule that slices what k sends to p, if any, is p's to read by. */
-static void mark_sliced(sn_arena *a, sn_sock *k, sn_sock *p)
-{
-    sn_link *l = sn_links_slicer(a, end_of(k), end_of(p));
-    uint16_t rule = l ? (uint16_t)(l - a->links + 1) : 0;
-    if (rule == atomic_load_explicit(&p->slice_rule, memory_order_relaxed))
-        return;
-    if (rule)
-        atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
-    atomic_store_explicit(&p->slice_rule, rule, memory_order_release);
-}
-
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
 {
-    mark_sliced(a, k, p);
-    if (!sn_links_cut(a, end_of(k), end_of(p)))
+    sn_toxics_mark(a, k, p);
+    if (!sn_links_cut(a, sn_sock_end(k), sn_sock_end(p)))
         return;
     if (!atomic_load_explicit(&p->held, memory_order_relaxed)) {
         /* What is in the ring now was sent before the cut: it stays
@@ -86,7 +69,7 @@ static bool stamp_block(sn_arena *a, sn_sock *k)
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
 {
     int64_t now = now_ns();
-    int64_t due = sn_links_due(a, src, end_of(p), n, stream, now);
+    int64_t due = sn_links_due(a, src, sn_sock_end(p), n, stream, now);
     if (!due || !stamp_block(a, p))
         return;
     /* Nothing overtakes: a stream stays in order, and so does a ring of
@@ -130,40 +113,11 @@ static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
     return false;
 }
 
-/* The slice k's reader is in, opened if due (a new size drawn from the
- * rule's generator, under its lock so that one slice takes one draw
- * whoever looks first): of `used` bytes from `out`, those it lets be
- * read. */
-static uint32_t slice_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
-                              int64_t now)
-{
-    uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
-    sn_link *l = rule ? &a->links[rule - 1] : NULL;
-    if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED)) {
-        atomic_store(&k->slice_rule, 0);    /* the rule was cleared */
-        atomic_store(&k->slice_open, 0);
-        atomic_store(&k->slice_next, 0);
-        return used;
-    }
-    if (!atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
-        if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
-            return 0;                   /* the next slice is not there yet */
-        sn_lock(&l->lock);
-        if (!atomic_load(&k->slice_open)) {
-            atomic_store(&k->slice_end, out + sn_links_slice(l));
-            atomic_store_explicit(&k->slice_open, 1, memory_order_release);
-        }
-        sn_unlock(&l->lock);
-    }
-    uint32_t vis = atomic_load_explicit(&k->slice_end, memory_order_relaxed) - out;
-    return vis < used ? vis : used;
-}
-
 uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 {
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
     if (used && atomic_load_explicit(&k->slice_rule, memory_order_acquire))
-        used = slice_visible(a, k, out, used, now_ns());
+        used = sn_toxics_visible(a, k, out, used, now_ns());
     if (atomic_load_explicit(&k->held, memory_order_acquire)) {
         uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
         if (vis < used)
@@ -179,37 +133,10 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
     return used;
 }
 
-/* After a read (rx_cons held): a slice read to its end closes; the next
- * opens its rule's slice delay later. */
-static void slice_read(sn_arena *a, sn_sock *k)
-{
-    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
-    uint32_t end = atomic_load_explicit(&k->slice_end, memory_order_relaxed);
-    if (!atomic_load(&k->slice_open) || (int32_t)(end - out) > 0)
-        return;
-    uint16_t rule = atomic_load(&k->slice_rule);
-    int64_t delay = rule ? __atomic_load_n(&a->links[rule - 1].slice_delay_ns,
-                                           __ATOMIC_RELAXED) : 0;
-    atomic_store(&k->slice_next, delay ? now_ns() + delay : 0);
-    atomic_store_explicit(&k->slice_open, 0, memory_order_release);
-}
-
-void sn_faults_after_read_slow(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    /* the FIN too, when the last slice is read: it came long before,
-     * its event was taken by an earlier report; and a slow close's FIN
-     * not yet due, so that epoll looks again when it is (fin_arrives) */
-    if ((atomic_load_explicit(&k->slice_rule, memory_order_relaxed) &&
-         (sn_ring_used(&k->rx) || (atomic_load(&k->shut) & SN_PEER_FIN))) ||
-        atomic_load_explicit(&k->fin_due, memory_order_relaxed))
-        sn_wake_ev(a, s, SN_EV_IN);
-}
-
 void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
     if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed))
-        slice_read(a, k);
+        sn_toxics_read(a, k, now_ns());
     if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
     sn_stamp *st = stamps(a, k);
@@ -247,13 +174,9 @@ int64_t sn_sock_due(sn_arena *a, int s)
     int64_t now = now_ns();
     if (first_pending(a, k, now, &start, &sd) && (!due || sd < due))
         due = sd;
-    /* a slow close's FIN, the next slice */
-    int64_t t[2] = {atomic_load_explicit(&k->fin_due, memory_order_relaxed),
-                    atomic_load_explicit(&k->slice_rule, memory_order_relaxed)
-                        ? atomic_load_explicit(&k->slice_next, memory_order_relaxed) : 0};
-    for (int i = 0; i < 2; i++)
-        if (t[i] > now && (!due || t[i] < due))
-            due = t[i];
+    int64_t td = sn_toxics_due(k, now);     /* a slow close's FIN, a slice */
+    if (td && (!due || td < due))
+        due = td;
     return due;
 }
 
@@ -262,27 +185,14 @@ bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
     int64_t now = now_ns();
     uint32_t start;
     int64_t due;
-    return atomic_load_explicit(&k->fin_due, memory_order_relaxed) > now ||
-           first_pending(a, k, now, &start, &due);
-}
-
-/* A slow close's FIN is due: it makes an input event then, as it would
- * arriving on Linux (its own event, at the close, may have been taken by
- * a report of the bytes before it: an edge-triggered epoll needs this
- * one). */
-static void fin_arrives(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    int64_t due = atomic_load(&k->fin_due);
-    if (due && due <= now_ns() && atomic_compare_exchange_strong(&k->fin_due, &due, 0))
-        sn_wake_ev(a, s, SN_EV_IN);
+    return sn_toxics_fin_pending(k, now) || first_pending(a, k, now, &start, &due);
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (atomic_load_explicit(&k->fin_due, memory_order_relaxed))
-        fin_arrives(a, s);
+        sn_toxics_fin_arrives(a, s, now_ns());
     if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
         return;
     int64_t due = sn_sock_due(a, s);
@@ -314,7 +224,7 @@ static void release_held(sn_arena *a)
         if (k->held_conn)
             sn_conn_retry_held(a, (int)s);
         if (!atomic_load(&k->held) ||
-            sn_links_cut(a, sn_links_end(k->held_from, k->peer.port), end_of(k)))
+            sn_links_cut(a, sn_links_end(k->held_from, k->peer.port), sn_sock_end(k)))
             continue;
         sn_lock(&k->rx_prod);
         atomic_store(&k->held, 0);
@@ -439,7 +349,7 @@ static void reset_end(sn_arena *a, int s)
 
 uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)
 {
-    uint64_t lim = sn_links_limit(a, end_of(k), end_of(p));
+    uint64_t lim = sn_links_limit(a, sn_sock_end(k), sn_sock_end(p));
     if (!lim)
         return n;
     uint64_t sent = k->bytes_tx;

@@ -63,18 +63,6 @@ static inline void sn_faults_read(sn_arena *a, sn_sock *k)
         sn_faults_read_slow(a, k);
 }
 
-/* After a stream read from socket s (no lock held): with a slicer, more
- * bytes in the ring (or a FIN behind them) make an input event, as the
- * next segment would on Linux: an edge-triggered epoll reports the next
- * slice, and a wait looks again (until that slice is due); so does a
- * slow close's FIN not yet due. */
-void sn_faults_after_read_slow(sn_arena *a, int s);
-static inline void sn_faults_after_read(sn_arena *a, int s)
-{
-    if (sn_sock_faulty(sn_sock_at(a, s)))
-        sn_faults_after_read_slow(a, s);
-}
-
 /* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
  * with ETIMEDOUT (Linux gives up on its retransmissions).  Also: a slow
  * close's FIN that became due makes its input event. */

@@ -15,6 +15,7 @@
 #include "core/repair.h"
 #include "core/sockwait.h"
 #include "core/tap.h"
+#include "core/toxics.h"
 #include "core/capture.h"
 
 #define MIN_RING (4u << 10)
@@ -283,7 +284,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     m->from = k->peer;
     if (!(flags & MSG_PEEK)) {
         consumed(a, k, n);
-        sn_faults_after_read(a, s);     /* the next slice's event */
+        sn_toxics_after_read(a, s);     /* the next slice's event */
     }
     return n;
 }
