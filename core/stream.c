@@ -250,6 +250,8 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     size_t target = (flags & MSG_PEEK) && (flags & MSG_WAITALL)
                         ? want
                         : (size_t)k->rcvlowat < want ? (size_t)k->rcvlowat : want;
+    if (target > 1 && used < target && sn_toxics_sliced(k))
+        target = used;                  /* a slice is what a read gets */
     /* Urgent data: the read stops at the mark, and steps over an
      * out-of-line urgent byte it starts on (core/urgent.c). */
     uint32_t skip = 0, avail = used;

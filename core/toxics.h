@@ -25,6 +25,14 @@ static inline int sn_sock_end(const sn_sock *k)
     return sn_links_end(k->host, k->local.port);
 }
 
+/* What k reads is sliced: a read gets a slice, whatever SO_RCVLOWAT or
+ * MSG_PEEK|MSG_WAITALL ask (they would wait for more than it shows). */
+static inline bool sn_toxics_sliced(const sn_sock *k)
+{
+    return sn_sock_faulty(k) &&
+           atomic_load_explicit(&k->slice_rule, memory_order_relaxed) != 0;
+}
+
 /* Stream data from k to p (p's rx_prod held, some link has a fault): p
  * reads by the rule that slices it, if any. */
 void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p);

@@ -516,6 +516,14 @@ Test(core_links, slicer_reads_one_slice_at_a_time)
     cr_expect_eq(tc_recv(&A, s, buf + 4, sizeof buf, MSG_DONTWAIT, NULL), 4);
     cr_expect_eq(tc_recv(&A, s, buf + 8, sizeof buf, MSG_DONTWAIT, NULL), 2);
     cr_expect(memcmp(buf, "0123456789", 10) == 0, "the bytes intact");
+    cr_assert_eq(tc_setint(&A, s, SOL_SOCKET, SO_RCVLOWAT, 8), 0);
+    cr_assert_eq(tc_send(&A, c, "abcdef", 6, 0), 6);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN, "SO_RCVLOWAT above a slice: readable");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, 0, NULL), 2,
+                 "a blocking read gets the rest of the last slice");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_PEEK | MSG_WAITALL, NULL), 4);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, 0, NULL), 4, "then a slice");
+    cr_assert_eq(tc_setint(&A, s, SOL_SOCKET, SO_RCVLOWAT, 1), 0);
     cr_expect_eq(tc_send(&A, s, "the other way", 13, 0), 13);
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 13, "one way");
     slicer(10, 5, 0);
