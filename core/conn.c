@@ -290,7 +290,7 @@ static int stream_state(const sn_sock *k)
 }
 
 static int connect_to(sn_arena *a, int s, int host, sn_addr *dst);
-static bool round_trip(sn_arena *a, sn_sock *k, int host);
+static bool round_trip(sn_arena *a, sn_sock *k, int me, int host);
 
 static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 {
@@ -312,39 +312,42 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
     }
     atomic_store(&k->so_error, 0);
     int host = sn_hosts_owner(a, k->host, dst);
-    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, k->host, host)) {
+    /* the ends for the links' rules: hosts and ports */
+    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst->port);
+    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
         /* A partition: our SYNs get no answer, neither a refusal nor a
          * connection, until it heals (sn_conn_retry_held). */
         k->peer = *dst;
         k->state = SN_CONNECTING;
         k->listener = -1;
         k->held_conn = 1;
-        sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, k->host, host, 0);
+        sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, me, there, 0);
         return -EINPROGRESS;
     }
-    if (host >= 0 && sn_links_any(a) && sn_links_refused(a, k->host, host)) {
+    if (host >= 0 && sn_links_any(a) && sn_links_refused(a, me, there)) {
         /* The link answers the SYN with a reset (Toxiproxy's "down", as
          * Linux's stack does for a port nobody listens on). */
         if (sn_cap_on(a))
             sn_tap_refused(a, k, dst);
-        sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, k->host, host, 0);
+        sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, me, there, 0);
         return -ECONNREFUSED;
     }
     r = connect_to(a, s, host, dst);
-    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, host))
+    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, me, there))
         return -EINPROGRESS;            /* sn_sock_connect_result waits */
     return r;
 }
 
-/* A connect from k to host `host` over delayed links: its caller sees it
- * complete one round trip from now (the SYN there, the SYN-ACK back). */
-static bool round_trip(sn_arena *a, sn_sock *k, int host)
+/* A connect from k (end `me`) to host `host` (an end too: core/links.h)
+ * over delayed links: its caller sees it complete one round trip from
+ * now (the SYN there, the SYN-ACK back). */
+static bool round_trip(sn_arena *a, sn_sock *k, int me, int host)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-    int64_t there = sn_links_due(a, k->host, host, 0, true, now);
-    int64_t back = sn_links_due(a, host, k->host, 0, true, there ? there : now);
+    int64_t there = sn_links_due(a, me, host, 0, true, now);
+    int64_t back = sn_links_due(a, host, me, 0, true, there ? there : now);
     int64_t due = back ? back : there;
     if (!due)
         return false;
@@ -477,11 +480,12 @@ void sn_conn_retry_held(sn_arena *a, int s)
         return;
     sn_addr dst = k->peer;
     int host = sn_hosts_owner(a, k->host, &dst);
-    if (host >= 0 && sn_links_cut(a, k->host, host))
+    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst.port);
+    if (host >= 0 && sn_links_cut(a, me, there))
         return;                         /* still cut */
     k->held_conn = 0;
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
-    int r = host < 0 || sn_links_refused(a, k->host, host) ? -ECONNREFUSED
+    int r = host < 0 || sn_links_refused(a, me, there) ? -ECONNREFUSED
                                                            : connect_to(a, s, host, &dst);
     if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
         k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
@@ -588,6 +592,8 @@ int sn_sock_shutdown(sn_arena *a, int s, int how)
                 sn_tap_fin(a, k);
             sn_sock *p = sn_sock_peer(a, k, &ps);
             if (p) {
+                if (fin)
+                    sn_sock_fin_delay(a, k, p);
                 atomic_fetch_or(&p->shut, SN_PEER_FIN);
                 sn_sock_fin_check(p);
                 sn_wake(a, ps);

@@ -376,14 +376,16 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!T)
         return (ssize_t)len;
+    int src = sn_links_end(k->host, k->local.port);     /* rules by port */
+    int there = sn_links_end(T->host, T->local.port);
     /* The capture sees what left the sender, whatever the link then does
      * to it: lost, cut or duplicated, it is recorded once (docs/design.md). */
     if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)
         tap(a, &h, m, false);           /* before the receiver can answer */
-    if (sn_links_any(a) && sn_links_drop(a, k->host, T->host)) {
+    if (sn_links_any(a) && sn_links_drop(a, src, there)) {
         sn_unlock(&T->rx_prod);         /* cut or lost on the link */
         k->bytes_tx += len;
-        sn_faultlog(a, SN_FE_LOST, k, &h.from, &h.to, k->host, T->host, len);
+        sn_faultlog(a, SN_FE_LOST, k, &h.from, &h.to, src, there, len);
         return (ssize_t)len;
     }
     if (T->protocol == IPPROTO_UDPLITE && !coverage_ok(k, T, len)) {
@@ -391,12 +393,12 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
         return (ssize_t)len;
     }
     /* Once, or twice when the link duplicates it. */
-    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, k->host, T->host));
+    int copies = 1 + (sn_links_any(a) && sn_links_dup(a, src, there));
     for (int i = 0; i < copies; i++)
-        enqueue(a, k->host, T, &h, m);
+        enqueue(a, src, T, &h, m);
     sn_unlock(&T->rx_prod);
     if (__builtin_expect(copies > 1, 0))
-        sn_faultlog(a, SN_FE_DUP, k, &h.from, &h.to, k->host, T->host, len);
+        sn_faultlog(a, SN_FE_DUP, k, &h.from, &h.to, src, there, len);
     k->bytes_tx += len;
     sn_wake_ev(a, (int)(T - a->socks), SN_EV_IN);
     return (ssize_t)len;

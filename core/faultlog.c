@@ -23,8 +23,10 @@ static const struct {
     [SN_FE_TIMEDOUT] = {"timed out", SN_RULE_CUT},
 };
 
+/* h: a host index, or an end (core/links.h: the port above it). */
 static const char *host_name(sn_arena *a, int h)
 {
+    h = (uint16_t)h;
     return h == 0 ? "default" : a->hosts[h].name;
 }
 

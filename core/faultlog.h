@@ -33,7 +33,9 @@ enum sn_fault_event {
 };
 
 /* Event `ev` on traffic from address `from` (host src) to `to` (host
- * dst) of socket k's protocol, `bytes` long (0: none said). */
+ * dst) of socket k's protocol, `bytes` long (0: none said).  src and dst
+ * may be ends (core/links.h: a port above the host), so that the rule
+ * named is the one a rule per port made. */
 void sn_faultlog_note(sn_arena *a, enum sn_fault_event ev, const sn_sock *k,
                       const sn_addr *from, const sn_addr *to, int src, int dst,
                       uint64_t bytes);

@@ -18,6 +18,7 @@
 #include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
+#include "core/toxics.h"
 
 static int64_t now_ns(void)
 {
@@ -28,7 +29,8 @@ static int64_t now_ns(void)
 
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
 {
-    if (!sn_links_cut(a, k->host, p->host))
+    sn_toxics_mark(a, k, p);
+    if (!sn_links_cut(a, sn_sock_end(k), sn_sock_end(p)))
         return;
     if (!atomic_load_explicit(&p->held, memory_order_relaxed)) {
         /* What is in the ring now was sent before the cut: it stays
@@ -68,7 +70,7 @@ static bool stamp_block(sn_arena *a, sn_sock *k)
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
 {
     int64_t now = now_ns();
-    int64_t due = sn_links_due(a, src, p->host, n, stream, now);
+    int64_t due = sn_links_due(a, src, sn_sock_end(p), n, stream, now);
     if (!due || !stamp_block(a, p))
         return;
     /* Nothing overtakes: a stream stays in order, and so does a ring of
@@ -117,6 +119,8 @@ static bool first_pending(sn_arena *a, sn_sock *k, int64_t now, uint32_t *start,
 uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 {
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    if (used && atomic_load_explicit(&k->slice_rule, memory_order_acquire))
+        used = sn_toxics_visible(a, k, out, used, now_ns());
     if (atomic_load_explicit(&k->held, memory_order_acquire)) {
         uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
         if (vis < used)
@@ -134,6 +138,8 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 
 void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
+    if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed))
+        sn_toxics_read(a, k, now_ns());
     if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
     sn_stamp *st = stamps(a, k);
@@ -182,14 +188,28 @@ int64_t sn_sock_due(sn_arena *a, int s)
         due = cd;
     uint32_t start;
     int64_t sd;
-    if (first_pending(a, k, now_ns(), &start, &sd) && (!due || sd < due))
+    int64_t now = now_ns();
+    if (first_pending(a, k, now, &start, &sd) && (!due || sd < due))
         due = sd;
+    int64_t td = sn_toxics_due(k, now);     /* a slow close's FIN, a slice */
+    if (td && (!due || td < due))
+        due = td;
     return due;
+}
+
+bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
+{
+    int64_t now = now_ns();
+    uint32_t start;
+    int64_t due;
+    return sn_toxics_fin_pending(k, now) || first_pending(a, k, now, &start, &due);
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (atomic_load_explicit(&k->fin_due, memory_order_relaxed))
+        sn_toxics_fin_arrives(a, s, now_ns());
     if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
         return;
     int64_t due = sn_sock_due(a, s);
@@ -227,7 +247,8 @@ static void release_held(sn_arena *a)
                 sn_faultlog_note(a, SN_FE_CONN_RELEASED, k, &k->local, &k->peer, k->host,
                                  sn_hosts_owner(a, k->host, &k->peer), 0);
         }
-        if (!atomic_load(&k->held) || sn_links_cut(a, k->held_from, k->host))
+        if (!atomic_load(&k->held) ||
+            sn_links_cut(a, sn_links_end(k->held_from, k->peer.port), sn_sock_end(k)))
             continue;
         sn_lock(&k->rx_prod);
         atomic_store(&k->held, 0);
@@ -255,10 +276,22 @@ int sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen)
     return h;
 }
 
+/* The slicer and slow close of rule l (its lock held). */
+static void set_toxics(sn_link *l, const sn_link_set *c)
+{
+    if (c->slice_size >= 0) {
+        l->slice_var = c->slice_var > 0 ? (uint32_t)c->slice_var : 0;
+        l->slice_delay_ns = c->slice_delay_ns > 0 ? c->slice_delay_ns : 0;
+        l->slice_size = (uint32_t)c->slice_size;
+    }
+    if (c->slow_close_ns >= 0)
+        l->slow_close_ns = c->slow_close_ns;
+}
+
 int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
 {
     sn_ctl_lock(a);
-    int i = sn_links_entry(a, src, dst);
+    int i = sn_links_entry(a, src, sn_links_end(dst, (uint16_t)c->port));
     if (i >= 0) {
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
@@ -270,7 +303,10 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
             l->ge_p = 0;
             atomic_store(&l->refuse, 0);
             atomic_store(&l->limit_data, 0);
+            l->slice_size = l->slice_var = 0;
+            l->slice_delay_ns = l->slow_close_ns = 0;
         }
+        set_toxics(l, c);
         if (c->refuse >= 0)
             atomic_store(&l->refuse, (uint8_t)c->refuse);
         if (c->limit_data >= 0)
@@ -339,7 +375,7 @@ static void reset_end(sn_arena *a, int s)
 
 uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)
 {
-    uint64_t lim = sn_links_limit(a, k->host, p->host);
+    uint64_t lim = sn_links_limit(a, sn_sock_end(k), sn_sock_end(p));
     if (!lim)
         return n;
     uint64_t sent = k->bytes_tx;
@@ -442,6 +478,8 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
         return 0;
     size_t u = (size_t)snprintf(b, n, "%s -> %s", host_text(a, l->src), host_text(a, l->dst));
+    if (u < n && l->port)
+        u += (size_t)snprintf(b + u, n - u, " port %u", l->port);
     if (u < n && atomic_load(&l->partition))
         u += (size_t)snprintf(b + u, n - u, " partition");
     if (u < n && l->delay_ns)
@@ -473,5 +511,14 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     uint64_t lim = atomic_load(&l->limit_data);
     if (u < n && lim)
         u += (size_t)snprintf(b + u, n - u, " limit-data %llu", (unsigned long long)lim);
+    if (u < n && l->slice_size) {
+        char d[32] = "  0ms";          /* put_time's " what N": N at d + 2 */
+        if (l->slice_delay_ns)
+            put_time(d, sizeof d, "", l->slice_delay_ns);
+        u += (size_t)snprintf(b + u, n - u, " slicer %u/%u/%s", l->slice_size,
+                              l->slice_var, d + 2);
+    }
+    if (u < n && l->slow_close_ns)
+        u += put_time(b + u, n - u, "slow-close", l->slow_close_ns);
     return 1;
 }

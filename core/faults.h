@@ -19,7 +19,7 @@
 
 /* Stream data from k into p's ring, p's rx_prod held, some link has a
  * fault: if the link from k's host to p's is cut, what is written from
- * now on stays hidden. */
+ * now on stays hidden; if a rule slices it, p reads by that rule. */
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p);
 
 /* Stream data or a datagram record of n bytes from k (on host `src`)
@@ -39,7 +39,9 @@ uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *
 void sn_faults_cut(sn_arena *a, int s);
 
 /* Of the `used` bytes in k's ring, those a reader may see: not past a
- * partition's mark, nor past the start of a stamp not yet due.  Load
+ * partition's mark, nor past the start of a stamp not yet due, nor past
+ * the end of the slice being read (Toxiproxy's slicer: opened here when
+ * due, its size drawn from the rule that slices what k reads).  Load
  * `used` (the ring's `in`) before calling: a sender marks the ring held
  * or stamps it before it publishes bytes past the mark. */
 uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used);
@@ -56,7 +58,11 @@ static inline uint32_t sn_faults_visible(sn_arena *a, sn_sock *k, uint32_t used)
  * before the ring's `in` is, or neither: either way it finds something
  * visible only when something is (the new record, once published). */
 void sn_faults_shift(sn_arena *a, sn_sock *k, uint32_t at, uint32_t len, uint32_t by);
-/* After a read (rx_cons held): stamps that are due are let go. */
+/* A FIN in k's shut word is not there yet: a slow close delays it, or
+ * bytes before it are not yet due (k is faulty). */
+bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k);
+/* After a read (rx_cons held): stamps that are due are let go, a slice
+ * read to its end closes (the next opens after the slicer's delay). */
 void sn_faults_read_slow(sn_arena *a, sn_sock *k);
 static inline void sn_faults_read(sn_arena *a, sn_sock *k)
 {
@@ -65,7 +71,8 @@ static inline void sn_faults_read(sn_arena *a, sn_sock *k)
 }
 
 /* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
- * with ETIMEDOUT (Linux gives up on its retransmissions). */
+ * with ETIMEDOUT (Linux gives up on its retransmissions).  Also: a slow
+ * close's FIN that became due makes its input event. */
 void sn_faults_check_stall(sn_arena *a, int s);
 static inline void sn_faults_check(sn_arena *a, int s)
 {

@@ -27,7 +27,7 @@
                                  12: links' refuse and limit_data;
                                  13: sock.faulty on the first line;
                                  14: links' correlations, distribution,
-                                     reorder */
+                                     reorder; port, slicer, slow close */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -144,6 +144,17 @@ typedef struct sn_link {
     uint32_t          gap, gap_count;
     uint8_t           dist;
     uint8_t           pad_netem[3];
+    /* The rule holds only for traffic with this port at either end (0:
+     * any port; core/links.h). */
+    uint16_t          port;
+    uint16_t          pad2;
+    /* Toxiproxy's slicer: a stream is read in slices of slice_size give
+     * or take slice_var bytes, each slice_delay_ns after the one before
+     * (slice_size 0: not sliced); slow close: a FIN reaches the other end
+     * slow_close_ns after it was sent (0: at once). */
+    uint32_t          slice_size, slice_var;
+    int64_t           slice_delay_ns;
+    int64_t           slow_close_ns;
 } sn_link;
 
 typedef struct sn_hdr {
@@ -206,7 +217,7 @@ typedef struct sn_hdr {
 /* A socket slot (core/sock.h) is SN_SOCK_BYTES long; its layout is the
  * socket table's business, its size the arena's. */
 struct sn_sock;
-#define SN_SOCK_BYTES 768   /* a multiple of 64 (core/sock.h) */
+#define SN_SOCK_BYTES 832   /* a multiple of 64 (core/sock.h) */
 
 /* A doorbell (core/bell.h): how a process sleeping in the kernel's poll
  * or epoll_wait learns that a simulated socket changed. */

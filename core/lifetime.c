@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/links.h"
 #include "core/lqueue.h"
 #include "core/ports.h"
 #include "core/slots.h"
@@ -24,11 +26,27 @@ static void notify_peer_closed(sn_arena *a, sn_sock *k, bool abort)
         atomic_fetch_or(&p->shut, SN_RESET | SN_PEER_GONE);
         p->state = SN_CLOSED;
     } else {
+        if (!(atomic_load(&k->shut) & SN_SHUT_WR))
+            sn_sock_fin_delay(a, k, p);     /* the FIN goes now */
         atomic_fetch_or(&p->shut, SN_PEER_FIN | SN_PEER_GONE);
         sn_sock_fin_check(p);
     }
     p->peer_ref = -1;
     sn_wake(a, ps);
+}
+
+void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    if (!sn_links_any(a))
+        return;
+    int64_t d = sn_links_slow_close(a, sn_links_end(k->host, k->local.port),
+                                    sn_links_end(p->host, p->local.port));
+    if (!d)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    atomic_store(&p->fin_due, (int64_t)t.tv_sec * 1000000000 + t.tv_nsec + d);
+    atomic_store(&p->faulty, 1);        /* both before the FIN is set */
 }
 
 /* Linux moves the socket to CLOSE; getpeername says ENOTCONN.  Data still

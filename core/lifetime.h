@@ -25,5 +25,9 @@ void sn_sock_refuse(sn_arena *a, int c);
 void sn_sock_disconnect_stream(sn_arena *a, int s);
 /* Both directions have seen their FIN: the connection is over. */
 void sn_sock_fin_check(sn_sock *k);
+/* k is about to send its FIN to p: a link with a slow close (Toxiproxy's
+ * slow_close) makes p see it that much later (p->fin_due; core/faults.h
+ * hides it till then).  Call before the FIN is set in p's shut word. */
+void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p);
 
 #endif

@@ -105,7 +105,9 @@ uint64_t sn_links_rand(uint64_t *state)
 
 uint64_t sn_links_seed_of(uint64_t seed, int src, int dst)
 {
-    uint64_t st = seed ^ ((uint64_t)(uint16_t)src << 32 | (uint16_t)dst);
+    /* dst's port too (a rule's, core/links.h), so that a rule per port
+     * draws apart from its pair's; without one, as ever */
+    uint64_t st = seed ^ ((uint64_t)(uint16_t)src << 32 | (uint32_t)dst);
     return sn_links_rand(&st);
 }
 
@@ -160,7 +162,7 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
     for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
-        l->rng = sn_links_seed_of(seed, l->src, l->dst);
+        l->rng = sn_links_seed_of(seed, l->src, sn_links_end(l->dst, l->port));
         netem_restart(l);
         sn_unlock(&l->lock);
     }
@@ -170,11 +172,14 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
 
 int sn_links_entry(sn_arena *a, int src, int dst)
 {
+    uint16_t port = sn_links_end_port(dst);
+    dst = (uint16_t)dst;
     sn_links_touch(a);
     int free_i = -1;
     for (uint32_t i = 0; i < a->hdr->nlinks; i++) {
         sn_link *l = &a->links[i];
-        if (l->used && l->src == (uint16_t)src && l->dst == (uint16_t)dst)
+        if (l->used && l->src == (uint16_t)src && l->dst == (uint16_t)dst &&
+            l->port == port)
             return (int)i;
         if (!l->used && free_i < 0)
             free_i = (int)i;
@@ -197,7 +202,10 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     l->bucket_ns = 0;
     atomic_store(&l->refuse, 0);
     atomic_store(&l->limit_data, 0);
-    l->rng = sn_links_seed_of(a->hdr->seed, src, dst);
+    l->port = port;
+    l->slice_size = l->slice_var = 0;
+    l->slice_delay_ns = l->slow_close_ns = 0;
+    l->rng = sn_links_seed_of(a->hdr->seed, src, sn_links_end(dst, port));
     sn_links_netem_reset(l);
     sn_unlock(&l->lock);
     __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
@@ -211,7 +219,8 @@ static bool has_fault(const sn_link *l)
     return atomic_load(&l->partition) || atomic_load(&l->loss_ppm) ||
            atomic_load(&l->dup_ppm) || l->ge_p ||
            l->delay_ns || l->jitter_ns || l->rate_Bps || atomic_load(&l->refuse) ||
-           atomic_load(&l->limit_data) || atomic_load(&l->reorder_ppm) || l->dist;
+           atomic_load(&l->limit_data) || atomic_load(&l->reorder_ppm) || l->dist ||
+           l->slice_size || l->slow_close_ns;
 }
 
 static bool lossy(const sn_link *l)
@@ -250,8 +259,9 @@ void sn_links_recount(sn_arena *a)
     atomic_store(&a->hdr->faults, n);
 }
 
-/* How specific a rule is for (src, dst): 4 exact ... 1 (*, *); 0 it
- * does not match. */
+/* How specific a rule is for the ends src and dst: by its hosts, 8
+ * exact ... 2 (*, *), one more with a port (so A B --port P over A B,
+ * and A B over * B --port P); 0 it does not match. */
 static int match(const sn_link *l, int src, int dst)
 {
     if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE))
@@ -260,7 +270,10 @@ static int match(const sn_link *l, int src, int dst)
     bool s_any = l->src == SN_LINK_ANY, d_any = l->dst == SN_LINK_ANY;
     if ((!s && !s_any) || (!d && !d_any))
         return 0;
-    return s && d ? 4 : s ? 3 : d ? 2 : 1;
+    uint16_t port = l->port;
+    if (port && port != sn_links_end_port(src) && port != sn_links_end_port(dst))
+        return 0;
+    return 2 * (s && d ? 4 : s ? 3 : d ? 2 : 1) + (port != 0);
 }
 
 /* What a rule may do to a datagram or connection, one test each. */
@@ -516,4 +529,37 @@ int sn_links_rule(sn_arena *a, int src, int dst, int what)
         break;
     }
     return l ? (int)(l - a->links) : -1;
+}
+
+static bool slices(const sn_link *l)
+{
+    return __atomic_load_n(&l->slice_size, __ATOMIC_RELAXED) != 0;
+}
+
+sn_link *sn_links_slicer(sn_arena *a, int src, int dst)
+{
+    return best_rule(a, src, dst, slices);
+}
+
+uint32_t sn_links_slice(sn_link *l)
+{
+    uint32_t size = l->slice_size, var = l->slice_var;
+    if (size && var) {
+        /* size - var ... size + var, never below one byte */
+        uint64_t span = 2 * (uint64_t)var + 1;
+        int64_t v = (int64_t)size - var + (int64_t)(sn_links_rand(&l->rng) % span);
+        size = v < 1 ? 1 : (uint32_t)v;
+    }
+    return size ? size : 1;            /* cleared meanwhile: a byte */
+}
+
+static bool closes_slowly(const sn_link *l)
+{
+    return __atomic_load_n(&l->slow_close_ns, __ATOMIC_RELAXED) != 0;
+}
+
+int64_t sn_links_slow_close(sn_arena *a, int src, int dst)
+{
+    sn_link *best = best_rule(a, src, dst, closes_slowly);
+    return best ? __atomic_load_n(&best->slow_close_ns, __ATOMIC_RELAXED) : 0;
 }

@@ -32,15 +32,33 @@ static inline bool sn_links_any(sn_arena *a)
         atomic_load_explicit(&a->hdr->faults, memory_order_relaxed) != 0, 0);
 }
 
+/* A rule may name a port: it then holds only for traffic whose port at
+ * either end is that one (a connection to a server listening on it, or
+ * from a client bound to it), and ranks above the same pair of hosts
+ * without a port.  The functions below take the ends of the traffic as
+ * "ends": a host index with, where the caller knows it, a port in the
+ * bits above (sn_links_end); a plain host index is an end with no port,
+ * which only rules without a port match.  So every caller keeps its
+ * shape, and a caller with no port to give needs no change. */
+static inline int sn_links_end(int host, uint16_t port)
+{
+    return (int)((uint32_t)port << 16 | (uint16_t)host);
+}
+static inline uint16_t sn_links_end_port(int end)
+{
+    return (uint16_t)((uint32_t)end >> 16);
+}
+
 /* tc's units: sn_net_parse_time, _rate, _percent (core/net.h). */
 
 /* The generator: splitmix64, one state word per rule. */
 uint64_t sn_links_rand(uint64_t *state);
-/* The state a rule (src, dst) starts from under `seed`. */
+/* The state a rule (src, dst) starts from under `seed` (dst an end:
+ * the rule's port counts). */
 uint64_t sn_links_seed_of(uint64_t seed, int src, int dst);
 
 /* The rule for exactly (src, dst), made if missing (lock held): its
- * index, or -ENOSPC. */
+ * index, or -ENOSPC.  dst's port (sn_links_end) is the rule's port. */
 int  sn_links_entry(sn_arena *a, int src, int dst);
 /* Count the rules with a fault into hdr->faults and free empty ones
  * (lock held). */
@@ -86,6 +104,15 @@ bool sn_links_reorder(sn_arena *a, int src, int dst);
 struct sn_link_set;
 void sn_links_netem_reset(sn_link *l);
 void sn_links_netem_set(sn_link *l, const struct sn_link_set *c);
+/* A stream from src to dst is read in slices: the most specific rule
+ * with a slicer, or NULL. */
+sn_link *sn_links_slicer(sn_arena *a, int src, int dst);
+/* The size of rule l's next slice, drawn from its generator (l's lock
+ * held). */
+uint32_t sn_links_slice(sn_link *l);
+/* How long after it was sent a FIN from src reaches dst: the slow close
+ * of the most specific rule that sets one, 0 none. */
+int64_t sn_links_slow_close(sn_arena *a, int src, int dst);
 /* Sweeps spare the network a moment (lock held). */
 void sn_links_touch(sn_arena *a);
 /* The seed every link's generator starts from (lock held). */

@@ -147,9 +147,16 @@ typedef struct sn_link_set {
     int64_t loss_corr, dup_corr, delay_corr;
     int64_t reorder_ppm, reorder_corr, gap;
     int     dist;
+    /* The rule of the pair for this port only (0: for any port): it
+     * holds for traffic with the port at either end (core/links.h). */
+    int     port;
+    /* Toxiproxy's slicer: slices of slice_size (0: none) give or take
+     * slice_var bytes, slice_delay_ns apart; slow close: the FIN that
+     * much later (0: at once); -1 unchanged. */
+    int64_t slice_size, slice_var, slice_delay_ns, slow_close_ns;
 } sn_link_set;
 #define SN_LINK_SET_NONE {-1, -1, -1, -1, -1, false, -1, {-1, -1, -1, -1}, -1, -1, \
-                          -1, -1, -1, -1, -1, -1, -1}
+                          -1, -1, -1, -1, -1, -1, -1, 0, -1, -1, -1, -1}
 /* The jitter's distributions (tc-netem(8)'s names, sn_net_parse_dist). */
 enum { SN_DIST_UNIFORM, SN_DIST_NORMAL, SN_DIST_PARETO, SN_DIST_PARETONORMAL };
 int  sn_net_link_host(sn_arena *a, const char *name, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 
 #include "core/faults.h"
 #include "core/ready.h"
+#include "core/toxics.h"
 #include "core/urgent.h"
 
 /* Linux calls a TCP socket writable while what it has queued is at most
@@ -41,9 +42,9 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
             st = SN_CONNECTING;         /* the round trip is not over */
         sh = atomic_load(&k->shut);
         /* Bytes held by a partition or not yet due: neither they nor a
-         * FIN behind them are there yet. */
+         * FIN behind them are there yet; nor a slow close's FIN. */
         uint32_t vis = sn_faults_visible(a, k, used);
-        if (vis < used)
+        if (vis < used || ((sh & SN_PEER_FIN) && sn_faults_fin_hidden(a, k)))
             sh &= ~(uint32_t)SN_PEER_FIN;
         used = vis;
     }
@@ -56,6 +57,8 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
         m |= POLLIN | POLLRDNORM | POLLRDHUP;
     if (st != SN_CONNECTING) {
         uint32_t lowat = (uint32_t)(k->rcvlowat > 0 ? k->rcvlowat : 1);
+        if (lowat > 1 && sn_toxics_sliced(k))
+            lowat = 1;                  /* a slice is what a read gets */
         if (atomic_load_explicit(&k->urg, memory_order_relaxed))
             m |= sn_urg_poll(k, used, lowat);   /* POLLPRI; IN past the mark */
         else if (used && used >= lowat)

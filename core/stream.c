@@ -16,6 +16,7 @@
 #include "core/repair.h"
 #include "core/sockwait.h"
 #include "core/tap.h"
+#include "core/toxics.h"
 #include "core/capture.h"
 
 #define MIN_RING (4u << 10)
@@ -161,14 +162,16 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         if (faults)
-            sn_faults_stamp(a, k->host, p, n, true);   /* delay, rate */
+            sn_faults_stamp(a, sn_links_end(k->host, k->local.port), p, n, true);
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
     if (__builtin_expect(held, 0))
-        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, k->host, p->host, n);
+        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
+                    sn_links_end(p->host, p->local.port), n);
     if (__builtin_expect(cut, 0)) {
-        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, k->host, p->host, 0);
+        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
+                    sn_links_end(p->host, p->local.port), 0);
         sn_faults_cut(a, s);
         if (!n)
             return -ECONNRESET;
@@ -240,6 +243,8 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     /* Load the flags before the ring: the writer publishes its bytes
      * before it sets FIN, so "FIN seen, ring empty" really is the end. */
     uint32_t sh = atomic_load(&k->shut);
+    if ((sh & SN_PEER_FIN) && sn_sock_faulty(k) && sn_faults_fin_hidden(a, k))
+        sh &= ~(uint32_t)SN_PEER_FIN;   /* not there yet (slow close) */
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
     if (used && sn_sock_faulty(k) && !(used = sn_faults_visible(a, k, used))) {
@@ -255,6 +260,8 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     size_t target = (flags & MSG_PEEK) && (flags & MSG_WAITALL)
                         ? want
                         : (size_t)k->rcvlowat < want ? (size_t)k->rcvlowat : want;
+    if (target > 1 && used < target && sn_toxics_sliced(k))
+        target = used;                  /* a slice is what a read gets */
     /* Urgent data: the read stops at the mark, and steps over an
      * out-of-line urgent byte it starts on (core/urgent.c). */
     uint32_t skip = 0, avail = used;
@@ -287,7 +294,9 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     }
     sn_unlock(&k->rx_cons);
     m->from = k->peer;
-    if (!(flags & MSG_PEEK))
+    if (!(flags & MSG_PEEK)) {
         consumed(a, k, n);
+        sn_toxics_after_read(a, s);     /* the next slice's event */
+    }
     return n;
 }

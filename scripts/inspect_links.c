@@ -1,7 +1,7 @@
 /* simnet-inspect's commands for links and faults (scripts/simnet link,
  * partition, heal, reset; the seed of `simnet run --seed`):
  *
- *   simnet-inspect link DIR NAME [SRC DST [OPTIONS...]]
+ *   simnet-inspect link DIR NAME [SRC DST [--port P] [OPTIONS...]]
  *   simnet-inspect partition DIR NAME SRC DST [--oneway]
  *   simnet-inspect heal DIR NAME [SRC DST]
  *   simnet-inspect reset DIR NAME SRC DST
@@ -233,6 +233,62 @@ static int netem_option(int argc, char **argv, int *i, sn_link_set *c)
         return bad("link: a correlation follows its value: --loss P CORR, --duplicate P "
                    "CORR, --delay D JITTER CORR, --jitter J CORR, --reorder P CORR%s", "");
     return 1;
+/* --port's value: 1 to 65535. */
+static int port_number(const char *v, int *out)
+{
+    int64_t n;
+    if (limit_bytes(v, &n) < 0 || n < 1 || n > 65535)
+        return -EINVAL;
+    *out = (int)n;
+    return 0;
+}
+
+/* --slicer SIZE[/VARIATION[/DELAY]]: bytes, bytes (below SIZE), a time;
+ * SIZE 0 turns the slicer off. */
+static int slicer(const char *v, sn_link_set *c)
+{
+    char buf[64], *parts[3] = {buf, NULL, NULL};
+    if (strlen(v) >= sizeof buf)
+        return -EINVAL;
+    strcpy(buf, v);
+    for (int i = 1; i < 3; i++) {
+        char *slash = parts[i - 1] ? strchr(parts[i - 1], '/') : NULL;
+        if (slash) {
+            *slash = 0;
+            parts[i] = slash + 1;
+        }
+    }
+    int64_t size, var = 0, delay = 0;
+    if (limit_bytes(parts[0], &size) < 0 || size > UINT32_MAX / 2 ||
+        (parts[1] && (limit_bytes(parts[1], &var) < 0 || (size && var >= size))) ||
+        (parts[2] && sn_net_parse_time(parts[2], &delay) < 0))
+        return -EINVAL;
+    c->slice_size = size;
+    c->slice_var = var;
+    c->slice_delay_ns = delay;
+    return 0;
+}
+
+/* Toxiproxy's options: --port, --slicer, --slow-close (o takes v).
+ * 1: not one of them; 0 done; 2 a bad value (said). */
+static int toxic_option(const char *o, const char *v, sn_link_set *c)
+{
+    int r;
+    if (strcmp(o, "--port") == 0)
+        r = port_number(v, &c->port);
+    else if (strcmp(o, "--slicer") == 0)
+        r = slicer(v, c);
+    else if (strcmp(o, "--slow-close") == 0)
+        r = sn_net_parse_time(v, &c->slow_close_ns);
+    else
+        return 1;
+    if (r == 0)
+        return 0;
+    fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
+            o[2] == 'p'   ? "a port: 1 to 65535"
+            : o[3] == 'l' ? "SIZE[/VARIATION[/DELAY]]: bytes, fewer bytes, tc time"
+                          : "tc units: 50ms, 1s, 200us");
+    return 2;
 }
 
 /* The options of `simnet link A B ...` into c. */
@@ -264,11 +320,17 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
                 return r;
             continue;
         }
-        if (!strcmp(o, "--corrupt") ||
-            !strcmp(o, "--slow-close") || !strcmp(o, "--slicer"))
+        if (!strcmp(o, "--corrupt"))
             return bad("link: %s is not implemented yet", o);
         if (!v)
             return bad("link: %s needs a value", o);
+        r = toxic_option(o, v, c);
+        if (r != 1) {
+            if (r)
+                return r;
+            i++;
+            continue;
+        }
         r = -EINVAL;
         uint64_t rate;
         if (strcmp(o, "--rate") == 0) {
@@ -310,10 +372,10 @@ static int cmd_link(int argc, char **argv, sn_arena *a)
         return bad("link: --gap goes with --reorder (tc-netem: reorder P [CORR] gap N)%s", "");
     if (!c.clear && c.loss_ppm < 0 && c.delay_ns < 0 && c.jitter_ns < 0 && c.rate_Bps < 0 &&
         c.dup_ppm < 0 && c.ge[0] < 0 && c.refuse < 0 && c.limit_data < 0 &&
-        c.reorder_ppm < 0 && c.dist < 0)
+        c.reorder_ppm < 0 && c.dist < 0 && c.slice_size < 0 && c.slow_close_ns < 0)
         return bad("link: nothing to change: give --delay, --jitter, --rate, --loss, "
-                   "--duplicate, --reorder, --distribution, --refuse, --limit-data "
-                   "or --clear%s", "");
+                   "--duplicate, --reorder, --distribution, --refuse, --limit-data, "
+                   "--slicer, --slow-close or --clear%s", "");
     if (c.reorder_ppm >= 0 && c.gap < 0)
         c.gap = 1;                      /* tc's default: any datagram may go ahead */
     int x, y;

@@ -434,3 +434,159 @@ Test(core_links, limit_data_cuts_with_a_reset)
     cr_assert_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
     cr_expect_str_eq(line, "app -> db refuse limit-data 4096");
 }
+
+/* ---- per port; Toxiproxy's slicer and slow close ---- */
+
+static void toxic(int src, int dst, int port, const sn_link_set *base)
+{
+    sn_link_set c = *base;
+    c.port = port;
+    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
+}
+
+Test(core_links, port_rules_match_either_end_and_rank_above_the_pair)
+{
+    on("db");                                 /* host 1 */
+    on("app");                                /* host 2 */
+    on("cache");
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.refuse = 1;
+    toxic(2, 1, 80, &c);
+    int app = sn_links_end(2, 40000);
+    cr_expect(sn_links_refused(&A, app, sn_links_end(1, 80)), "the server's port");
+    cr_expect(!sn_links_refused(&A, app, sn_links_end(1, 81)), "another port");
+    cr_expect(sn_links_refused(&A, sn_links_end(2, 80), sn_links_end(1, 5000)), "either end");
+    cr_expect(!sn_links_refused(&A, 2, 1), "no port given: only rules without one");
+    c = (sn_link_set)SN_LINK_SET_NONE;
+    c.limit_data = 100;
+    toxic(2, 1, 0, &c);
+    c.limit_data = 10;
+    toxic(2, 1, 80, &c);
+    c.limit_data = 5;
+    toxic(SN_LINK_ANY, 1, 81, &c);
+    cr_expect_eq(sn_links_limit(&A, app, sn_links_end(1, 80)), 10, "the port's rule first");
+    cr_expect_eq(sn_links_limit(&A, app, sn_links_end(1, 82)), 100, "then the pair's");
+    cr_expect_eq(sn_links_limit(&A, app, sn_links_end(1, 81)), 100, "hosts rank first");
+    cr_expect_eq(sn_links_limit(&A, sn_links_end(3, 9), sn_links_end(1, 81)), 5);
+    char line[128];
+    cr_assert_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
+    cr_expect_str_eq(line, "app -> db port 80 refuse limit-data 10");
+    c = (sn_link_set)SN_LINK_SET_NONE;
+    c.clear = true;
+    toxic(2, 1, 80, &c);
+    cr_expect(!sn_links_refused(&A, app, sn_links_end(1, 80)), "--clear --port: that rule");
+    cr_expect_eq(sn_links_limit(&A, app, sn_links_end(1, 80)), 100, "the pair's stays");
+}
+
+Test(core_links, refuse_on_one_port_only)
+{
+    int c, s;
+    connected("db", "app", &c, &s);           /* db listens on 80 */
+    on("db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 81), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    on("app");
+    sn_link_set r = SN_LINK_SET_NONE;
+    r.refuse = 1;
+    toxic(2, 1, 80, &r);
+    int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 80), -ECONNREFUSED);
+    int e = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, e, "127.100.0.1", 81), 0, "another port of db");
+}
+
+static void slicer(int size, int var, int64_t delay_ns)
+{
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.slice_size = size;
+    c.slice_var = var;
+    c.slice_delay_ns = delay_ns;
+    toxic(2, 1, 0, &c);
+}
+
+Test(core_links, slicer_reads_one_slice_at_a_time)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    slicer(4, 0, 0);
+    cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
+    char buf[32];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
+    cr_expect_eq(tc_recv(&A, s, buf + 4, sizeof buf, MSG_DONTWAIT, NULL), 4);
+    cr_expect_eq(tc_recv(&A, s, buf + 8, sizeof buf, MSG_DONTWAIT, NULL), 2);
+    cr_expect(memcmp(buf, "0123456789", 10) == 0, "the bytes intact");
+    cr_assert_eq(tc_setint(&A, s, SOL_SOCKET, SO_RCVLOWAT, 8), 0);
+    cr_assert_eq(tc_send(&A, c, "abcdef", 6, 0), 6);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN, "SO_RCVLOWAT above a slice: readable");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, 0, NULL), 2,
+                 "a blocking read gets the rest of the last slice");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_PEEK | MSG_WAITALL, NULL), 4);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, 0, NULL), 4, "then a slice");
+    cr_assert_eq(tc_setint(&A, s, SOL_SOCKET, SO_RCVLOWAT, 1), 0);
+    cr_expect_eq(tc_send(&A, s, "the other way", 13, 0), 13);
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 13, "one way");
+    slicer(10, 5, 0);
+    char big[2000], got[2000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)(i * 7);
+    cr_assert_eq(tc_send(&A, c, big, sizeof big, 0), (ssize_t)sizeof big);
+    size_t have = 0;
+    while (have < sizeof got) {
+        ssize_t n = tc_recv(&A, s, got + have, sizeof got - have, MSG_DONTWAIT, NULL);
+        cr_assert(n >= 1 && n <= 15, "a slice of 10 +- 5: %zd", n);
+        have += (size_t)n;
+    }
+    cr_expect(memcmp(big, got, sizeof big) == 0);
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
+    toxic(2, 1, 0, &clear);
+    cr_assert_eq(tc_send(&A, c, big, 100, 0), 100);
+    cr_expect_eq(tc_recv(&A, s, got, sizeof got, MSG_DONTWAIT, NULL), 100, "cleared");
+}
+
+Test(core_links, slicer_delays_each_slice)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    slicer(4, 0, 50000000);                   /* 4 bytes every 50 ms */
+    cr_assert_eq(tc_send(&A, c, "01234567", 8, 0), 8);
+    char buf[32];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "not yet");
+    cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
+    int64_t due = sn_sock_due(&A, s);
+    cr_expect(due > mono_ns() && due < mono_ns() + 60000000, "due in %lld ns",
+              (long long)(due - mono_ns()));
+    sleep_ms(60);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
+}
+
+Test(core_links, slow_close_delays_the_eof)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    sn_link_set sc = SN_LINK_SET_NONE;
+    sc.slow_close_ns = 100000000;             /* app -> db: 100 ms */
+    toxic(2, 1, 0, &sc);
+    char line[128];
+    cr_assert_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
+    cr_expect_str_eq(line, "app -> db slow-close 100ms");
+    cr_assert_eq(tc_send(&A, c, "bye", 3, 0), 3);
+    cr_assert_eq(sn_sock_shutdown(&A, c, SHUT_WR), 0);
+    char buf[8];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 3, "sent before: there");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "no EOF yet");
+    cr_expect(!(sn_sock_poll(&A, s) & (POLLIN | POLLRDHUP)));
+    int64_t due = sn_sock_due(&A, s);
+    cr_expect(due > mono_ns() + 50000000 && due < mono_ns() + 110000000, "due in %lld ns",
+              (long long)(due - mono_ns()));
+    sleep_ms(110);
+    cr_expect(sn_sock_poll(&A, s) & POLLRDHUP);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 0, "the EOF");
+    cr_expect_eq(tc_send(&A, s, "ok", 2, 0), 2, "the other way is open");
+    sn_sock_release(&A, s);                   /* db -> app: no slow close */
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 2);
+    cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 0);
+}

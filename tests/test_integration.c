@@ -126,6 +126,10 @@ SCENARIO(faults)
  * connect of one round trip, blocking, with poll and with epoll, without
  * spinning; 4 MiB through 1 MiB/s takes >= 3.5 s. */
 SCENARIO(faults_delay)
+/* Toxiproxy's faults: refuse on one port of a host, datagram loss on one
+ * port, the slicer (small reads, bytes intact, MSG_WAITALL fills, slices
+ * delayed), slow close (the EOF >= D later, for recv, poll and epoll). */
+SCENARIO(faults_toxics)
 /* Delay and rate against netem on a veth pair between two namespaces:
  * round trips and a 2 MiB transfer agree (root and netem; skipped
  * otherwise). */

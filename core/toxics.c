@@ -1,0 +1,97 @@
+/* Toxiproxy's slicer and slow close on sockets (core/toxics.h). */
+#include "core/toxics.h"
+
+#include "core/lock.h"
+#include "core/ring.h"
+#include "core/sockwait.h"
+
+void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    sn_link *l = sn_links_slicer(a, sn_sock_end(k), sn_sock_end(p));
+    uint16_t rule = l ? (uint16_t)(l - a->links + 1) : 0;
+    if (rule == atomic_load_explicit(&p->slice_rule, memory_order_relaxed))
+        return;
+    if (rule)
+        atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
+    atomic_store_explicit(&p->slice_rule, rule, memory_order_release);
+}
+
+/* The slice k's reader is in, opened if due (a new size drawn from the
+ * rule's generator, under its lock so that one slice takes one draw
+ * whoever looks first): of `used` bytes from `out`, those it lets be
+ * read. */
+uint32_t sn_toxics_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
+                           int64_t now)
+{
+    uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
+    sn_link *l = rule ? &a->links[rule - 1] : NULL;
+    if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED)) {
+        atomic_store(&k->slice_rule, 0);    /* the rule was cleared */
+        atomic_store(&k->slice_open, 0);
+        atomic_store(&k->slice_next, 0);
+        return used;
+    }
+    if (!atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
+        if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
+            return 0;                   /* the next slice is not there yet */
+        sn_lock(&l->lock);
+        if (!atomic_load(&k->slice_open)) {
+            atomic_store(&k->slice_end, out + sn_links_slice(l));
+            atomic_store_explicit(&k->slice_open, 1, memory_order_release);
+        }
+        sn_unlock(&l->lock);
+    }
+    uint32_t vis = atomic_load_explicit(&k->slice_end, memory_order_relaxed) - out;
+    return vis < used ? vis : used;
+}
+
+/* The next slice opens its rule's delay after this one was read. */
+void sn_toxics_read(sn_arena *a, sn_sock *k, int64_t now)
+{
+    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    uint32_t end = atomic_load_explicit(&k->slice_end, memory_order_relaxed);
+    if (!atomic_load(&k->slice_open) || (int32_t)(end - out) > 0)
+        return;
+    uint16_t rule = atomic_load(&k->slice_rule);
+    int64_t delay = rule ? __atomic_load_n(&a->links[rule - 1].slice_delay_ns,
+                                           __ATOMIC_RELAXED) : 0;
+    atomic_store(&k->slice_next, delay ? now + delay : 0);
+    atomic_store_explicit(&k->slice_open, 0, memory_order_release);
+}
+
+void sn_toxics_after_read_slow(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    /* the FIN too, when the last slice is read: it came long before,
+     * its event was taken by an earlier report; and a slow close's FIN
+     * not yet due, so that epoll looks again when it is
+     * (sn_toxics_fin_arrives) */
+    if ((atomic_load_explicit(&k->slice_rule, memory_order_relaxed) &&
+         (sn_ring_used(&k->rx) || (atomic_load(&k->shut) & SN_PEER_FIN))) ||
+        atomic_load_explicit(&k->fin_due, memory_order_relaxed))
+        sn_wake_ev(a, s, SN_EV_IN);
+}
+
+int64_t sn_toxics_due(sn_sock *k, int64_t now)
+{
+    int64_t t[2] = {atomic_load_explicit(&k->fin_due, memory_order_relaxed),
+                    atomic_load_explicit(&k->slice_rule, memory_order_relaxed)
+                        ? atomic_load_explicit(&k->slice_next, memory_order_relaxed) : 0};
+    int64_t due = 0;
+    for (int i = 0; i < 2; i++)
+        if (t[i] > now && (!due || t[i] < due))
+            due = t[i];
+    return due;
+}
+
+/* A slow close's FIN is due: it makes an input event then, as it would
+ * arriving on Linux (its own event, at the close, may have been taken by
+ * a report of the bytes before it: an edge-triggered epoll needs this
+ * one). */
+void sn_toxics_fin_arrives(sn_arena *a, int s, int64_t now)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = atomic_load(&k->fin_due);
+    if (due && due <= now && atomic_compare_exchange_strong(&k->fin_due, &due, 0))
+        sn_wake_ev(a, s, SN_EV_IN);
+}
