@@ -233,6 +233,8 @@ static int netem_option(int argc, char **argv, int *i, sn_link_set *c)
         return bad("link: a correlation follows its value: --loss P CORR, --duplicate P "
                    "CORR, --delay D JITTER CORR, --jitter J CORR, --reorder P CORR%s", "");
     return 1;
+}
+
 /* --port's value: 1 to 65535. */
 static int port_number(const char *v, int *out)
 {
