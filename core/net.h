@@ -273,6 +273,10 @@ typedef struct sn_msg {
      * messages) when has_*, else the socket's; recv: what it carried. */
     bool                   has_ttl, has_tos;
     uint8_t                ttl, tos;
+    /* stream: the call already moved bytes (a blocking send, MSG_WAITALL):
+     * a pending error (a reset) ends it but stays for the next call, as
+     * Linux leaves sk_err when it returns a partial count. */
+    bool                   keep_error;
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);
