@@ -70,6 +70,11 @@ $(BUILD)/static_hello: tests/integration/static_hello.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
 
+# The wake-up stress program of tests/integration/faults_wake.sh.
+$(BUILD)/due_wake: tests/integration/due_wake.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE) $(CFLAGS) $< -o $@ $(LDLIBS)
+
 # Go programs (tests/go/NAME/main.go, each its own main package, stdlib
 # only), built offline with Debian's golang-go.  cgo stays on, so they are
 # linked dynamically as Go programs usually are (a static one cannot load
@@ -105,7 +110,7 @@ bench: $(LIB) $(BENCH_BIN) $(BUILD)/bench/go_echo
 
 # First the layer check (core/LAYERS: no module of core/ uses one above
 # it), from the objects just built; then the Criterion suites.
-test: $(LIB) $(INSPECT) $(CAPTURE) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello
+test: $(LIB) $(INSPECT) $(CAPTURE) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello $(BUILD)/due_wake
 	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 

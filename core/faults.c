@@ -175,7 +175,7 @@ static int64_t user_timeout(const sn_sock *k)
     return ms > 0 ? (int64_t)ms * 1000000 : 0;
 }
 
-int64_t sn_sock_due(sn_arena *a, int s)
+int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (!sn_sock_faulty(k))
@@ -183,15 +183,16 @@ int64_t sn_sock_due(sn_arena *a, int s)
     int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
     int64_t ut = st ? user_timeout(k) : 0;
     int64_t due = ut ? st + ut : 0;
-    int64_t cd = sn_sock_conn_pending(k) ? atomic_load(&k->conn_due) : 0;
-    if (cd && (!due || cd < due))
+    /* Read as is, not through sn_sock_conn_pending: a round trip that
+     * ended after `since` was still pending when the caller looked. */
+    int64_t cd = atomic_load(&k->conn_due);
+    if (cd > since && (!due || cd < due))
         due = cd;
     uint32_t start;
     int64_t sd;
-    int64_t now = now_ns();
-    if (first_pending(a, k, now, &start, &sd) && (!due || sd < due))
+    if (first_pending(a, k, since, &start, &sd) && (!due || sd < due))
         due = sd;
-    int64_t td = sn_toxics_due(k, now);     /* a slow close's FIN, a slice */
+    int64_t td = sn_toxics_due(k, since);   /* a slow close's FIN, a slice */
     if (td && (!due || td < due))
         due = td;
     return due;
@@ -203,6 +204,11 @@ bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
     uint32_t start;
     int64_t due;
     return sn_toxics_fin_pending(k, now) || first_pending(a, k, now, &start, &due);
+}
+
+int64_t sn_sock_due(sn_arena *a, int s)
+{
+    return sn_sock_due_since(a, s, now_ns());
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)

@@ -186,6 +186,11 @@ int  sn_net_link_text(sn_arena *a, int i, char *buf, size_t n);
  * connection's TCP_USER_TIMEOUT runs out), 0 never: a wait on s sleeps
  * no longer. */
 int64_t sn_sock_due(sn_arena *a, int s);
+/* The same for a caller that looked at s (poll, a try) at `since`: what
+ * was not due then counts, even if it is due by now -- or the data that
+ * came due between the look and this question would wake nobody.  A due
+ * time in the past means: look again now. */
+int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since);
 
 /* ---- doorbells (bell.c, sockbell.c) ---- */
 
@@ -289,6 +294,10 @@ typedef struct sn_msg {
      * messages) when has_*, else the socket's; recv: what it carried. */
     bool                   has_ttl, has_tos;
     uint8_t                ttl, tos;
+    /* stream: the call already moved bytes (a blocking send, MSG_WAITALL):
+     * a pending error (a reset) ends it but stays for the next call, as
+     * Linux leaves sk_err when it returns a partial count. */
+    bool                   keep_error;
 } sn_msg;
 
 ssize_t sn_sock_send(sn_arena *a, int s, sn_msg *m, int flags);

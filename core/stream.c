@@ -57,12 +57,12 @@ static void tap_lost(sn_arena *a, sn_sock *k, sn_msg *m, size_t len)
 
 /* The errors a send meets before it looks for room, in Linux's order:
  * a pending error (reset) first, then a closed sending side. */
-static int send_gate(sn_sock *k)
+static int send_gate(sn_sock *k, bool keep)
 {
     uint8_t st = k->state;
     if (st == SN_CONNECTING || sn_sock_conn_pending(k))
         return -EAGAIN;                 /* blocking send waits for it */
-    int e = atomic_exchange(&k->so_error, 0);
+    int e = keep ? atomic_load(&k->so_error) : atomic_exchange(&k->so_error, 0);
     if (e)
         return -e;
     uint32_t sh = atomic_load(&k->shut);
@@ -75,7 +75,7 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
 {
     sn_sock *k = sn_sock_at(a, s);
     sn_faults_check(a, s);
-    int r = send_gate(k);
+    int r = send_gate(k, m->keep_error);
     if (r < 0)
         return r;
     size_t len = sn_iov_total(m->iov, m->iovcnt);
@@ -191,13 +191,13 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
  * then means no byte can still arrive.  The rest is read in the reverse
  * of the order a closing peer writes it (error, flags, state), so that a
  * CLOSED state comes with its error and flags. */
-static ssize_t recv_empty(sn_sock *k, uint32_t before)
+static ssize_t recv_empty(sn_sock *k, uint32_t before, bool keep)
 {
     if (before & SN_PEER_FIN)
         return 0;
     uint8_t st = k->state;
     uint32_t sh = atomic_load(&k->shut);
-    int e = atomic_exchange(&k->so_error, 0);
+    int e = keep ? atomic_load(&k->so_error) : atomic_exchange(&k->so_error, 0);
     if (e)
         return -e;
     if (sh & (SN_SHUT_RD | SN_RESET))
@@ -253,7 +253,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!used) {
         sn_unlock(&k->rx_cons);
-        return recv_empty(k, sh);
+        return recv_empty(k, sh, m->keep_error);
     }
     /* A blocking read waits for SO_RCVLOWAT bytes (all of them with
      * MSG_PEEK|MSG_WAITALL) unless the stream has ended. */
@@ -289,7 +289,7 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
             sn_urg_passed(k);
         if (!n && skip) {               /* only the urgent byte was there */
             sn_unlock(&k->rx_cons);
-            return recv_empty(k, sh);
+            return recv_empty(k, sh, m->keep_error);
         }
     }
     sn_unlock(&k->rx_cons);

@@ -63,15 +63,19 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
         /* Read seq first, then look again: a change made after the look
          * moves seq, so the sleep below cannot miss it. */
         uint32_t seq = sn_wait_prepare(a, slot);
+        struct timespec seen;
+        clock_gettime(CLOCK_MONOTONIC, &seen);
         r = try(slot, ctx);
         if (r != -EAGAIN)
             return r;
         int procs[SN_WATCH_MAX];
         int n = sn_sock_watch(a, slot, procs, SN_WATCH_MAX);
         /* Time alone may change the socket (a fault's timer): sleep no
-         * longer than that, then look again. */
+         * longer than that, then look again.  Counted from before the
+         * try: data it found not due may be due by now, and nothing else
+         * would wake us for it. */
         struct timespec due_ts, *wdl = dl;
-        int64_t due = sn_sock_due(a, slot);
+        int64_t due = sn_sock_due_since(a, slot, (int64_t)seen.tv_sec * 1000000000 + seen.tv_nsec);
         if (due && (!dl || due < (int64_t)dl->tv_sec * 1000000000 + dl->tv_nsec)) {
             due_ts.tv_sec = due / 1000000000;
             due_ts.tv_nsec = due % 1000000000;

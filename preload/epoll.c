@@ -495,6 +495,13 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
 #define IN_KIND  (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLPRI | EPOLLHUP | EPOLLERR)
 #define OUT_KIND (EPOLLOUT | EPOLLWRNORM | EPOLLWRBAND)
 
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
 /* Look at the sockets that changed and the level-triggered ones still
  * ready; fill up to max events.  Instance lock held. */
 static int collect(ep_inst *in, struct epoll_event *out, int max)
@@ -515,6 +522,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     int n = 0;
     bool still_ready = false;
     in->due = 0;
+    int64_t seen = now_ns();    /* no later than each item's look below */
     ep_item *kept = NULL, **kept_tail = &kept;
     ep_item **p = &in->check;
     while (*p && n < max) {
@@ -550,7 +558,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
         bool later = false;
         if (!m && !it->disarmed) {
             /* Data on its way (a delayed link): look again when due. */
-            int64_t due = sn_sock_due(a, it->slot);
+            int64_t due = sn_sock_due_since(a, it->slot, seen);
             if (due && (!in->due || due < in->due))
                 in->due = due;
             later = due != 0;
@@ -610,13 +618,6 @@ static int filter(ep_inst *in, struct epoll_event *ev, int n)
         ev[k++] = ev[i];
     }
     return k;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
 #define UNWATCHED_NS (200 * 1000000LL)   /* as in poll.c */

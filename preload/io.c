@@ -99,7 +99,8 @@ static ssize_t try_recv_fault(int s, void *c)
 
 /* Keep going after `done` bytes until the whole iovec is through, or a
  * call moves nothing (EOF, error, signal, timeout): blocking stream sends
- * and MSG_WAITALL.  What moved so far is the answer then. */
+ * and MSG_WAITALL.  What moved so far is the answer then, and an error
+ * that ended it (a reset) is the next call's (keep_error). */
 static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
                        size_t done)
 {
@@ -108,6 +109,7 @@ static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
     struct iovec rest[IOV_MAX];
     const struct iovec *orig = m->iov;
     int orig_n = m->iovcnt;
+    m->keep_error = true;
     while (done < want) {
         m->iovcnt = iov_advance(rest, orig, orig_n, done);
         m->iov = rest;
@@ -120,6 +122,7 @@ static ssize_t io_rest(int s, io_ctx *x, sn_try_fn try, int64_t timeout_ns,
     }
     m->iov = orig;
     m->iovcnt = orig_n;
+    m->keep_error = false;
     return (ssize_t)done;
 }
 

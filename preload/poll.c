@@ -119,12 +119,14 @@ static int64_t now_ns(void)
 }
 
 /* A wait no longer than until time alone changes one of the simulated
- * sockets (a fault's timer, core/net.h sn_sock_due). */
-static int64_t due_cap(sn_arena *a, const struct pollfd *fds, nfds_t n, int64_t left)
+ * sockets (a fault's timer, core/net.h sn_sock_due_since), counted from
+ * `seen`, when poll_sim looked at them. */
+static int64_t due_cap(sn_arena *a, const struct pollfd *fds, nfds_t n, int64_t left,
+                       int64_t seen)
 {
     for (nfds_t i = 0; i < n; i++) {
         int slot = sn_fd_slot(fds[i].fd);
-        int64_t due = slot >= 0 ? sn_sock_due(a, slot) : 0;
+        int64_t due = slot >= 0 ? sn_sock_due_since(a, slot, seen) : 0;
         if (due) {
             int64_t in = due - now_ns();
             in = in < 0 ? 0 : in + 1000000;   /* just past it */
@@ -229,6 +231,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
             if (sn_fd_slot(fds[i].fd) >= 0)
                 k[i].fd = -1;
         }
+        int64_t seen = now_ns();
         int ready = poll_sim(a, fds, n);
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
         if (left < 0 && deadline >= 0)
@@ -257,7 +260,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
         bool capped = false;
         if (sleep) {
             int64_t was = left;
-            left = due_cap(a, fds, n, left);
+            left = due_cap(a, fds, n, left, seen);
             capped = left != was;
         }
         if (sleep && unwatched && (left < 0 || left > UNWATCHED_NS))

@@ -31,8 +31,10 @@ the file named by its last argument.
                             ERRNO"
   drain PORT                accept one connection, read until EOF or an
                             error: print "drained LEN EOF|ERRNO"
-  flood HOST PORT BYTES     connect, send BYTES: print "flood sent" or
-                            "flood failed ERRNO"
+  flood HOST PORT BYTES     connect, send BYTES in one call, then one
+                            byte twice: print "flood SENT R2 R3" (the count
+                            the first send returned; "ok" or the ERRNO of
+                            the two others)
 """
 import errno
 import hashlib
@@ -253,11 +255,14 @@ def drain(port):
 
 def flood(host, port, n):
     c = socket.create_connection((host, int(port)))
-    try:
-        c.sendall(payload(int(n), 9))
-        out("flood sent")
-    except OSError as e:
-        out("flood failed", name(e))
+    res = [c.send(payload(int(n), 9))]
+    for _ in range(2):
+        try:
+            c.send(b"x")
+            res.append("ok")
+        except OSError as e:
+            res.append(name(e))
+    out("flood", *res)
 
 
 if __name__ == "__main__":
