@@ -60,9 +60,9 @@ want="got 20 4 9 14 19 0 1 2 3 5 6 7 8 10 11 12 13 15 16 17 18"
 # IPv6 (router solicitations, DAD), a permanent neighbour (no ARP).
 netem_gap() {
     [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v tc >/dev/null || {
-        echo "netem oracle: not root, or no ip(8) or tc(8) (skipped)"; return; }
+        echo "skipped: the netem oracle: not root, or no ip(8) or tc(8)"; return; }
     local na=sn-reorder-$$-a nb=sn-reorder-$$-b mac
-    ip netns add "$na" && ip netns add "$nb" || { echo "netem oracle: no namespaces (skipped)"; return; }
+    ip netns add "$na" && ip netns add "$nb" || { echo "skipped: the netem oracle: no namespaces"; return; }
     trap 'ip netns del '"$na"' 2>/dev/null; ip netns del '"$nb"' 2>/dev/null; it_cleanup' EXIT
     ip -n "$na" link add veth-a type veth peer name veth-b netns "$nb" || fail "veth pair"
     for ns in "$na" "$nb"; do
@@ -75,7 +75,7 @@ netem_gap() {
     ip -n "$na" neigh add 10.2.0.2 lladdr "$mac" dev veth-a nud permanent || fail "neighbour"
     if ! ip netns exec "$na" tc qdisc add dev veth-a root netem delay 1s reorder 100% gap 5 \
         2>"$IT_DIR/tc.err"; then
-        echo "netem oracle: no netem qdisc here: $(head -1 "$IT_DIR/tc.err") (skipped)"
+        echo "skipped: the netem oracle: no netem qdisc here: $(head -1 "$IT_DIR/tc.err")"
         return
     fi
     ip -n "$na" link set veth-a up && ip -n "$nb" link set veth-b up || fail "veth up"
