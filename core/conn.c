@@ -21,6 +21,7 @@
 #include "core/slots.h"
 #include "core/sockwait.h"
 #include "core/tap.h"
+#include "core/timeouts.h"
 #include "core/capture.h"
 
 int sn_sock_create(sn_arena *a, int family, int type, int protocol)
@@ -74,6 +75,13 @@ static bool listener_orphaned(sn_arena *a, int l)
     for (int i = 0; i < n; i++)
         sn_reap_proc(a, procs[i]);
     return true;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 /* ---- connections ---- */
@@ -318,6 +326,10 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->state = SN_CONNECTING;
         k->listener = -1;
         k->held_conn = 1;
+        /* ... and they give up as Linux's do (sn_conn_check_held). */
+        k->stall_idle = 0;
+        atomic_store(&k->stall_ns, mono_ns());
+        atomic_store(&k->faulty, 1);
         return -EINPROGRESS;
     }
     if (host >= 0 && sn_links_any(a) && sn_links_refused(a, k->host, host)) {
@@ -334,12 +346,11 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 }
 
 /* A connect from k to host `host` over delayed links: its caller sees it
- * complete one round trip from now (the SYN there, the SYN-ACK back). */
+ * complete one round trip from now (the SYN there, the SYN-ACK back),
+ * the listener's accept once the ACK that follows has arrived too. */
 static bool round_trip(sn_arena *a, sn_sock *k, int host)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t now = mono_ns();
     int64_t there = sn_links_due(a, k->host, host, 0, true, now);
     int64_t back = sn_links_due(a, host, k->host, 0, true, there ? there : now);
     int64_t due = back ? back : there;
@@ -347,6 +358,15 @@ static bool round_trip(sn_arena *a, sn_sock *k, int host)
         return false;
     atomic_store(&k->conn_due, due);
     atomic_store(&k->faulty, 1);
+    int64_t ack = sn_links_due(a, k->host, host, 0, true, due);
+    int ps;
+    sn_sock *S = sn_sock_peer(a, k, &ps);
+    if (S && S->listener >= 0) {
+        atomic_store(&S->conn_due, ack ? ack : due);
+        atomic_store(&S->faulty, 1);
+        atomic_store(&sn_sock_at(a, S->listener)->faulty, 1);
+        sn_wake(a, S->listener);        /* its waits have a due time now */
+    }
     return true;
 }
 
@@ -477,6 +497,7 @@ void sn_conn_retry_held(sn_arena *a, int s)
     if (host >= 0 && sn_links_cut(a, k->host, host))
         return;                         /* still cut */
     k->held_conn = 0;
+    atomic_store(&k->stall_ns, 0);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
     int r = host < 0 || sn_links_refused(a, k->host, host) ? -ECONNREFUSED
                                                            : connect_to(a, s, host, &dst);
@@ -487,9 +508,34 @@ void sn_conn_retry_held(sn_arena *a, int s)
     sn_wake(a, s);
 }
 
+void sn_conn_check_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
+    if (!k->held_conn || !due || mono_ns() < due)
+        return;
+    sn_ctl_lock(a);
+    if (k->held_conn && k->state == SN_CONNECTING) {
+        /* As a refused connect ends (sn_sock_refuse), but no reset was
+         * seen: the capture shows nothing more. */
+        k->held_conn = 0;
+        atomic_store(&k->stall_ns, 0);
+        sn_sock_set_error(k, ETIMEDOUT);
+        atomic_fetch_or(&k->opt, SN_O_REFUSED);
+        k->state = SN_CLOSED;
+        k->listener = -1;
+        atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
+        sn_sock_release_implicit(a, s);
+        sn_wake(a, s);
+    }
+    sn_ctl_unlock(a);
+}
+
 int sn_sock_connect_result(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (sn_sock_faulty(k) && k->held_conn)
+        sn_conn_check_held(a, s);
     uint8_t st = k->state;
     if (st == SN_CONNECTING)
         return -EAGAIN;
@@ -517,6 +563,26 @@ int sn_dgram_disconnect(sn_arena *a, int s)
     return 0;
 }
 
+/* The server end at the head of L's queue, or NULL (lock held, or a
+ * racy look that only sets a wake time). */
+static sn_sock *accept_head(sn_arena *a, sn_sock *L)
+{
+    int c = L->acc_head;
+    return c >= 0 ? sn_sock_at(a, c) : NULL;
+}
+
+bool sn_conn_acceptable(sn_arena *a, sn_sock *L)
+{
+    sn_sock *C = accept_head(a, L);
+    return C && !(sn_sock_faulty(L) && sn_sock_conn_pending(C));
+}
+
+int64_t sn_conn_accept_due(sn_arena *a, sn_sock *L)
+{
+    sn_sock *C = accept_head(a, L);
+    return C && sn_sock_conn_pending(C) ? atomic_load(&C->conn_due) : 0;
+}
+
 int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
 {
     sn_sock *L = sn_sock_at(a, s);
@@ -526,6 +592,8 @@ int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
     int c;
     if (L->state != SN_LISTEN) {
         c = -EINVAL;
+    } else if (L->acc_head >= 0 && !sn_conn_acceptable(a, L)) {
+        c = -EAGAIN;                    /* its handshake is not over */
     } else if ((c = sn_q_pop(a, &L->acc_head, &L->acc_tail)) < 0) {
         c = -EAGAIN;
     } else {

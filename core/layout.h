@@ -15,7 +15,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 13  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 14  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
@@ -25,7 +25,8 @@
                                      host index);
                                  11: links (faults), seed, held data;
                                  12: links' refuse and limit_data;
-                                 13: sock.faulty on the first line */
+                                 13: sock.faulty on the first line;
+                                 14: sock.stall_idle (timeouts) */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
