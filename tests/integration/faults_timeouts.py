@@ -3,7 +3,9 @@ to give up under a partition, and when a listener sees a connection over
 a delayed link.  Times are CLOCK_MONOTONIC (one clock for every process
 of the machine), printed in seconds.
 
-  syn HOST PORT SYNCNT MODE  connect with TCP_SYNCNT, blocking (MODE
+  syn HOST PORT SYNCNT MODE [USER_TIMEOUT]
+                             connect with TCP_SYNCNT (and
+                             TCP_USER_TIMEOUT, ms), blocking (MODE
                              block) or not (MODE poll: poll POLLOUT up
                              to 20 s, print its events and SO_ERROR):
                              print how it ended and after how long
@@ -15,8 +17,9 @@ of the machine), printed in seconds.
                              (through poll) up to 6 s: print how it
                              ended and after how long
   listen_at PORT MODE        listen, print "listening", take one
-                             connection (MODE block: accept; poll: poll
-                             POLLIN first): print "accepted AT"
+                             connection (MODE block: accept; poll or
+                             epoll: wait for POLLIN first): print
+                             "accepted AT"
   connect_at HOST PORT       print "start AT", connect, print
                              "connected AT"
 """
@@ -28,6 +31,7 @@ import sys
 import time
 
 TCP_SYNCNT = getattr(socket, "TCP_SYNCNT", 7)
+TCP_USER_TIMEOUT = getattr(socket, "TCP_USER_TIMEOUT", 18)
 
 
 def name(e):
@@ -50,9 +54,11 @@ def wait_go(path):
     sys.exit("no go file " + path)
 
 
-def syn(host, port, syncnt, mode):
+def syn(host, port, syncnt, mode, user_timeout=None):
     c = socket.socket()
     c.setsockopt(socket.IPPROTO_TCP, TCP_SYNCNT, int(syncnt))
+    if user_timeout:
+        c.setsockopt(socket.IPPROTO_TCP, TCP_USER_TIMEOUT, int(user_timeout))
     t = time.monotonic()
     if mode == "block":
         try:
@@ -116,10 +122,10 @@ def listen_at(port, mode):
     l.bind(("0.0.0.0", int(port)))
     l.listen(4)
     out("listening")
-    if mode == "poll":
-        p = select.poll()
-        p.register(l, select.POLLIN)
-        if not p.poll(10000):
+    if mode != "block":
+        p = select.epoll() if mode == "epoll" else select.poll()
+        p.register(l.fileno(), select.POLLIN)
+        if not p.poll(10 if mode == "epoll" else 10000):   # s, ms
             sys.exit("poll on the listener timed out")
         l.setblocking(False)
     l.accept()

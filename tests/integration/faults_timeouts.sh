@@ -5,11 +5,12 @@
 #  - a connect with TCP_SYNCNT 1 under a partition fails with ETIMEDOUT
 #    after about 3 s (SYNs at 0 and 1 s, given up at 3 s), blocking, and
 #    non-blocking through poll (POLLOUT|POLLERR|POLLHUP) and
-#    SO_ERROR;
+#    SO_ERROR; with TCP_USER_TIMEOUT 1.5 s (and TCP_SYNCNT 6) after
+#    about 1.5 s;
 #  - SO_KEEPALIVE with TCP_KEEPIDLE 1, TCP_KEEPINTVL 1, TCP_KEEPCNT 2: an
 #    idle connection across a partition ends with ETIMEDOUT after about
 #    3 s; one across a link that is not cut lives on;
-#  - 100 ms each way: accept (blocking, or after poll) sees a connection
+#  - 100 ms each way: accept (blocking, or after poll or epoll) sees a connection
 #    when the handshake's third packet arrives, >= 0.25 s after the
 #    client's connect began (its connect returns after one round trip).
 # Then the same probes against Linux when root can make two network
@@ -44,17 +45,24 @@ timeouts_probes() {
     partition_on
     $run "$IT_DIR/synb.out" app syn "$db" $((p + 2)) 1 block; sb=$BG_PID
     $run "$IT_DIR/synp.out" app syn "$db" $((p + 2)) 1 poll; sp=$BG_PID
+    $run "$IT_DIR/synu.out" app syn "$db" $((p + 2)) 6 block 1500; su=$BG_PID
     touch "$IT_DIR/go-$p"
     wait_line "$IT_DIR/synb.out" '^connect' "$sb" 10
     wait_line "$IT_DIR/synp.out" '^poll' "$sp" 10
+    wait_line "$IT_DIR/synu.out" '^connect' "$su" 10
     wait_line "$IT_DIR/ka1.out" '^recv' "$k1" 10
     wait_line "$IT_DIR/ka2.out" '^recv' "$k2" 10
     partition_off
     expect "$IT_DIR/synb.out" "^connect failed ETIMEDOUT $T3" "$side: blocking connect, TCP_SYNCNT 1, partition"
     expect "$IT_DIR/synp.out" "^poll POLLOUT\|POLLERR\|POLLHUP SO_ERROR ETIMEDOUT $T3" \
         "$side: non-blocking connect, TCP_SYNCNT 1, partition"
+    expect "$IT_DIR/synu.out" '^connect failed ETIMEDOUT after (1\.[3-9]|2\.[0-4]) s$' \
+        "$side: blocking connect, TCP_USER_TIMEOUT 1.5 s, partition"
     expect "$IT_DIR/ka1.out" "^recv failed ETIMEDOUT $T3" "$side: keepalive 1/1/2 under a partition"
     expect "$IT_DIR/ka2.out" '^recv timed out after 6' "$side: keepalive 1/1/2 on a link not cut"
+    echo "$side, under a partition: connect (TCP_SYNCNT 1) $(tail -1 "$IT_DIR/synb.out" | cut -d' ' -f3-)," \
+        "(TCP_USER_TIMEOUT 1.5 s) $(tail -1 "$IT_DIR/synu.out" | cut -d' ' -f3-);" \
+        "keepalive 1/1/2: $(tail -1 "$IT_DIR/ka1.out" | cut -d' ' -f3-)"
 }
 
 # accept_probe RUN HOST-OF-DB PORT MODE: with 100 ms each way, the client's
@@ -83,6 +91,7 @@ timeouts_probes on db 7300
 sn link app db --both --delay 100ms || fail "simnet link --delay failed"
 accept_probe on db 7310 block
 accept_probe on db 7311 poll
+accept_probe on db 7312 epoll
 check_arena
 
 # ---- the same against Linux ----
@@ -137,4 +146,5 @@ fi
 ip netns exec "$NB" tc qdisc add dev veth-b root netem delay 100ms || fail "netem delay"
 accept_probe kon "$A4" 7310 block
 accept_probe kon "$A4" 7311 poll
+accept_probe kon "$A4" 7312 epoll
 echo ok
