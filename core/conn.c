@@ -86,6 +86,21 @@ static int64_t mono_ns(void)
 
 /* ---- connections ---- */
 
+/* Server end S of C's delayed connect to listener L: accept sees it when
+ * the handshake's third packet arrives, one more trip after C's connect
+ * completes (C's conn_due, round_trip).  Before S is queued: readers of
+ * the queue take no lock. */
+static void accept_after(sn_arena *a, sn_sock *C, sn_sock *S, sn_sock *L)
+{
+    int64_t cd = atomic_load(&C->conn_due);
+    if (!cd || !sn_sock_faulty(C))
+        return;
+    int64_t ack = sn_links_due(a, C->host, L->host, 0, true, cd);
+    atomic_store(&S->conn_due, ack ? ack : cd);
+    atomic_store(&S->faulty, 1);
+    atomic_store(&L->faulty, 1);
+}
+
 /* Connection C to listener L completes: make the server end and queue it
  * for accept. */
 static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
@@ -120,6 +135,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     C->listener = -1;
     if (sn_cap_on(a))
         sn_tap_connect(a, C, S);
+    accept_after(a, C, S, L);
     sn_q_push(a, &L->acc_head, &L->acc_tail, s);
     L->acc_len++;
     sn_wake(a, l);
@@ -339,15 +355,19 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
             sn_tap_refused(a, k, dst);
         return -ECONNREFUSED;
     }
+    bool delayed = host >= 0 && sn_links_any(a) && round_trip(a, k, host);
     r = connect_to(a, s, host, dst);
-    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, host))
+    if (r == 0 && delayed)
         return -EINPROGRESS;            /* sn_sock_connect_result waits */
+    if (delayed)
+        atomic_store(&k->conn_due, 0);  /* refused, or waiting in line */
     return r;
 }
 
 /* A connect from k to host `host` over delayed links: its caller sees it
- * complete one round trip from now (the SYN there, the SYN-ACK back),
- * the listener's accept once the ACK that follows has arrived too. */
+ * complete one round trip from now (the SYN there, the SYN-ACK back).
+ * Set before the connection is made, so that establish can time the
+ * server end from it (accept_after). */
 static bool round_trip(sn_arena *a, sn_sock *k, int host)
 {
     int64_t now = mono_ns();
@@ -358,15 +378,6 @@ static bool round_trip(sn_arena *a, sn_sock *k, int host)
         return false;
     atomic_store(&k->conn_due, due);
     atomic_store(&k->faulty, 1);
-    int64_t ack = sn_links_due(a, k->host, host, 0, true, due);
-    int ps;
-    sn_sock *S = sn_sock_peer(a, k, &ps);
-    if (S && S->listener >= 0) {
-        atomic_store(&S->conn_due, ack ? ack : due);
-        atomic_store(&S->faulty, 1);
-        atomic_store(&sn_sock_at(a, S->listener)->faulty, 1);
-        sn_wake(a, S->listener);        /* its waits have a due time now */
-    }
     return true;
 }
 

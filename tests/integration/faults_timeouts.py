@@ -11,11 +11,13 @@ of the machine), printed in seconds.
                              print how it ended and after how long
   idle PORT                  accept one connection, print "accepted",
                              block in recv: print how it ended
-  keepalive HOST PORT GO     connect with SO_KEEPALIVE, TCP_KEEPIDLE 1,
+  keepalive HOST PORT GO [send]
+                             connect with SO_KEEPALIVE, TCP_KEEPIDLE 1,
                              TCP_KEEPINTVL 1, TCP_KEEPCNT 2, print
-                             "ready", wait for GO, then wait in recv
-                             (through poll) up to 6 s: print how it
-                             ended and after how long
+                             "ready", wait for GO (then send a byte if
+                             asked), then wait in recv (through poll)
+                             up to 6 s: print how it ended and after
+                             how long
   listen_at PORT MODE        listen, print "listening", take one
                              connection (MODE block: accept; poll or
                              epoll: wait for POLLIN first): print
@@ -95,7 +97,7 @@ def idle(port):
         out("recv failed", name(e.errno))
 
 
-def keepalive(host, port, go):
+def keepalive(host, port, go, send=None):
     c = socket.create_connection((host, int(port)))
     c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, 1)
@@ -104,6 +106,8 @@ def keepalive(host, port, go):
     out("ready")
     wait_go(go)
     t = time.monotonic()
+    if send:
+        c.send(b"x")
     c.settimeout(6)
     try:
         out("recv returned %r" % c.recv(10), since(t))

@@ -9,7 +9,9 @@
 #    about 1.5 s;
 #  - SO_KEEPALIVE with TCP_KEEPIDLE 1, TCP_KEEPINTVL 1, TCP_KEEPCNT 2: an
 #    idle connection across a partition ends with ETIMEDOUT after about
-#    3 s; one across a link that is not cut lives on;
+#    3 s; one across a link that is not cut lives on, and so does one
+#    that sent a byte after the cut (keepalive does nothing while data
+#    is unacknowledged: the retransmission limit, 924.6 s, rules);
 #  - 100 ms each way: accept (blocking, or after poll or epoll) sees a connection
 #    when the handshake's third packet arrives, >= 0.25 s after the
 #    client's connect began (its connect returns after one round trip).
@@ -25,7 +27,7 @@ sn link app db --clear && sn link web db --clear || fail "simnet link --clear on
 
 # expect FILE REGEX WHAT: FILE's last line matches REGEX
 expect() {
-    tail -1 "$1" | grep -Eq -- "$2" || { show "$1"; fail "$3"; }
+    tail -1 "$1" | grep -Eq -- "$2" || { show "$1" "$IT_DIR"/idle*.out; fail "$3"; }
 }
 T3='after (2\.[6-9]|3\.[0-9]|4\.[0-5]) s$'   # about 3 s
 
@@ -36,22 +38,27 @@ timeouts_probes() {
     local run=$1 db=$2 p=$3
     $run "$IT_DIR/idle1.out" db idle $p; i1=$BG_PID
     $run "$IT_DIR/idle2.out" db idle $((p + 1)); i2=$BG_PID
+    $run "$IT_DIR/idle3.out" db idle $((p + 3)); i3=$BG_PID
     wait_line "$IT_DIR/idle1.out" '^listening' "$i1"
     wait_line "$IT_DIR/idle2.out" '^listening' "$i2"
-    $run "$IT_DIR/ka1.out" app keepalive "$db" $p "$IT_DIR/go-$p"; k1=$BG_PID
-    $run "$IT_DIR/ka2.out" web keepalive "$db" $((p + 1)) "$IT_DIR/go-$p"; k2=$BG_PID
+    wait_line "$IT_DIR/idle3.out" '^listening' "$i3"
+    $run "$IT_DIR/ka1.out" app keepalive "$db" $p "$IT_DIR/go-$side-$p"; k1=$BG_PID
+    $run "$IT_DIR/ka2.out" web keepalive "$db" $((p + 1)) "$IT_DIR/go-$side-$p"; k2=$BG_PID
+    $run "$IT_DIR/ka3.out" app keepalive "$db" $((p + 3)) "$IT_DIR/go-$side-$p" send; k3=$BG_PID
     wait_line "$IT_DIR/ka1.out" '^ready' "$k1"
     wait_line "$IT_DIR/ka2.out" '^ready' "$k2"
+    wait_line "$IT_DIR/ka3.out" '^ready' "$k3"
     partition_on
     $run "$IT_DIR/synb.out" app syn "$db" $((p + 2)) 1 block; sb=$BG_PID
     $run "$IT_DIR/synp.out" app syn "$db" $((p + 2)) 1 poll; sp=$BG_PID
     $run "$IT_DIR/synu.out" app syn "$db" $((p + 2)) 6 block 1500; su=$BG_PID
-    touch "$IT_DIR/go-$p"
+    touch "$IT_DIR/go-$side-$p"
     wait_line "$IT_DIR/synb.out" '^connect' "$sb" 10
     wait_line "$IT_DIR/synp.out" '^poll' "$sp" 10
     wait_line "$IT_DIR/synu.out" '^connect' "$su" 10
     wait_line "$IT_DIR/ka1.out" '^recv' "$k1" 10
     wait_line "$IT_DIR/ka2.out" '^recv' "$k2" 10
+    wait_line "$IT_DIR/ka3.out" '^recv' "$k3" 10
     partition_off
     expect "$IT_DIR/synb.out" "^connect failed ETIMEDOUT $T3" "$side: blocking connect, TCP_SYNCNT 1, partition"
     expect "$IT_DIR/synp.out" "^poll POLLOUT\|POLLERR\|POLLHUP SO_ERROR ETIMEDOUT $T3" \
@@ -60,6 +67,8 @@ timeouts_probes() {
         "$side: blocking connect, TCP_USER_TIMEOUT 1.5 s, partition"
     expect "$IT_DIR/ka1.out" "^recv failed ETIMEDOUT $T3" "$side: keepalive 1/1/2 under a partition"
     expect "$IT_DIR/ka2.out" '^recv timed out after 6' "$side: keepalive 1/1/2 on a link not cut"
+    expect "$IT_DIR/ka3.out" '^recv timed out after 6' \
+        "$side: keepalive 1/1/2 with a byte unacknowledged (the retransmission limit rules, 924.6 s)"
     echo "$side, under a partition: connect (TCP_SYNCNT 1) $(tail -1 "$IT_DIR/synb.out" | cut -d' ' -f3-)," \
         "(TCP_USER_TIMEOUT 1.5 s) $(tail -1 "$IT_DIR/synu.out" | cut -d' ' -f3-);" \
         "keepalive 1/1/2: $(tail -1 "$IT_DIR/ka1.out" | cut -d' ' -f3-)"
