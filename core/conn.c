@@ -22,6 +22,7 @@
 #include "core/slots.h"
 #include "core/sockwait.h"
 #include "core/tap.h"
+#include "core/timeouts.h"
 #include "core/capture.h"
 
 int sn_sock_create(sn_arena *a, int family, int type, int protocol)
@@ -77,7 +78,30 @@ static bool listener_orphaned(sn_arena *a, int l)
     return true;
 }
 
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 /* ---- connections ---- */
+
+/* Server end S of C's delayed connect to listener L: accept sees it when
+ * the handshake's third packet arrives, one more trip after C's connect
+ * completes (C's conn_due, round_trip).  Before S is queued: readers of
+ * the queue take no lock. */
+static void accept_after(sn_arena *a, sn_sock *C, sn_sock *S, sn_sock *L)
+{
+    int64_t cd = atomic_load(&C->conn_due);
+    if (!cd || !sn_sock_faulty(C))
+        return;
+    int64_t ack = sn_links_due(a, sn_links_end(C->host, C->local.port),
+                                sn_links_end(L->host, L->local.port), 0, true, cd);
+    atomic_store(&S->conn_due, ack ? ack : cd);
+    atomic_store(&S->faulty, 1);
+    atomic_store(&L->faulty, 1);
+}
 
 /* Connection C to listener L completes: make the server end and queue it
  * for accept. */
@@ -113,6 +137,7 @@ static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
     C->listener = -1;
     if (sn_cap_on(a))
         sn_tap_connect(a, C, S);
+    accept_after(a, C, S, L);
     sn_q_push(a, &L->acc_head, &L->acc_tail, s);
     L->acc_len++;
     sn_wake(a, l);
@@ -322,6 +347,10 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->listener = -1;
         k->held_conn = 1;
         sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, me, there, 0);
+        /* ... and they give up as Linux's do (sn_conn_check_held). */
+        k->stall_idle = 0;
+        atomic_store(&k->stall_ns, mono_ns());
+        atomic_store(&k->faulty, 1);
         return -EINPROGRESS;
     }
     if (host >= 0 && sn_links_any(a) && sn_links_refused(a, me, there)) {
@@ -332,20 +361,22 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, me, there, 0);
         return -ECONNREFUSED;
     }
+    bool delayed = host >= 0 && sn_links_any(a) && round_trip(a, k, me, there);
     r = connect_to(a, s, host, dst);
-    if (r == 0 && host >= 0 && sn_links_any(a) && round_trip(a, k, me, there))
+    if (r == 0 && delayed)
         return -EINPROGRESS;            /* sn_sock_connect_result waits */
+    if (delayed)
+        atomic_store(&k->conn_due, 0);  /* refused, or waiting in line */
     return r;
 }
 
 /* A connect from k (end `me`) to host `host` (an end too: core/links.h)
  * over delayed links: its caller sees it complete one round trip from
- * now (the SYN there, the SYN-ACK back). */
+ * now (the SYN there, the SYN-ACK back).  Set before the connection is
+ * made, so that establish can time the server end from it (accept_after). */
 static bool round_trip(sn_arena *a, sn_sock *k, int me, int host)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t now = mono_ns();
     int64_t there = sn_links_due(a, me, host, 0, true, now);
     int64_t back = sn_links_due(a, host, me, 0, true, there ? there : now);
     int64_t due = back ? back : there;
@@ -484,6 +515,7 @@ void sn_conn_retry_held(sn_arena *a, int s)
     if (host >= 0 && sn_links_cut(a, me, there))
         return;                         /* still cut */
     k->held_conn = 0;
+    atomic_store(&k->stall_ns, 0);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
     int r = host < 0 || sn_links_refused(a, me, there) ? -ECONNREFUSED
                                                            : connect_to(a, s, host, &dst);
@@ -494,9 +526,40 @@ void sn_conn_retry_held(sn_arena *a, int s)
     sn_wake(a, s);
 }
 
+void sn_conn_check_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
+    if (!k->held_conn || !due || mono_ns() < due)
+        return;
+    sn_ctl_lock(a);
+    if (k->held_conn && k->state == SN_CONNECTING) {
+        /* As a refused connect ends (sn_sock_refuse), but no reset was
+         * seen: the capture shows nothing more. */
+        if (sn_faultlog_on(a)) {
+            int host = sn_hosts_owner(a, k->host, &k->peer);
+            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
+                             sn_links_end(k->host, k->local.port),
+                             sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
+        }
+        k->held_conn = 0;
+        atomic_store(&k->stall_ns, 0);
+        sn_sock_set_error(k, ETIMEDOUT);
+        atomic_fetch_or(&k->opt, SN_O_REFUSED);
+        k->state = SN_CLOSED;
+        k->listener = -1;
+        atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
+        sn_sock_release_implicit(a, s);
+        sn_wake(a, s);
+    }
+    sn_ctl_unlock(a);
+}
+
 int sn_sock_connect_result(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (sn_sock_faulty(k) && k->held_conn)
+        sn_conn_check_held(a, s);
     uint8_t st = k->state;
     if (st == SN_CONNECTING)
         return -EAGAIN;
@@ -524,6 +587,26 @@ int sn_dgram_disconnect(sn_arena *a, int s)
     return 0;
 }
 
+/* The server end at the head of L's queue, or NULL (lock held, or a
+ * racy look that only sets a wake time). */
+static sn_sock *accept_head(sn_arena *a, sn_sock *L)
+{
+    int c = L->acc_head;
+    return c >= 0 ? sn_sock_at(a, c) : NULL;
+}
+
+bool sn_conn_acceptable(sn_arena *a, sn_sock *L)
+{
+    sn_sock *C = accept_head(a, L);
+    return C && !(sn_sock_faulty(L) && sn_sock_conn_pending(C));
+}
+
+int64_t sn_conn_accept_due(sn_arena *a, sn_sock *L)
+{
+    sn_sock *C = accept_head(a, L);
+    return C && sn_sock_conn_pending(C) ? atomic_load(&C->conn_due) : 0;
+}
+
 int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
 {
     sn_sock *L = sn_sock_at(a, s);
@@ -533,6 +616,8 @@ int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
     int c;
     if (L->state != SN_LISTEN) {
         c = -EINVAL;
+    } else if (L->acc_head >= 0 && !sn_conn_acceptable(a, L)) {
+        c = -EAGAIN;                    /* its handshake is not over */
     } else if ((c = sn_q_pop(a, &L->acc_head, &L->acc_tail)) < 0) {
         c = -EAGAIN;
     } else {

@@ -151,7 +151,7 @@ static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *
     if (sn_ring_writable(a, &t->rx, need) < need)
         return;                         /* no room for its memory: the same */
     bool faults = sn_links_any(a);
-    if (faults && sn_links_reorder(a, src, t->host)) {
+    if (faults && sn_links_reorder(a, src, sn_links_end(t->host, t->local.port))) {
         enqueue_ahead(a, t, h, m, need);
     } else {
         put_record(a, t, h, m, 0);

@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -15,10 +14,10 @@
 #include "core/hosts.h"
 #include "core/links.h"
 #include "core/net.h"
-#include "core/opts.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
 #include "core/toxics.h"
+#include "core/timeouts.h"
 
 static int64_t now_ns(void)
 {
@@ -40,8 +39,16 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
         atomic_store_explicit(&p->faulty, 1, memory_order_relaxed);
         atomic_store_explicit(&p->held, 1, memory_order_release);
     }
+    /* Our data is unacknowledged from now on: the clock of the
+     * retransmissions starts, replacing an idle connection's (we hold
+     * p's rx_prod, as stall_idle wants). */
     int64_t zero = 0;
-    atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+    if (k->stall_idle) {
+        k->stall_idle = 0;
+        atomic_store(&k->stall_ns, now_ns());
+    } else {
+        atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+    }
     atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
 }
 
@@ -166,26 +173,16 @@ void sn_faults_shift(sn_arena *a, sn_sock *k, uint32_t at, uint32_t len, uint32_
     }
 }
 
-/* TCP_USER_TIMEOUT in ns, 0 when unset. */
-static int64_t user_timeout(const sn_sock *k)
-{
-    if (k->type != SOCK_STREAM)
-        return 0;
-    int ms = sn_xopt_value(k, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
-    return ms > 0 ? (int64_t)ms * 1000000 : 0;
-}
-
 int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (!sn_sock_faulty(k))
         return 0;
-    int64_t st = atomic_load_explicit(&k->stall_ns, memory_order_relaxed);
-    int64_t ut = st ? user_timeout(k) : 0;
-    int64_t due = ut ? st + ut : 0;
+    int64_t due = sn_timeouts_give_up(k, atomic_load_explicit(&k->stall_ns,
+                                                              memory_order_relaxed));
     /* Read as is, not through sn_sock_conn_pending: a round trip that
      * ended after `since` was still pending when the caller looked. */
-    int64_t cd = atomic_load(&k->conn_due);
+    int64_t cd = k->state == SN_LISTEN ? sn_conn_accept_due(a, k) : atomic_load(&k->conn_due);
     if (cd > since && (!due || cd < due))
         due = cd;
     uint32_t start;
@@ -218,12 +215,17 @@ void sn_faults_check_stall(sn_arena *a, int s)
         sn_toxics_fin_arrives(a, s, now_ns());
     if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
         return;
-    int64_t due = sn_sock_due(a, s);
+    if (k->state == SN_CONNECTING) {
+        sn_conn_check_held(a, s);
+        return;
+    }
+    int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
     if (!due || now_ns() < due)
         return;
     sn_ctl_lock(a);
     bool ended = false;
-    if (atomic_load(&k->stall_ns) && k->state == SN_CONNECTED) {
+    due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
+    if (due && now_ns() >= due && k->state == SN_CONNECTED) {
         if (sn_faultlog_on(a))
             sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer, k->host,
                              sn_hosts_owner(a, k->host, &k->peer), 0);
@@ -231,12 +233,45 @@ void sn_faults_check_stall(sn_arena *a, int s)
         atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
         k->peer_ref = -1;
         k->state = SN_CLOSED;
+        atomic_store(&k->stall_ns, 0);
         ended = true;
     }
-    atomic_store(&k->stall_ns, 0);
     sn_ctl_unlock(a);
     if (ended)
         sn_wake(a, s);
+}
+
+/* After a link changed (lock held): an idle connection whose link is
+ * cut, either way, starts the clock of its keepalive (its probes, or
+ * their answers, are lost from now on); one no longer cut stops it. */
+static void mark_cut(sn_arena *a)
+{
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        int ps;
+        sn_sock *p;
+        if (k->type != SOCK_STREAM || k->state != SN_CONNECTED ||
+            !(p = sn_sock_peer(a, k, &ps)))
+            continue;
+        bool cut = sn_links_cut(a, sn_sock_end(k), sn_sock_end(p)) ||
+                   sn_links_cut(a, sn_sock_end(p), sn_sock_end(k));
+        int64_t st = atomic_load(&k->stall_ns);
+        if (cut == (st != 0))
+            continue;
+        if (!cut && !k->stall_idle)
+            continue;                   /* held data: release_held's */
+        sn_lock(&p->rx_prod);           /* k's senders hold it */
+        if (cut && !atomic_load(&k->stall_ns)) {
+            k->stall_idle = 1;
+            atomic_store(&k->stall_ns, now_ns());
+            atomic_store(&k->faulty, 1);
+        } else if (!cut && k->stall_idle) {
+            atomic_store(&k->stall_ns, 0);
+            k->stall_idle = 0;
+        }
+        sn_unlock(&p->rx_prod);
+        sn_wake(a, (int)s);             /* its waits have a new due time */
+    }
 }
 
 /* After a link changed (lock held): bytes and connects it no longer
@@ -344,6 +379,7 @@ int sn_net_link_set(sn_arena *a, int src, int dst, const sn_link_set *c)
     }
     sn_links_recount(a);
     release_held(a);
+    mark_cut(a);
     sn_ctl_unlock(a);
     return i < 0 ? i : 0;
 }
@@ -363,6 +399,7 @@ int sn_net_heal(sn_arena *a, int src, int dst)
     }
     sn_links_recount(a);
     release_held(a);
+    mark_cut(a);
     sn_ctl_unlock(a);
     return n;
 }

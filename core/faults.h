@@ -1,8 +1,9 @@
 /* What the faults of core/links.h do to sockets: a partition holds the
  * bytes a stream sends (they are in the receiver's ring but not visible
  * until the link heals), holds new connections (they neither complete
- * nor are refused), and TCP_USER_TIMEOUT ends a connection whose data
- * stayed held that long; a reset ends the connections between two hosts.
+ * nor are refused) and starts the clocks after which TCP gives up
+ * (core/timeouts.h: held data, held connects, idle connections whose
+ * link is cut); a reset ends the connections between two hosts.
  * Datagram loss is core/links.h's alone (the datagram is not written).
  *
  * The data path pays for none of it while no link has a fault: a sender
@@ -70,8 +71,9 @@ static inline void sn_faults_read(sn_arena *a, sn_sock *k)
         sn_faults_read_slow(a, k);
 }
 
-/* k's data has been held for its TCP_USER_TIMEOUT: the connection ends
- * with ETIMEDOUT (Linux gives up on its retransmissions).  Also: a slow
+/* s's clock (core/timeouts.h) has run out: a connection ends with
+ * ETIMEDOUT (Linux gives up on its retransmissions or keepalive probes),
+ * a held connect fails with it (sn_conn_check_held).  Also: a slow
  * close's FIN that became due makes its input event. */
 void sn_faults_check_stall(sn_arena *a, int s);
 static inline void sn_faults_check(sn_arena *a, int s)

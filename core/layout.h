@@ -27,7 +27,8 @@
                                  12: links' refuse and limit_data;
                                  13: sock.faulty on the first line;
                                  14: links' correlations, distribution,
-                                     reorder; port, slicer, slow close */
+                                     reorder; port, slicer, slow close;
+                                     sock.stall_idle (timeouts) */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite

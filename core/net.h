@@ -182,9 +182,10 @@ void sn_net_set_seed(sn_arena *a, uint64_t seed, bool force);
 static inline uint64_t sn_net_seed(sn_arena *a) { return a->hdr->seed; }
 /* Rule i as one line of text: 1, 0 an unused entry, -1 past the end. */
 int  sn_net_link_text(sn_arena *a, int i, char *buf, size_t n);
-/* When time alone changes socket s (CLOCK_MONOTONIC ns: a held
- * connection's TCP_USER_TIMEOUT runs out), 0 never: a wait on s sleeps
- * no longer. */
+/* When time alone changes socket s (CLOCK_MONOTONIC ns: data or a
+ * connect becomes due, a listener's delayed connection arrives, TCP
+ * gives up under a partition: core/timeouts.h), 0 never: a wait on s
+ * sleeps no longer. */
 int64_t sn_sock_due(sn_arena *a, int s);
 /* The same for a caller that looked at s (poll, a try) at `since`: what
  * was not due then counts, even if it is due by now -- or the data that

@@ -4,6 +4,7 @@
 
 #include <poll.h>
 
+#include "core/conn.h"
 #include "core/faults.h"
 #include "core/ready.h"
 #include "core/toxics.h"
@@ -33,7 +34,7 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
     uint32_t sh = atomic_load(&k->shut);
     int m = 0;
     if (st == SN_LISTEN)
-        return k->acc_head >= 0 ? POLLIN | POLLRDNORM : 0;
+        return sn_conn_acceptable(a, k) ? POLLIN | POLLRDNORM : 0;
     uint32_t used = sn_ring_used(&k->rx);
     if (sn_sock_faulty(k)) {
         sn_faults_check_stall(a, (int)(k - a->socks));

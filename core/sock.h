@@ -184,7 +184,9 @@ typedef struct sn_sock {
     /* Faults (core/faults.h).  held: a partition holds the bytes of rx
      * past hold_at (written by host held_from); held_conn: a connect
      * waits for a partition to heal; stall_ns: CLOCK_MONOTONIC time our
-     * data first met a partition (TCP_USER_TIMEOUT counts from it). */
+     * data first met a partition, or a held connect sent its SYN, or
+     * (stall_idle) the link of an idle connection was cut: the clocks of
+     * core/timeouts.h count from it. */
     _Atomic uint8_t   held;
     uint8_t           held_conn;
     uint16_t          held_from;
@@ -197,9 +199,12 @@ typedef struct sn_sock {
      * rx_prod) and one consumer (under rx_cons); `timed` says the block
      * exists.  last_due: the latest due given, so that nothing overtakes;
      * conn_due: a connect completes for its caller then (one round
-     * trip). */
+     * trip); on the server end, its listener's accept sees it then (the
+     * handshake's third packet arrives). */
     _Atomic uint8_t   timed;
-    uint8_t           pad_t[3];
+    uint8_t           stall_idle;  /* stall_ns is a cut, no data held;
+                                      written under the peer's rx_prod */
+    uint8_t           pad_t[2];
     uint32_t          st_room;
     uint64_t          st_off;
     _Atomic uint32_t  st_head, st_tail;

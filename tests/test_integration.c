@@ -148,6 +148,12 @@ SCENARIO(faults_netem)
  * same order in two runs and another seed another; --gap 5 sends every
  * fifth at once (as netem does on a veth pair, as root). */
 SCENARIO(faults_reorder)
+/* When TCP gives up under a partition: TCP_SYNCNT 1 connect (blocking,
+ * and non-blocking via poll and SO_ERROR) and keepalive 1/1/2 end with
+ * ETIMEDOUT after ~3 s; a listener sees a connection over 100 ms each
+ * way half a round trip after the client's connect returns; compared
+ * with Linux on a veth pair when root. */
+SCENARIO(faults_timeouts)
 /* Real programs under faults: a redis replica on a partitioned host
  * falls behind and catches up after heal with the same data;
  * redis-cli --latency on a 20 ms link; iperf3 through 8 mbit. */
