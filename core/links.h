@@ -49,8 +49,6 @@ static inline uint16_t sn_links_end_port(int end)
     return (uint16_t)((uint32_t)end >> 16);
 }
 
-/* tc's units: sn_net_parse_time, _rate, _percent (core/net.h). */
-
 /* The generator: splitmix64, one state word per rule. */
 uint64_t sn_links_rand(uint64_t *state);
 /* The state a rule (src, dst) starts from under `seed` (dst an end:
