@@ -38,6 +38,9 @@ uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *
  * get ECONNRESET, after reading what was sent before (takes the
  * control-plane lock). */
 void sn_faults_cut(sn_arena *a, int s);
+/* A reset reached socket s (lock held): ECONNRESET, closed, its waiters
+ * woken (sn_faults_cut, sn_net_reset). */
+void sn_faults_reset_end(sn_arena *a, int s);
 
 /* Of the `used` bytes in k's ring, those a reader may see: not past a
  * partition's mark, nor past the start of a stamp not yet due, nor past

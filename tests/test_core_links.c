@@ -1,4 +1,4 @@
-/* Unit tests of core/links.c and core/faults.c: tc's units, the rules and
+/* Unit tests of core/links.c, units.c, faults.c and linkctl.c: tc's units, the rules and
  * which one applies, the seeded generator (same seed, same drops; two
  * seeds, different ones), the token bucket, and what partitions and
  * resets do to datagrams, streams and connects.  One process plays every
