@@ -1,8 +1,8 @@
-/* Unit tests of core/links.c, units.c, faults.c and linkctl.c: tc's units, the rules and
- * which one applies, the seeded generator (same seed, same drops; two
- * seeds, different ones), the token bucket, and what partitions and
- * resets do to datagrams, streams and connects.  One process plays every
- * host (core/hosts tests explain how). */
+/* Unit tests of core/links.c, units.c, faults.c and linkctl.c: tc's
+ * units, the rules and which one applies, the seeded generator (same
+ * seed, same drops; two seeds, different ones), the token bucket, and
+ * what partitions and resets do to datagrams, streams and connects.  One
+ * process plays every host (core/hosts tests explain how). */
 #include <criterion/criterion.h>
 #include <netinet/tcp.h>
 #include <poll.h>
