@@ -1,28 +1,25 @@
-/* Connections and bindings: create, bind, listen, connect, accept,
- * shutdown, names -- the control plane of both protocols.  Everything
- * here runs under the control-plane lock; the data path is stream.c and
- * dgram.c. */
+/* Connections and bindings: create, bind, listen, connect, shutdown,
+ * names -- the control plane of both protocols.  Everything here runs
+ * under the control-plane lock; the data path is stream.c and dgram.c.
+ * A connect's SYN over the links is handshake.c's, what it finds at the
+ * listener (and accept) accept.c's. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
-#include "core/conn.h"
-#include "core/faultlog.h"
+#include "core/accept.h"
+#include "core/handshake.h"
 #include "core/holders.h"
 #include "core/hosts.h"
 #include "core/lifetime.h"
-#include "core/links.h"
-#include "core/lqueue.h"
 #include "core/nameserver.h"
 #include "core/net.h"
 #include "core/ports.h"
-#include "core/procs.h"
 #include "core/reap.h"
 #include "core/repair.h"
 #include "core/slots.h"
 #include "core/sockwait.h"
 #include "core/tap.h"
-#include "core/timeouts.h"
 #include "core/capture.h"
 
 int sn_sock_create(sn_arena *a, int family, int type, int protocol)
@@ -59,112 +56,6 @@ int sn_sock_create(sn_arena *a, int family, int type, int protocol)
     }
     sn_ctl_unlock(a);
     return s;
-}
-
-/* A listener whose every holder died is a closed port: reap them (which
- * destroys it) before anyone queues on it.  Arena lock held. */
-static bool listener_orphaned(sn_arena *a, int l)
-{
-    sn_sock *L = sn_sock_at(a, l);
-    int procs[SN_MAX_PROCS];
-    int n = sn_sock_holders_of(a, L, procs, SN_MAX_PROCS);
-    if (n == 0 || sn_sock_held_by(L, a->proc))
-        return false;
-    for (int i = 0; i < n; i++)
-        if (!sn_proc_gone(a, procs[i]))
-            return false;
-    for (int i = 0; i < n; i++)
-        sn_reap_proc(a, procs[i]);
-    return true;
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-/* ---- connections ---- */
-
-/* Server end S of C's delayed connect to listener L: accept sees it when
- * the handshake's third packet arrives, one more trip after C's connect
- * completes (C's conn_due, round_trip).  Before S is queued: readers of
- * the queue take no lock. */
-static void accept_after(sn_arena *a, sn_sock *C, sn_sock *S, sn_sock *L)
-{
-    int64_t cd = atomic_load(&C->conn_due);
-    if (!cd || !sn_sock_faulty(C))
-        return;
-    int64_t ack = sn_links_due(a, sn_links_end(C->host, C->local.port),
-                                sn_links_end(L->host, L->local.port), 0, true, cd);
-    atomic_store(&S->conn_due, ack ? ack : cd);
-    atomic_store(&S->faulty, 1);
-    atomic_store(&L->faulty, 1);
-}
-
-/* Connection C to listener L completes: make the server end and queue it
- * for accept. */
-static int establish(sn_arena *a, int c, int l, const sn_addr *dst)
-{
-    sn_sock *L = sn_sock_at(a, l), *C = sn_sock_at(a, c);
-    int s = sn_slot_alloc(a);
-    if (s < 0)
-        return s;
-    sn_sock *S = sn_sock_at(a, s);
-    S->family = L->family;
-    S->host = L->host;
-    S->type = SOCK_STREAM;
-    S->protocol = IPPROTO_TCP;
-    /* Options an accepted socket inherits from its listener. */
-    S->opt = atomic_load(&L->opt) & ~(SN_O_NONBLOCK | SN_O_BOUND_PORT);
-    S->sndbuf = L->sndbuf;
-    S->rcvbuf = L->rcvbuf;
-    S->linger = L->linger;
-    S->rcvlowat = 1;
-    memcpy(S->xopt, L->xopt, sizeof S->xopt);
-    S->local = *dst;
-    S->peer = C->local;
-    S->state = SN_CONNECTED;
-    S->was_connected = 1;
-    S->passive = 1;
-    S->listener = l;                /* until accepted */
-    S->peer_ref = SN_PEER_REF(c, C->gen);
-    C->peer = *dst;
-    C->peer_ref = SN_PEER_REF(s, S->gen);
-    C->state = SN_CONNECTED;
-    C->was_connected = 1;
-    C->listener = -1;
-    if (sn_cap_on(a))
-        sn_tap_connect(a, C, S);
-    accept_after(a, C, S, L);
-    sn_q_push(a, &L->acc_head, &L->acc_tail, s);
-    L->acc_len++;
-    sn_wake(a, l);
-    sn_wake(a, c);
-    return 0;
-}
-
-/* Linux drops a SYN while the accept queue holds more than backlog. */
-static bool backlog_full(const sn_sock *L)
-{
-    return L->acc_len > L->backlog;
-}
-
-/* Room appeared in L's accept queue: let waiting connectors in. */
-static void admit_waiters(sn_arena *a, int l)
-{
-    sn_sock *L = sn_sock_at(a, l);
-    while (L->syn_head >= 0 && !backlog_full(L)) {
-        int c = sn_q_pop(a, &L->syn_head, &L->syn_tail);
-        sn_sock *C = sn_sock_at(a, c);
-        sn_addr dst = C->peer;
-        if (establish(a, c, l, &dst) < 0) {
-            sn_sock_set_error(C, ENOBUFS);
-            C->state = SN_CLOSED;
-            sn_wake(a, c);
-        }
-    }
 }
 
 /* ---- bind, listen ---- */
@@ -242,7 +133,7 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
         backlog = (int)somax;
     if (k->state == SN_LISTEN) {
         k->backlog = backlog;
-        admit_waiters(a, s);
+        sn_conn_admit_waiters(a, s);
     } else if ((k->state != SN_NEW && k->state != SN_BOUND) ||
                (atomic_load(&k->opt) & (SN_O_REFUSED | SN_O_DISCONNECTING))) {
         r = -EINVAL;
@@ -256,7 +147,7 @@ int sn_sock_listen(sn_arena *a, int s, int backlog)
     return r;
 }
 
-/* ---- connect, accept ---- */
+/* ---- connect ---- */
 
 /* The destination of a connect.  An IPv6 datagram socket also takes an
  * IPv4 address (sockaddr_in), as a v4-mapped one, unless IPv6-only
@@ -314,9 +205,6 @@ static int stream_state(const sn_sock *k)
     }
 }
 
-static int connect_to(sn_arena *a, int s, int host, sn_addr *dst);
-static bool round_trip(sn_arena *a, sn_sock *k, int me, int host);
-
 static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -336,80 +224,7 @@ static int stream_connect_locked(sn_arena *a, int s, sn_addr *dst)
         k->local.port = port;
     }
     atomic_store(&k->so_error, 0);
-    int host = sn_hosts_owner(a, k->host, dst);
-    /* the ends for the links' rules: hosts and ports */
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst->port);
-    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
-        /* A partition: our SYNs get no answer, neither a refusal nor a
-         * connection, until it heals (sn_conn_retry_held). */
-        k->peer = *dst;
-        k->state = SN_CONNECTING;
-        k->listener = -1;
-        k->held_conn = 1;
-        sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, me, there, 0);
-        /* ... and they give up as Linux's do (sn_conn_check_held). */
-        k->stall_idle = 0;
-        atomic_store(&k->stall_ns, mono_ns());
-        atomic_store(&k->faulty, 1);
-        return -EINPROGRESS;
-    }
-    if (host >= 0 && sn_links_any(a) && sn_links_refused(a, me, there)) {
-        /* The link answers the SYN with a reset (Toxiproxy's "down", as
-         * Linux's stack does for a port nobody listens on). */
-        if (sn_cap_on(a))
-            sn_tap_refused(a, k, dst);
-        sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, me, there, 0);
-        return -ECONNREFUSED;
-    }
-    bool delayed = host >= 0 && sn_links_any(a) && round_trip(a, k, me, there);
-    r = connect_to(a, s, host, dst);
-    if (r == 0 && delayed)
-        return -EINPROGRESS;            /* sn_sock_connect_result waits */
-    if (delayed)
-        atomic_store(&k->conn_due, 0);  /* refused, or waiting in line */
-    return r;
-}
-
-/* A connect from k (end `me`) to host `host` (an end too: core/links.h)
- * over delayed links: its caller sees it complete one round trip from
- * now (the SYN there, the SYN-ACK back).  Set before the connection is
- * made, so that establish can time the server end from it (accept_after). */
-static bool round_trip(sn_arena *a, sn_sock *k, int me, int host)
-{
-    int64_t now = mono_ns();
-    int64_t there = sn_links_due(a, me, host, 0, true, now);
-    int64_t back = sn_links_due(a, host, me, 0, true, there ? there : now);
-    int64_t due = back ? back : there;
-    if (!due)
-        return false;
-    atomic_store(&k->conn_due, due);
-    atomic_store(&k->faulty, 1);
-    return true;
-}
-
-/* Connect s to whoever listens at dst on host `host`, as a SYN that
- * got through does: connected, queued (backlog full) or refused. */
-static int connect_to(sn_arena *a, int s, int host, sn_addr *dst)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    int l = sn_ports_listener(a, host, dst);
-    if (l >= 0 && listener_orphaned(a, l))
-        l = sn_ports_listener(a, host, dst);
-    if (l < 0) {
-        if (sn_cap_on(a))
-            sn_tap_refused(a, k, dst);
-        return -ECONNREFUSED;
-    }
-    sn_sock *L = sn_sock_at(a, l);
-    if (backlog_full(L)) {
-        /* The kernel would drop our SYN and retry: wait in line. */
-        k->peer = *dst;
-        k->state = SN_CONNECTING;
-        k->listener = l;
-        sn_q_push(a, &L->syn_head, &L->syn_tail, s);
-        return -EINPROGRESS;
-    }
-    return establish(a, s, l, dst);
+    return sn_conn_send_syn(a, s, dst);
 }
 
 /* The connect() after a non-blocking one said EINPROGRESS reports how
@@ -504,57 +319,6 @@ int sn_sock_connect(sn_arena *a, int s, const struct sockaddr *sa,
     return r;
 }
 
-void sn_conn_retry_held(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    if (!k->held_conn || k->state != SN_CONNECTING)
-        return;
-    sn_addr dst = k->peer;
-    int host = sn_hosts_owner(a, k->host, &dst);
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst.port);
-    if (host >= 0 && sn_links_cut(a, me, there))
-        return;                         /* still cut */
-    k->held_conn = 0;
-    atomic_store(&k->stall_ns, 0);
-    k->state = k->in_chain ? SN_BOUND : SN_NEW;
-    int r = host < 0 || sn_links_refused(a, me, there) ? -ECONNREFUSED
-                                                           : connect_to(a, s, host, &dst);
-    if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
-        k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
-        sn_sock_refuse(a, s);
-    }
-    sn_wake(a, s);
-}
-
-void sn_conn_check_held(sn_arena *a, int s)
-{
-    sn_sock *k = sn_sock_at(a, s);
-    int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
-    if (!k->held_conn || !due || mono_ns() < due)
-        return;
-    sn_ctl_lock(a);
-    if (k->held_conn && k->state == SN_CONNECTING) {
-        /* As a refused connect ends (sn_sock_refuse), but no reset was
-         * seen: the capture shows nothing more. */
-        if (sn_faultlog_on(a)) {
-            int host = sn_hosts_owner(a, k->host, &k->peer);
-            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
-                             sn_links_end(k->host, k->local.port),
-                             sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
-        }
-        k->held_conn = 0;
-        atomic_store(&k->stall_ns, 0);
-        sn_sock_set_error(k, ETIMEDOUT);
-        atomic_fetch_or(&k->opt, SN_O_REFUSED);
-        k->state = SN_CLOSED;
-        k->listener = -1;
-        atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
-        sn_sock_release_implicit(a, s);
-        sn_wake(a, s);
-    }
-    sn_ctl_unlock(a);
-}
-
 int sn_sock_connect_result(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -585,56 +349,6 @@ int sn_dgram_disconnect(sn_arena *a, int s)
     sn_ports_dgram_changed(a);
     sn_ctl_unlock(a);
     return 0;
-}
-
-/* The server end at the head of L's queue, or NULL (lock held, or a
- * racy look that only sets a wake time). */
-static sn_sock *accept_head(sn_arena *a, sn_sock *L)
-{
-    int c = L->acc_head;
-    return c >= 0 ? sn_sock_at(a, c) : NULL;
-}
-
-bool sn_conn_acceptable(sn_arena *a, sn_sock *L)
-{
-    sn_sock *C = accept_head(a, L);
-    return C && !(sn_sock_faulty(L) && sn_sock_conn_pending(C));
-}
-
-int64_t sn_conn_accept_due(sn_arena *a, sn_sock *L)
-{
-    sn_sock *C = accept_head(a, L);
-    return C && sn_sock_conn_pending(C) ? atomic_load(&C->conn_due) : 0;
-}
-
-int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
-{
-    sn_sock *L = sn_sock_at(a, s);
-    if (L->type != SOCK_STREAM)
-        return -EOPNOTSUPP;
-    sn_ctl_lock(a);
-    int c;
-    if (L->state != SN_LISTEN) {
-        c = -EINVAL;
-    } else if (L->acc_head >= 0 && !sn_conn_acceptable(a, L)) {
-        c = -EAGAIN;                    /* its handshake is not over */
-    } else if ((c = sn_q_pop(a, &L->acc_head, &L->acc_tail)) < 0) {
-        c = -EAGAIN;
-    } else {
-        L->acc_len--;
-        sn_sock *C = sn_sock_at(a, c);
-        sn_sock_set_holder(C, a->proc);
-        C->listener = -1;
-        *peer = C->peer;
-        admit_waiters(a, s);
-        /* A client already waiting on this connection now depends on us:
-         * wake it to watch this process instead of the listener's. */
-        int pc;
-        if (sn_sock_peer(a, C, &pc))
-            sn_wake(a, pc);
-    }
-    sn_ctl_unlock(a);
-    return c;
 }
 
 /* ---- shutdown, names ---- */

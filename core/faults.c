@@ -5,7 +5,8 @@
 #include <errno.h>
 #include <time.h>
 
-#include "core/conn.h"
+#include "core/accept.h"
+#include "core/handshake.h"
 #include "core/faultlog.h"
 #include "core/heap.h"
 #include "core/hosts.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/conn.h"
+#include "core/handshake.h"
 #include "core/faultlog.h"
 #include "core/faults.h"
 #include "core/hosts.h"

@@ -248,7 +248,7 @@ int  sn_wait(sn_arena *a, int s, uint32_t seq, const struct timespec *deadline);
 int  sn_wait_watch(sn_arena *a, int s, uint32_t seq, const int *procs,
                    int n, const struct timespec *deadline);
 
-/* ---- connections (conn.c) ---- */
+/* ---- connections (conn.c; accept: accept.c) ---- */
 
 int  sn_sock_create(sn_arena *a, int family, int type, int protocol);
 int  sn_sock_bind(sn_arena *a, int s, const struct sockaddr *sa, socklen_t len);

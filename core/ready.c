@@ -4,7 +4,7 @@
 
 #include <poll.h>
 
-#include "core/conn.h"
+#include "core/accept.h"
 #include "core/faults.h"
 #include "core/ready.h"
 #include "core/toxics.h"

@@ -3,7 +3,7 @@
  * the retransmissions of data (net.ipv4.tcp_retries2), keepalive probes
  * (SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT), and
  * TCP_USER_TIMEOUT over all of them.  Pure arithmetic on a socket's
- * options; core/faults.h and core/conn.h decide when the clock starts
+ * options; core/faults.h and core/handshake.h decide when the clock starts
  * (sock.stall_ns) and what it counts (sock.stall_idle). */
 #ifndef SN_TIMEOUTS_H
 #define SN_TIMEOUTS_H

@@ -348,7 +348,7 @@ Test(core_netem, reorder_needs_a_delay_and_spares_streams)
     cr_assert(r == 0 || r == -EINPROGRESS);
     sn_addr peer;
     /* The server end shows after the handshake's third packet: 1.5
-     * round trips (core/conn.c accept_after). */
+     * round trips (core/accept.c accept_after). */
     int s = -EAGAIN;
     for (int tries = 0; s == -EAGAIN && tries < 200; tries++) {
         s = sn_sock_accept(&A, l, &peer);

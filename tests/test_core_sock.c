@@ -1,4 +1,4 @@
-/* Unit tests of core/conn.c, holders.c, lifetime.c, stream.c, dgram.c and
+/* Unit tests of core/conn.c, accept.c, holders.c, lifetime.c, stream.c, dgram.c and
  * opts.c: the socket state machine, the stream and datagram data paths,
  * and socket options.
  * Single-threaded; everything is driven through the non-blocking core

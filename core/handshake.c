@@ -1,0 +1,134 @@
+/* A connect's handshake over the links (core/handshake.h): its SYN held
+ * by a partition, then retried at heal or given up on as Linux's TCP
+ * does; refused by a link; or delayed by a round trip.  What the SYN
+ * finds at the listener is core/accept.c's. */
+#include <errno.h>
+#include <time.h>
+
+#include "core/accept.h"
+#include "core/capture.h"
+#include "core/faultlog.h"
+#include "core/handshake.h"
+#include "core/hosts.h"
+#include "core/lifetime.h"
+#include "core/links.h"
+#include "core/ports.h"
+#include "core/repair.h"
+#include "core/sockwait.h"
+#include "core/tap.h"
+#include "core/timeouts.h"
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static bool round_trip(sn_arena *a, sn_sock *k, int me, int host);
+
+int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int host = sn_hosts_owner(a, k->host, dst);
+    /* the ends for the links' rules: hosts and ports */
+    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst->port);
+    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
+        /* A partition: our SYNs get no answer, neither a refusal nor a
+         * connection, until it heals (sn_conn_retry_held). */
+        k->peer = *dst;
+        k->state = SN_CONNECTING;
+        k->listener = -1;
+        k->held_conn = 1;
+        sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, me, there, 0);
+        /* ... and they give up as Linux's do (sn_conn_check_held). */
+        k->stall_idle = 0;
+        atomic_store(&k->stall_ns, mono_ns());
+        atomic_store(&k->faulty, 1);
+        return -EINPROGRESS;
+    }
+    if (host >= 0 && sn_links_any(a) && sn_links_refused(a, me, there)) {
+        /* The link answers the SYN with a reset (Toxiproxy's "down", as
+         * Linux's stack does for a port nobody listens on). */
+        if (sn_cap_on(a))
+            sn_tap_refused(a, k, dst);
+        sn_faultlog(a, SN_FE_REFUSED, k, &k->local, dst, me, there, 0);
+        return -ECONNREFUSED;
+    }
+    bool delayed = host >= 0 && sn_links_any(a) && round_trip(a, k, me, there);
+    int r = sn_conn_connect_to(a, s, host, dst);
+    if (r == 0 && delayed)
+        return -EINPROGRESS;            /* sn_sock_connect_result waits */
+    if (delayed)
+        atomic_store(&k->conn_due, 0);  /* refused, or waiting in line */
+    return r;
+}
+
+/* A connect from k (end `me`) to host `host` (an end too: core/links.h)
+ * over delayed links: its caller sees it complete one round trip from
+ * now (the SYN there, the SYN-ACK back).  Set before the connection is
+ * made, so that establish can time the server end from it (core/accept.c:
+ * accept_after). */
+static bool round_trip(sn_arena *a, sn_sock *k, int me, int host)
+{
+    int64_t now = mono_ns();
+    int64_t there = sn_links_due(a, me, host, 0, true, now);
+    int64_t back = sn_links_due(a, host, me, 0, true, there ? there : now);
+    int64_t due = back ? back : there;
+    if (!due)
+        return false;
+    atomic_store(&k->conn_due, due);
+    atomic_store(&k->faulty, 1);
+    return true;
+}
+
+void sn_conn_retry_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    if (!k->held_conn || k->state != SN_CONNECTING)
+        return;
+    sn_addr dst = k->peer;
+    int host = sn_hosts_owner(a, k->host, &dst);
+    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst.port);
+    if (host >= 0 && sn_links_cut(a, me, there))
+        return;                         /* still cut */
+    k->held_conn = 0;
+    atomic_store(&k->stall_ns, 0);
+    k->state = k->in_chain ? SN_BOUND : SN_NEW;
+    int r = host < 0 || sn_links_refused(a, me, there)
+                ? -ECONNREFUSED : sn_conn_connect_to(a, s, host, &dst);
+    if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
+        k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
+        sn_sock_refuse(a, s);
+    }
+    sn_wake(a, s);
+}
+
+void sn_conn_check_held(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
+    if (!k->held_conn || !due || mono_ns() < due)
+        return;
+    sn_ctl_lock(a);
+    if (k->held_conn && k->state == SN_CONNECTING) {
+        /* As a refused connect ends (sn_sock_refuse), but no reset was
+         * seen: the capture shows nothing more. */
+        if (sn_faultlog_on(a)) {
+            int host = sn_hosts_owner(a, k->host, &k->peer);
+            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
+                             sn_links_end(k->host, k->local.port),
+                             sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
+        }
+        k->held_conn = 0;
+        atomic_store(&k->stall_ns, 0);
+        sn_sock_set_error(k, ETIMEDOUT);
+        atomic_fetch_or(&k->opt, SN_O_REFUSED);
+        k->state = SN_CLOSED;
+        k->listener = -1;
+        atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
+        sn_sock_release_implicit(a, s);
+        sn_wake(a, s);
+    }
+    sn_ctl_unlock(a);
+}
