@@ -288,7 +288,7 @@ static int toxic_option(const char *o, const char *v, sn_link_set *c)
         return 0;
     fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
             o[2] == 'p'   ? "a port: 1 to 65535"
-            : o[3] == 'l' ? "SIZE[/VARIATION[/DELAY]]: bytes, fewer bytes, tc time"
+            : o[4] == 'i' ? "SIZE[/VARIATION[/DELAY]]: bytes, fewer bytes, tc time"
                           : "tc units: 50ms, 1s, 200us");
     return 2;
 }
@@ -316,6 +316,9 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
                 return r;
             continue;
         }
+        if (strcmp(o, "--loss") == 0 && v && strcmp(v, "state") == 0)
+            return bad("link: --loss state (netem's 4-state model) is not implemented yet; "
+                       "--loss gemodel is%s", "");
         int r = netem_option(argc, argv, &i, c);
         if (r != 1) {
             if (r)
@@ -324,6 +327,13 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         }
         if (!strcmp(o, "--corrupt"))
             return bad("link: %s is not implemented yet", o);
+        static const char *const valued[] = {"--rate", "--limit-data", "--port", "--slicer",
+                                             "--slow-close"};
+        bool known = false;
+        for (size_t j = 0; j < sizeof valued / sizeof *valued; j++)
+            known |= strcmp(o, valued[j]) == 0;
+        if (!known)
+            return bad("link: unknown option '%s' (see simnet --help)", o);
         if (!v)
             return bad("link: %s needs a value", o);
         r = toxic_option(o, v, c);
@@ -336,8 +346,16 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         r = -EINVAL;
         uint64_t rate;
         if (strcmp(o, "--rate") == 0) {
-            if ((r = sn_net_parse_rate(v, &rate)) == 0)
+            char *end, unit[40];
+            /* 0 in any of tc's units: no limit (as --loss 0%, --delay 0);
+             * the unit is one if 8 of it is a rate. */
+            if (v[0] == '0' && strtod(v, &end) == 0 && end != v && strlen(end) < 30 &&
+                (snprintf(unit, sizeof unit, "8%s", end), sn_net_parse_rate(unit, &rate) == 0)) {
+                r = 0;
+                c->rate_Bps = 0;
+            } else if ((r = sn_net_parse_rate(v, &rate)) == 0) {
                 c->rate_Bps = (int64_t)rate;
+            }
         } else if (strcmp(o, "--limit-data") == 0) {
             if ((r = limit_bytes(v, &c->limit_data)) < 0) {
                 fprintf(stderr, "simnet: link: bad value '%s' for --limit-data "
@@ -349,7 +367,8 @@ static int link_options(int argc, char **argv, sn_link_set *c, bool *both)
         }
         if (r < 0) {
             fprintf(stderr, "simnet: link: bad value '%s' for %s (%s)\n", v, o,
-                    "tc units: 100kbit, 1mbit, 1mbps");
+                    "tc units: 100kbit, 1mbit, 1mbps; at least 8bit, a byte a "
+                    "second; 0: no limit");
             return 2;
         }
         i++;
