@@ -198,4 +198,18 @@ err=$(sn link app db --corrupt 5% 2>&1); rc=$?
 [ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--corrupt accepted (status $rc): '$err'"
 err=$("$SIMNET" run --seed x -- true 2>&1); rc=$?
 [ "$rc" = 2 ] || fail "--seed x: status $rc, '$err'"
+err=$(sn link app db --delay 1ms --frobnicate 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q "unknown option '--frobnicate'" <<<"$err" || fail "--frobnicate last: status $rc, '$err'"
+err=$(sn link app db --loss state 1% 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q 'not implemented' <<<"$err" || fail "--loss state: status $rc, '$err'"
+# A network that does not exist is a typo: an error, and not made.
+err=$("$SIMNET" link -n "$IT_NET-typo" app db --delay 1ms 2>&1); rc=$?
+[ "$rc" = 2 ] && grep -q "no network '$IT_NET-typo'" <<<"$err" || fail "link on a missing network: status $rc, '$err'"
+[ ! -e "$IT_DIR/$IT_NET-typo.arena" ] || fail "link -n made the missing network"
+# --rate 0 takes the rate away; the rest of the rule stays.
+sn link app db --rate 1mbit --loss 1% || fail "--rate 1mbit"
+sn link app db --rate 0 || fail "--rate 0 refused"
+got=$(sn link | grep '^app -> db')
+grep -q 'loss 1%' <<<"$got" && ! grep -q rate <<<"$got" || fail "after --rate 0: '$got'"
+sn link app db --clear
 echo ok
