@@ -233,6 +233,22 @@ static size_t put_time(char *b, size_t n, const char *what, int64_t ns)
     return (size_t)snprintf(b, n, " %s %lldus", what, (long long)(ns / 1000));
 }
 
+/* " rate R" in the tc unit that says it exactly and shortest: bits with
+ * k, m, g (what users type: 1mbit), else bytes with ki, mi (1mibps). */
+static size_t put_rate(char *b, size_t n, uint64_t Bps)
+{
+    static const struct { uint64_t per; const char *unit; bool bytes; } u[] = {
+        {1000000000, "gbit", false}, {1000000, "mbit", false}, {1000, "kbit", false},
+        {1048576, "mibps", true}, {1024, "kibps", true}, {1, "bit", false}};
+    for (size_t i = 0; i < sizeof u / sizeof *u; i++) {
+        uint64_t v = u[i].bytes ? Bps : Bps * 8;
+        if (v % u[i].per == 0)
+            return (size_t)snprintf(b, n, " rate %llu%s", (unsigned long long)(v / u[i].per),
+                                    u[i].unit);
+    }
+    return 0;
+}
+
 /* "what" and a percentage, as short as it is exact ("2%", "0.5%"). */
 static size_t put_ppm(char *b, size_t n, const char *what, uint32_t ppm)
 {
@@ -280,7 +296,7 @@ int sn_net_link_text(sn_arena *a, int i, char *b, size_t n)
     if (u < n && l->dist)
         u += (size_t)snprintf(b + u, n - u, " distribution %s", sn_net_dist_name(l->dist));
     if (u < n && l->rate_Bps)
-        u += (size_t)snprintf(b + u, n - u, " rate %llubps", (unsigned long long)l->rate_Bps);
+        u += put_rate(b + u, n - u, l->rate_Bps);
     uint32_t ppm = atomic_load(&l->loss_ppm);
     if (u < n && ppm)
         u += put_ppm(b + u, n - u, " loss ", ppm);

@@ -93,7 +93,7 @@ TOPO
 # In force for the command (fresh network, listed from inside it).
 "$SIMNET" run --faults "$IT_DIR/topo" --partition 'cache web' -- "$SIMNET" link >"$IT_DIR/links.out" ||
     fail "simnet run --faults: $(rcstr $?)"
-printf '%s\n' 'app -> db delay 20ms loss 1%' 'app -> cache partition' '* -> db rate 125000bps' \
+printf '%s\n' 'app -> db delay 20ms loss 1%' 'app -> cache partition' '* -> db rate 1mbit' \
     'cache -> web partition' 'web -> cache partition' >"$IT_DIR/links.want"
 diff <(sort "$IT_DIR/links.want") <(sort "$IT_DIR/links.out") || fail "the faults at start, listed (above)"
 printf 'link app db --delay 20ms\n\n# x\nlink app db --delay 5 ms\n' >"$IT_DIR/bad"
