@@ -9,7 +9,6 @@
 #include "core/handshake.h"
 #include "core/faultlog.h"
 #include "core/heap.h"
-#include "core/hosts.h"
 #include "core/links.h"
 #include "core/net.h"
 #include "core/repair.h"
@@ -230,8 +229,7 @@ void sn_faults_check_stall(sn_arena *a, int s)
     due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
     if (due && now_ns() >= due && k->state == SN_CONNECTED) {
         if (sn_faultlog_on(a))
-            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer, k->host,
-                             sn_hosts_owner(a, k->host, &k->peer), 0);
+            sn_faultlog_timed_out(a, k);
         sn_sock_set_error(k, ETIMEDOUT);
         atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
         k->peer_ref = -1;

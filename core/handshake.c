@@ -114,12 +114,8 @@ void sn_conn_check_held(sn_arena *a, int s)
     if (k->held_conn && k->state == SN_CONNECTING) {
         /* As a refused connect ends (sn_sock_refuse), but no reset was
          * seen: the capture shows nothing more. */
-        if (sn_faultlog_on(a)) {
-            int host = sn_hosts_owner(a, k->host, &k->peer);
-            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
-                             sn_links_end(k->host, k->local.port),
-                             sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
-        }
+        if (sn_faultlog_on(a))
+            sn_faultlog_timed_out(a, k);
         k->held_conn = 0;
         atomic_store(&k->stall_ns, 0);
         sn_sock_set_error(k, ETIMEDOUT);
