@@ -203,6 +203,19 @@ int64_t sn_sock_due(sn_arena *a, int s)
     return sn_sock_due_since(a, s, sn_mono_ns());
 }
 
+/* Connection s ends with err, as a reset or TCP giving up does: no more
+ * sending, the peer gone, its waiters woken (lock held). */
+static void end_conn(sn_arena *a, int s, int err)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_sock_set_error(k, err);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+    k->peer_ref = -1;
+    k->state = SN_CLOSED;
+    atomic_store(&k->stall_ns, 0);
+    sn_wake(a, s);
+}
+
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -218,32 +231,18 @@ void sn_faults_check_stall(sn_arena *a, int s)
     if (!due || sn_mono_ns() < due)
         return;
     sn_ctl_lock(a);
-    bool ended = false;
     due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
     if (due && sn_mono_ns() >= due && k->state == SN_CONNECTED) {
         if (sn_faultlog_on(a))
             sn_faultlog_timed_out(a, k);
-        sn_sock_set_error(k, ETIMEDOUT);
-        atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
-        k->peer_ref = -1;
-        k->state = SN_CLOSED;
-        atomic_store(&k->stall_ns, 0);
-        ended = true;
+        end_conn(a, s, ETIMEDOUT);
     }
     sn_ctl_unlock(a);
-    if (ended)
-        sn_wake(a, s);
 }
 
 void sn_faults_reset_end(sn_arena *a, int s)
 {
-    sn_sock *k = sn_sock_at(a, s);
-    sn_sock_set_error(k, ECONNRESET);
-    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
-    k->peer_ref = -1;
-    k->state = SN_CLOSED;
-    atomic_store(&k->stall_ns, 0);
-    sn_wake(a, s);
+    end_conn(a, s, ECONNRESET);
 }
 
 uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)
