@@ -2,9 +2,9 @@
 #include "core/bell.h"
 
 #include <errno.h>
-#include <time.h>
 
 #include "core/belltx.h"
+#include "core/clock.h"
 
 int sn_bell_take(sn_arena *a, bool queued)
 {
@@ -55,9 +55,7 @@ socklen_t sn_bell_name(sn_arena *a, int id, struct sockaddr_un *out)
 
 static uint32_t now_ms(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    uint32_t ms = (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
+    uint32_t ms = (uint32_t)(sn_mono_ns() / 1000000);
     return ms ? ms : 1;
 }
 

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 
+#include "core/hosts.h"
 #include "core/links.h"
 
 static const struct {
@@ -60,4 +61,25 @@ void sn_faultlog_note(sn_arena *a, enum sn_fault_event ev, const sn_sock *k,
              host_name(a, src), ev == SN_FE_RESET ? "<->" : "->", host_name(a, dst));
     int rule = events[ev].rule < 0 ? -1 : sn_links_rule(a, src, dst, events[ev].rule);
     a->on_fault(a, line, rule);
+}
+
+/* The way of k's connection a partition cuts, as ends (core/links.h:
+ * hosts and ports, so that a rule per port is found): k's own way to
+ * its peer, or the way back when only that one is cut (`--oneway`: a
+ * keepalive's probes go out, their answers do not). */
+static bool cut_way_back(sn_arena *a, const sn_sock *k, int *me, int *there)
+{
+    int host = sn_hosts_owner(a, k->host, &k->peer);
+    *me = sn_links_end(k->host, k->local.port);
+    *there = sn_links_end(host < 0 ? 0 : host, k->peer.port);
+    return !sn_links_cut(a, *me, *there) && sn_links_cut(a, *there, *me);
+}
+
+void sn_faultlog_timed_out(sn_arena *a, const sn_sock *k)
+{
+    int me, there;
+    if (cut_way_back(a, k, &me, &there))
+        sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->peer, &k->local, there, me, 0);
+    else
+        sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer, me, there, 0);
 }

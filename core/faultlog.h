@@ -39,6 +39,10 @@ enum sn_fault_event {
 void sn_faultlog_note(sn_arena *a, enum sn_fault_event ev, const sn_sock *k,
                       const sn_addr *from, const sn_addr *to, int src, int dst,
                       uint64_t bytes);
+/* k's connection (or held connect) timed out under a partition: the
+ * line names the way that is cut and its rule -- k's own, or the way
+ * back when only that one is.  Call when sn_faultlog_on. */
+void sn_faultlog_timed_out(sn_arena *a, const sn_sock *k);
 static inline bool sn_faultlog_on(sn_arena *a)
 {
     return __builtin_expect(a->on_fault != NULL, 0);

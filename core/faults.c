@@ -3,26 +3,18 @@
 #include "core/faults.h"
 
 #include <errno.h>
-#include <time.h>
 
 #include "core/accept.h"
+#include "core/clock.h"
 #include "core/handshake.h"
 #include "core/faultlog.h"
 #include "core/heap.h"
-#include "core/hosts.h"
 #include "core/links.h"
 #include "core/net.h"
 #include "core/repair.h"
 #include "core/sockwait.h"
 #include "core/toxics.h"
 #include "core/timeouts.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
 {
@@ -43,9 +35,9 @@ void sn_faults_stream_send(sn_arena *a, sn_sock *k, sn_sock *p)
     int64_t zero = 0;
     if (k->stall_idle) {
         k->stall_idle = 0;
-        atomic_store(&k->stall_ns, now_ns());
+        atomic_store(&k->stall_ns, sn_mono_ns());
     } else {
-        atomic_compare_exchange_strong(&k->stall_ns, &zero, now_ns());
+        atomic_compare_exchange_strong(&k->stall_ns, &zero, sn_mono_ns());
     }
     atomic_store_explicit(&k->faulty, 1, memory_order_relaxed);
 }
@@ -74,7 +66,7 @@ static bool stamp_block(sn_arena *a, sn_sock *k)
 
 void sn_faults_stamp(sn_arena *a, int src, sn_sock *p, uint32_t n, bool stream)
 {
-    int64_t now = now_ns();
+    int64_t now = sn_mono_ns();
     int64_t due = sn_links_due(a, src, sn_sock_end(p), n, stream, now);
     if (!due || !stamp_block(a, p))
         return;
@@ -125,7 +117,7 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 {
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
     if (used && atomic_load_explicit(&k->slice_rule, memory_order_acquire))
-        used = sn_toxics_visible(a, k, out, used, now_ns());
+        used = sn_toxics_visible(a, k, out, used, sn_mono_ns());
     if (atomic_load_explicit(&k->held, memory_order_acquire)) {
         uint32_t vis = atomic_load_explicit(&k->hold_at, memory_order_relaxed) - out;
         if (vis < used)
@@ -133,7 +125,7 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
     }
     uint32_t start;
     int64_t due;
-    if (first_pending(a, k, now_ns(), &start, &due)) {
+    if (first_pending(a, k, sn_mono_ns(), &start, &due)) {
         uint32_t vis = start - out;
         if (vis < used)
             used = vis;
@@ -144,11 +136,11 @@ uint32_t sn_faults_visible_slow(sn_arena *a, sn_sock *k, uint32_t used)
 void sn_faults_read_slow(sn_arena *a, sn_sock *k)
 {
     if (atomic_load_explicit(&k->slice_rule, memory_order_relaxed))
-        sn_toxics_read(a, k, now_ns());
+        sn_toxics_read(a, k, sn_mono_ns());
     if (!atomic_load_explicit(&k->timed, memory_order_acquire))
         return;
     sn_stamp *st = stamps(a, k);
-    int64_t now = now_ns();
+    int64_t now = sn_mono_ns();
     uint32_t head = atomic_load_explicit(&k->st_head, memory_order_relaxed);
     uint32_t tail = atomic_load_explicit(&k->st_tail, memory_order_acquire);
     while (head != tail &&
@@ -195,22 +187,40 @@ int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since)
 
 bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
 {
-    int64_t now = now_ns();
+    int64_t now = sn_mono_ns();
     uint32_t start;
     int64_t due;
     return sn_toxics_fin_pending(k, now) || first_pending(a, k, now, &start, &due);
 }
 
+bool sn_sock_may_be_due(sn_arena *a, int s)
+{
+    return sn_sock_faulty(sn_sock_at(a, s));
+}
+
 int64_t sn_sock_due(sn_arena *a, int s)
 {
-    return sn_sock_due_since(a, s, now_ns());
+    return sn_sock_due_since(a, s, sn_mono_ns());
+}
+
+/* Connection s ends with err, as a reset or TCP giving up does: no more
+ * sending, the peer gone, its waiters woken (lock held). */
+static void end_conn(sn_arena *a, int s, int err)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_sock_set_error(k, err);
+    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
+    k->peer_ref = -1;
+    k->state = SN_CLOSED;
+    atomic_store(&k->stall_ns, 0);
+    sn_wake(a, s);
 }
 
 void sn_faults_check_stall(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     if (atomic_load_explicit(&k->fin_due, memory_order_relaxed))
-        sn_toxics_fin_arrives(a, s, now_ns());
+        sn_toxics_fin_arrives(a, s, sn_mono_ns());
     if (!atomic_load_explicit(&k->stall_ns, memory_order_relaxed))
         return;
     if (k->state == SN_CONNECTING) {
@@ -218,36 +228,21 @@ void sn_faults_check_stall(sn_arena *a, int s)
         return;
     }
     int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
-    if (!due || now_ns() < due)
+    if (!due || sn_mono_ns() < due)
         return;
     sn_ctl_lock(a);
-    bool ended = false;
     due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
-    if (due && now_ns() >= due && k->state == SN_CONNECTED) {
+    if (due && sn_mono_ns() >= due && k->state == SN_CONNECTED) {
         if (sn_faultlog_on(a))
-            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer, k->host,
-                             sn_hosts_owner(a, k->host, &k->peer), 0);
-        sn_sock_set_error(k, ETIMEDOUT);
-        atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
-        k->peer_ref = -1;
-        k->state = SN_CLOSED;
-        atomic_store(&k->stall_ns, 0);
-        ended = true;
+            sn_faultlog_timed_out(a, k);
+        end_conn(a, s, ETIMEDOUT);
     }
     sn_ctl_unlock(a);
-    if (ended)
-        sn_wake(a, s);
 }
 
 void sn_faults_reset_end(sn_arena *a, int s)
 {
-    sn_sock *k = sn_sock_at(a, s);
-    sn_sock_set_error(k, ECONNRESET);
-    atomic_fetch_or(&k->shut, SN_SHUT_WR | SN_PEER_GONE | SN_RESET);
-    k->peer_ref = -1;
-    k->state = SN_CLOSED;
-    atomic_store(&k->stall_ns, 0);
-    sn_wake(a, s);
+    end_conn(a, s, ECONNRESET);
 }
 
 uint32_t sn_faults_limit(sn_arena *a, sn_sock *k, sn_sock *p, uint32_t n, bool *cut)

@@ -3,10 +3,10 @@
  * does; refused by a link; or delayed by a round trip.  What the SYN
  * finds at the listener is core/accept.c's. */
 #include <errno.h>
-#include <time.h>
 
 #include "core/accept.h"
 #include "core/capture.h"
+#include "core/clock.h"
 #include "core/faultlog.h"
 #include "core/handshake.h"
 #include "core/hosts.h"
@@ -17,13 +17,6 @@
 #include "core/sockwait.h"
 #include "core/tap.h"
 #include "core/timeouts.h"
-
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static bool round_trip(sn_arena *a, sn_sock *k, int me, int host);
 
@@ -43,7 +36,7 @@ int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
         sn_faultlog(a, SN_FE_CONN_HELD, k, &k->local, dst, me, there, 0);
         /* ... and they give up as Linux's do (sn_conn_check_held). */
         k->stall_idle = 0;
-        atomic_store(&k->stall_ns, mono_ns());
+        atomic_store(&k->stall_ns, sn_mono_ns());
         atomic_store(&k->faulty, 1);
         return -EINPROGRESS;
     }
@@ -71,7 +64,7 @@ int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
  * accept_after). */
 static bool round_trip(sn_arena *a, sn_sock *k, int me, int host)
 {
-    int64_t now = mono_ns();
+    int64_t now = sn_mono_ns();
     int64_t there = sn_links_due(a, me, host, 0, true, now);
     int64_t back = sn_links_due(a, host, me, 0, true, there ? there : now);
     int64_t due = back ? back : there;
@@ -108,18 +101,14 @@ void sn_conn_check_held(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
     int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
-    if (!k->held_conn || !due || mono_ns() < due)
+    if (!k->held_conn || !due || sn_mono_ns() < due)
         return;
     sn_ctl_lock(a);
     if (k->held_conn && k->state == SN_CONNECTING) {
         /* As a refused connect ends (sn_sock_refuse), but no reset was
          * seen: the capture shows nothing more. */
-        if (sn_faultlog_on(a)) {
-            int host = sn_hosts_owner(a, k->host, &k->peer);
-            sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
-                             sn_links_end(k->host, k->local.port),
-                             sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
-        }
+        if (sn_faultlog_on(a))
+            sn_faultlog_timed_out(a, k);
         k->held_conn = 0;
         atomic_store(&k->stall_ns, 0);
         sn_sock_set_error(k, ETIMEDOUT);

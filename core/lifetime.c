@@ -3,8 +3,8 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/links.h"
 #include "core/lqueue.h"
 #include "core/ports.h"
@@ -43,9 +43,7 @@ void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p)
                                     sn_links_end(p->host, p->local.port));
     if (!d)
         return;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    atomic_store(&p->fin_due, (int64_t)t.tv_sec * 1000000000 + t.tv_nsec + d);
+    atomic_store(&p->fin_due, sn_mono_ns() + d);
     atomic_store(&p->faulty, 1);        /* both before the FIN is set */
 }
 

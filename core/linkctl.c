@@ -7,8 +7,8 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/handshake.h"
 #include "core/faultlog.h"
 #include "core/faults.h"
@@ -18,13 +18,6 @@
 #include "core/repair.h"
 #include "core/sockwait.h"
 #include "core/toxics.h"
-
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 /* After a link changed (lock held): an idle connection whose link is
  * cut, either way, starts the clock of its keepalive (its probes, or
@@ -48,7 +41,7 @@ static void mark_cut(sn_arena *a)
         sn_lock(&p->rx_prod);           /* k's senders hold it */
         if (cut && !atomic_load(&k->stall_ns)) {
             k->stall_idle = 1;
-            atomic_store(&k->stall_ns, now_ns());
+            atomic_store(&k->stall_ns, sn_mono_ns());
             atomic_store(&k->faulty, 1);
         } else if (!cut && k->stall_idle) {
             atomic_store(&k->stall_ns, 0);

@@ -210,15 +210,16 @@ static bool duplicates(const sn_link *l)
     return atomic_load_explicit(&l->dup_ppm, memory_order_relaxed) != 0;
 }
 
-/* Any rule for (src, dst) that does `what` (a partition or a refusal
- * from any matching rule applies). */
-static bool any_rule(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
+/* The first rule for (src, dst) that does `what`, or -1: any matching
+ * rule's partition or refusal applies, and the first one is the one the
+ * fault log names. */
+static int first_index(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
 {
     uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
     for (uint32_t i = 0; i < n; i++)
         if (match(&a->links[i], src, dst) && what(&a->links[i]))
-            return true;
-    return false;
+            return (int)i;
+    return -1;
 }
 
 /* The most specific rule for (src, dst) that does `what`, or NULL (the
@@ -241,12 +242,12 @@ static sn_link *best_rule(sn_arena *a, int src, int dst, bool (*what)(const sn_l
 
 bool sn_links_cut(sn_arena *a, int src, int dst)
 {
-    return any_rule(a, src, dst, cuts);
+    return first_index(a, src, dst, cuts) >= 0;
 }
 
 bool sn_links_drop(sn_arena *a, int src, int dst)
 {
-    if (any_rule(a, src, dst, cuts))
+    if (first_index(a, src, dst, cuts) >= 0)
         return true;
     sn_link *best = best_rule(a, src, dst, lossy);
     if (!best)
@@ -259,7 +260,7 @@ bool sn_links_drop(sn_arena *a, int src, int dst)
 
 bool sn_links_refused(sn_arena *a, int src, int dst)
 {
-    return any_rule(a, src, dst, refuses);
+    return first_index(a, src, dst, refuses) >= 0;
 }
 
 uint64_t sn_links_limit(sn_arena *a, int src, int dst)
@@ -412,15 +413,6 @@ int64_t sn_links_due(sn_arena *a, int src, int dst, uint32_t len, bool stream,
 }
 
 /* ---- which rule (SIMNET_DEBUG) ---- */
-
-static int first_index(sn_arena *a, int src, int dst, bool (*what)(const sn_link *))
-{
-    uint32_t n = __atomic_load_n(&a->hdr->nlinks, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < n; i++)
-        if (match(&a->links[i], src, dst) && what(&a->links[i]))
-            return (int)i;
-    return -1;
-}
 
 int sn_links_rule(sn_arena *a, int src, int dst, int what)
 {

@@ -192,6 +192,13 @@ int64_t sn_sock_due(sn_arena *a, int s);
  * came due between the look and this question would wake nobody.  A due
  * time in the past means: look again now. */
 int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since);
+/* False while s has never met a fault (its `faulty` byte, which never
+ * clears): sn_sock_due_since is 0 then, so a waiter reads the clock for
+ * `since` only when this is true -- the no-fault path reads no clock.
+ * A socket that turns faulty after this question and before the look
+ * is asked about with since 0: its due time comes no later (at worst a
+ * time already past, one more look, which then reads the clock). */
+bool sn_sock_may_be_due(sn_arena *a, int s);
 
 /* ---- doorbells (bell.c, sockbell.c) ---- */
 

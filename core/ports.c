@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/hosts.h"
 #include "core/sock.h"
 
@@ -81,13 +81,6 @@ static bool may_share(const sn_sock *old, const sn_sock *new_)
 
 #define TIME_WAIT_NS (60LL * 1000000000LL)  /* Linux's TCP_TIMEWAIT_LEN */
 
-static int64_t now_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
 void sn_ports_timewait(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
@@ -95,7 +88,7 @@ void sn_ports_timewait(sn_arena *a, int s)
     t->local = k->local;
     t->reuse = (atomic_load(&k->opt) & SN_O_REUSEADDR) != 0;
     t->host = k->host;
-    t->expiry_ns = now_ns() + TIME_WAIT_NS;
+    t->expiry_ns = sn_mono_ns() + TIME_WAIT_NS;
 }
 
 /* Does a TIME_WAIT endpoint keep socket k (about to bind `port`) out? */
@@ -107,7 +100,7 @@ static bool timewait_conflicts(sn_arena *a, const sn_sock *k, uint16_t port)
         if (!t->expiry_ns || t->local.port != port)
             continue;
         if (!now)
-            now = now_ns();
+            now = sn_mono_ns();
         if (t->expiry_ns <= now) {
             t->expiry_ns = 0;
             continue;

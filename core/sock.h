@@ -29,6 +29,7 @@
 
 #include "core/addr.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/lock.h"
 #include "core/ring.h"
 
@@ -271,9 +272,7 @@ static inline bool sn_sock_conn_pending(sn_sock *k)
     int64_t cd = atomic_load_explicit(&k->conn_due, memory_order_relaxed);
     if (!cd)
         return false;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    if ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec < cd)
+    if (sn_mono_ns() < cd)
         return true;
     atomic_store_explicit(&k->conn_due, 0, memory_order_relaxed);
     return false;

@@ -3,9 +3,9 @@
 
 #include <netinet/in.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/capture.h"
+#include "core/clock.h"
 #include "core/pkt.h"
 
 static void emit(sn_arena *a, sn_pkt *p, const sn_iovc *c, uint32_t n)
@@ -59,10 +59,7 @@ static uint32_t choose_isn(sn_arena *a, const sn_addr *src, const sn_addr *dst)
             h ^= h >> 33;
         }
     }
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (uint32_t)(h ^ (h >> 32)) +
-           (uint32_t)(((uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec) >> 6);
+    return (uint32_t)(h ^ (h >> 32)) + (uint32_t)((uint64_t)sn_mono_ns() >> 6);
 }
 
 void sn_tap_connect(sn_arena *a, sn_sock *C, sn_sock *S)

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "core/clock.h"
 #include "core/futex.h"
 
 /* How long to spin before sleeping: on two cores a peer often answers
@@ -19,15 +20,13 @@ static bool moved(uint32_t now, uint32_t seq)
 
 static bool spin_for(_Atomic uint32_t *word, uint32_t seq)
 {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = sn_mono_ns();
     for (int i = 1;; i++) {
         if (moved(atomic_load_explicit(word, memory_order_acquire), seq))
             return true;
         sn_cpu_relax();
         if ((i & 15) == 0) {
-            clock_gettime(CLOCK_MONOTONIC, &t);
-            if ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) > SPIN_NS)
+            if (sn_mono_ns() - t0 > SPIN_NS)
                 return false;
         }
     }

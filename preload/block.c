@@ -63,8 +63,11 @@ ssize_t sn_block(int slot, bool nonblock, int64_t timeout_ns,
         /* Read seq first, then look again: a change made after the look
          * moves seq, so the sleep below cannot miss it. */
         uint32_t seq = sn_wait_prepare(a, slot);
-        struct timespec seen;
-        clock_gettime(CLOCK_MONOTONIC, &seen);
+        /* The clock only for a socket that met a fault (core/net.h
+         * sn_sock_may_be_due; 0 is no later than the try). */
+        struct timespec seen = {0, 0};
+        if (sn_sock_may_be_due(a, slot))
+            clock_gettime(CLOCK_MONOTONIC, &seen);
         r = try(slot, ctx);
         if (r != -EAGAIN)
             return r;

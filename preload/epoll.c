@@ -522,7 +522,10 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
     int n = 0;
     bool still_ready = false;
     in->due = 0;
-    int64_t seen = now_ns();    /* no later than each item's look below */
+    /* Read before the first look at a socket that met a fault, so no
+     * later than its look or any after it; 0 for the others (core/net.h
+     * sn_sock_may_be_due): the no-fault path reads no clock. */
+    int64_t seen = 0;
     ep_item *kept = NULL, **kept_tail = &kept;
     ep_item **p = &in->check;
     while (*p && n < max) {
@@ -532,6 +535,9 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             continue;
         }
         uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
+        int64_t since = 0;
+        if (!it->disarmed && sn_sock_may_be_due(a, it->slot))
+            since = seen ? seen : (seen = now_ns());
         uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
         uint32_t ein, eout;
         sn_sock_events(a, it->slot, &ein, &eout);
@@ -558,7 +564,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
         bool later = false;
         if (!m && !it->disarmed) {
             /* Data on its way (a delayed link): look again when due. */
-            int64_t due = sn_sock_due_since(a, it->slot, seen);
+            int64_t due = sn_sock_due_since(a, it->slot, since);
             if (due && (!in->due || due < in->due))
                 in->due = due;
             later = due != 0;

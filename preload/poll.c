@@ -120,7 +120,9 @@ static int64_t now_ns(void)
 
 /* A wait no longer than until time alone changes one of the simulated
  * sockets (a fault's timer, core/net.h sn_sock_due_since), counted from
- * `seen`, when poll_sim looked at them. */
+ * `seen`, when poll_sim looked at them (0: the clock was not read, as no
+ * socket had met a fault before the look; core/net.h
+ * sn_sock_may_be_due). */
 static int64_t due_cap(sn_arena *a, const struct pollfd *fds, nfds_t n, int64_t left,
                        int64_t seen)
 {
@@ -225,13 +227,17 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     int result = 0, procs[EXTRA_MAX];
     bool attached = false;
     for (;;) {
+        bool timed = false;         /* a simulated socket met a fault */
         for (nfds_t i = 0; i < n; i++) {
             k[i] = fds[i];
             k[i].revents = 0;
-            if (sn_fd_slot(fds[i].fd) >= 0)
+            int slot = sn_fd_slot(fds[i].fd);
+            if (slot >= 0) {
                 k[i].fd = -1;
+                timed = timed || sn_sock_may_be_due(a, slot);
+            }
         }
-        int64_t seen = now_ns();
+        int64_t seen = timed ? now_ns() : 0;
         int ready = poll_sim(a, fds, n);
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
         if (left < 0 && deadline >= 0)

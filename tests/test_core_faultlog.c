@@ -3,10 +3,12 @@
  * it: a lost datagram names its link and rule, a hold is told once per
  * connection and hold (not per send) and heal tells its release, a reset
  * and a refusal are told, so are a held connect and a limit-data cut,
+ * a time-out names the way that is cut (the way back, under --oneway),
  * and with no hook nothing is asked of anyone.
  * One process plays every host (core/hosts tests explain how). */
 #include <criterion/criterion.h>
 
+#include "core/faults.h"
 #include "core/links.h"
 #include "tests/test_core_util.h"
 
@@ -144,4 +146,27 @@ Test(core_faultlog, held_connect_and_limit_data)
     cr_assert_eq(nlines, 3);
     cr_expect(strstr(lines[2], " -> 127.100.0.1:80 cut with a reset on app -> db"), "%s", lines[2]);
     cr_expect_str_eq(rules[2], "app -> db limit-data 4");
+}
+
+/* Only db -> app is cut: app's idle connection with SO_KEEPALIVE times
+ * out (its probes' answers are lost), and the line names db -> app and
+ * its rule, not app -> db, which nothing cuts. */
+Test(core_faultlog, timeout_names_the_way_cut)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    sn_sock *k = sn_sock_at(&A, c);
+    atomic_fetch_or(&k->opt, SN_O_KEEPALIVE);
+    A.on_fault = hook;
+    set(1, 2, -1, 1);                         /* db -> app cut */
+    int64_t st = atomic_load(&k->stall_ns);
+    cr_assert(st && k->stall_idle, "the cut starts app's keepalive clock");
+    /* Linux's defaults: 7200 s idle, then 9 probes 75 s apart. */
+    atomic_store(&k->stall_ns, st - 8000 * 1000000000LL);
+    sn_faults_check_stall(&A, c);
+    cr_assert_eq(k->state, SN_CLOSED, "timed out");
+    cr_assert_eq(nlines, 1);
+    cr_expect(strstr(lines[0], "tcp 127.100.0.1:80 -> 127.100.0.2:") &&
+                  strstr(lines[0], " timed out on db -> app"), "%s", lines[0]);
+    cr_expect_str_eq(rules[0], "db -> app partition");
 }

@@ -140,6 +140,10 @@ SCENARIO(faults_toxics)
 /* Data due 0-100 us later wakes select, poll, epoll_wait and a blocking
  * recv when due: 1000 round trips each, none waits to its bound. */
 SCENARIO(faults_wake)
+/* Free when unused: with no fault, 1000 zero-timeout poll, select and
+ * epoll_wait read the clock at most 2000 times (a counting shim); with a
+ * delay, more (the look's time). */
+SCENARIO(faults_free)
 /* Rate and delay against the kernel on a veth pair between two
  * namespaces: a 2 MiB transfer through tbf, round trips through netem
  * agree (root; the delay part skipped, said aloud, without netem). */
