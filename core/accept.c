@@ -46,8 +46,7 @@ static void accept_after(sn_arena *a, sn_sock *C, sn_sock *S, sn_sock *L)
     int64_t cd = atomic_load(&C->conn_due);
     if (!cd || !sn_sock_faulty(C))
         return;
-    int64_t ack = sn_links_due(a, sn_links_end(C->host, C->local.port),
-                                sn_links_end(L->host, L->local.port), 0, true, cd);
+    int64_t ack = sn_links_due(a, sn_sock_end(C), sn_sock_end(L), 0, true, cd);
     atomic_store(&S->conn_due, ack ? ack : cd);
     atomic_store(&S->faulty, 1);
     atomic_store(&L->faulty, 1);

@@ -32,7 +32,7 @@ int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
     sn_sock *k = sn_sock_at(a, s);
     int host = sn_hosts_owner(a, k->host, dst);
     /* the ends for the links' rules: hosts and ports */
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst->port);
+    int me = sn_sock_end(k), there = sn_links_end(host, dst->port);
     if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
         /* A partition: our SYNs get no answer, neither a refusal nor a
          * connection, until it heals (sn_conn_retry_held). */
@@ -89,7 +89,7 @@ void sn_conn_retry_held(sn_arena *a, int s)
         return;
     sn_addr dst = k->peer;
     int host = sn_hosts_owner(a, k->host, &dst);
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst.port);
+    int me = sn_sock_end(k), there = sn_links_end(host, dst.port);
     if (host >= 0 && sn_links_cut(a, me, there))
         return;                         /* still cut */
     k->held_conn = 0;
@@ -117,7 +117,7 @@ void sn_conn_check_held(sn_arena *a, int s)
         if (sn_faultlog_on(a)) {
             int host = sn_hosts_owner(a, k->host, &k->peer);
             sn_faultlog_note(a, SN_FE_TIMEDOUT, k, &k->local, &k->peer,
-                             sn_links_end(k->host, k->local.port),
+                             sn_sock_end(k),
                              sn_links_end(host < 0 ? 0 : host, k->peer.port), 0);
         }
         k->held_conn = 0;

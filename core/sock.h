@@ -29,6 +29,7 @@
 
 #include "core/addr.h"
 #include "core/arena.h"
+#include "core/links.h"
 #include "core/lock.h"
 #include "core/ring.h"
 
@@ -277,6 +278,13 @@ static inline bool sn_sock_conn_pending(sn_sock *k)
         return true;
     atomic_store_explicit(&k->conn_due, 0, memory_order_relaxed);
     return false;
+}
+
+/* k's end of the traffic it sends or reads, for the links' rules
+ * (core/links.h): its host and its port. */
+static inline int sn_sock_end(const sn_sock *k)
+{
+    return sn_links_end(k->host, k->local.port);
 }
 
 static inline bool sn_sock_held_by(const sn_sock *k, int proc)

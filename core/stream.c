@@ -162,16 +162,16 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         if (faults)
-            sn_faults_stamp(a, sn_links_end(k->host, k->local.port), p, n, true);
+            sn_faults_stamp(a, sn_sock_end(k), p, n, true);
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
     if (__builtin_expect(held, 0))
-        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
-                    sn_links_end(p->host, p->local.port), n);
+        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, sn_sock_end(k),
+                    sn_sock_end(p), n);
     if (__builtin_expect(cut, 0)) {
-        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
-                    sn_links_end(p->host, p->local.port), 0);
+        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, sn_sock_end(k),
+                    sn_sock_end(p), 0);
         sn_faults_cut(a, s);
         if (!n)
             return -ECONNRESET;

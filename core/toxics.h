@@ -19,12 +19,6 @@
 #include "core/links.h"
 #include "core/sock.h"
 
-/* k's end of the traffic it sends or reads: its host and its port. */
-static inline int sn_sock_end(const sn_sock *k)
-{
-    return sn_links_end(k->host, k->local.port);
-}
-
 /* What k reads is sliced: a read gets a slice, whatever SO_RCVLOWAT or
  * MSG_PEEK|MSG_WAITALL ask (they would wait for more than it shows). */
 static inline bool sn_toxics_sliced(const sn_sock *k)
