@@ -156,6 +156,10 @@ typedef struct sn_link {
     uint32_t          slice_size, slice_var;
     int64_t           slice_delay_ns;
     int64_t           slow_close_ns;
+    /* The slicer's own generator (under `lock`): slices open when their
+     * reader gets to them, so their draws must not move the loss's,
+     * jitter's and RTO's sequence of `rng`. */
+    uint64_t          slice_rng;
 } sn_link;
 
 typedef struct sn_hdr {
