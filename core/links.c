@@ -116,6 +116,7 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     }
     sn_link *l = &a->links[free_i];
     sn_lock(&l->lock);
+    l->gen++;                           /* a new rule in this entry */
     l->src = (uint16_t)src;
     l->dst = (uint16_t)dst;
     atomic_store(&l->partition, 0);

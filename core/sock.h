@@ -212,17 +212,17 @@ typedef struct sn_sock {
     int64_t           last_due;
     _Atomic int64_t   conn_due;
     /* Toxiproxy's faults (core/faults.h).  fin_due: the FIN in `shut` is
-     * not seen before then (slow close).  The slicer: slice_rule is the
-     * index + 1 of the link rule that slices what this socket reads (0:
-     * none); while slice_open, a read sees nothing of rx past slice_end;
+     * not seen before then (slow close).  The slicer: slice_rule names the
+     * link rule that slices what this socket reads: its generation
+     * (sn_link.gen) << 16 | its index + 1 (0: none); while slice_open, a read sees nothing of rx past slice_end;
      * after it, the next slice opens at slice_next.  The reader's, under
      * rx_cons, but for slice_rule (the sender's, under rx_prod). */
     _Atomic int64_t   fin_due;
     _Atomic int64_t   slice_next;
     _Atomic uint32_t  slice_end;
-    _Atomic uint16_t  slice_rule;
+    _Atomic uint32_t  slice_rule;
     _Atomic uint8_t   slice_open;
-    uint8_t           pad_s[41];
+    uint8_t           pad_s[39];
     /* A whole number of cache lines (isn and peer_isn above took the
      * padding): the next slot's locks and seq, which its users write all
      * the time, must not share a line with words of this one that every

@@ -5,10 +5,27 @@
 #include "core/ring.h"
 #include "core/sockwait.h"
 
+/* The rule k's slice_rule names, if it still slices: NULL once cleared,
+ * or freed and its entry given to another rule (its generation moved
+ * on), whose slicing must not apply to bytes sent before it. */
+static sn_link *slice_link(sn_arena *a, uint32_t rule)
+{
+    if (!rule)
+        return NULL;
+    sn_link *l = &a->links[(rule & 0xFFFF) - 1];
+    if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&l->gen, __ATOMIC_RELAXED) != (uint16_t)(rule >> 16) ||
+        !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED))
+        return NULL;
+    return l;
+}
+
 void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p)
 {
     sn_link *l = sn_links_slicer(a, sn_sock_end(k), sn_sock_end(p));
-    uint16_t rule = l ? (uint16_t)(l - a->links + 1) : 0;
+    uint32_t rule = l ? (uint32_t)__atomic_load_n(&l->gen, __ATOMIC_RELAXED) << 16 |
+                            (uint32_t)(l - a->links + 1)
+                      : 0;
     if (rule == atomic_load_explicit(&p->slice_rule, memory_order_relaxed))
         return;
     if (rule)
@@ -23,9 +40,8 @@ void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p)
 uint32_t sn_toxics_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
                            int64_t now)
 {
-    uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
-    sn_link *l = rule ? &a->links[rule - 1] : NULL;
-    if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED)) {
+    sn_link *l = slice_link(a, atomic_load_explicit(&k->slice_rule, memory_order_acquire));
+    if (!l) {
         atomic_store(&k->slice_rule, 0);    /* the rule was cleared */
         atomic_store(&k->slice_open, 0);
         atomic_store(&k->slice_next, 0);
@@ -52,9 +68,8 @@ void sn_toxics_read(sn_arena *a, sn_sock *k, int64_t now)
     uint32_t end = atomic_load_explicit(&k->slice_end, memory_order_relaxed);
     if (!atomic_load(&k->slice_open) || (int32_t)(end - out) > 0)
         return;
-    uint16_t rule = atomic_load(&k->slice_rule);
-    int64_t delay = rule ? __atomic_load_n(&a->links[rule - 1].slice_delay_ns,
-                                           __ATOMIC_RELAXED) : 0;
+    sn_link *l = slice_link(a, atomic_load(&k->slice_rule));
+    int64_t delay = l ? __atomic_load_n(&l->slice_delay_ns, __ATOMIC_RELAXED) : 0;
     atomic_store(&k->slice_next, delay ? now + delay : 0);
     atomic_store_explicit(&k->slice_open, 0, memory_order_release);
 }

@@ -590,3 +590,26 @@ Test(core_links, slow_close_delays_the_eof)
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 2);
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 0);
 }
+
+/* A socket names the rule that slices what it reads; once that rule is
+ * freed and its entry given to another, the bytes sent before are not
+ * sliced by the newcomer (issue 14 review). */
+Test(core_links, slicer_rule_reused_for_another_pair)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    on("cache");                              /* host 3 */
+    slicer(4, 0, 0);
+    cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
+    char buf[32];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
+    toxic(2, 1, 0, &clear);                   /* its entry freed */
+    sn_link_set other = SN_LINK_SET_NONE;
+    other.slice_size = 1;
+    toxic(3, 1, 0, &other);                   /* ... and taken by cache -> db */
+    cr_assert_eq(sn_links_slicer(&A, 3, 1), &A.links[0], "the same entry");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 6,
+                 "app -> db is not sliced any more");
+}
