@@ -613,3 +613,21 @@ Test(core_links, slicer_rule_reused_for_another_pair)
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 6,
                  "app -> db is not sliced any more");
 }
+
+/* poll and epoll look at a sliced socket with no lock: they must not
+ * open its next slice (nor draw its size), which only a reader does
+ * under rx_cons (issue 14 review). */
+Test(core_links, poll_opens_no_slice)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    slicer(4, 2, 0);
+    cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
+    sn_sock *k = sn_sock_at(&A, s);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN);
+    cr_expect_eq(sn_sock_inq(&A, s), 2, "the least a slice can be");
+    cr_expect_eq(atomic_load(&k->slice_open), 0, "poll opened a slice");
+    char buf[32];
+    ssize_t n = tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL);
+    cr_expect(n >= 2 && n <= 6, "a slice of 4 +- 2: %zd", n);
+}
