@@ -631,3 +631,36 @@ Test(core_links, poll_opens_no_slice)
     ssize_t n = tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL);
     cr_expect(n >= 2 && n <= 6, "a slice of 4 +- 2: %zd", n);
 }
+
+/* A connection over a slow link does not hold back a later one over a
+ * fast link: accept takes the first whose handshake is over, and the
+ * listener's wait is for the earliest one still under way (issue 14
+ * review). */
+Test(core_links, accept_takes_the_first_handshake_over)
+{
+    on("db");                                 /* host 1 */
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int far = on("far");
+    link_timed(far, 1, 50000000, -1, -1);     /* 50 ms each way */
+    link_timed(1, far, 50000000, -1, -1);
+    int64_t t0 = mono_ns();
+    int f = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, f, "127.100.0.1", 80), -EINPROGRESS);
+    on("near");
+    int n = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, n, "127.100.0.1", 80), 0);
+    cr_expect(sn_sock_poll(&A, l) & POLLIN, "near's connection is there");
+    sn_addr peer;
+    int s = sn_sock_accept(&A, l, &peer);
+    cr_assert_geq(s, 0, "near's connection held back: %d", s);
+    cr_expect_eq(sn_sock_accept(&A, l, &peer), -EAGAIN, "far's handshake is not over");
+    cr_expect(!(sn_sock_poll(&A, l) & POLLIN));
+    int64_t due = sn_sock_due(&A, l);
+    cr_expect(due - t0 >= 150000000 && due - t0 < 200000000, "due in %lld ns",
+              (long long)(due - t0));
+    sleep_ms(160);
+    cr_expect(sn_sock_poll(&A, l) & POLLIN);
+    cr_expect_geq(sn_sock_accept(&A, l, &peer), 0, "then far's");
+}
