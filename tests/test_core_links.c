@@ -664,3 +664,27 @@ Test(core_links, accept_takes_the_first_handshake_over)
     cr_expect(sn_sock_poll(&A, l) & POLLIN);
     cr_expect_geq(sn_sock_accept(&A, l, &peer), 0, "then far's");
 }
+
+/* A socket that shut its writing side waits for the peer's FIN in
+ * FIN_WAIT2: a slow close keeps it there, writable and not hung up,
+ * until the FIN is due (issue 14 review: POLLHUP came at once). */
+Test(core_links, slow_close_hides_the_hangup)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    sn_link_set sc = SN_LINK_SET_NONE;
+    sc.slow_close_ns = 100000000;             /* app -> db: 100 ms */
+    toxic(2, 1, 0, &sc);
+    cr_assert_eq(sn_sock_shutdown(&A, s, SHUT_WR), 0);
+    sn_sock_release(&A, c);                   /* app's FIN, slowly */
+    char buf[8];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN);
+    int m = sn_sock_poll(&A, s);
+    cr_expect_eq(m & (POLLOUT | POLLHUP | POLLIN | POLLRDHUP), POLLOUT,
+                 "FIN_WAIT2 before the FIN: %#x", m);
+    sleep_ms(110);
+    m = sn_sock_poll(&A, s);
+    cr_expect_eq(m & (POLLHUP | POLLIN | POLLRDHUP), POLLHUP | POLLIN | POLLRDHUP,
+                 "then the FIN: %#x", m);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 0);
+}
