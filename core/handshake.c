@@ -91,10 +91,18 @@ void sn_conn_retry_held(sn_arena *a, int s)
     int host = sn_hosts_owner(a, k->host, &dst);
     if (host >= 0 && sn_links_cut(a, sn_sock_end(k), sn_links_end(host, dst.port)))
         return;                         /* still cut */
+    if (atomic_load(&k->conn_due))
+        return;                         /* its retransmission is set */
     /* The SYN gets through when Linux sends it again (none left: the
      * give-up comes first); until then the waits wake at that time. */
     int64_t at = sn_timeouts_syn_retry(k, atomic_load(&k->stall_ns), mono_ns());
+    if (!at)
+        return;
     atomic_store(&k->conn_due, at);
+    /* heal says what it let go (SIMNET_DEBUG), as for held bytes; the
+     * socket stays held_conn, so core/linkctl.c's own line stays out */
+    if (sn_faultlog_on(a))
+        sn_faultlog_note(a, SN_FE_CONN_RELEASED, k, &k->local, &k->peer, k->host, host, 0);
     sn_wake(a, s);
 }
 
@@ -110,8 +118,6 @@ static void resend_syn(sn_arena *a, int s)
     atomic_store(&k->conn_due, 0);
     if (host >= 0 && sn_links_cut(a, me, there))
         return;
-    if (sn_faultlog_on(a))
-        sn_faultlog_note(a, SN_FE_CONN_RELEASED, k, &k->local, &k->peer, me, there, 0);
     k->held_conn = 0;
     atomic_store(&k->stall_ns, 0);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
