@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/accept.h"
 #include "core/capture.h"
@@ -46,8 +47,7 @@ static void accept_after(sn_arena *a, sn_sock *C, sn_sock *S, sn_sock *L)
     int64_t cd = atomic_load(&C->conn_due);
     if (!cd || !sn_sock_faulty(C))
         return;
-    int64_t ack = sn_links_due(a, sn_links_end(C->host, C->local.port),
-                                sn_links_end(L->host, L->local.port), 0, true, cd);
+    int64_t ack = sn_links_due(a, sn_sock_end(C), sn_sock_end(L), 0, true, cd);
     atomic_store(&S->conn_due, ack ? ack : cd);
     atomic_store(&S->faulty, 1);
     atomic_store(&L->faulty, 1);
@@ -139,24 +139,42 @@ int sn_conn_connect_to(sn_arena *a, int s, int host, sn_addr *dst)
     return establish(a, s, l, dst);
 }
 
-/* The server end at the head of L's queue, or NULL (lock held, or a
- * racy look that only sets a wake time). */
-static sn_sock *accept_head(sn_arena *a, sn_sock *L)
+/* The first connection of L's queue whose handshake is over (Linux
+ * queues one when its third packet arrives: its conn_due passed), -1
+ * none; *due: the smallest conn_due still to come among the others, 0
+ * none.  Lock held, or a racy look (poll) that only sets a wake time: the
+ * walk is bounded, the queue may change under it. */
+static int accept_ready(sn_arena *a, sn_sock *L, int64_t *due)
 {
-    int c = L->acc_head;
-    return c >= 0 ? sn_sock_at(a, c) : NULL;
+    *due = 0;
+    int c = __atomic_load_n(&L->acc_head, __ATOMIC_RELAXED);
+    if (c < 0 || !sn_sock_faulty(L))
+        return c;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    for (int n = 0; c >= 0 && c < SN_MAX_SOCKS && n < SN_MAX_SOCKS; n++) {
+        sn_sock *C = sn_sock_at(a, c);
+        int64_t cd = atomic_load(&C->conn_due);
+        if (!sn_sock_faulty(C) || cd <= now)
+            return c;
+        if (!*due || cd < *due)
+            *due = cd;
+        c = __atomic_load_n(&C->qnext, __ATOMIC_RELAXED);
+    }
+    return -1;
 }
 
 bool sn_conn_acceptable(sn_arena *a, sn_sock *L)
 {
-    sn_sock *C = accept_head(a, L);
-    return C && !(sn_sock_faulty(L) && sn_sock_conn_pending(C));
+    int64_t due;
+    return accept_ready(a, L, &due) >= 0;
 }
 
 int64_t sn_conn_accept_due(sn_arena *a, sn_sock *L)
 {
-    sn_sock *C = accept_head(a, L);
-    return C && sn_sock_conn_pending(C) ? atomic_load(&C->conn_due) : 0;
+    int64_t due;
+    return accept_ready(a, L, &due) >= 0 ? 0 : due;
 }
 
 int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
@@ -166,13 +184,13 @@ int sn_sock_accept(sn_arena *a, int s, sn_addr *peer)
         return -EOPNOTSUPP;
     sn_ctl_lock(a);
     int c;
+    int64_t due;
     if (L->state != SN_LISTEN) {
         c = -EINVAL;
-    } else if (L->acc_head >= 0 && !sn_conn_acceptable(a, L)) {
-        c = -EAGAIN;                    /* its handshake is not over */
-    } else if ((c = sn_q_pop(a, &L->acc_head, &L->acc_tail)) < 0) {
-        c = -EAGAIN;
+    } else if ((c = accept_ready(a, L, &due)) < 0) {
+        c = -EAGAIN;                    /* none, or no handshake over */
     } else {
+        sn_q_remove(a, &L->acc_head, &L->acc_tail, c);
         L->acc_len--;
         sn_sock *C = sn_sock_at(a, c);
         sn_sock_set_holder(C, a->proc);

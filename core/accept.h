@@ -18,11 +18,13 @@ int sn_conn_connect_to(sn_arena *a, int s, int host, sn_addr *dst);
 void sn_conn_admit_waiters(sn_arena *a, int l);
 
 /* Listener L has a connection accept may take now: the first in its
- * queue, once the handshake's last packet has arrived (a delayed
- * link: sock.conn_due of the server end). */
+ * queue whose handshake's last packet has arrived (a delayed link:
+ * sock.conn_due of the server end), which a later one over a faster
+ * link may pass, as on Linux. */
 bool sn_conn_acceptable(sn_arena *a, sn_sock *L);
-/* When the first connection in L's queue becomes acceptable, if later
- * than now (CLOCK_MONOTONIC ns); 0 otherwise. */
+/* When L's queue has none acceptable: when the first of them becomes
+ * acceptable (the smallest conn_due to come, CLOCK_MONOTONIC ns); 0
+ * otherwise. */
 int64_t sn_conn_accept_due(sn_arena *a, sn_sock *L);
 
 #endif

@@ -151,7 +151,7 @@ static void enqueue(sn_arena *a, int src, sn_sock *t, const rec_hdr *h, sn_msg *
     if (sn_ring_writable(a, &t->rx, need) < need)
         return;                         /* no room for its memory: the same */
     bool faults = sn_links_any(a);
-    if (faults && sn_links_reorder(a, src, sn_links_end(t->host, t->local.port))) {
+    if (faults && sn_links_reorder(a, src, sn_sock_end(t))) {
         enqueue_ahead(a, t, h, m, need);
     } else {
         put_record(a, t, h, m, 0);
@@ -376,8 +376,8 @@ ssize_t sn_dgram_send(sn_arena *a, int s, sn_msg *m, int flags)
     }
     if (!T)
         return (ssize_t)len;
-    int src = sn_links_end(k->host, k->local.port);     /* rules by port */
-    int there = sn_links_end(T->host, T->local.port);
+    int src = sn_sock_end(k);     /* rules by port */
+    int there = sn_sock_end(T);
     /* The capture sees what left the sender, whatever the link then does
      * to it: lost, cut or duplicated, it is recorded once (docs/design.md). */
     if (sn_cap_on(a) && k->protocol == IPPROTO_UDP)

@@ -25,7 +25,7 @@ int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
     sn_sock *k = sn_sock_at(a, s);
     int host = sn_hosts_owner(a, k->host, dst);
     /* the ends for the links' rules: hosts and ports */
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst->port);
+    int me = sn_sock_end(k), there = sn_links_end(host, dst->port);
     if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
         /* A partition: our SYNs get no answer, neither a refusal nor a
          * connection, until it heals (sn_conn_retry_held). */
@@ -82,42 +82,81 @@ void sn_conn_retry_held(sn_arena *a, int s)
         return;
     sn_addr dst = k->peer;
     int host = sn_hosts_owner(a, k->host, &dst);
-    int me = sn_links_end(k->host, k->local.port), there = sn_links_end(host, dst.port);
-    if (host >= 0 && sn_links_cut(a, me, there))
+    if (host >= 0 && sn_links_cut(a, sn_sock_end(k), sn_links_end(host, dst.port)))
         return;                         /* still cut */
+    if (atomic_load(&k->conn_due))
+        return;                         /* its retransmission is set */
+    /* The SYN gets through when Linux sends it again (none left: the
+     * give-up comes first); until then the waits wake at that time. */
+    int64_t at = sn_timeouts_syn_retry(k, atomic_load(&k->stall_ns), sn_mono_ns());
+    if (!at)
+        return;
+    atomic_store(&k->conn_due, at);
+    /* heal says what it let go (SIMNET_DEBUG), as for held bytes; the
+     * socket stays held_conn, so core/linkctl.c's own line stays out */
+    if (sn_faultlog_on(a))
+        sn_faultlog_note(a, SN_FE_CONN_RELEASED, k, &k->local, &k->peer, k->host, host, 0);
+    sn_wake(a, s);
+}
+
+/* Held connect s sends its SYN again (lock held): through, it goes on
+ * as a first SYN would now, a round trip to completion on a delayed
+ * link; cut again, it waits for the next heal. */
+static void resend_syn(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_addr dst = k->peer;
+    int host = sn_hosts_owner(a, k->host, &dst);
+    int me = sn_sock_end(k), there = sn_links_end(host, dst.port);
+    atomic_store(&k->conn_due, 0);
+    if (host >= 0 && sn_links_cut(a, me, there))
+        return;
     k->held_conn = 0;
     atomic_store(&k->stall_ns, 0);
     k->state = k->in_chain ? SN_BOUND : SN_NEW;
-    int r = host < 0 || sn_links_refused(a, me, there)
-                ? -ECONNREFUSED : sn_conn_connect_to(a, s, host, &dst);
-    if (r == -ECONNREFUSED || (r < 0 && r != -EINPROGRESS)) {
-        k->state = SN_CONNECTING;       /* as sn_sock_refuse expects it */
+    int r = host < 0 ? -ECONNREFUSED : sn_conn_send_syn(a, s, &dst);
+    if (r < 0 && r != -EINPROGRESS)
         sn_sock_refuse(a, s);
-    }
+    sn_wake(a, s);
+}
+
+/* A held connect that Linux gives up on (ETIMEDOUT; lock held). */
+static void give_up(sn_arena *a, int s)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    /* As a refused connect ends (sn_sock_refuse), but no reset was
+     * seen: the capture shows nothing more. */
+    if (sn_faultlog_on(a))
+        sn_faultlog_timed_out(a, k);
+    k->held_conn = 0;
+    atomic_store(&k->stall_ns, 0);
+    atomic_store(&k->conn_due, 0);
+    sn_sock_set_error(k, ETIMEDOUT);
+    atomic_fetch_or(&k->opt, SN_O_REFUSED);
+    k->state = SN_CLOSED;
+    k->listener = -1;
+    atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
+    sn_sock_release_implicit(a, s);
     sn_wake(a, s);
 }
 
 void sn_conn_check_held(sn_arena *a, int s)
 {
     sn_sock *k = sn_sock_at(a, s);
+    if (!k->held_conn)
+        return;
+    int64_t now = sn_mono_ns();
     int64_t due = sn_timeouts_give_up(k, atomic_load(&k->stall_ns));
-    if (!k->held_conn || !due || sn_mono_ns() < due)
+    int64_t syn = atomic_load(&k->conn_due);
+    bool timed_out = due && now >= due;
+    if (!timed_out && !(syn && now >= syn))
         return;
     sn_ctl_lock(a);
     if (k->held_conn && k->state == SN_CONNECTING) {
-        /* As a refused connect ends (sn_sock_refuse), but no reset was
-         * seen: the capture shows nothing more. */
-        if (sn_faultlog_on(a))
-            sn_faultlog_timed_out(a, k);
-        k->held_conn = 0;
-        atomic_store(&k->stall_ns, 0);
-        sn_sock_set_error(k, ETIMEDOUT);
-        atomic_fetch_or(&k->opt, SN_O_REFUSED);
-        k->state = SN_CLOSED;
-        k->listener = -1;
-        atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
-        sn_sock_release_implicit(a, s);
-        sn_wake(a, s);
+        if (timed_out)
+            give_up(a, s);
+        else if (atomic_load(&k->conn_due))
+            resend_syn(a, s);
     }
     sn_ctl_unlock(a);
 }

@@ -14,13 +14,17 @@
  * -EINPROGRESS for a connection a delayed link completes one round trip
  * later (sock.conn_due: sn_sock_connect_result waits). */
 int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst);
-/* A connect held by a partition (core/faults.h): if its link is no
- * longer cut, it goes on as its SYN would now (connected, queued or
- * refused) and its waiters wake.  Control-plane lock held. */
+/* A connect held by a partition (core/faults.h), its link healed: its
+ * SYN goes again at Linux's next retransmission (core/timeouts.h),
+ * stored in sock.conn_due, the time its waiters now wake for.
+ * Control-plane lock held. */
 void sn_conn_retry_held(sn_arena *a, int s);
 /* A held connect whose SYNs Linux would have given up on by now
- * (core/timeouts.h) fails with ETIMEDOUT and its waiters wake.  Takes
- * the control-plane lock when it acts. */
+ * (core/timeouts.h) fails with ETIMEDOUT; one whose retransmitted SYN
+ * is due (sn_conn_retry_held) goes on as its SYN would now (connected,
+ * a round trip later on a delayed link; queued or refused), or stays
+ * held if the link was cut again.  Its waiters wake.  Takes the
+ * control-plane lock when it acts. */
 void sn_conn_check_held(sn_arena *a, int s);
 
 #endif

@@ -148,7 +148,9 @@ typedef struct sn_link {
     /* The rule holds only for traffic with this port at either end (0:
      * any port; core/links.h). */
     uint16_t          port;
-    uint16_t          pad2;
+    /* Bumped each time the entry takes a new rule: a socket that names
+     * the rule (sn_sock.slice_rule) knows it when the slot was reused. */
+    uint16_t          gen;
     /* Toxiproxy's slicer: a stream is read in slices of slice_size give
      * or take slice_var bytes, each slice_delay_ns after the one before
      * (slice_size 0: not sliced); slow close: a FIN reaches the other end
@@ -156,6 +158,10 @@ typedef struct sn_link {
     uint32_t          slice_size, slice_var;
     int64_t           slice_delay_ns;
     int64_t           slow_close_ns;
+    /* The slicer's own generator (under `lock`): slices open when their
+     * reader gets to them, so their draws must not move the loss's,
+     * jitter's and RTO's sequence of `rng`. */
+    uint64_t          slice_rng;
 } sn_link;
 
 typedef struct sn_hdr {

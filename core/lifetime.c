@@ -35,12 +35,9 @@ static void notify_peer_closed(sn_arena *a, sn_sock *k, bool abort)
     sn_wake(a, ps);
 }
 
-void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p)
+void sn_sock_fin_delay_slow(sn_arena *a, sn_sock *k, sn_sock *p)
 {
-    if (!sn_links_any(a))
-        return;
-    int64_t d = sn_links_slow_close(a, sn_links_end(k->host, k->local.port),
-                                    sn_links_end(p->host, p->local.port));
+    int64_t d = sn_links_slow_close(a, sn_sock_end(k), sn_sock_end(p));
     if (!d)
         return;
     atomic_store(&p->fin_due, sn_mono_ns() + d);

@@ -28,6 +28,11 @@ void sn_sock_fin_check(sn_sock *k);
 /* k is about to send its FIN to p: a link with a slow close (Toxiproxy's
  * slow_close) makes p see it that much later (p->fin_due; core/faults.h
  * hides it till then).  Call before the FIN is set in p's shut word. */
-void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p);
+void sn_sock_fin_delay_slow(sn_arena *a, sn_sock *k, sn_sock *p);
+static inline void sn_sock_fin_delay(sn_arena *a, sn_sock *k, sn_sock *p)
+{
+    if (sn_links_any(a))                /* no call at all without faults */
+        sn_sock_fin_delay_slow(a, k, p);
+}
 
 #endif

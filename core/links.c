@@ -50,6 +50,14 @@ static void corr_start(sn_link *l, sn_corr *c, int i)
     c->last = (uint32_t)(sn_links_rand(&st) >> 32);
 }
 
+/* The slicer's generator starts from the rule's, as corr_start's copies
+ * do, at the rule's start and at a new seed (lock held). */
+static void slice_start(sn_link *l)
+{
+    uint64_t st = l->rng ^ ((uint64_t)5 << 56);
+    l->slice_rng = sn_links_rand(&st);
+}
+
 /* The state of netem's models starts afresh: the correlated generators
  * and the count of the reorder's gap (lock held). */
 static void netem_restart(sn_link *l)
@@ -79,6 +87,7 @@ void sn_links_set_seed(sn_arena *a, uint64_t seed)
         sn_link *l = &a->links[i];
         sn_lock(&l->lock);
         l->rng = sn_links_seed_of(seed, l->src, sn_links_end(l->dst, l->port));
+        slice_start(l);
         netem_restart(l);
         sn_unlock(&l->lock);
     }
@@ -107,6 +116,7 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     }
     sn_link *l = &a->links[free_i];
     sn_lock(&l->lock);
+    l->gen++;                           /* a new rule in this entry */
     l->src = (uint16_t)src;
     l->dst = (uint16_t)dst;
     atomic_store(&l->partition, 0);
@@ -122,6 +132,7 @@ int sn_links_entry(sn_arena *a, int src, int dst)
     l->slice_size = l->slice_var = 0;
     l->slice_delay_ns = l->slow_close_ns = 0;
     l->rng = sn_links_seed_of(a->hdr->seed, src, sn_links_end(dst, port));
+    slice_start(l);
     sn_links_netem_reset(l);
     sn_unlock(&l->lock);
     __atomic_store_n(&l->used, 1, __ATOMIC_RELEASE);
@@ -455,7 +466,7 @@ uint32_t sn_links_slice(sn_link *l)
     if (size && var) {
         /* size - var ... size + var, never below one byte */
         uint64_t span = 2 * (uint64_t)var + 1;
-        int64_t v = (int64_t)size - var + (int64_t)(sn_links_rand(&l->rng) % span);
+        int64_t v = (int64_t)size - var + (int64_t)(sn_links_rand(&l->slice_rng) % span);
         size = v < 1 ? 1 : (uint32_t)v;
     }
     return size ? size : 1;            /* cleared meanwhile: a byte */

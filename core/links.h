@@ -105,8 +105,9 @@ void sn_links_netem_set(sn_link *l, const struct sn_link_set *c);
 /* A stream from src to dst is read in slices: the most specific rule
  * with a slicer, or NULL. */
 sn_link *sn_links_slicer(sn_arena *a, int src, int dst);
-/* The size of rule l's next slice, drawn from its generator (l's lock
- * held). */
+/* The size of rule l's next slice, drawn from its slicer's own
+ * generator (l's lock held): when readers open slices moves no other
+ * draw of the rule. */
 uint32_t sn_links_slice(sn_link *l);
 /* How long after it was sent a FIN from src reaches dst: the slow close
  * of the most specific rule that sets one, 0 none. */

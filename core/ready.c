@@ -45,8 +45,15 @@ int sn_stream_poll(sn_arena *a, sn_sock *k)
         /* Bytes held by a partition or not yet due: neither they nor a
          * FIN behind them are there yet; nor a slow close's FIN. */
         uint32_t vis = sn_faults_visible(a, k, used);
-        if (vis < used || ((sh & SN_PEER_FIN) && sn_faults_fin_hidden(a, k)))
+        if (vis < used || ((sh & SN_PEER_FIN) && sn_faults_fin_hidden(a, k))) {
+            /* ... and a socket that sent its own FIN is not closed by
+             * one not there yet (sn_sock_fin_check went ahead: every
+             * other way to SN_CLOSED comes with SN_RESET): FIN_WAIT2,
+             * writable, no POLLHUP. */
+            if (st == SN_CLOSED && (sh & SN_SHUT_WR) && !(sh & SN_RESET))
+                st = SN_CONNECTED;
             sh &= ~(uint32_t)SN_PEER_FIN;
+        }
         used = vis;
     }
     bool rcv_shut = sh & (SN_PEER_FIN | SN_SHUT_RD | SN_RESET);

@@ -30,6 +30,7 @@
 #include "core/addr.h"
 #include "core/arena.h"
 #include "core/clock.h"
+#include "core/links.h"
 #include "core/lock.h"
 #include "core/ring.h"
 
@@ -212,17 +213,17 @@ typedef struct sn_sock {
     int64_t           last_due;
     _Atomic int64_t   conn_due;
     /* Toxiproxy's faults (core/faults.h).  fin_due: the FIN in `shut` is
-     * not seen before then (slow close).  The slicer: slice_rule is the
-     * index + 1 of the link rule that slices what this socket reads (0:
-     * none); while slice_open, a read sees nothing of rx past slice_end;
+     * not seen before then (slow close).  The slicer: slice_rule names the
+     * link rule that slices what this socket reads: its generation
+     * (sn_link.gen) << 16 | its index + 1 (0: none); while slice_open, a read sees nothing of rx past slice_end;
      * after it, the next slice opens at slice_next.  The reader's, under
      * rx_cons, but for slice_rule (the sender's, under rx_prod). */
     _Atomic int64_t   fin_due;
     _Atomic int64_t   slice_next;
     _Atomic uint32_t  slice_end;
-    _Atomic uint16_t  slice_rule;
+    _Atomic uint32_t  slice_rule;
     _Atomic uint8_t   slice_open;
-    uint8_t           pad_s[41];
+    uint8_t           pad_s[39];
     /* A whole number of cache lines (isn and peer_isn above took the
      * padding): the next slot's locks and seq, which its users write all
      * the time, must not share a line with words of this one that every
@@ -276,6 +277,13 @@ static inline bool sn_sock_conn_pending(sn_sock *k)
         return true;
     atomic_store_explicit(&k->conn_due, 0, memory_order_relaxed);
     return false;
+}
+
+/* k's end of the traffic it sends or reads, for the links' rules
+ * (core/links.h): its host and its port. */
+static inline int sn_sock_end(const sn_sock *k)
+{
+    return sn_links_end(k->host, k->local.port);
 }
 
 static inline bool sn_sock_held_by(const sn_sock *k, int proc)

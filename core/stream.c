@@ -162,16 +162,16 @@ ssize_t sn_stream_send(sn_arena *a, int s, sn_msg *m, int flags)
         if (flags & MSG_OOB)
             owner = sn_urg_mark(a, p, n);   /* before the bytes are visible */
         if (faults)
-            sn_faults_stamp(a, sn_links_end(k->host, k->local.port), p, n, true);
+            sn_faults_stamp(a, sn_sock_end(k), p, n, true);
         sn_ring_publish(&p->rx, n);
     }
     sn_unlock(&p->rx_prod);
     if (__builtin_expect(held, 0))
-        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
-                    sn_links_end(p->host, p->local.port), n);
+        sn_faultlog(a, SN_FE_HELD, k, &k->local, &k->peer, sn_sock_end(k),
+                    sn_sock_end(p), n);
     if (__builtin_expect(cut, 0)) {
-        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, sn_links_end(k->host, k->local.port),
-                    sn_links_end(p->host, p->local.port), 0);
+        sn_faultlog(a, SN_FE_LIMIT, k, &k->local, &k->peer, sn_sock_end(k),
+                    sn_sock_end(p), 0);
         sn_faults_cut(a, s);
         if (!n)
             return -ECONNRESET;
@@ -247,6 +247,8 @@ ssize_t sn_stream_recv(sn_arena *a, int s, sn_msg *m, int flags)
         sh &= ~(uint32_t)SN_PEER_FIN;   /* not there yet (slow close) */
     sn_lock(&k->rx_cons);
     uint32_t used = sn_ring_used(&k->rx);
+    if (used && sn_toxics_sliced(k))
+        sn_toxics_open(a, k);           /* only a reader opens a slice */
     if (used && sn_sock_faulty(k) && !(used = sn_faults_visible(a, k, used))) {
         sn_unlock(&k->rx_cons);
         return -EAGAIN;                 /* held by a partition: more to come */

@@ -72,3 +72,17 @@ int64_t sn_timeouts_give_up(const sn_sock *k, int64_t start)
         return 0;
     return start + keepalive(k);
 }
+
+int64_t sn_timeouts_syn_retry(const sn_sock *k, int64_t start, int64_t now)
+{
+    int n = user_timeout(k) ? 64
+                            : sn_xopt_value(k, IPPROTO_TCP, TCP_SYNCNT, SN_TCP_SYN_RETRIES);
+    int64_t t = start, rto = RTO_SYN;
+    for (int i = 0; i < n && i < 64; i++) {
+        t += rto;
+        if (t > now)
+            return t;
+        rto = rto * 2 < RTO_MAX ? rto * 2 : RTO_MAX;
+    }
+    return 0;
+}

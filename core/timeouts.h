@@ -23,5 +23,10 @@
  * held send; an idle one (stall_idle 1) from the cut.  0: never (an
  * idle connection without SO_KEEPALIVE). */
 int64_t sn_timeouts_give_up(const sn_sock *k, int64_t start);
+/* When connecting socket k, whose first SYN went at `start`, sends its
+ * next SYN after `now`: Linux retransmits it 1, 3, 7, 15... s after the
+ * first (its RTO from 1 s, doubling up to 120 s).  0: no retry left
+ * (TCP_SYNCNT; with TCP_USER_TIMEOUT, sn_timeouts_give_up ends it). */
+int64_t sn_timeouts_syn_retry(const sn_sock *k, int64_t start, int64_t now);
 
 #endif

@@ -1,14 +1,33 @@
 /* Toxiproxy's slicer and slow close on sockets (core/toxics.h). */
 #include "core/toxics.h"
 
+#include <time.h>
+
 #include "core/lock.h"
 #include "core/ring.h"
 #include "core/sockwait.h"
 
+/* The rule k's slice_rule names, if it still slices: NULL once cleared,
+ * or freed and its entry given to another rule (its generation moved
+ * on), whose slicing must not apply to bytes sent before it. */
+static sn_link *slice_link(sn_arena *a, uint32_t rule)
+{
+    if (!rule)
+        return NULL;
+    sn_link *l = &a->links[(rule & 0xFFFF) - 1];
+    if (!__atomic_load_n(&l->used, __ATOMIC_ACQUIRE) ||
+        __atomic_load_n(&l->gen, __ATOMIC_RELAXED) != (uint16_t)(rule >> 16) ||
+        !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED))
+        return NULL;
+    return l;
+}
+
 void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p)
 {
     sn_link *l = sn_links_slicer(a, sn_sock_end(k), sn_sock_end(p));
-    uint16_t rule = l ? (uint16_t)(l - a->links + 1) : 0;
+    uint32_t rule = l ? (uint32_t)__atomic_load_n(&l->gen, __ATOMIC_RELAXED) << 16 |
+                            (uint32_t)(l - a->links + 1)
+                      : 0;
     if (rule == atomic_load_explicit(&p->slice_rule, memory_order_relaxed))
         return;
     if (rule)
@@ -16,32 +35,53 @@ void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p)
     atomic_store_explicit(&p->slice_rule, rule, memory_order_release);
 }
 
-/* The slice k's reader is in, opened if due (a new size drawn from the
- * rule's generator, under its lock so that one slice takes one draw
- * whoever looks first): of `used` bytes from `out`, those it lets be
- * read. */
+void sn_toxics_open(sn_arena *a, sn_sock *k)
+{
+    uint32_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
+    sn_link *l = slice_link(a, rule);
+    if (!l) {
+        /* The rule was cleared (or its entry reused): unless the sender
+         * marked another one meanwhile, nothing slices k any more. */
+        atomic_compare_exchange_strong(&k->slice_rule, &rule, 0);
+        atomic_store(&k->slice_open, 0);
+        atomic_store(&k->slice_next, 0);
+        return;
+    }
+    if (atomic_load_explicit(&k->slice_open, memory_order_relaxed))
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
+        return;                         /* the next slice is not there yet */
+    uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
+    sn_lock(&l->lock);                  /* the rule's generator */
+    uint32_t size = sn_links_slice(l);
+    sn_unlock(&l->lock);
+    atomic_store_explicit(&k->slice_end, out + size, memory_order_relaxed);
+    atomic_store_explicit(&k->slice_open, 1, memory_order_release);
+}
+
+/* A look, written nowhere: poll and epoll call it with no lock, and
+ * only the reader (under rx_cons) opens a slice.  A slice not open yet
+ * but due shows the least a slice can be; the read that opens it gets
+ * its drawn size. */
 uint32_t sn_toxics_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
                            int64_t now)
 {
-    uint16_t rule = atomic_load_explicit(&k->slice_rule, memory_order_acquire);
-    sn_link *l = rule ? &a->links[rule - 1] : NULL;
-    if (!l || !__atomic_load_n(&l->slice_size, __ATOMIC_RELAXED)) {
-        atomic_store(&k->slice_rule, 0);    /* the rule was cleared */
-        atomic_store(&k->slice_open, 0);
-        atomic_store(&k->slice_next, 0);
-        return used;
+    sn_link *l = slice_link(a, atomic_load_explicit(&k->slice_rule, memory_order_acquire));
+    if (!l)
+        return used;                    /* cleared: the next read says so */
+    uint32_t vis;
+    if (atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
+        vis = atomic_load_explicit(&k->slice_end, memory_order_relaxed) - out;
+    } else if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now) {
+        vis = 0;                        /* the next slice is not there yet */
+    } else {
+        uint32_t size = __atomic_load_n(&l->slice_size, __ATOMIC_RELAXED);
+        uint32_t var = __atomic_load_n(&l->slice_var, __ATOMIC_RELAXED);
+        vis = size > var ? size - var : 1;
     }
-    if (!atomic_load_explicit(&k->slice_open, memory_order_acquire)) {
-        if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
-            return 0;                   /* the next slice is not there yet */
-        sn_lock(&l->lock);
-        if (!atomic_load(&k->slice_open)) {
-            atomic_store(&k->slice_end, out + sn_links_slice(l));
-            atomic_store_explicit(&k->slice_open, 1, memory_order_release);
-        }
-        sn_unlock(&l->lock);
-    }
-    uint32_t vis = atomic_load_explicit(&k->slice_end, memory_order_relaxed) - out;
     return vis < used ? vis : used;
 }
 
@@ -52,9 +92,8 @@ void sn_toxics_read(sn_arena *a, sn_sock *k, int64_t now)
     uint32_t end = atomic_load_explicit(&k->slice_end, memory_order_relaxed);
     if (!atomic_load(&k->slice_open) || (int32_t)(end - out) > 0)
         return;
-    uint16_t rule = atomic_load(&k->slice_rule);
-    int64_t delay = rule ? __atomic_load_n(&a->links[rule - 1].slice_delay_ns,
-                                           __ATOMIC_RELAXED) : 0;
+    sn_link *l = slice_link(a, atomic_load(&k->slice_rule));
+    int64_t delay = l ? __atomic_load_n(&l->slice_delay_ns, __ATOMIC_RELAXED) : 0;
     atomic_store(&k->slice_next, delay ? now + delay : 0);
     atomic_store_explicit(&k->slice_open, 0, memory_order_release);
 }

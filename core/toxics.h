@@ -19,12 +19,6 @@
 #include "core/links.h"
 #include "core/sock.h"
 
-/* k's end of the traffic it sends or reads: its host and its port. */
-static inline int sn_sock_end(const sn_sock *k)
-{
-    return sn_links_end(k->host, k->local.port);
-}
-
 /* What k reads is sliced: a read gets a slice, whatever SO_RCVLOWAT or
  * MSG_PEEK|MSG_WAITALL ask (they would wait for more than it shows). */
 static inline bool sn_toxics_sliced(const sn_sock *k)
@@ -36,8 +30,13 @@ static inline bool sn_toxics_sliced(const sn_sock *k)
 /* Stream data from k to p (p's rx_prod held, some link has a fault): p
  * reads by the rule that slices it, if any. */
 void sn_toxics_mark(sn_arena *a, sn_sock *k, sn_sock *p);
+/* Before a read (rx_cons held, slice_rule set): the next slice opens if
+ * it is due (its size drawn from the rule's generator); a rule cleared
+ * or gone stops slicing k. */
+void sn_toxics_open(sn_arena *a, sn_sock *k);
 /* Of `used` bytes from ring index `out` of k (slice_rule set), those its
- * slice lets be read at `now`, the slice opened if due. */
+ * slice lets be read at `now`.  Only looks (poll and epoll call it with
+ * no lock): sn_toxics_open opens slices. */
 uint32_t sn_toxics_visible(sn_arena *a, sn_sock *k, uint32_t out, uint32_t used,
                            int64_t now);
 /* After a read (rx_cons held): a slice read to its end closes. */

@@ -223,8 +223,7 @@ Test(core_links, connect_waits_for_heal)
     int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 81), -EINPROGRESS, "not refused");
     sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY);
-    cr_expect_eq(sn_sock_connect_result(&A, c), 0);
-    cr_expect_eq(sn_sock_connect_result(&A, d), -ECONNREFUSED, "refused once it gets through");
+    /* then at the next SYN: held_connect_goes_on_at_the_next_syn */
 }
 
 Test(core_links, reset_both_ends)
@@ -589,4 +588,139 @@ Test(core_links, slow_close_delays_the_eof)
     sn_sock_release(&A, s);                   /* db -> app: no slow close */
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 2);
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), 0);
+}
+
+/* A socket names the rule that slices what it reads; once that rule is
+ * freed and its entry given to another, the bytes sent before are not
+ * sliced by the newcomer (issue 14 review). */
+Test(core_links, slicer_rule_reused_for_another_pair)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    on("cache");                              /* host 3 */
+    slicer(4, 0, 0);
+    cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
+    char buf[32];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
+    sn_link_set clear = SN_LINK_SET_NONE;
+    clear.clear = true;
+    toxic(2, 1, 0, &clear);                   /* its entry freed */
+    sn_link_set other = SN_LINK_SET_NONE;
+    other.slice_size = 1;
+    toxic(3, 1, 0, &other);                   /* ... and taken by cache -> db */
+    cr_assert_eq(sn_links_slicer(&A, 3, 1), &A.links[0], "the same entry");
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 6,
+                 "app -> db is not sliced any more");
+}
+
+/* poll and epoll look at a sliced socket with no lock: they must not
+ * open its next slice (nor draw its size), which only a reader does
+ * under rx_cons (issue 14 review). */
+Test(core_links, poll_opens_no_slice)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    slicer(4, 2, 0);
+    cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
+    sn_sock *k = sn_sock_at(&A, s);
+    cr_expect(sn_sock_poll(&A, s) & POLLIN);
+    cr_expect_eq(sn_sock_inq(&A, s), 2, "the least a slice can be");
+    cr_expect_eq(atomic_load(&k->slice_open), 0, "poll opened a slice");
+    char buf[32];
+    ssize_t n = tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL);
+    cr_expect(n >= 2 && n <= 6, "a slice of 4 +- 2: %zd", n);
+}
+
+/* A connection over a slow link does not hold back a later one over a
+ * fast link: accept takes the first whose handshake is over, and the
+ * listener's wait is for the earliest one still under way (issue 14
+ * review). */
+Test(core_links, accept_takes_the_first_handshake_over)
+{
+    on("db");                                 /* host 1 */
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int far = on("far");
+    link_timed(far, 1, 50000000, -1, -1);     /* 50 ms each way */
+    link_timed(1, far, 50000000, -1, -1);
+    int64_t t0 = mono_ns();
+    int f = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, f, "127.100.0.1", 80), -EINPROGRESS);
+    on("near");
+    int n = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, n, "127.100.0.1", 80), 0);
+    cr_expect(sn_sock_poll(&A, l) & POLLIN, "near's connection is there");
+    sn_addr peer;
+    int s = sn_sock_accept(&A, l, &peer);
+    cr_assert_geq(s, 0, "near's connection held back: %d", s);
+    cr_expect_eq(sn_sock_accept(&A, l, &peer), -EAGAIN, "far's handshake is not over");
+    cr_expect(!(sn_sock_poll(&A, l) & POLLIN));
+    int64_t due = sn_sock_due(&A, l);
+    cr_expect(due - t0 >= 150000000 && due - t0 < 200000000, "due in %lld ns",
+              (long long)(due - t0));
+    sleep_ms(160);
+    cr_expect(sn_sock_poll(&A, l) & POLLIN);
+    cr_expect_geq(sn_sock_accept(&A, l, &peer), 0, "then far's");
+}
+
+/* A socket that shut its writing side waits for the peer's FIN in
+ * FIN_WAIT2: a slow close keeps it there, writable and not hung up,
+ * until the FIN is due (issue 14 review: POLLHUP came at once). */
+Test(core_links, slow_close_hides_the_hangup)
+{
+    int c, s;
+    connected("db", "app", &c, &s);
+    sn_link_set sc = SN_LINK_SET_NONE;
+    sc.slow_close_ns = 100000000;             /* app -> db: 100 ms */
+    toxic(2, 1, 0, &sc);
+    cr_assert_eq(sn_sock_shutdown(&A, s, SHUT_WR), 0);
+    sn_sock_release(&A, c);                   /* app's FIN, slowly */
+    char buf[8];
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN);
+    int m = sn_sock_poll(&A, s);
+    cr_expect_eq(m & (POLLOUT | POLLHUP | POLLIN | POLLRDHUP), POLLOUT,
+                 "FIN_WAIT2 before the FIN: %#x", m);
+    sleep_ms(110);
+    m = sn_sock_poll(&A, s);
+    cr_expect_eq(m & (POLLHUP | POLLIN | POLLRDHUP), POLLHUP | POLLIN | POLLRDHUP,
+                 "then the FIN: %#x", m);
+    cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 0);
+}
+
+/* A held connect goes on after heal when Linux sends its SYN again (1 s
+ * after the first, then 3, 7... s), and over a delayed link completes a
+ * round trip after that, not the instant of heal (issue 14 review). */
+Test(core_links, held_connect_goes_on_at_the_next_syn, .timeout = 15)
+{
+    on("db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int x = on("app");
+    set(x, 1, -1, 1);
+    int64_t t0 = mono_ns();
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
+    int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 81), -EINPROGRESS);
+    sleep_ms(100);
+    sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY);
+    link_timed(x, 1, 50000000, -1, -1);       /* 50 ms each way */
+    link_timed(1, x, 50000000, -1, -1);
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "connected at heal");
+    cr_expect_eq(sn_sock_connect_result(&A, d), -EAGAIN, "refused at heal");
+    cr_expect(!(sn_sock_poll(&A, c) & POLLOUT));
+    int64_t due = sn_sock_due(&A, c);
+    cr_expect(due - t0 >= 1000000000 && due - t0 < 1050000000, "next SYN in %lld ns",
+              (long long)(due - t0));
+    sleep_ms((int)((due - mono_ns()) / 1000000) + 5);
+    cr_expect_eq(sn_sock_connect_result(&A, d), -ECONNREFUSED, "refused once it gets through");
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "the round trip is not over");
+    int64_t rt = sn_sock_due(&A, c);
+    cr_expect(rt - due >= 100000000 && rt - due < 150000000, "round trip %lld ns",
+              (long long)(rt - due));
+    sleep_ms(110);
+    cr_expect_eq(sn_sock_connect_result(&A, c), 0);
+    cr_expect(sn_sock_poll(&A, c) & POLLOUT);
 }

@@ -225,6 +225,36 @@ Test(core_netem, seeded_sequences)
     cr_expect(n > N * 10 / 100 && n < N * 25 / 100, "%d of %d reordered", n, N);
 }
 
+/* Slices open when a reader gets to them: drawing them must not move the
+ * losses of the same rule (issue 14 review: "same seed, same drops"). */
+Test(core_netem, slices_leave_the_losses_alone)
+{
+    on("app");
+    on("db");
+    static bool x[N], y[N];
+    sn_link_set c = SN_LINK_SET_NONE;
+    c.loss_ppm = 500000;
+    c.slice_size = 100;
+    c.slice_var = 50;
+    apply(1, 2, &c);
+    sn_link *l = sn_links_slicer(&A, 1, 2);
+    cr_assert(l);
+    uint32_t s1[16], s2[16];
+    for (int k = 0; k < 2; k++) {
+        sn_net_set_seed(&A, 9, true);
+        for (int i = 0; i < N; i++) {
+            if (k == 1 && i % 7 == 0)    /* a reader opens a slice */
+                (void)sn_links_slice(l);
+            (k ? y : x)[i] = sn_links_drop(&A, 1, 2);
+        }
+        sn_net_set_seed(&A, 9, true);
+        for (int i = 0; i < 16; i++)
+            (k ? s2 : s1)[i] = sn_links_slice(l);
+    }
+    cr_expect(memcmp(x, y, sizeof x) == 0, "slices moved the drops");
+    cr_expect(memcmp(s1, s2, sizeof s1) == 0, "same seed, other slices");
+}
+
 /* ---- reorder ---- */
 
 /* Datagram socket u on host "db" bound to 5353, v on host "app": *x and

@@ -81,3 +81,16 @@ Test(core_timeouts, keepalive)
     cr_expect_eq(after(k), 0);
     free(k);
 }
+
+Test(core_timeouts, syn_retransmission_times)
+{
+    sn_sock *k = stream(SN_CONNECTING);
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START), START + 1 * S, "1 s after the first");
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START + 1 * S), START + 3 * S);
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START + 5 * S), START + 7 * S);
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START + 63 * S), 0, "6 retries: none after 63 s");
+    opt(k, TCP_SYNCNT, 2);
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START + 2 * S), START + 3 * S);
+    cr_expect_eq(sn_timeouts_syn_retry(k, START, START + 3 * S), 0);
+    free(k);
+}

@@ -135,7 +135,8 @@ SCENARIO(faults)
 SCENARIO(faults_delay)
 /* Toxiproxy's faults: refuse on one port of a host, datagram loss on one
  * port, the slicer (small reads, bytes intact, MSG_WAITALL fills, slices
- * delayed), slow close (the EOF >= D later, for recv, poll and epoll). */
+ * delayed), slow close (the EOF >= D later, for recv, poll and epoll;
+ * FIN_WAIT2's poll meanwhile). */
 SCENARIO(faults_toxics)
 /* Data due 0-100 us later wakes select, poll, epoll_wait and a blocking
  * recv when due: 1000 round trips each, none waits to its bound. */
@@ -155,7 +156,8 @@ SCENARIO(faults_reorder)
 /* When TCP gives up under a partition: TCP_SYNCNT 1 connect (blocking,
  * and non-blocking via poll and SO_ERROR) and keepalive 1/1/2 end with
  * ETIMEDOUT after ~3 s; a listener sees a connection over 100 ms each
- * way half a round trip after the client's connect returns; compared
+ * way half a round trip after the client's connect returns, and one
+ * over a fast link before an earlier one over a slow link; compared
  * with Linux on a veth pair when root. */
 SCENARIO(faults_timeouts)
 /* Real programs under faults: a redis replica on a partitioned host

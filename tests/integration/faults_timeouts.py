@@ -145,5 +145,34 @@ def connect_at(host, port):
     out("connected %.3f" % time.monotonic())
 
 
+def accept_two(port, mode):
+    """Accept two connections (after poll with MODE poll), print
+    "accepted TAG T" for each, TAG the line its client sends."""
+    l = socket.socket()
+    l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    l.bind(("0.0.0.0", int(port)))
+    l.listen(4)
+    out("listening")
+    for _ in range(2):
+        if mode == "poll":
+            p = select.poll()
+            p.register(l.fileno(), select.POLLIN)
+            if not p.poll(10000):
+                sys.exit("poll on the listener timed out")
+        c, _ = l.accept()
+        t = time.monotonic()
+        out("accepted %s %.3f" % (c.recv(64).decode(), t))
+
+
+def connect_tag(host, port, tag):
+    addr = socket.getaddrinfo(host, int(port), socket.AF_INET, socket.SOCK_STREAM)[0][4]
+    c = socket.socket()
+    out("start %.3f" % time.monotonic())
+    c.connect(addr)
+    c.sendall(tag.encode())
+    out("connected %.3f" % time.monotonic())
+    time.sleep(2)
+
+
 if __name__ == "__main__":
     globals()[sys.argv[1]](*sys.argv[2:])

@@ -14,7 +14,9 @@
 #    is unacknowledged: the retransmission limit, 924.6 s, rules);
 #  - 100 ms each way: accept (blocking, or after poll or epoll) sees a connection
 #    when the handshake's third packet arrives, >= 0.25 s after the
-#    client's connect began (its connect returns after one round trip).
+#    client's connect began (its connect returns after one round trip);
+#  - 300 ms each way from app, none from web: web's connection, made
+#    0.1 s after app's, is accepted first (blocking, and after poll).
 # Then the same probes against Linux when root can make two network
 # namespaces on a veth pair (the partition: frames to a MAC address
 # nobody has; the delay: netem, when the kernel has it): the outcomes
@@ -101,6 +103,32 @@ sn link app db --both --delay 100ms || fail "simnet link --delay failed"
 accept_probe on db 7310 block
 accept_probe on db 7311 poll
 accept_probe on db 7312 epoll
+
+# accept_order PORT MODE: app is 300 ms each way from db, web next to it;
+# web connects 0.1 s after app and is accepted first, at once, app's
+# connection when its handshake ends (Linux queues a connection when its
+# third packet arrives: a slow one holds back no other).
+accept_order() {
+    local p=$1 mode=$2
+    on "$IT_DIR/two.out" db accept_two $p $mode; a=$BG_PID
+    wait_line "$IT_DIR/two.out" '^listening' "$a"
+    on "$IT_DIR/far.out" app connect_tag db $p far; f=$BG_PID
+    sleep 0.1
+    on "$IT_DIR/near.out" web connect_tag db $p near; n=$BG_PID
+    wait_line "$IT_DIR/two.out" '^accepted far' "$a" 10
+    local t0 t1 t2
+    t0=$(awk '/^start/ {print $2}' "$IT_DIR/far.out")
+    t1=$(awk '/^accepted near/ {print $3}' "$IT_DIR/two.out")
+    t2=$(awk '/^accepted far/ {print $3}' "$IT_DIR/two.out")
+    grep -q '^accepted near' <(grep '^accepted' "$IT_DIR/two.out" | head -1) &&
+        awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { exit !(b - a < 0.6 && c - a >= 0.85 && c - b >= 0.3) }' ||
+        { show "$IT_DIR/two.out"; fail "accept order by $mode: far began $t0, near accepted $t1, far $t2 (300 ms each way)"; }
+    echo "accept order by $mode: near accepted after $(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}') s, far after $(awk -v a="$t0" -v c="$t2" 'BEGIN {print c - a}') s"
+}
+sn link app db --both --delay 300ms || fail "simnet link --delay failed"
+accept_order 7313 block
+accept_order 7314 poll
+sn link app db --both --clear
 check_arena
 
 # ---- the same against Linux ----

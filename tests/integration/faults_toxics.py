@@ -14,6 +14,12 @@ link and per port), besides those of faults.py, which this one offers too.
                             MODE (block, poll, epoll; et: one recv per
                             edge-triggered epoll event): print "eof LEN
                             SHA256 T" (T: when the EOF was read)
+  fin_wait2 PORT            accept one connection, shutdown(SHUT_WR), and
+                            0.2 s later (the peer closed meanwhile) print
+                            "early MASK" (poll, no wait), then "late MASK"
+                            once poll says POLLIN (masks of POLLIN,
+                            POLLOUT, POLLHUP, POLLRDHUP, in hex)
+  read_close HOST PORT      connect, read to EOF, close
 """
 import hashlib
 import select
@@ -86,6 +92,30 @@ def eof_at(port, mode):
         h.update(b)
         n += len(b)
     out("eof", n, h.hexdigest(), "%.3f" % time.monotonic())
+
+
+def fin_wait2(port):
+    c = accept_one(port)
+    c.shutdown(socket.SHUT_WR)
+    time.sleep(0.2)
+    p = select.poll()
+    ev = select.POLLIN | select.POLLOUT | select.POLLRDHUP
+    p.register(c.fileno(), ev)
+    keep = ev | select.POLLHUP
+    r = p.poll(0)
+    out("early %#x" % ((r[0][1] if r else 0) & keep))
+    while True:
+        r = p.poll(5000)
+        if not r or r[0][1] & select.POLLIN:
+            break
+    out("late %#x" % ((r[0][1] if r else 0) & keep))
+
+
+def read_close(host, port):
+    c = socket.create_connection((host, int(port)))
+    while c.recv(65536):
+        pass
+    c.close()
 
 
 if __name__ == "__main__":

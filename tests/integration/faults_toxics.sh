@@ -13,7 +13,8 @@
 #    not much later), the bytes before it intact, whether the reader
 #    blocks in recv, in poll or in epoll_wait (edge-triggered too, one
 #    read per event: the EOF is an edge of its own); after shutdown(SHUT_WR)
-#    as after close;
+#    as after close; an end that shut its own side first stays in
+#    FIN_WAIT2 meanwhile (poll: POLLOUT, no POLLHUP);
 #  - bad values: one line, status 2.
 . "$(dirname "$0")/lib.bash"
 
@@ -113,6 +114,14 @@ for mode in block poll epoll et; do
         port=$((port + 1))
     done
 done
+# FIN_WAIT2 under a slow close: db shut its side, app closes; until app's
+# FIN is due db's poll says POLLOUT only, then POLLIN|POLLOUT|POLLHUP|POLLRDHUP
+on "$IT_DIR/fw.out" db fin_wait2 $port; fw=$BG_PID
+wait_line "$IT_DIR/fw.out" '^listening' "$fw"
+on "$IT_DIR/rc.out" app read_close db $port; rc=$BG_PID
+wait_line "$IT_DIR/fw.out" '^late' "$fw" 10
+grep -q '^early 0x4$' "$IT_DIR/fw.out" && grep -q '^late 0x2015$' "$IT_DIR/fw.out" ||
+    { show "$IT_DIR/fw.out"; fail "FIN_WAIT2 under a slow close: poll masks"; }
 sn link app db --clear
 
 # ---- bad values ----
