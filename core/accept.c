@@ -9,6 +9,7 @@
 
 #include "core/accept.h"
 #include "core/capture.h"
+#include "core/clock.h"
 #include "core/holders.h"
 #include "core/links.h"
 #include "core/lqueue.h"
@@ -150,9 +151,7 @@ static int accept_ready(sn_arena *a, sn_sock *L, int64_t *due)
     int c = __atomic_load_n(&L->acc_head, __ATOMIC_RELAXED);
     if (c < 0 || !sn_sock_faulty(L))
         return c;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t now = sn_mono_ns();
     for (int n = 0; c >= 0 && c < SN_MAX_SOCKS && n < SN_MAX_SOCKS; n++) {
         sn_sock *C = sn_sock_at(a, c);
         int64_t cd = atomic_load(&C->conn_due);

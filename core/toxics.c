@@ -1,4 +1,5 @@
 /* Toxiproxy's slicer and slow close on sockets (core/toxics.h). */
+#include "core/clock.h"
 #include "core/toxics.h"
 
 #include <time.h>
@@ -49,9 +50,7 @@ void sn_toxics_open(sn_arena *a, sn_sock *k)
     }
     if (atomic_load_explicit(&k->slice_open, memory_order_relaxed))
         return;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int64_t now = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+    int64_t now = sn_mono_ns();
     if (atomic_load_explicit(&k->slice_next, memory_order_relaxed) > now)
         return;                         /* the next slice is not there yet */
     uint32_t out = atomic_load_explicit(&k->rx.out, memory_order_relaxed);
