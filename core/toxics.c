@@ -1,9 +1,7 @@
 /* Toxiproxy's slicer and slow close on sockets (core/toxics.h). */
-#include "core/clock.h"
 #include "core/toxics.h"
 
-#include <time.h>
-
+#include "core/clock.h"
 #include "core/lock.h"
 #include "core/ring.h"
 #include "core/sockwait.h"
