@@ -10,13 +10,12 @@
 
 #include "core/faults.h"
 #include "core/links.h"
-#include "tests/test_core_util.h"
+#include "tests/test_core_links_util.h"
 
 TC_ARENA_FIXTURE(A)
 
 TestSuite(core_faultlog, .init = setup, .fini = teardown, .timeout = 10);
 
-static char err[300];
 static char lines[16][300];
 static char rules[16][256];
 static int  nlines;
@@ -31,30 +30,15 @@ static void hook(sn_arena *a, const char *what, int rule)
     nlines++;
 }
 
-static int on(const char *host)
-{
-    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
-    cr_assert_geq(h, 0, "join %s: %s", host, err);
-    return h;
-}
-
-static void set(int src, int dst, int64_t loss_ppm, int partition)
-{
-    sn_link_set c = SN_LINK_SET_NONE;
-    c.loss_ppm = loss_ppm;
-    c.partition = partition;
-    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
-}
-
 Test(core_faultlog, lost_datagram_names_its_rule)
 {
-    int x = on("app");
+    int x = tc_on(&A, "app");
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    int y = on("db");
+    int y = tc_on(&A, "db");
     int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, v, "0.0.0.0", 4000), 0);
-    set(y, x, 1000000, -1);                   /* db -> app: 100% loss */
+    tc_loss_cut(&A, y, x, 1000000, -1);                   /* db -> app: 100% loss */
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     cr_expect_eq(nlines, 0, "no hook, no line");
     A.on_fault = hook;
@@ -62,36 +46,18 @@ Test(core_faultlog, lost_datagram_names_its_rule)
     cr_assert_eq(nlines, 1);
     cr_expect_str_eq(lines[0], "udp 127.100.0.2:4000 -> 127.100.0.1:5353 (2 bytes) lost on db -> app");
     cr_expect_str_eq(rules[0], "db -> app loss 100%");
-    set(SN_LINK_ANY, SN_LINK_ANY, -1, 1);     /* a cut comes before the loss */
+    tc_loss_cut(&A, SN_LINK_ANY, SN_LINK_ANY, -1, 1);     /* a cut comes before the loss */
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     cr_assert_eq(nlines, 2);
     cr_expect_str_eq(rules[1], "* -> * partition");
 }
 
-/* A connection from host `from` to a listener on host `to`: *c the
- * client, *s the server end. */
-static void connected(const char *to, const char *from, int *c, int *s)
-{
-    int h = on(to);
-    char ip[32];
-    snprintf(ip, sizeof ip, "127.100.0.%d", h);
-    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
-    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    on(from);
-    *c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_connect4(&A, *c, ip, 80), 0);
-    sn_addr peer;
-    *s = sn_sock_accept(&A, l, &peer);
-    cr_assert_geq(*s, 0);
-}
-
 Test(core_faultlog, one_hold_per_connection_and_heal)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     A.on_fault = hook;
-    set(2, 1, -1, 1);                         /* app -> db cut */
+    tc_loss_cut(&A, 2, 1, -1, 1);                         /* app -> db cut */
     for (int i = 0; i < 3; i++)
         cr_assert_eq(tc_send(&A, c, "after", 5, 0), 5);
     cr_assert_eq(nlines, 1, "one line for three sends");
@@ -101,7 +67,7 @@ Test(core_faultlog, one_hold_per_connection_and_heal)
     cr_assert_eq(nlines, 2);
     cr_expect(strstr(lines[1], " -> 127.100.0.1:80 released on app -> db"), "%s", lines[1]);
     cr_expect_str_eq(rules[1], "");
-    set(2, 1, -1, 1);                         /* a new hold: a new line */
+    tc_loss_cut(&A, 2, 1, -1, 1);                         /* a new hold: a new line */
     cr_assert_eq(tc_send(&A, c, "again", 5, 0), 5);
     cr_expect_eq(nlines, 3);
 }
@@ -109,7 +75,7 @@ Test(core_faultlog, one_hold_per_connection_and_heal)
 Test(core_faultlog, reset_and_refusal)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     A.on_fault = hook;
     cr_expect_eq(sn_net_reset(&A, 2, 1), 1);
     cr_assert_eq(nlines, 1);
@@ -128,9 +94,9 @@ Test(core_faultlog, reset_and_refusal)
 Test(core_faultlog, held_connect_and_limit_data)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     A.on_fault = hook;
-    set(2, 1, -1, 1);
+    tc_loss_cut(&A, 2, 1, -1, 1);
     int k = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, k, "127.100.0.1", 80), -EINPROGRESS);
     cr_assert_eq(nlines, 1);
@@ -154,11 +120,11 @@ Test(core_faultlog, held_connect_and_limit_data)
 Test(core_faultlog, timeout_names_the_way_cut)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     sn_sock *k = sn_sock_at(&A, c);
     atomic_fetch_or(&k->opt, SN_O_KEEPALIVE);
     A.on_fault = hook;
-    set(1, 2, -1, 1);                         /* db -> app cut */
+    tc_loss_cut(&A, 1, 2, -1, 1);                         /* db -> app cut */
     int64_t st = atomic_load(&k->stall_ns);
     cr_assert(st && k->stall_idle, "the cut starts app's keepalive clock");
     /* Linux's defaults: 7200 s idle, then 9 probes 75 s apart. */

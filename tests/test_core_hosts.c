@@ -10,20 +10,13 @@
 #include <criterion/criterion.h>
 
 #include "core/hosts.h"
-#include "tests/test_core_util.h"
+#include "tests/test_core_links_util.h"
 
 TC_ARENA_FIXTURE(A)
 
 TestSuite(core_hosts, .init = setup, .fini = teardown, .timeout = 10);
 
 static char err[300];
-
-static int on(const char *host)
-{
-    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
-    cr_assert_geq(h, 0, "join %s: %s", host, err);
-    return h;
-}
 
 static int tcp4(void) { return sn_sock_create(&A, AF_INET, SOCK_STREAM, 0); }
 static int tcp6(void) { return sn_sock_create(&A, AF_INET6, SOCK_STREAM, 0); }
@@ -85,10 +78,10 @@ Test(core_hosts, names_follow_rfc1123)
 Test(core_hosts, default_addresses_in_order)
 {
     char t[64];
-    int db = on("db"), cache = on("cache");
+    int db = tc_on(&A, "db"), cache = tc_on(&A, "cache");
     cr_assert_eq(db, 1);
     cr_assert_eq(cache, 2);
-    cr_assert_eq(on("DB"), db, "names are case-insensitive");
+    cr_assert_eq(tc_on(&A, "DB"), db, "names are case-insensitive");
     addr_of(db, 0, t, sizeof t);
     cr_expect_str_eq(t, "127.100.0.1");
     addr_of(db, 1, t, sizeof t);
@@ -124,7 +117,7 @@ Test(core_hosts, explicit_addresses_and_conflicts)
     cr_assert_eq(sn_net_parse_addrs("127.100.0.1", x, 4, err, sizeof err), 1);
     int c = sn_net_host_add(&A, "cache", x, 1, err, sizeof err);
     cr_assert_geq(c, 0, "%s", err);
-    int d = on("app");
+    int d = tc_on(&A, "app");
     addr_of(d, 0, t, sizeof t);
     cr_expect_str_eq(t, "127.100.0.2");
     const char *nothost[] = {"0.0.0.0", "127.0.0.1", "::1", "::", "224.0.0.1",
@@ -142,9 +135,9 @@ Test(core_hosts, explicit_addresses_and_conflicts)
 
 Test(core_hosts, private_loopback_same_port_on_every_host)
 {
-    on("db");
+    tc_on(&A, "db");
     int ldb = listener4("127.0.0.1", 6379);
-    on("cache");
+    tc_on(&A, "cache");
     int lcache = listener4("127.0.0.1", 6379);
     int c = tcp4();
     cr_assert_eq(tc_connect4(&A, c, "127.0.0.1", 6379), 0);
@@ -153,15 +146,15 @@ Test(core_hosts, private_loopback_same_port_on_every_host)
     expect_ip(c, false, "127.0.0.1");
     cr_expect_eq(sn_sock_accept(&A, ldb, &(sn_addr){0}), -EAGAIN,
                  "db's listener got cache's loopback connection");
-    on("app");
+    tc_on(&A, "app");
     int d = tcp4();
     cr_expect_eq(tc_connect4(&A, d, "127.0.0.1", 6379), -ECONNREFUSED);
     cr_expect_eq(tc_connect4(&A, tcp4(), "127.5.6.7", 6379), -ECONNREFUSED);
     /* And the same wildcard port on two hosts. */
-    on("db");
+    tc_on(&A, "db");
     int w1 = tcp4();
     cr_expect_eq(tc_bind4(&A, w1, "0.0.0.0", 80), 0);
-    on("cache");
+    tc_on(&A, "cache");
     int w2 = tcp4();
     cr_expect_eq(tc_bind4(&A, w2, "0.0.0.0", 80), 0);
     cr_expect_eq(tc_bind4(&A, tcp4(), "127.100.0.2", 80), -EADDRINUSE,
@@ -172,9 +165,9 @@ Test(core_hosts, private_loopback_same_port_on_every_host)
 
 Test(core_hosts, host_address_reached_from_every_host)
 {
-    on("db");
+    tc_on(&A, "db");
     int l = listener4("0.0.0.0", 6379);
-    on("cache");
+    tc_on(&A, "cache");
     int c = tcp4();
     cr_assert_eq(tc_connect4(&A, c, "127.100.0.1", 6379), 0);
     int s = accept1(l);
@@ -184,7 +177,7 @@ Test(core_hosts, host_address_reached_from_every_host)
     expect_ip(s, false, "127.100.0.1");
     expect_ip(s, true, "127.100.0.2");
     /* From db itself: its own address is the source. */
-    on("db");
+    tc_on(&A, "db");
     int d = tcp4();
     cr_assert_eq(tc_connect4(&A, d, "127.100.0.1", 6379), 0);
     expect_ip(d, false, "127.100.0.1");
@@ -196,16 +189,16 @@ Test(core_hosts, host_address_reached_from_every_host)
 
 Test(core_hosts, listener_on_loopback_not_reached_by_address)
 {
-    on("db");
+    tc_on(&A, "db");
     listener4("127.0.0.1", 6379);
-    on("cache");
+    tc_on(&A, "cache");
     cr_expect_eq(tc_connect4(&A, tcp4(), "127.100.0.1", 6379), -ECONNREFUSED);
 }
 
 Test(core_hosts, bind_only_own_addresses)
 {
-    on("db");
-    on("cache");
+    tc_on(&A, "db");
+    tc_on(&A, "cache");
     cr_expect_eq(tc_bind4(&A, tcp4(), "127.100.0.1", 0), -EADDRNOTAVAIL,
                  "db's address bound on cache");
     cr_expect_eq(tc_bind4(&A, tcp4(), "10.9.9.9", 0), -EADDRNOTAVAIL);
@@ -220,11 +213,11 @@ Test(core_hosts, bind_only_own_addresses)
 
 Test(core_hosts, ipv6_host_addresses)
 {
-    on("db");
+    tc_on(&A, "db");
     int l = tcp6();
     cr_assert_eq(tc_bind6(&A, l, "::", 8080), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 4), 0);
-    on("cache");
+    tc_on(&A, "cache");
     int c = tcp6();
     cr_assert_eq(tc_connect6(&A, c, "fd73:6e::1", 8080), 0);
     int s = accept1(l);
@@ -237,10 +230,10 @@ Test(core_hosts, ipv6_host_addresses)
 
 Test(core_hosts, datagrams_between_hosts)
 {
-    on("db");
+    tc_on(&A, "db");
     int u = udp4();
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    on("cache");
+    tc_on(&A, "cache");
     int v = udp4();
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     /* cache's loopback has nobody on that port: dropped there. */
@@ -277,7 +270,7 @@ Test(core_hosts, default_host_alone_is_todays_loopback)
 Test(core_hosts, lookup_by_name_and_domain)
 {
     cr_expect_eq(sn_net_host_lookup(&A, "db"), -1, "no hosts yet");
-    int db = on("db");
+    int db = tc_on(&A, "db");
     const char *same[] = {"db", "DB", "db.", "db.simnet", "db.SIMNET.", "Db.simnet"};
     for (size_t i = 0; i < sizeof same / sizeof *same; i++)
         cr_expect_eq(sn_net_host_lookup(&A, same[i]), db, "%s", same[i]);
@@ -299,7 +292,7 @@ static void on_default(void)
 Test(core_hosts, default_host_among_named_hosts)
 {
     cr_expect_eq(A.hosts[0].naddr, 0u, "no address before a named host");
-    on("db");
+    tc_on(&A, "db");
     int l = listener4("0.0.0.0", 6379);
     on_default();
     int dl = listener4("0.0.0.0", 8080);
@@ -309,7 +302,7 @@ Test(core_hosts, default_host_among_named_hosts)
     expect_ip(accept1(l), true, "127.100.255.254");
     /* Its loopback stays its own; its address leads back to it. */
     cr_expect_eq(tc_connect4(&A, tcp4(), "127.0.0.1", 6379), -ECONNREFUSED);
-    on("db");
+    tc_on(&A, "db");
     cr_expect_eq(tc_connect4(&A, tcp4(), "127.0.0.1", 8080), -ECONNREFUSED);
     int d = tcp4();
     cr_assert_eq(tc_connect4(&A, d, "127.100.255.254", 8080), 0);

@@ -8,28 +8,11 @@
 #include <poll.h>
 
 #include "core/links.h"
-#include "tests/test_core_util.h"
+#include "tests/test_core_links_util.h"
 
 TC_ARENA_FIXTURE(A)
 
 TestSuite(core_links, .init = setup, .fini = teardown, .timeout = 10);
-
-static char err[300];
-
-static int on(const char *host)
-{
-    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
-    cr_assert_geq(h, 0, "join %s: %s", host, err);
-    return h;
-}
-
-static void set(int src, int dst, int64_t loss_ppm, int partition)
-{
-    sn_link_set c = SN_LINK_SET_NONE;
-    c.loss_ppm = loss_ppm;
-    c.partition = partition;
-    cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
-}
 
 /* ---- units ---- */
 
@@ -70,9 +53,9 @@ Test(core_links, tc_units)
 
 Test(core_links, no_fault_costs_one_word)
 {
-    int x = on("app"), y = on("db");
+    int x = tc_on(&A, "app"), y = tc_on(&A, "db");
     cr_expect_eq(A.hdr->faults, 0);
-    set(x, y, 10000, -1);
+    tc_loss_cut(&A, x, y, 10000, -1);
     cr_expect_eq(A.hdr->faults, 1);
     sn_link_set clear = SN_LINK_SET_NONE;
     clear.clear = true;
@@ -82,12 +65,12 @@ Test(core_links, no_fault_costs_one_word)
 
 Test(core_links, partition_matches_any_rule)
 {
-    int x = on("app"), y = on("db"), z = on("cache");
-    set(y, SN_LINK_ANY, -1, 1);               /* db cut from everyone */
+    int x = tc_on(&A, "app"), y = tc_on(&A, "db"), z = tc_on(&A, "cache");
+    tc_loss_cut(&A, y, SN_LINK_ANY, -1, 1);               /* db cut from everyone */
     cr_expect(sn_links_cut(&A, y, x));
     cr_expect(sn_links_cut(&A, y, z));
     cr_expect(!sn_links_cut(&A, x, y), "one way only");
-    set(y, x, 500000, -1);                    /* a more specific rule */
+    tc_loss_cut(&A, y, x, 500000, -1);                    /* a more specific rule */
     cr_expect(sn_links_cut(&A, y, x), "a specific rule does not undo a cut");
     cr_expect_eq(sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY), 1);
     cr_expect(!sn_links_cut(&A, y, z));
@@ -97,15 +80,15 @@ Test(core_links, partition_matches_any_rule)
 static void pattern(uint64_t seed, uint32_t ppm, bool *drops, int n)
 {
     sn_net_set_seed(&A, seed, true);
-    set(1, 2, ppm, -1);
+    tc_loss_cut(&A, 1, 2, ppm, -1);
     for (int i = 0; i < n; i++)
         drops[i] = sn_links_drop(&A, 1, 2);
 }
 
 Test(core_links, seeded_loss_is_reproducible)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     enum { N = 2000 };
     static bool a1[N], a2[N], b[N];
     pattern(42, 300000, a1, N);
@@ -133,50 +116,32 @@ Test(core_links, token_bucket)
 
 Test(core_links, datagrams_cut_and_lost)
 {
-    int x = on("app");
+    int x = tc_on(&A, "app");
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    int y = on("db");
+    int y = tc_on(&A, "db");
     int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     char buf[8];
-    set(y, x, -1, 1);
+    tc_loss_cut(&A, y, x, -1, 1);
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2, "sent, as Linux");
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN, "passed a partition");
     cr_expect_eq(sn_net_heal(&A, y, x), 1);
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), 2);
-    set(y, x, 1000000, -1);                   /* 100% loss */
+    tc_loss_cut(&A, y, x, 1000000, -1);                   /* 100% loss */
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, 0, NULL), -EAGAIN);
 }
 
 /* ---- streams ---- */
 
-/* A connection from host `from` to a listener on host `to`: *c the
- * client, *s the server end. */
-static void connected(const char *to, const char *from, int *c, int *s)
-{
-    int h = on(to);
-    char ip[32];
-    snprintf(ip, sizeof ip, "127.100.0.%d", h);
-    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
-    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    on(from);
-    *c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_connect4(&A, *c, ip, 80), 0);
-    sn_addr peer;
-    *s = sn_sock_accept(&A, l, &peer);
-    cr_assert_geq(*s, 0);
-}
-
 Test(core_links, partition_holds_stream_until_heal)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     char buf[16];
     cr_assert_eq(tc_send(&A, c, "before", 6, 0), 6);
-    set(2, 1, -1, 1);                         /* app -> db cut */
+    tc_loss_cut(&A, 2, 1, -1, 1);                         /* app -> db cut */
     cr_assert_eq(tc_send(&A, c, "after", 5, 0), 5, "Linux queues it");
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 6, "sent before the cut");
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "held");
@@ -194,10 +159,10 @@ Test(core_links, partition_holds_stream_until_heal)
 Test(core_links, user_timeout_under_partition)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     int ms = 50;
     cr_assert_eq(sn_sock_setopt(&A, c, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms), 0);
-    set(2, 1, -1, 1);
+    tc_loss_cut(&A, 2, 1, -1, 1);
     cr_assert_eq(tc_send(&A, c, "x", 1, 0), 1);
     int64_t due = sn_sock_due(&A, c);
     cr_expect_gt(due, 0, "no timer for the held data");
@@ -211,12 +176,12 @@ Test(core_links, user_timeout_under_partition)
 
 Test(core_links, connect_waits_for_heal)
 {
-    on("db");
+    tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    int x = on("app");
-    set(x, 1, -1, 1);
+    int x = tc_on(&A, "app");
+    tc_loss_cut(&A, x, 1, -1, 1);
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
     cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "neither connected nor refused");
@@ -229,9 +194,9 @@ Test(core_links, connect_waits_for_heal)
 Test(core_links, reset_both_ends)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     int c2, s2;
-    connected("cache", "app", &c2, &s2);     /* not between app and db */
+    tc_connected(&A, "cache", "app", &c2, &s2);     /* not between app and db */
     cr_expect_eq(sn_net_reset(&A, 1, 2), 1);
     char buf[4];
     cr_expect_eq(tc_recv(&A, c, buf, sizeof buf, MSG_DONTWAIT, NULL), -ECONNRESET);
@@ -251,23 +216,10 @@ static void link_timed(int src, int dst, int64_t delay, int64_t jitter, int64_t 
     cr_assert_eq(sn_net_link_set(&A, src, dst, &c), 0);
 }
 
-static int64_t mono_ns(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
-
 Test(core_links, stream_delay_keeps_order)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     link_timed(2, 1, 40000000, 30000000, -1);     /* 40 ms +- 30 ms */
     char buf[64];
     for (int i = 0; i < 20; i++)
@@ -275,9 +227,9 @@ Test(core_links, stream_delay_keeps_order)
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "not due yet");
     cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
     int64_t due = sn_sock_due(&A, s);
-    cr_expect(due > mono_ns() && due < mono_ns() + 80000000, "due in %lld ns",
-              (long long)(due - mono_ns()));
-    sleep_ms(100);
+    cr_expect(due > tc_mono_ns() && due < tc_mono_ns() + 80000000, "due in %lld ns",
+              (long long)(due - tc_mono_ns()));
+    tc_sleep_ms(100);
     cr_expect(sn_sock_poll(&A, s) & POLLIN);
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 20, "all of it, in order");
     cr_expect_eq(sn_sock_due(&A, s), 0, "nothing left to wait for");
@@ -285,47 +237,47 @@ Test(core_links, stream_delay_keeps_order)
 
 Test(core_links, connect_takes_a_round_trip)
 {
-    on("db");
+    tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    on("app");
+    tc_on(&A, "app");
     link_timed(SN_LINK_ANY, SN_LINK_ANY, 30000000, -1, -1);
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    int64_t t0 = mono_ns();
+    int64_t t0 = tc_mono_ns();
     cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
     cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN);
     cr_expect(!(sn_sock_poll(&A, c) & POLLOUT), "writable before the SYN-ACK");
     int64_t due = sn_sock_due(&A, c);
     cr_expect(due - t0 >= 60000000 && due - t0 < 80000000, "round trip %lld ns",
               (long long)(due - t0));
-    sleep_ms(70);
+    tc_sleep_ms(70);
     cr_expect_eq(sn_sock_connect_result(&A, c), 0);
     cr_expect(sn_sock_poll(&A, c) & POLLOUT);
 }
 
 Test(core_links, datagram_rate)
 {
-    int x = on("app");
+    int x = tc_on(&A, "app");
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    int y = on("db");
+    int y = tc_on(&A, "db");
     int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     link_timed(y, x, -1, -1, 100000);             /* 100 kB/s */
     static char big[1000];
     for (int i = 0; i < 5; i++)                   /* 5 kB: 50 ms */
         cr_assert_eq(tc_sendto4(&A, v, big, sizeof big, "127.100.0.1", 5353), 1000);
-    int64_t t0 = mono_ns(), due;
+    int64_t t0 = tc_mono_ns(), due;
     char buf[2000];
     int got = 0;
-    while (got < 5 && mono_ns() - t0 < 1000000000) {
+    while (got < 5 && tc_mono_ns() - t0 < 1000000000) {
         if (tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL) == 1000)
             got++;
         else if ((due = sn_sock_due(&A, u)))
-            sleep_ms(1);
+            tc_sleep_ms(1);
     }
     cr_expect_eq(got, 5);
-    int64_t took = mono_ns() - t0;
+    int64_t took = tc_mono_ns() - t0;
     cr_expect(took >= 40000000, "5 kB at 100 kB/s took %lld ms", (long long)(took / 1000000));
 }
 
@@ -333,8 +285,8 @@ Test(core_links, datagram_rate)
 
 Test(core_links, gilbert_elliott_bursts)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     sn_net_set_seed(&A, 3, true);
     sn_link_set c = SN_LINK_SET_NONE;
     int64_t ge[4] = {10000, 200000, 1000000, 0};  /* p 1%, r 20%: bursts of ~5 */
@@ -358,10 +310,10 @@ Test(core_links, gilbert_elliott_bursts)
 
 Test(core_links, duplicate_datagrams)
 {
-    int x = on("app");
+    int x = tc_on(&A, "app");
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    int y = on("db");
+    int y = tc_on(&A, "db");
     int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     sn_link_set c = SN_LINK_SET_NONE;
     c.dup_ppm = 1000000;
@@ -386,7 +338,7 @@ static void link_app(int src, int dst, int refuse, int64_t limit)
 Test(core_links, refuse_new_connections_only)
 {
     int c, s;
-    connected("db", "app", &c, &s);           /* db 1, app 2 */
+    tc_connected(&A, "db", "app", &c, &s);           /* db 1, app 2 */
     link_app(2, 1, 1, -1);
     cr_expect_eq(A.hdr->faults, 1);
     cr_expect(sn_links_refused(&A, 2, 1));
@@ -396,10 +348,10 @@ Test(core_links, refuse_new_connections_only)
     char buf[8];
     cr_expect_eq(tc_send(&A, c, "still", 5, 0), 5, "established: unaffected");
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 5);
-    on("db");
+    tc_on(&A, "db");
     int u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, u, "0.0.0.0", 5353), 0);
-    on("app");
+    tc_on(&A, "app");
     int v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_sendto4(&A, v, "hi", 2, "127.100.0.1", 5353), 2);
     cr_expect_eq(tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL), 2, "UDP unaffected");
@@ -412,7 +364,7 @@ Test(core_links, refuse_new_connections_only)
 Test(core_links, limit_data_cuts_with_a_reset)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     cr_assert_eq(tc_send(&A, c, "0123", 4, 0), 4);
     link_app(2, 1, -1, 10);                   /* 10 bytes app -> db, counting from the start */
     cr_expect_eq(sn_links_limit(&A, 2, 1), 10);
@@ -445,9 +397,9 @@ static void toxic(int src, int dst, int port, const sn_link_set *base)
 
 Test(core_links, port_rules_match_either_end_and_rank_above_the_pair)
 {
-    on("db");                                 /* host 1 */
-    on("app");                                /* host 2 */
-    on("cache");
+    tc_on(&A, "db");                                 /* host 1 */
+    tc_on(&A, "app");                                /* host 2 */
+    tc_on(&A, "cache");
     sn_link_set c = SN_LINK_SET_NONE;
     c.refuse = 1;
     toxic(2, 1, 80, &c);
@@ -480,12 +432,12 @@ Test(core_links, port_rules_match_either_end_and_rank_above_the_pair)
 Test(core_links, refuse_on_one_port_only)
 {
     int c, s;
-    connected("db", "app", &c, &s);           /* db listens on 80 */
-    on("db");
+    tc_connected(&A, "db", "app", &c, &s);           /* db listens on 80 */
+    tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 81), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    on("app");
+    tc_on(&A, "app");
     sn_link_set r = SN_LINK_SET_NONE;
     r.refuse = 1;
     toxic(2, 1, 80, &r);
@@ -507,7 +459,7 @@ static void slicer(int size, int var, int64_t delay_ns)
 Test(core_links, slicer_reads_one_slice_at_a_time)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     slicer(4, 0, 0);
     cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
     char buf[32];
@@ -547,7 +499,7 @@ Test(core_links, slicer_reads_one_slice_at_a_time)
 Test(core_links, slicer_delays_each_slice)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     slicer(4, 0, 50000000);                   /* 4 bytes every 50 ms */
     cr_assert_eq(tc_send(&A, c, "01234567", 8, 0), 8);
     char buf[32];
@@ -555,9 +507,9 @@ Test(core_links, slicer_delays_each_slice)
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "not yet");
     cr_expect(!(sn_sock_poll(&A, s) & POLLIN));
     int64_t due = sn_sock_due(&A, s);
-    cr_expect(due > mono_ns() && due < mono_ns() + 60000000, "due in %lld ns",
-              (long long)(due - mono_ns()));
-    sleep_ms(60);
+    cr_expect(due > tc_mono_ns() && due < tc_mono_ns() + 60000000, "due in %lld ns",
+              (long long)(due - tc_mono_ns()));
+    tc_sleep_ms(60);
     cr_expect(sn_sock_poll(&A, s) & POLLIN);
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 4);
 }
@@ -565,7 +517,7 @@ Test(core_links, slicer_delays_each_slice)
 Test(core_links, slow_close_delays_the_eof)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     sn_link_set sc = SN_LINK_SET_NONE;
     sc.slow_close_ns = 100000000;             /* app -> db: 100 ms */
     toxic(2, 1, 0, &sc);
@@ -579,9 +531,9 @@ Test(core_links, slow_close_delays_the_eof)
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), -EAGAIN, "no EOF yet");
     cr_expect(!(sn_sock_poll(&A, s) & (POLLIN | POLLRDHUP)));
     int64_t due = sn_sock_due(&A, s);
-    cr_expect(due > mono_ns() + 50000000 && due < mono_ns() + 110000000, "due in %lld ns",
-              (long long)(due - mono_ns()));
-    sleep_ms(110);
+    cr_expect(due > tc_mono_ns() + 50000000 && due < tc_mono_ns() + 110000000, "due in %lld ns",
+              (long long)(due - tc_mono_ns()));
+    tc_sleep_ms(110);
     cr_expect(sn_sock_poll(&A, s) & POLLRDHUP);
     cr_expect_eq(tc_recv(&A, s, buf, sizeof buf, MSG_DONTWAIT, NULL), 0, "the EOF");
     cr_expect_eq(tc_send(&A, s, "ok", 2, 0), 2, "the other way is open");
@@ -596,8 +548,8 @@ Test(core_links, slow_close_delays_the_eof)
 Test(core_links, slicer_rule_reused_for_another_pair)
 {
     int c, s;
-    connected("db", "app", &c, &s);
-    on("cache");                              /* host 3 */
+    tc_connected(&A, "db", "app", &c, &s);
+    tc_on(&A, "cache");                              /* host 3 */
     slicer(4, 0, 0);
     cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
     char buf[32];
@@ -619,7 +571,7 @@ Test(core_links, slicer_rule_reused_for_another_pair)
 Test(core_links, poll_opens_no_slice)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     slicer(4, 2, 0);
     cr_assert_eq(tc_send(&A, c, "0123456789", 10, 0), 10);
     sn_sock *k = sn_sock_at(&A, s);
@@ -637,17 +589,17 @@ Test(core_links, poll_opens_no_slice)
  * review). */
 Test(core_links, accept_takes_the_first_handshake_over)
 {
-    on("db");                                 /* host 1 */
+    tc_on(&A, "db");                                 /* host 1 */
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    int far = on("far");
+    int far = tc_on(&A, "far");
     link_timed(far, 1, 50000000, -1, -1);     /* 50 ms each way */
     link_timed(1, far, 50000000, -1, -1);
-    int64_t t0 = mono_ns();
+    int64_t t0 = tc_mono_ns();
     int f = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, f, "127.100.0.1", 80), -EINPROGRESS);
-    on("near");
+    tc_on(&A, "near");
     int n = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, n, "127.100.0.1", 80), 0);
     cr_expect(sn_sock_poll(&A, l) & POLLIN, "near's connection is there");
@@ -659,7 +611,7 @@ Test(core_links, accept_takes_the_first_handshake_over)
     int64_t due = sn_sock_due(&A, l);
     cr_expect(due - t0 >= 150000000 && due - t0 < 200000000, "due in %lld ns",
               (long long)(due - t0));
-    sleep_ms(160);
+    tc_sleep_ms(160);
     cr_expect(sn_sock_poll(&A, l) & POLLIN);
     cr_expect_geq(sn_sock_accept(&A, l, &peer), 0, "then far's");
 }
@@ -670,7 +622,7 @@ Test(core_links, accept_takes_the_first_handshake_over)
 Test(core_links, slow_close_hides_the_hangup)
 {
     int c, s;
-    connected("db", "app", &c, &s);
+    tc_connected(&A, "db", "app", &c, &s);
     sn_link_set sc = SN_LINK_SET_NONE;
     sc.slow_close_ns = 100000000;             /* app -> db: 100 ms */
     toxic(2, 1, 0, &sc);
@@ -681,7 +633,7 @@ Test(core_links, slow_close_hides_the_hangup)
     int m = sn_sock_poll(&A, s);
     cr_expect_eq(m & (POLLOUT | POLLHUP | POLLIN | POLLRDHUP), POLLOUT,
                  "FIN_WAIT2 before the FIN: %#x", m);
-    sleep_ms(110);
+    tc_sleep_ms(110);
     m = sn_sock_poll(&A, s);
     cr_expect_eq(m & (POLLHUP | POLLIN | POLLRDHUP), POLLHUP | POLLIN | POLLRDHUP,
                  "then the FIN: %#x", m);
@@ -693,18 +645,18 @@ Test(core_links, slow_close_hides_the_hangup)
  * round trip after that, not the instant of heal (issue 14 review). */
 Test(core_links, held_connect_goes_on_at_the_next_syn, .timeout = 15)
 {
-    on("db");
+    tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    int x = on("app");
-    set(x, 1, -1, 1);
-    int64_t t0 = mono_ns();
+    int x = tc_on(&A, "app");
+    tc_loss_cut(&A, x, 1, -1, 1);
+    int64_t t0 = tc_mono_ns();
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
     int d = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_expect_eq(tc_connect4(&A, d, "127.100.0.1", 81), -EINPROGRESS);
-    sleep_ms(100);
+    tc_sleep_ms(100);
     sn_net_heal(&A, SN_LINK_ANY, SN_LINK_ANY);
     link_timed(x, 1, 50000000, -1, -1);       /* 50 ms each way */
     link_timed(1, x, 50000000, -1, -1);
@@ -714,13 +666,13 @@ Test(core_links, held_connect_goes_on_at_the_next_syn, .timeout = 15)
     int64_t due = sn_sock_due(&A, c);
     cr_expect(due - t0 >= 1000000000 && due - t0 < 1050000000, "next SYN in %lld ns",
               (long long)(due - t0));
-    sleep_ms((int)((due - mono_ns()) / 1000000) + 5);
+    tc_sleep_ms((int)((due - tc_mono_ns()) / 1000000) + 5);
     cr_expect_eq(sn_sock_connect_result(&A, d), -ECONNREFUSED, "refused once it gets through");
     cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "the round trip is not over");
     int64_t rt = sn_sock_due(&A, c);
     cr_expect(rt - due >= 100000000 && rt - due < 150000000, "round trip %lld ns",
               (long long)(rt - due));
-    sleep_ms(110);
+    tc_sleep_ms(110);
     cr_expect_eq(sn_sock_connect_result(&A, c), 0);
     cr_expect(sn_sock_poll(&A, c) & POLLOUT);
 }

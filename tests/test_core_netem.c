@@ -11,31 +11,11 @@
 
 #include "core/links.h"
 #include "core/netem.h"
-#include "tests/test_core_util.h"
+#include "tests/test_core_links_util.h"
 
 TC_ARENA_FIXTURE(A)
 
 TestSuite(core_netem, .init = setup, .fini = teardown, .timeout = 20);
-
-static char err[300];
-
-static int on(const char *host)
-{
-    int h = sn_net_host_join(&A, host, NULL, 0, err, sizeof err);
-    cr_assert_geq(h, 0, "join %s: %s", host, err);
-    return h;
-}
-
-static void apply(int src, int dst, const sn_link_set *c)
-{
-    cr_assert_eq(sn_net_link_set(&A, src, dst, c), 0);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&t, NULL);
-}
 
 /* ---- correlation ---- */
 
@@ -57,15 +37,15 @@ static void draws(bool dup, int64_t rho, bool *x, int n)
     sn_link_set c = SN_LINK_SET_NONE;
     *(dup ? &c.dup_ppm : &c.loss_ppm) = 500000;
     *(dup ? &c.dup_corr : &c.loss_corr) = rho;
-    apply(1, 2, &c);
+    tc_link(&A, 1, 2, &c);
     for (int i = 0; i < n; i++)
         x[i] = dup ? sn_links_dup(&A, 1, 2) : sn_links_drop(&A, 1, 2);
 }
 
 Test(core_netem, correlation_lengthens_runs)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     static bool x0[N], x9[N];
     for (int dup = 0; dup < 2; dup++) {
         draws(dup, 0, x0, N);
@@ -107,7 +87,7 @@ static void delays(int64_t j, int64_t rho, int dist, double *d, int n)
     c.jitter_ns = j;
     c.delay_corr = rho;
     c.dist = dist;
-    apply(1, 2, &c);
+    tc_link(&A, 1, 2, &c);
     int64_t now = 1000000000000;
     for (int i = 0; i < n; i++)
         d[i] = (double)(sn_links_due(&A, 1, 2, 100, false, now) - now);
@@ -132,8 +112,8 @@ static void stats(const double *d, int n, double *mean, double *sd, double *lo, 
 
 Test(core_netem, distributions)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     static double d[N];
     double mean, sd, lo, hi, J = 10 * MS;
     struct {
@@ -176,8 +156,8 @@ Test(core_netem, quantiles)
 
 Test(core_netem, delay_correlation)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     static double d0[N], d9[N];
     delays((int64_t)(10 * MS), 0, SN_DIST_UNIFORM, d0, N);
     delays((int64_t)(10 * MS), 900000, SN_DIST_UNIFORM, d9, N);
@@ -194,8 +174,8 @@ Test(core_netem, delay_correlation)
 
 Test(core_netem, seeded_sequences)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     static double a[N], b[N];
     delays((int64_t)(10 * MS), 250000, SN_DIST_PARETONORMAL, a, N);
     delays((int64_t)(10 * MS), 250000, SN_DIST_PARETONORMAL, b, N);
@@ -209,7 +189,7 @@ Test(core_netem, seeded_sequences)
     r.reorder_ppm = 300000;
     r.reorder_corr = 250000;
     r.gap = 2;
-    apply(1, 2, &r);
+    tc_link(&A, 1, 2, &r);
     bool *runs[] = {x, y, z};
     for (int k = 0; k < 3; k++) {
         sn_net_set_seed(&A, k < 2 ? 11 : 12, true);
@@ -229,14 +209,14 @@ Test(core_netem, seeded_sequences)
  * losses of the same rule (issue 14 review: "same seed, same drops"). */
 Test(core_netem, slices_leave_the_losses_alone)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     static bool x[N], y[N];
     sn_link_set c = SN_LINK_SET_NONE;
     c.loss_ppm = 500000;
     c.slice_size = 100;
     c.slice_var = 50;
-    apply(1, 2, &c);
+    tc_link(&A, 1, 2, &c);
     sn_link *l = sn_links_slicer(&A, 1, 2);
     cr_assert(l);
     uint32_t s1[16], s2[16];
@@ -261,10 +241,10 @@ Test(core_netem, slices_leave_the_losses_alone)
  * *y their hosts. */
 static void dgram_pair(int *u, int *v, int *x, int *y)
 {
-    *x = on("db");
+    *x = tc_on(&A, "db");
     *u = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
     cr_assert_eq(tc_bind4(&A, *u, "0.0.0.0", 5353), 0);
-    *y = on("app");
+    *y = tc_on(&A, "app");
     *v = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
 }
 
@@ -275,7 +255,7 @@ static void reorder(int src, int dst, int64_t delay, int64_t ppm, int64_t gap)
     c.reorder_ppm = ppm;
     c.reorder_corr = 0;
     c.gap = gap;
-    apply(src, dst, &c);
+    tc_link(&A, src, dst, &c);
 }
 
 Test(core_netem, reorder_overtakes_delayed_datagrams)
@@ -301,7 +281,7 @@ Test(core_netem, reorder_overtakes_delayed_datagrams)
                  "the others are still delayed");
     cr_expect(!(sn_sock_poll(&A, u) & POLLIN));
     cr_expect_gt(sn_sock_due(&A, u), 0, "no timer for the delayed ones");
-    sleep_ms(350);
+    tc_sleep_ms(350);
     const char *rest = "013467";
     for (int i = 0; rest[i]; i++) {
         cr_assert_eq(tc_recv(&A, u, buf, sizeof buf, MSG_DONTWAIT, NULL), 1);
@@ -333,7 +313,7 @@ Test(core_netem, reorder_across_the_ring_end)
         for (int tries = 0; n < 40 && tries < 400; tries++) {
             ssize_t r = tc_recv(&A, u, got, sizeof got, MSG_DONTWAIT, NULL);
             if (r == -EAGAIN) {
-                sleep_ms(2);
+                tc_sleep_ms(2);
                 continue;
             }
             cr_assert_eq(r, 1000);
@@ -367,11 +347,11 @@ Test(core_netem, reorder_needs_a_delay_and_spares_streams)
         cr_expect_eq(buf[0], '0' + i);
     }
     /* A stream over a delayed, reordering link keeps its order. */
-    on("db");
+    tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
-    on("app");
+    tc_on(&A, "app");
     reorder(y, x, 20 * (int64_t)MS, 1000000, 1);
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     int r = tc_connect4(&A, c, "127.100.0.1", 80);
@@ -383,10 +363,10 @@ Test(core_netem, reorder_needs_a_delay_and_spares_streams)
     for (int tries = 0; s == -EAGAIN && tries < 200; tries++) {
         s = sn_sock_accept(&A, l, &peer);
         if (s == -EAGAIN)
-            sleep_ms(5);
+            tc_sleep_ms(5);
     }
     cr_assert_geq(s, 0);
-    sleep_ms(50);
+    tc_sleep_ms(50);
     for (int i = 0; i < 8; i++)
         cr_assert_eq(tc_send(&A, c, "abcdefgh" + i, 1, 0), 1);
     char got[16] = {0};
@@ -396,7 +376,7 @@ Test(core_netem, reorder_needs_a_delay_and_spares_streams)
         if (k > 0)
             n += (int)k;
         else
-            sleep_ms(5);
+            tc_sleep_ms(5);
     }
     cr_expect_str_eq(got, "abcdefgh");
 }
@@ -405,8 +385,8 @@ Test(core_netem, reorder_needs_a_delay_and_spares_streams)
 
 Test(core_netem, listed)
 {
-    on("app");
-    on("db");
+    tc_on(&A, "app");
+    tc_on(&A, "db");
     sn_link_set c = SN_LINK_SET_NONE;
     c.delay_ns = 100 * (int64_t)MS;
     c.jitter_ns = 10 * (int64_t)MS;
@@ -419,14 +399,14 @@ Test(core_netem, listed)
     c.reorder_ppm = 250000;
     c.reorder_corr = 500000;
     c.gap = 5;
-    apply(1, 2, &c);
+    tc_link(&A, 1, 2, &c);
     char line[256];
     cr_assert_eq(sn_net_link_text(&A, 0, line, sizeof line), 1);
     cr_expect_str_eq(line, "app -> db delay 100ms jitter 10ms 25% distribution normal "
                            "loss 2% 25% duplicate 1% 10% reorder 25% 50% gap 5");
     sn_link_set clear = SN_LINK_SET_NONE;
     clear.clear = true;
-    apply(1, 2, &clear);
+    tc_link(&A, 1, 2, &clear);
     cr_expect_eq(A.hdr->faults, 0, "--clear takes them all away");
     cr_expect_eq(sn_net_link_text(&A, 0, line, sizeof line), 0);
 }

@@ -26,34 +26,22 @@ of the machine), printed in seconds.
                              print "connected AT"
 """
 import errno
-import os
 import select
 import socket
 import sys
 import time
 
+from faults import TCP_USER_TIMEOUT, out, wait_go
+
 TCP_SYNCNT = getattr(socket, "TCP_SYNCNT", 7)
-TCP_USER_TIMEOUT = getattr(socket, "TCP_USER_TIMEOUT", 18)
 
 
 def name(e):
     return errno.errorcode.get(e, str(e))
 
 
-def out(*a):
-    print(*a, flush=True)
-
-
 def since(t):
     return "after %.1f s" % (time.monotonic() - t)
-
-
-def wait_go(path):
-    for _ in range(2000):
-        if os.path.exists(path):
-            return
-        time.sleep(0.01)
-    sys.exit("no go file " + path)
 
 
 def syn(host, port, syncnt, mode, user_timeout=None):
