@@ -186,6 +186,11 @@ n=$(awk '{print $2}' <<<"$a")
 [ "$a" = "$b" ] || fail "the same seed dropped other datagrams: '$a' / '$b'"
 [ "$a" != "$c" ] || fail "two seeds dropped the same datagrams"
 "$SIMNET" ls -n "$IT_NET-u1" | grep -q '^Seed 7$' || fail "simnet ls does not show the seed"
+# simnet run -v says the seed it used: the given one, or the one it chose
+err=$("$SIMNET" run -n "$IT_NET-u1" -v -- true 2>&1)
+grep -q "network $IT_NET-u1, seed 7\$" <<<"$err" || fail "run -v said '$err'"
+err=$("$SIMNET" run -v -- true 2>&1)
+grep -Eq '^simnet: network run-[^,]+, seed [0-9]+$' <<<"$err" || fail "run -v (fresh) said '$err'"
 
 # ---- bad values ----
 err=$(sn link app db --loss 30 2>&1); rc=$?
