@@ -193,11 +193,6 @@ bool sn_faults_fin_hidden(sn_arena *a, sn_sock *k)
     return sn_toxics_fin_pending(k, now) || first_pending(a, k, now, &start, &due);
 }
 
-bool sn_sock_may_be_due(sn_arena *a, int s)
-{
-    return sn_sock_faulty(sn_sock_at(a, s));
-}
-
 int64_t sn_sock_due(sn_arena *a, int s)
 {
     return sn_sock_due_since(a, s, sn_mono_ns());

@@ -198,7 +198,10 @@ int64_t sn_sock_due_since(sn_arena *a, int s, int64_t since);
  * A socket that turns faulty after this question and before the look
  * is asked about with since 0: its due time comes no later (at worst a
  * time already past, one more look, which then reads the clock). */
-bool sn_sock_may_be_due(sn_arena *a, int s);
+static inline bool sn_sock_may_be_due(sn_arena *a, int s)
+{
+    return sn_sock_faulty(sn_sock_at(a, s));   /* inline: asked on every wait */
+}
 
 /* ---- doorbells (bell.c, sockbell.c) ---- */
 
