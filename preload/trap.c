@@ -187,26 +187,39 @@ void sn_trap_start(int fd_base)
         sn_trap_pending = b;
 }
 
-/* fcntl(F_DUPFD) at or above `at`, through the gate. */
-static long dup_at(int fd, int at, bool cloexec)
+/* fd moved to where the filter looks ([base, SN_TRAP_LOW_END), else at
+ * or above SN_TRAP_HIGH) by `dup` (F_DUPFD at or above `at`) and `drop`
+ * (close); fd itself when it cannot move (the fd limit is lower). */
+static int move_up(int fd, bool cloexec, long (*dup)(int fd, int at, bool cloexec),
+                   void (*drop)(int fd))
+{
+    if (fd < 0 || sn_trap_in_range(fd))
+        return fd;
+    long n = dup(fd, fd < base ? base : SN_TRAP_HIGH, cloexec);
+    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
+        long m = dup((int)n, SN_TRAP_HIGH, cloexec);
+        drop((int)n);
+        n = m;
+    }
+    if (n < 0)
+        return fd;
+    drop(fd);
+    return (int)n;
+}
+
+/* A socket's fd: moved by raw calls, through the gate. */
+static long raw_dup(int fd, int at, bool cloexec)
 {
     return sn_raw_syscall6(SYS_fcntl, fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, at, 0, 0, 0);
+}
+static void raw_close(int fd)
+{
+    sn_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
 }
 
 int sn_trap_place(int fd, bool cloexec)
 {
-    if (!base || fd < 0 || sn_trap_in_range(fd))
-        return fd;
-    long n = dup_at(fd, fd < base ? base : SN_TRAP_HIGH, cloexec);
-    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
-        long m = dup_at((int)n, SN_TRAP_HIGH, cloexec);
-        sn_raw_syscall6(SYS_close, n, 0, 0, 0, 0, 0);
-        n = m;
-    }
-    if (n < 0)
-        return fd;          /* the fd limit is lower: interposed calls only */
-    sn_raw_syscall6(SYS_close, fd, 0, 0, 0, 0, 0);
-    return (int)n;
+    return base ? move_up(fd, cloexec, raw_dup, raw_close) : fd;
 }
 
 /* ---- a caught call ---- */
@@ -231,23 +244,17 @@ static long K(long r)
  * poller).  One made through libc keeps the lowest free number, as
  * Linux gives: the library sees its waits anyway.  The move goes through
  * the interposed fcntl and close, which carry the instance along. */
+static long libc_dup(int fd, int at, bool cloexec)
+{
+    return fcntl(fd, cloexec ? F_DUPFD_CLOEXEC : F_DUPFD, at);
+}
+static void libc_close(int fd)
+{
+    close(fd);
+}
 static long epoll_placed(int fd, bool cloexec)
 {
-    if (fd < 0)
-        return -errno;
-    if (sn_trap_in_range(fd))
-        return fd;
-    int cmd = cloexec ? F_DUPFD_CLOEXEC : F_DUPFD;
-    int n = fcntl(fd, cmd, base);
-    if (n >= SN_TRAP_LOW_END && n < SN_TRAP_HIGH) {
-        int m = fcntl(n, cmd, SN_TRAP_HIGH);
-        close(n);
-        n = m;
-    }
-    if (n < 0)
-        return fd;
-    close(fd);
-    return n;
+    return fd < 0 ? -errno : move_up(fd, cloexec, libc_dup, libc_close);
 }
 
 /* Those taking pointers to fds, or making one: always ours to run. */
