@@ -131,13 +131,7 @@ static void give_up(sn_arena *a, int s)
     k->held_conn = 0;
     atomic_store(&k->stall_ns, 0);
     atomic_store(&k->conn_due, 0);
-    sn_sock_set_error(k, ETIMEDOUT);
-    atomic_fetch_or(&k->opt, SN_O_REFUSED);
-    k->state = SN_CLOSED;
-    k->listener = -1;
-    atomic_store(&k->shut, SN_SHUT_RD | SN_SHUT_WR);
-    sn_sock_release_implicit(a, s);
-    sn_wake(a, s);
+    sn_sock_fail_connect(a, s, ETIMEDOUT);
 }
 
 void sn_conn_check_held(sn_arena *a, int s)

@@ -58,7 +58,13 @@ void sn_sock_refuse(sn_arena *a, int c)
     sn_sock *C = sn_sock_at(a, c);
     if (sn_cap_on(a) && C->state == SN_CONNECTING)     /* was queued */
         sn_tap_refused(a, C, &C->peer);
-    sn_sock_set_error(C, ECONNREFUSED);
+    sn_sock_fail_connect(a, c, ECONNREFUSED);
+}
+
+void sn_sock_fail_connect(sn_arena *a, int c, int err)
+{
+    sn_sock *C = sn_sock_at(a, c);
+    sn_sock_set_error(C, err);
     atomic_fetch_or(&C->opt, SN_O_REFUSED);
     C->state = SN_CLOSED;
     C->listener = -1;

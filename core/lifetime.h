@@ -17,6 +17,9 @@ void sn_sock_stop_listening(sn_arena *a, int l);
  * CLOSE with both directions shut, its error set, its implicit port given
  * back. */
 void sn_sock_refuse(sn_arena *a, int c);
+/* The same end of a connection attempt with error `err`, nothing sent
+ * (a SYN that timed out: ETIMEDOUT). */
+void sn_sock_fail_connect(sn_arena *a, int c, int err);
 /* connect(AF_UNSPEC) on a TCP socket (Linux's tcp_disconnect): a
  * listener stops listening; a connection or an attempt is aborted (the
  * peer is reset, ECONNRESET waits here); unread data is dropped; a port
