@@ -20,13 +20,21 @@
 
 static bool round_trip(sn_arena *a, sn_sock *k, int me, int host);
 
+/* A SYN from end `me` to end `there` gets no answer: it is cut on its
+ * way, or the SYN-ACK (or RST) on the way back (a one-way partition
+ * either way: Linux's connect times out then too). */
+static bool syn_cut(sn_arena *a, int me, int there)
+{
+    return sn_links_cut(a, me, there) || sn_links_cut(a, there, me);
+}
+
 int sn_conn_send_syn(sn_arena *a, int s, sn_addr *dst)
 {
     sn_sock *k = sn_sock_at(a, s);
     int host = sn_hosts_owner(a, k->host, dst);
     /* the ends for the links' rules: hosts and ports */
     int me = sn_sock_end(k), there = sn_links_end(host, dst->port);
-    if (host >= 0 && sn_links_any(a) && sn_links_cut(a, me, there)) {
+    if (host >= 0 && sn_links_any(a) && syn_cut(a, me, there)) {
         /* A partition: our SYNs get no answer, neither a refusal nor a
          * connection, until it heals (sn_conn_retry_held). */
         k->peer = *dst;
@@ -82,7 +90,7 @@ void sn_conn_retry_held(sn_arena *a, int s)
         return;
     sn_addr dst = k->peer;
     int host = sn_hosts_owner(a, k->host, &dst);
-    if (host >= 0 && sn_links_cut(a, sn_sock_end(k), sn_links_end(host, dst.port)))
+    if (host >= 0 && syn_cut(a, sn_sock_end(k), sn_links_end(host, dst.port)))
         return;                         /* still cut */
     if (atomic_load(&k->conn_due))
         return;                         /* its retransmission is set */
@@ -109,7 +117,7 @@ static void resend_syn(sn_arena *a, int s)
     int host = sn_hosts_owner(a, k->host, &dst);
     int me = sn_sock_end(k), there = sn_links_end(host, dst.port);
     atomic_store(&k->conn_due, 0);
-    if (host >= 0 && sn_links_cut(a, me, there))
+    if (host >= 0 && syn_cut(a, me, there))
         return;
     k->held_conn = 0;
     atomic_store(&k->stall_ns, 0);

@@ -191,6 +191,21 @@ Test(core_links, connect_waits_for_heal)
     /* then at the next SYN: held_connect_goes_on_at_the_next_syn */
 }
 
+Test(core_links, connect_waits_when_only_the_answer_is_cut)
+{
+    tc_on(&A, "db");
+    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
+    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int x = tc_on(&A, "app");
+    tc_loss_cut(&A, 1, x, -1, 1);             /* db -> app only: the SYN-ACK is lost */
+    int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
+    cr_expect_eq(tc_connect4(&A, c, "127.100.0.1", 80), -EINPROGRESS);
+    cr_expect_eq(sn_sock_connect_result(&A, c), -EAGAIN, "neither connected nor refused");
+    sn_addr peer;
+    cr_expect_eq(sn_sock_accept(&A, l, &peer), -EAGAIN, "no handshake completed");
+}
+
 Test(core_links, reset_both_ends)
 {
     int c, s;
