@@ -84,31 +84,45 @@ void sn_bell_rearm(sn_arena *a, int id)
     atomic_store(&a->bells[id - 1].pending, 0);
 }
 
-void sn_bell_push(sn_arena *a, int id, int s)
+void sn_bell_qlock(sn_arena *a, int id)
+{
+    sn_lock(&a->bells[id - 1].qlock);
+}
+
+void sn_bell_qunlock(sn_arena *a, int id)
+{
+    sn_unlock(&a->bells[id - 1].qlock);
+}
+
+bool sn_bell_push(sn_arena *a, int id, int s)
 {
     sn_bell *b = &a->bells[id - 1];
-    sn_lock(&b->qlock);
-    if (b->qlen < SN_BELL_Q)
-        b->q[(b->qhead + b->qlen++) % SN_BELL_Q] = s;
-    else
+    if (b->qlen >= SN_BELL_Q) {
         b->overflow = 1;
-    sn_unlock(&b->qlock);
+        return false;
+    }
+    /* The slot first, then the count: a ringer killed between the two
+     * leaves the queue as it was. */
+    b->q[(b->qhead + b->qlen) % SN_BELL_Q] = s;
+    b->qlen++;
+    return true;
 }
 
 int sn_bell_next(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];
-    int s = -1;
-    sn_lock(&b->qlock);
-    if (b->overflow) {
-        b->overflow = 0;
-        b->qlen = 0;
-        s = -2;
-    } else if (b->qlen) {
-        s = b->q[b->qhead];
-        b->qhead = (b->qhead + 1) % SN_BELL_Q;
-        b->qlen--;
-    }
-    sn_unlock(&b->qlock);
+    if (!b->qlen)
+        return -1;
+    int s = b->q[b->qhead];
+    b->qhead = (b->qhead + 1) % SN_BELL_Q;
+    b->qlen--;
     return s;
+}
+
+bool sn_bell_take_overflow(sn_arena *a, int id)
+{
+    sn_bell *b = &a->bells[id - 1];
+    bool o = b->overflow;
+    b->overflow = 0;
+    return o;
 }

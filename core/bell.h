@@ -40,13 +40,15 @@ void sn_bell_ring(sn_arena *a, int id);
  * 0 or -errno. */
 int  sn_bell_tx_open(sn_arena *a);
 void sn_bell_rearm(sn_arena *a, int id);     /* after draining the fd */
-/* This process's socket for ringing (a->bell_tx), made if missing:
- * 0 or -errno. */
-int  sn_bell_tx_open(sn_arena *a);
-/* Queued bells: record socket slot s (once per change: the caller keeps
- * the mark); take the next one: slot, -1 when empty, -2 when the queue
- * overflowed (look at every socket). */
-void sn_bell_push(sn_arena *a, int id, int s);
+/* Queued bells, with the bell's queue lock held (sn_bell_qlock): record
+ * socket slot s, false when the queue is full (it is then marked
+ * overflowed); take the next one: slot, or -1 when empty; take the
+ * overflow mark.  The caller keeps a per-socket mark "queued" and changes
+ * it under the same lock (core/sockbell.c). */
+void sn_bell_qlock(sn_arena *a, int id);
+void sn_bell_qunlock(sn_arena *a, int id);
+bool sn_bell_push(sn_arena *a, int id, int s);
 int  sn_bell_next(sn_arena *a, int id);
+bool sn_bell_take_overflow(sn_arena *a, int id);
 
 #endif

@@ -40,20 +40,55 @@ void sn_bell_detach(sn_arena *a, int s, int id)
     }
 }
 
+/* The queued mark of an entry says "this socket is in the bell's
+ * queue".  It changes only under the bell's queue lock: set after the
+ * push, cleared when the owner takes the socket.  A process killed
+ * anywhere in between leaves the socket queued without the mark (queued
+ * again, once more, at the next change), never marked without being
+ * queued, which would keep it out of the queue for good.  Clear the marks
+ * of bell `id` on k. */
+static void unmark(sn_sock *k, int id)
+{
+    for (int i = 0; i < SN_SOCK_BELLS; i++) {
+        uint32_t v = atomic_load(&k->bells[i]);
+        while (ENTRY_ID(v) == id && (v & ENTRY_QUEUED) &&
+               !atomic_compare_exchange_weak(&k->bells[i], &v, v & ~ENTRY_QUEUED))
+            ;
+    }
+}
+
 int sn_bell_pop(sn_arena *a, int id)
 {
+    sn_bell_qlock(a, id);
     int s = sn_bell_next(a, id);
-    if (s >= 0) {
-        /* The mark goes first: a change after this call queues s again. */
-        sn_sock *k = sn_sock_at(a, s);
-        for (int i = 0; i < SN_SOCK_BELLS; i++) {
-            uint32_t v = atomic_load(&k->bells[i]);
-            while (ENTRY_ID(v) == id && (v & ENTRY_QUEUED) &&
-                   !atomic_compare_exchange_weak(&k->bells[i], &v, v & ~ENTRY_QUEUED))
-                ;
-        }
+    if (sn_bell_take_overflow(a, id)) {
+        /* Changes were lost: the owner looks at every socket.  Those
+         * still queued are looked at then, so they leave the queue. */
+        for (; s >= 0; s = sn_bell_next(a, id))
+            unmark(sn_sock_at(a, s), id);
+        s = -2;
+    } else if (s >= 0) {
+        /* The mark goes before the owner looks: a change after this call
+         * queues s again. */
+        unmark(sn_sock_at(a, s), id);
     }
+    sn_bell_qunlock(a, id);
     return s;
+}
+
+/* Queue socket s on the bell of its entry e, once until the owner takes
+ * it.  (A socket may carry a second entry of the same id: one left by a
+ * dead owner whose id was given out again.  Each entry has its mark.) */
+static void queue_once(sn_arena *a, int s, int e, int id)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    sn_bell_qlock(a, id);
+    uint32_t v = atomic_load(&k->bells[e]);
+    if (ENTRY_ID(v) == id && !(v & ENTRY_QUEUED) && sn_bell_push(a, id, s))
+        while (ENTRY_ID(v) == id && !(v & ENTRY_QUEUED) &&
+               !atomic_compare_exchange_weak(&k->bells[e], &v, v | ENTRY_QUEUED))
+            ;
+    sn_bell_qunlock(a, id);
 }
 
 void sn_bells_ring_sock(sn_arena *a, int s)
@@ -66,10 +101,10 @@ void sn_bells_ring_sock(sn_arena *a, int s)
         if (!v)
             continue;
         int id = ENTRY_ID(v);
-        /* Queue the socket once per bell until the owner takes it. */
-        if (a->bells[id - 1].queued && !(v & ENTRY_QUEUED) &&
-            atomic_compare_exchange_strong(&k->bells[i], &v, v | ENTRY_QUEUED))
-            sn_bell_push(a, id, s);
+        /* Queue the socket once per bell until the owner takes it (a
+         * look without the lock first: marked, it is queued already). */
+        if (a->bells[id - 1].queued && !(v & ENTRY_QUEUED))
+            queue_once(a, s, i, id);
         if (v & ENTRY_EXCL)
             excl[nexcl++] = id;
         else

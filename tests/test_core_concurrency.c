@@ -8,10 +8,12 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/sockwait.h"
 #include "tests/test_core_util.h"
 
 TC_ARENA_FIXTURE(A)
@@ -770,4 +772,84 @@ Test(core_concurrency, arena_through_an_open_file, .timeout = 20)
     sn_arena_close(&a);
     close(fd);
     unlink(path);
+}
+
+/* ================= epoll's queue of changed sockets ================= */
+
+/* Pop bell b until empty: true if socket s came out (or an overflow said
+ * "look at everything"). */
+static bool popped(int b, int s)
+{
+    bool seen = false;
+    for (int x; (x = sn_bell_pop(&A, b)) != -1;)
+        seen |= x == s || x == -2;
+    return seen;
+}
+
+/* More changed sockets than the queue holds: the owner is told to look at
+ * everything, and every one of them is queued again at its next change
+ * (those dropped from the queue kept their "queued" mark before). */
+Test(core_concurrency, doorbell_queue_overflow_forgets_no_socket, .timeout = 30)
+{
+    enum { N = SN_BELL_Q + 100 };
+    static int socks[N];
+    int b = sn_bell_alloc(&A, true);
+    cr_assert_gt(b, 0);
+    for (int i = 0; i < N; i++) {
+        socks[i] = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+        cr_assert_geq(socks[i], 0);
+        cr_assert_eq(sn_bell_attach(&A, socks[i], b, false), 0);
+        sn_wake(&A, socks[i]);
+    }
+    cr_assert_eq(sn_bell_pop(&A, b), -2, "an overflowed queue must say so");
+    cr_assert_eq(sn_bell_pop(&A, b), -1, "the overflow empties the queue");
+    for (int i = 0; i < N; i += 97) {
+        sn_wake(&A, socks[i]);
+        cr_assert_eq(sn_bell_pop(&A, b), socks[i], "socket %d was not queued again", i);
+        cr_assert_eq(sn_bell_pop(&A, b), -1);
+    }
+    for (int i = 0; i < N; i++)
+        sn_sock_release(&A, socks[i]);
+    sn_bell_free(&A, b);
+}
+
+/* A process SIGKILLed at any moment of a ring -- between marking a
+ * socket queued and queueing it, or holding the queue's lock -- never
+ * keeps the socket out of the owner's queue for good: after each kill,
+ * the next change is seen.  (Before the mark and the push shared the
+ * queue's lock, a kill between them hid the socket from epoll_wait
+ * forever: the random_kill scenario's lost wake-ups.) */
+Test(core_concurrency, a_ringer_killed_at_any_moment_never_hides_a_socket, .timeout = 60)
+{
+    int s = sn_sock_create(&A, AF_INET, SOCK_DGRAM, 0);
+    int b = sn_bell_alloc(&A, true);
+    cr_assert_geq(s, 0);
+    cr_assert_gt(b, 0);
+    cr_assert_eq(sn_bell_attach(&A, s, b, false), 0);
+    srand(12345);
+    for (int round = 0; round < 1000; round++) {
+        pid_t pid = fork();
+        cr_assert_neq(pid, -1);
+        if (pid == 0)
+            for (;;)
+                sn_wake(&A, s);
+        /* The owner takes the socket over and over, so that the ringer
+         * keeps marking and queueing it, and kills it at a random time. */
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        long until_ns = 200000 + rand() % 800000;
+        do {
+            sn_bell_pop(&A, b);
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        } while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < until_ns);
+        kill(pid, SIGKILL);
+        int st;
+        cr_assert_eq(waitpid(pid, &st, 0), pid);
+        popped(b, s);
+        sn_wake(&A, s);
+        cr_assert(popped(b, s), "round %d: a change after the ringer's death was not queued",
+                  round);
+    }
+    sn_sock_release(&A, s);
+    sn_bell_free(&A, b);
 }
