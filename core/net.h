@@ -244,6 +244,13 @@ void sn_sock_sync_holds(sn_arena *a, const uint32_t *refs, int n);
 int  sn_sock_watch(sn_arena *a, int s, int *procs, int max);
 /* Reap the processes sn_sock_watch named that are gone; true if any. */
 bool sn_sock_collect(sn_arena *a, const int *procs, int n);
+/* A waiter that returns without sleeping (something is always ready, or
+ * a timeout of 0) never hears a peer's pidfd: call this on such returns.
+ * At most every SN_REAP_LOOK_MS it looks for processes of the network
+ * that died (a word in the arena the kernel marks; no system call while
+ * none did) and reaps them, ending their connections. */
+#define SN_REAP_LOOK_MS 10
+void sn_reap_now_and_then(sn_arena *a);
 
 /* ---- waiting (sockwait.c) ---- */
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 
 #include "core/bell.h"
+#include "core/clock.h"
 #include "core/holders.h"
 #include "core/net.h"
 #include "core/procs.h"
@@ -57,4 +58,21 @@ bool sn_sock_collect(sn_arena *a, const int *procs, int n)
             sn_ctl_unlock(a);
         }
     return any;
+}
+
+void sn_reap_now_and_then(sn_arena *a)
+{
+    int64_t now = sn_coarse_ms(), last = atomic_load(&a->reap_look_ms);
+    if (now - last < SN_REAP_LOOK_MS ||
+        !atomic_compare_exchange_strong(&a->reap_look_ms, &last, now))
+        return;                         /* looked lately, or another thread is */
+    uint32_t hwm = a->hdr->proc_hwm;
+    for (uint32_t i = 0; i < hwm; i++) {
+        int p = (int)i;
+        /* The kernel marks the word of a process that died holding it (a
+         * robust futex): a load per entry, sn_proc_gone confirms. */
+        if (p != a->proc && a->procs[i].pid > 0 &&
+            sn_proc_word_dead(atomic_load(sn_proc_word(a, p))))
+            sn_sock_collect(a, &p, 1);
+    }
 }

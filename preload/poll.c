@@ -216,6 +216,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     sn_arena *a = sn_net();
     if (sn_uaccess(fds, n * sizeof *fds, true) < 0)
         return -EFAULT;
+    sn_reap_now_and_then(a);        /* for a caller that never sleeps */
     sn_doorbell *bell = sn_thread_doorbell();
     /* The kernel's copy: real fds in place, simulated ones as -1 (which
      * the kernel skips), then the doorbell and the pidfds. */

@@ -6,6 +6,8 @@
  *   - nothing unread on the dead side: FIN (IN|RDHUP, recv 0);
  *   - data left unread on the dead side: reset (ERR|HUP, ECONNRESET).
  * The child kills itself after a delay, so the parent is surely asleep.
+ * Last, a waiter that never sleeps (another socket always ready, level-
+ * triggered) sees the death all the same.
  */
 #include "probe.h"
 
@@ -113,6 +115,41 @@ int main(void)
     show_so_error("after death", s);
     close(s);
     close(ep);
+
+    say("== epoll and poll kept busy by a ready datagram, peer killed ==\n");
+    int uport;
+    int u = udp_bound(AF_INET, "127.0.0.1", &uport);
+    struct sockaddr_in ua = sa4("127.0.0.1", uport);
+    NEED(sendto(u, "d", 1, 0, (struct sockaddr *)&ua, sizeof ua));
+    ep = NEED(epoll_create1(0));
+    NEED(ep_ctl(ep, EPOLL_CTL_ADD, u, EPOLLIN, 1));
+    pid = spawn_victim(port, 0);
+    s = NEED(accept(lfd, NULL, NULL));
+    NEED(ep_ctl(ep, EPOLL_CTL_ADD, s, EPOLLIN | EPOLLRDHUP, 2));
+    SHOW("victim status (128+SIGKILL)", wait_peer(pid));
+    uint32_t seen = 0;
+    double t0 = now_ms();
+    while (!seen && now_ms() - t0 < 3000) {
+        int n = epoll_wait(ep, ev, 4, 100);
+        for (int i = 0; i < n; i++)
+            if (ev[i].data.u64 == 2)
+                seen = ev[i].events;
+    }
+    say("busy epoll_wait saw it: %s\n", seen ? epbits(seen) : "no");
+    SHOW("recv", recv(s, buf, sizeof buf, 0));
+    close(s);
+    pid = spawn_victim(port, 0);
+    s = NEED(accept(lfd, NULL, NULL));
+    SHOW("victim status (128+SIGKILL)", wait_peer(pid));
+    struct pollfd pf[2] = {{.fd = u, .events = POLLIN}, {.fd = s, .events = POLLIN | POLLRDHUP}};
+    t0 = now_ms();
+    while (!pf[1].revents && now_ms() - t0 < 3000)
+        poll(pf, 2, 100);
+    say("busy poll saw it: %s\n", pf[1].revents ? pollbits(pf[1].revents) : "no");
+    SHOW("recv", recv(s, buf, sizeof buf, 0));
+    close(s);
+    close(ep);
+    close(u);
     close(lfd);
     return 0;
 }
