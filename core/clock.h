@@ -14,17 +14,4 @@ static inline int64_t sn_mono_ns(void)
     return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-/* Milliseconds, cheaply: a coarse clock (a few ms of resolution) where
- * the system has one, for checks made at most every few ms. */
-static inline int64_t sn_coarse_ms(void)
-{
-    struct timespec t;
-#ifdef CLOCK_MONOTONIC_COARSE
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-#else
-    clock_gettime(CLOCK_MONOTONIC, &t);
-#endif
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 #endif

@@ -289,7 +289,7 @@ typedef struct sn_arena {
      * line of text and the rule that caused it (its index for
      * sn_net_link_text, -1 none).  NULL: nobody logs (the default). */
     void (*on_fault)(struct sn_arena *a, const char *what, int rule);
-    _Atomic int64_t reap_look_ms;   /* sn_reap_now_and_then's last look */
+    _Atomic int64_t reap_look_ms;   /* sn_reap_now_and_then's last look, ms */
 } sn_arena;
 
 #endif

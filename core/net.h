@@ -245,12 +245,15 @@ int  sn_sock_watch(sn_arena *a, int s, int *procs, int max);
 /* Reap the processes sn_sock_watch named that are gone; true if any. */
 bool sn_sock_collect(sn_arena *a, const int *procs, int n);
 /* A waiter that returns without sleeping (something is always ready, or
- * a timeout of 0) never hears a peer's pidfd: call this on such returns.
- * At most every SN_REAP_LOOK_MS it looks for processes of the network
- * that died (a word in the arena the kernel marks; no system call while
- * none did) and reaps them, ending their connections. */
-#define SN_REAP_LOOK_MS 10
-void sn_reap_now_and_then(sn_arena *a);
+ * a timeout of 0) never hears a peer's pidfd: call this at each wait.  It
+ * looks for processes of the network that died (a word in the arena the
+ * kernel marks: a load per process, no system call while none did) and
+ * reaps them, ending their connections -- at most every SN_REAP_LOOK_MS
+ * when the caller read the clock anyway (now_ns, CLOCK_MONOTONIC), else
+ * every SN_REAP_LOOK_CALLS calls of the thread (no clock read added). */
+#define SN_REAP_LOOK_MS    10
+#define SN_REAP_LOOK_CALLS 64
+void sn_reap_now_and_then(sn_arena *a, int64_t now_ns);
 
 /* ---- waiting (sockwait.c) ---- */
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "core/bell.h"
-#include "core/clock.h"
+#include "core/crit.h"
 #include "core/holders.h"
 #include "core/net.h"
 #include "core/procs.h"
@@ -60,12 +60,21 @@ bool sn_sock_collect(sn_arena *a, const int *procs, int n)
     return any;
 }
 
-void sn_reap_now_and_then(sn_arena *a)
+static SN_TLS unsigned calls_since_look;
+
+void sn_reap_now_and_then(sn_arena *a, int64_t now_ns)
 {
-    int64_t now = sn_coarse_ms(), last = atomic_load(&a->reap_look_ms);
-    if (now - last < SN_REAP_LOOK_MS ||
-        !atomic_compare_exchange_strong(&a->reap_look_ms, &last, now))
-        return;                         /* looked lately, or another thread is */
+    if (now_ns) {
+        int64_t ms = now_ns / 1000000, last = atomic_load(&a->reap_look_ms);
+        if (ms - last < SN_REAP_LOOK_MS ||
+            !atomic_compare_exchange_strong(&a->reap_look_ms, &last, ms))
+            return;                     /* looked lately, or another thread is */
+        calls_since_look = 0;
+    } else if (++calls_since_look < SN_REAP_LOOK_CALLS) {
+        return;
+    } else {
+        calls_since_look = 0;
+    }
     uint32_t hwm = a->hdr->proc_hwm;
     for (uint32_t i = 0; i < hwm; i++) {
         int p = (int)i;

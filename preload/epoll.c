@@ -635,10 +635,11 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         return -EINVAL;
     if (sn_uaccess(ev, (size_t)max * sizeof *ev, true) < 0)
         return -EFAULT;
+    int64_t now = timeout_ns < 0 ? 0 : now_ns();
+    int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     /* A caller that never sleeps (always something ready, or a timeout
      * of 0) would never hear a pidfd: it looks for the dead now and then. */
-    sn_reap_now_and_then(sn_net());
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    sn_reap_now_and_then(sn_net(), now);
     for (;;) {
         sn_plock(&in->lock);
         adopt(in);

@@ -216,7 +216,6 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     sn_arena *a = sn_net();
     if (sn_uaccess(fds, n * sizeof *fds, true) < 0)
         return -EFAULT;
-    sn_reap_now_and_then(a);        /* for a caller that never sleeps */
     sn_doorbell *bell = sn_thread_doorbell();
     /* The kernel's copy: real fds in place, simulated ones as -1 (which
      * the kernel skips), then the doorbell and the pidfds. */
@@ -224,7 +223,11 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     struct pollfd stackbuf[SN_POLL_STACK], *k = total <= SN_POLL_STACK ? stackbuf : malloc(total * sizeof *k);
     if (!k)
         return -ENOMEM;
-    int64_t deadline = timeout_ns < 0 ? -1 : now_ns() + timeout_ns;
+    int64_t now = timeout_ns < 0 ? 0 : now_ns();
+    int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
+    /* A caller that never sleeps (always something ready, or a timeout
+     * of 0) would never hear a pidfd: it looks for the dead now and then. */
+    sn_reap_now_and_then(a, now);
     int result = 0, procs[EXTRA_MAX];
     bool attached = false;
     for (;;) {

@@ -130,7 +130,7 @@ int main(void)
     uint32_t seen = 0;
     double t0 = now_ms();
     while (!seen && now_ms() - t0 < 3000) {
-        int n = epoll_wait(ep, ev, 4, 100);
+        int n = epoll_wait(ep, ev, 4, -1);   /* never sleeps: u is ready */
         for (int i = 0; i < n; i++)
             if (ev[i].data.u64 == 2)
                 seen = ev[i].events;
