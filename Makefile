@@ -110,7 +110,7 @@ bench: $(LIB) $(BENCH_BIN) $(BUILD)/bench/go_echo
 
 # First the layer check (core/LAYERS: no module of core/ uses one above
 # it), from the objects just built; then the Criterion suites.
-test: $(LIB) $(INSPECT) $(CAPTURE) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/static_hello $(BUILD)/due_wake
+test: $(LIB) $(INSPECT) $(CAPTURE) $(TEST_BIN) $(PROBE_BIN) $(GO_BIN) $(BUILD)/bench/go_echo $(BUILD)/static_hello $(BUILD)/due_wake
 	@scripts/check-layers $(BUILD)
 	@scripts/run-tests $(TEST_BIN)
 

@@ -538,9 +538,15 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
         int64_t since = 0;
         if (!it->disarmed && sn_sock_may_be_due(a, it->slot))
             since = seen ? seen : (seen = now_ns());
-        uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
+        /* The event counters before the state: an event between the two
+         * looks shows in the state and moves a counter past what we
+         * record, so it is reported (again) next time.  The other way
+         * round, an input arriving after the state was read but before
+         * the counters would be recorded as reported and never be: a
+         * lost edge (Go's netpoller waited forever for a reply). */
         uint32_t ein, eout;
         sn_sock_events(a, it->slot, &ein, &eout);
+        uint32_t m = it->disarmed ? 0 : ((uint32_t)sn_sock_poll(a, it->slot) & want);
         if (m && (it->events & EPOLLET)) {
             /* An edge: a new event of a kind asked for since the last
              * report. */
@@ -651,10 +657,16 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
                 n += filter(in, ev + n, r);
             /* The bell rang between collect() and this look, and the look
              * took its edge (the bell is edge-triggered): look at the
-             * simulated sockets again before sleeping, or the change
-             * would wait for a ring that may never come. */
-            if (n == 0 && in->bell_seen && timeout_ns != 0)
-                continue;
+             * simulated sockets again now.  Left for later, the change
+             * would wait for a ring that may never come -- and another
+             * thread asleep on this epoll fd (Go's netpoller, while this
+             * one polls with timeout 0) is not woken by an edge we took:
+             * it would sleep on with the change unseen. */
+            if (in->bell_seen && n < max) {
+                sn_plock(&in->lock);
+                n += collect(in, ev + n, max - n);
+                sn_punlock(&in->lock);
+            }
         }
         int64_t left = deadline < 0 ? -1 : deadline - now_ns();
         if (n > 0 || (deadline >= 0 && left <= 0))

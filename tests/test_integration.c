@@ -299,6 +299,10 @@ SCENARIO(go_http)
  *     SET/GET/DEL, 800 INCRs pipelined over 8 connections.  Needs the
  *     trap too. */
 SCENARIO(go_redis)
+/* A Go client's connection churn (build/bench/go_echo -m conn), six runs
+ * of 0.5 s: no connection may stall on an epoll edge lost between the
+ * netpoller's threads. */
+SCENARIO(go_churn)
 
 /* Capture (tshark reads the files; .ci/run installs it). */
 /* 40: simnet run --pcap: TCP both ways with half-close and with a reset,
