@@ -25,7 +25,7 @@ int sn_bell_take(sn_arena *a, bool queued)
         sn_bell *b = &a->bells[id - 1];
         b->owner = a->proc;
         b->queued = queued;
-        b->overflow = 0;
+        atomic_store(&b->overflow, 0);
         b->qhead = b->qlen = 0;
         atomic_store(&b->pending, 0);
         atomic_fetch_add(&b->gen, 1);
@@ -98,7 +98,7 @@ bool sn_bell_push(sn_arena *a, int id, int s)
 {
     sn_bell *b = &a->bells[id - 1];
     if (b->qlen >= SN_BELL_Q) {
-        b->overflow = 1;
+        atomic_store(&b->overflow, 1);
         return false;
     }
     /* The slot first, then the count: a ringer killed between the two
@@ -122,7 +122,5 @@ int sn_bell_next(sn_arena *a, int id)
 bool sn_bell_take_overflow(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];
-    bool o = b->overflow;
-    b->overflow = 0;
-    return o;
+    return atomic_exchange(&b->overflow, 0) != 0;
 }

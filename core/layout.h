@@ -234,7 +234,8 @@ typedef struct sn_bell {
     int32_t          owner;     /* proc index; -1: free */
     _Atomic uint32_t pending;   /* when rung (ms), 0 once drained */
     uint8_t          queued;    /* keeps a queue of changed sockets (epoll) */
-    uint8_t          overflow;  /* the queue overflowed: look at everything */
+    _Atomic uint8_t  overflow;  /* the queue overflowed: look at everything
+                                   (ringers skip the queue meanwhile) */
     /* bumped at each allocation; part of the bell's socket name, so that
      * a socket bound to the name of the id's previous use (inherited by a
      * child of its owner, which may outlive the owner's exit) never makes

@@ -101,9 +101,12 @@ void sn_bells_ring_sock(sn_arena *a, int s)
         if (!v)
             continue;
         int id = ENTRY_ID(v);
-        /* Queue the socket once per bell until the owner takes it (a
-         * look without the lock first: marked, it is queued already). */
-        if (a->bells[id - 1].queued && !(v & ENTRY_QUEUED))
+        /* Queue the socket once per bell until the owner takes it.  A
+         * look without the lock first: marked, it is queued already; an
+         * overflowed queue has the owner look at everything (it clears
+         * the flag before it looks, and our change is made already). */
+        if (a->bells[id - 1].queued && !(v & ENTRY_QUEUED) &&
+            !atomic_load(&a->bells[id - 1].overflow))
             queue_once(a, s, i, id);
         if (v & ENTRY_EXCL)
             excl[nexcl++] = id;

@@ -49,6 +49,8 @@ typedef struct ep_item {
     uint32_t        last_in, last_out;   /* event counters at last report */
     bool            disarmed;     /* EPOLLONESHOT fired */
     bool            checking;     /* on the check list */
+    uint32_t        stamp;        /* the epoll_wait call that last reported
+                                     it: never twice in one call */
     struct ep_item *next_fd, *next_slot, *next_check;
 } ep_item;
 
@@ -60,6 +62,7 @@ typedef struct ep_inst {
     bool            bell_seen;    /* the kernel said the bell is readable */
     bool            nested;       /* someone polls this epoll fd itself */
     int             sleepers;     /* threads in the kernel wait on it */
+    uint32_t        calls;        /* epoll_wait calls so far: their stamps */
     sn_doorbell     bell;
     /* Direct tables (reserved, not committed): an fd's item, and the
      * items of a socket slot (several when dups of it are registered). */
@@ -503,8 +506,10 @@ static int64_t now_ns(void)
 }
 
 /* Look at the sockets that changed and the level-triggered ones still
- * ready; fill up to max events.  Instance lock held. */
-static int collect(ep_inst *in, struct epoll_event *out, int max)
+ * ready; fill up to max events, none already reported by this call
+ * (`call`, its stamp: Linux returns an fd once per call).  Instance lock
+ * held. */
+static int collect(ep_inst *in, struct epoll_event *out, int max, uint32_t call)
 {
     sn_arena *a = sn_net();
     /* Empty the bell completely when the kernel said so, or when someone
@@ -534,6 +539,14 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             unlink_item(in, it);
             continue;
         }
+        if (it->stamp == call) {    /* reported by this call: the next one */
+            *p = it->next_check;
+            it->next_check = NULL;
+            *kept_tail = it;
+            kept_tail = &it->next_check;
+            still_ready = true;
+            continue;
+        }
         uint32_t want = (it->events & ~USER_FLAGS) | EPOLLERR | EPOLLHUP;
         int64_t since = 0;
         if (!it->disarmed && sn_sock_may_be_due(a, it->slot))
@@ -560,6 +573,7 @@ static int collect(ep_inst *in, struct epoll_event *out, int max)
             out[n].events = m;
             out[n].data = it->data;
             n++;
+            it->stamp = call;
             it->last_in = ein;
             it->last_out = eout;
             if (it->events & EPOLLONESHOT)
@@ -645,11 +659,16 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
     int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     /* A caller that never sleeps (always something ready, or a timeout
      * of 0) would never hear a pidfd: it looks for the dead now and then. */
+    sn_net_keep_alive(sn_net());    /* our word must not read dead */
     sn_reap_now_and_then(sn_net(), now);
+    /* This call's stamp, never 0 (a new item's). */
+    uint32_t call = __atomic_add_fetch(&in->calls, 1, __ATOMIC_RELAXED);
+    if (call == 0)
+        call = __atomic_add_fetch(&in->calls, 1, __ATOMIC_RELAXED);
     for (;;) {
         sn_plock(&in->lock);
         adopt(in);
-        int n = collect(in, ev, max);
+        int n = collect(in, ev, max, call);
         sn_punlock(&in->lock);
         if (n < max && in->nreal > 0) {
             int r = REAL(epoll_wait)(epfd, ev + n, max - n, 0);
@@ -664,7 +683,7 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
              * it would sleep on with the change unseen. */
             if (in->bell_seen && n < max) {
                 sn_plock(&in->lock);
-                n += collect(in, ev + n, max - n);
+                n += collect(in, ev + n, max - n, call);
                 sn_punlock(&in->lock);
             }
         }
@@ -705,7 +724,7 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
         n = filter(in, ev, r);
         if (n > 0) {
             sn_plock(&in->lock);
-            n += collect(in, ev + n, max - n);
+            n += collect(in, ev + n, max - n, call);
             sn_punlock(&in->lock);
             return n;
         }

@@ -227,6 +227,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     /* A caller that never sleeps (always something ready, or a timeout
      * of 0) would never hear a pidfd: it looks for the dead now and then. */
+    sn_net_keep_alive(a);           /* our word must not read dead */
     sn_reap_now_and_then(a, now);
     int result = 0, procs[EXTRA_MAX];
     bool attached = false;

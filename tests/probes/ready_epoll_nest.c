@@ -15,7 +15,9 @@
  *     instance); the child closing its copy of a socket leaves the item;
  *   - maxevents smaller than the number of ready fds: the rest come on
  *     the next call (level-triggered items take turns, edge-triggered
- *     ones are each reported once).
+ *     ones are each reported once);
+ *   - an fd is never reported twice by one call, even with the epoll fd
+ *     polled (nested) and a pipe in the set beside the socket.
  * Children report through their exit status; events are printed sorted.
  */
 #include "probe.h"
@@ -461,6 +463,36 @@ int main(void)
         close(mc[i]);
         close(ms[i]);
     }
+
+    /* Level-triggered, ready, in a set with a pipe (a kernel fd) and
+     * with the epoll fd polled: each call reports each fd once. */
+    int dc, ds;
+    nd_pair(lfd, AF_INET, port, &dc, &ds);
+    NEED(send(dc, "u", 1, 0));
+    WAIT_UNTIL(inq(ds) == 1, 2000);
+    int kp[2];
+    NEED(pipe(kp));
+    ep = NEED(epoll_create1(0));
+    NEED(ep_ctl(ep, EPOLL_CTL_ADD, ds, EPOLLIN, 1));
+    NEED(ep_ctl(ep, EPOLL_CTL_ADD, kp[0], EPOLLIN, 2));
+    struct pollfd pe = {.fd = ep, .events = POLLIN};
+    say("poll on the epoll fd: ret=%d\n", poll(&pe, 1, 0));
+    int twice = 0, calls_seen = 0;
+    for (int i = 0; i < 100; i++) {
+        r = epoll_wait(ep, ev, 8, 0);
+        int k = 0;
+        for (int j = 0; j < r; j++)
+            k += ev[j].data.u64 == 1;
+        twice += k > 1;
+        calls_seen += k == 1;
+    }
+    say("100 calls: the socket reported once in %d, more than once in %d\n",
+        calls_seen, twice);
+    close(ep);
+    close(kp[0]);
+    close(kp[1]);
+    close(dc);
+    close(ds);
 
     close(pfd[0]);
     close(pfd[1]);
