@@ -84,16 +84,6 @@ void sn_bell_rearm(sn_arena *a, int id)
     atomic_store(&a->bells[id - 1].pending, 0);
 }
 
-void sn_bell_qlock(sn_arena *a, int id)
-{
-    sn_lock(&a->bells[id - 1].qlock);
-}
-
-void sn_bell_qunlock(sn_arena *a, int id)
-{
-    sn_unlock(&a->bells[id - 1].qlock);
-}
-
 bool sn_bell_push(sn_arena *a, int id, int s)
 {
     sn_bell *b = &a->bells[id - 1];

@@ -45,10 +45,23 @@ void sn_bell_rearm(sn_arena *a, int id);     /* after draining the fd */
  * overflowed); take the next one: slot, or -1 when empty; take the
  * overflow mark.  The caller keeps a per-socket mark "queued" and changes
  * it under the same lock (core/sockbell.c). */
-void sn_bell_qlock(sn_arena *a, int id);
-void sn_bell_qunlock(sn_arena *a, int id);
+static inline void sn_bell_qlock(sn_arena *a, int id)
+{
+    sn_lock(&a->bells[id - 1].qlock);
+}
+static inline void sn_bell_qunlock(sn_arena *a, int id)
+{
+    sn_unlock(&a->bells[id - 1].qlock);
+}
 bool sn_bell_push(sn_arena *a, int id, int s);
 int  sn_bell_next(sn_arena *a, int id);
 bool sn_bell_take_overflow(sn_arena *a, int id);
+/* Without the lock: nothing queued and no overflow (a racy look; the
+ * ring that follows a push corrects it). */
+static inline bool sn_bell_idle(sn_arena *a, int id)
+{
+    sn_bell *b = &a->bells[id - 1];
+    return __atomic_load_n(&b->qlen, __ATOMIC_SEQ_CST) == 0 && !atomic_load(&b->overflow);
+}
 
 #endif

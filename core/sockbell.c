@@ -59,6 +59,10 @@ static void unmark(sn_sock *k, int id)
 
 int sn_bell_pop(sn_arena *a, int id)
 {
+    /* Nothing queued: no lock.  A push under way as we look is followed
+     * by its ring, which wakes the owner to look again. */
+    if (sn_bell_idle(a, id))
+        return -1;
     sn_bell_qlock(a, id);
     int s = sn_bell_next(a, id);
     if (sn_bell_take_overflow(a, id)) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/belltx.h"
 #include "core/sockwait.h"
 #include "tests/test_core_util.h"
 
@@ -852,4 +853,29 @@ Test(core_concurrency, a_ringer_killed_at_any_moment_never_hides_a_socket, .time
     }
     sn_sock_release(&A, s);
     sn_bell_free(&A, b);
+}
+
+/* A bell's name is "simnet.<token in 16 hex digits>.<id>.<gen>" in the
+ * abstract namespace, whatever the numbers (written by hand, not by
+ * snprintf: every ring makes it). */
+Test(core_concurrency, doorbell_names_follow_their_format)
+{
+    uint64_t tokens[] = {0, 1, 0xdeadbeefcafef00dULL, UINT64_MAX, 0x0123456789abcdefULL};
+    int ids[] = {1, 9, 10, 4096, 2147483647};
+    unsigned gens[] = {0, 7, 65535, 4294967295u};
+    for (size_t t = 0; t < sizeof tokens / sizeof *tokens; t++)
+        for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
+            for (size_t g = 0; g < sizeof gens / sizeof *gens; g++) {
+                struct sockaddr_un un;
+                memset(&un, 0x55, sizeof un);
+                socklen_t len = sn_os_bell_name(tokens[t], ids[i], gens[g], &un);
+                char want[108];
+                int n = snprintf(want, sizeof want, "simnet.%016llx.%d.%u",
+                                 (unsigned long long)tokens[t], ids[i], gens[g]);
+                cr_assert_eq(un.sun_family, AF_UNIX);
+                cr_assert_eq(un.sun_path[0], 0, "not abstract");
+                cr_assert_eq(len, offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+                cr_assert(memcmp(un.sun_path + 1, want, (size_t)n) == 0,
+                          "name '%.*s', want '%s'", n, un.sun_path + 1, want);
+            }
 }
