@@ -659,8 +659,9 @@ static int sim_wait(ep_inst *in, int epfd, struct epoll_event *ev, int max,
     int64_t deadline = timeout_ns < 0 ? -1 : now + timeout_ns;
     /* A caller that never sleeps (always something ready, or a timeout
      * of 0) would never hear a pidfd: it looks for the dead now and then. */
-    sn_net_keep_alive(sn_net());    /* our word must not read dead */
-    sn_reap_now_and_then(sn_net(), now);
+    sn_arena *a = sn_net();
+    sn_net_keep_alive(a);           /* our word must not read dead */
+    sn_reap_now_and_then(a, now);
     /* This call's stamp, never 0 (a new item's). */
     uint32_t call = __atomic_add_fetch(&in->calls, 1, __ATOMIC_RELAXED);
     if (call == 0)
