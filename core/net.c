@@ -2,6 +2,7 @@
  * attaching, resetting a stale one, the process entries of fork and
  * execve, doorbell ownership.  The top of core (core/LAYERS). */
 #include "core/net.h"
+#include "core/sockbell.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -215,7 +216,7 @@ static int attach_entry(sn_arena *a)
      * it with its pid at once; the parent records its start time a moment
      * later, so a start time of 0 here does not mean it holds nothing). */
     if (named >= 0 && (uint32_t)named < h->proc_hwm && a->procs[named].pid == pid) {
-        sn_bells_reap(a, named);    /* the old program image's */
+        sn_bells_reap_all(a, named);    /* the old program image's */
         a->reattached = true;
         return named;
     }
@@ -227,7 +228,7 @@ static int attach_entry(sn_arena *a)
          * ours before an execve or left by a dead process with our pid,
          * it is free to take either way, without reading /proc. */
         if (p->start_time == 0) {
-            sn_bells_reap(a, (int)i);
+            sn_bells_reap_all(a, (int)i);
             return (int)i;
         }
         if (!st)
@@ -236,7 +237,7 @@ static int attach_entry(sn_arena *a)
             /* Ourselves before an execve, or an entry our parent took for
              * us in fork/posix_spawn: its holds are ours.  Doorbells made
              * by the old program image are gone with it. */
-            sn_bells_reap(a, (int)i);
+            sn_bells_reap_all(a, (int)i);
             a->reattached = true;
             return (int)i;
         }

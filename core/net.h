@@ -254,6 +254,10 @@ bool sn_sock_collect(sn_arena *a, const int *procs, int n);
 #define SN_REAP_LOOK_MS    10
 #define SN_REAP_LOOK_CALLS 64
 void sn_reap_now_and_then(sn_arena *a, int64_t now_ns);
+/* Before attaching a bell to socket s: when all its places are taken,
+ * free those of bells whose owners are gone (dead processes not reaped
+ * yet, images replaced by execve).  Takes the control-plane lock. */
+void sn_reap_bell_owners(sn_arena *a, int s);
 
 /* ---- waiting (sockwait.c) ---- */
 

@@ -7,6 +7,7 @@
 #include "core/crit.h"
 #include "core/holders.h"
 #include "core/net.h"
+#include "core/sockbell.h"
 #include "core/procs.h"
 #include "core/repair.h"
 
@@ -18,7 +19,7 @@ void sn_reap_proc(sn_arena *a, int i)
         if (k->state != SN_FREE && sn_sock_held_by(k, i))
             sn_sock_drop_holder(a, (int)s, i);
     }
-    sn_bells_reap(a, i);
+    sn_bells_reap_all(a, i);
     sn_procs_release(a, i);
 }
 
@@ -84,4 +85,16 @@ void sn_reap_now_and_then(sn_arena *a, int64_t now_ns)
             sn_proc_word_dead(atomic_load(sn_proc_word(a, p))))
             sn_sock_collect(a, &p, 1);
     }
+}
+
+void sn_reap_bell_owners(sn_arena *a, int s)
+{
+    if (atomic_load(&sn_sock_at(a, s)->nbells) < SN_SOCK_BELLS)
+        return;
+    int owners[SN_SOCK_BELLS];
+    sn_ctl_lock(a);
+    int n = sn_bells_stale(a, s, owners, SN_SOCK_BELLS);
+    for (int i = 0; i < n; i++)
+        sn_reap_if_gone(a, owners[i]);
+    sn_ctl_unlock(a);
 }

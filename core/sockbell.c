@@ -121,3 +121,53 @@ void sn_bells_ring_sock(sn_arena *a, int s)
     if (nexcl)
         sn_bell_ring(a, excl[k->excl_rr++ % (uint32_t)nexcl]);
 }
+
+void sn_bells_reap_all(sn_arena *a, int proc)
+{
+    /* The bell ids proc owns (1..SN_MAX_BELLS), as bits. */
+    uint8_t gone[SN_MAX_BELLS / 8 + 1] = {0};
+    bool any = false;
+    for (uint32_t i = 0; i < a->hdr->bell_hwm; i++)
+        if (a->bells[i].owner == proc) {
+            gone[(i + 1) / 8] |= (uint8_t)(1u << ((i + 1) % 8));
+            any = true;
+        }
+    sn_bells_reap(a, proc);
+    if (!any)
+        return;
+    /* Their entries on sockets would otherwise stay for the sockets'
+     * lives: SN_SOCK_BELLS of them and a socket can be watched by nobody
+     * else (a listener shared by workers that die and are replaced). */
+    for (uint32_t s = 0; s < a->hdr->sock_hwm; s++) {
+        sn_sock *k = sn_sock_at(a, (int)s);
+        if (k->state == SN_FREE || !atomic_load(&k->nbells))
+            continue;
+        for (int e = 0; e < SN_SOCK_BELLS; e++) {
+            uint32_t v = atomic_load(&k->bells[e]);
+            int id = ENTRY_ID(v);
+            if (v && id <= SN_MAX_BELLS && (gone[id / 8] >> (id % 8) & 1) &&
+                atomic_compare_exchange_strong(&k->bells[e], &v, 0))
+                atomic_fetch_sub(&k->nbells, 1);
+        }
+    }
+}
+
+int sn_bells_stale(sn_arena *a, int s, int *owners, int max)
+{
+    sn_sock *k = sn_sock_at(a, s);
+    int n = 0;
+    for (int e = 0; e < SN_SOCK_BELLS; e++) {
+        uint32_t v = atomic_load(&k->bells[e]);
+        int id = ENTRY_ID(v);
+        if (!v || id < 1 || id > SN_MAX_BELLS)
+            continue;
+        int owner = a->bells[id - 1].owner;
+        if (owner < 0) {                /* freed: nobody waits on it */
+            if (atomic_compare_exchange_strong(&k->bells[e], &v, 0))
+                atomic_fetch_sub(&k->nbells, 1);
+        } else if (owner != a->proc && n < max) {
+            owners[n++] = owner;
+        }
+    }
+    return n;
+}

@@ -486,6 +486,8 @@ int epoll_ctl(int epfd, int op, int fd, struct epoll_event *ev)
             return (int)SN_RET(fd, -EBADF);
         return (int)SN_RET(fd, -EINVAL);
     }
+    if (op == EPOLL_CTL_ADD)
+        sn_reap_bell_owners(sn_net(), slot);   /* before in->lock */
     sn_plock(&in->lock);
     adopt(in);
     int r = ctl_sim(in, op, fd, slot, ev);

@@ -66,17 +66,24 @@ static int poll_sim(sn_arena *a, struct pollfd *fds, nfds_t n)
     return ready;
 }
 
-static void attach_all(sn_arena *a, struct pollfd *fds, nfds_t n, int id, bool on)
+/* Attach (on) or detach the bell to every simulated fd of the set; on:
+ * false when a socket had no place left for it (SN_SOCK_BELLS waits on
+ * it already), whose changes will not ring us. */
+static bool attach_all(sn_arena *a, struct pollfd *fds, nfds_t n, int id, bool on)
 {
+    bool all = true;
     for (nfds_t i = 0; i < n; i++) {
         int s = sn_fd_slot(fds[i].fd);
         if (s < 0)
             continue;
-        if (on)
-            sn_bell_attach(a, s, id, false);
-        else
+        if (on) {
+            sn_reap_bell_owners(a, s);
+            all &= sn_bell_attach(a, s, id, false) == 0;
+        } else {
             sn_bell_detach(a, s, id);
+        }
     }
+    return all;
 }
 
 /* pidfds of the processes our simulated sockets' peers live in. */
@@ -230,7 +237,7 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
     sn_net_keep_alive(a);           /* our word must not read dead */
     sn_reap_now_and_then(a, now);
     int result = 0, procs[EXTRA_MAX];
-    bool attached = false;
+    bool attached = false, unrung = false;
     for (;;) {
         bool timed = false;         /* a simulated socket met a fault */
         for (nfds_t i = 0; i < n; i++) {
@@ -249,15 +256,16 @@ static int sim_poll(struct pollfd *fds, nfds_t n, int64_t timeout_ns,
             left = 0;
         bool sleep = ready == 0 && left != 0;
         if (sleep && bell && !attached) {
-            attach_all(a, fds, n, bell->id, true);
+            unrung = !attach_all(a, fds, n, bell->id, true);
             attached = true;
             sn_doorbell_drain(bell, false);
             continue;               /* look again now that changes ring */
         }
         nfds_t nk = n;
         int nw = 0, nreal = 0;
-        /* No doorbell (no fd for one): nothing rings, look again often. */
-        bool unwatched = !bell;
+        /* No doorbell (no fd for one), or a socket with no place for
+         * it: nothing rings, look again often. */
+        bool unwatched = !bell || unrung;
         for (nfds_t i = 0; i < n; i++)
             nreal += k[i].fd >= 0;
         if (sleep) {

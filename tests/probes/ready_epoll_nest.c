@@ -17,7 +17,10 @@
  *     the next call (level-triggered items take turns, edge-triggered
  *     ones are each reported once);
  *   - an fd is never reported twice by one call, even with the epoll fd
- *     polled (nested) and a pipe in the set beside the socket.
+ *     polled (nested) and a pipe in the set beside the socket;
+ *   - twelve workers in turn add the inherited listener to an epoll of
+ *     their own and are killed: each add succeeds (the dead ones' places
+ *     on the socket are taken back).
  * Children report through their exit status; events are printed sorted.
  */
 #include "probe.h"
@@ -493,6 +496,30 @@ int main(void)
     close(kp[1]);
     close(dc);
     close(ds);
+
+    int added = 0;
+    for (int i = 0; i < 12; i++) {
+        int sp[2];
+        NEED(pipe(sp));
+        pid_t w = fork();
+        if (w == 0) {
+            int wep = epoll_create1(0);
+            struct epoll_event we = {.events = EPOLLIN};
+            char ok = wep >= 0 && epoll_ctl(wep, EPOLL_CTL_ADD, lfd, &we) == 0;
+            if (write(sp[1], &ok, 1) != 1)
+                _exit(1);
+            pause();
+            _exit(0);
+        }
+        char ok = 0;
+        if (read(sp[0], &ok, 1) == 1 && ok)
+            added++;
+        kill(w, SIGKILL);
+        waitpid(w, NULL, 0);
+        close(sp[0]);
+        close(sp[1]);
+    }
+    say("killed workers' epoll_ctl ADD of the listener: %d of 12 succeeded\n", added);
 
     close(pfd[0]);
     close(pfd[1]);
