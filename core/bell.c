@@ -5,6 +5,7 @@
 
 #include "core/belltx.h"
 #include "core/clock.h"
+#include "core/procs.h"
 
 int sn_bell_take(sn_arena *a, bool queued)
 {
@@ -28,6 +29,7 @@ int sn_bell_take(sn_arena *a, bool queued)
         atomic_store(&b->overflow, 0);
         b->qhead = b->qlen = 0;
         atomic_store(&b->pending, 0);
+        atomic_store(&b->claimer, 0);
         atomic_fetch_add(&b->gen, 1);
     }
     return id;
@@ -66,14 +68,25 @@ int sn_bell_tx_open(sn_arena *a)
     return sn_os_bell_tx_open(&a->bell_tx, a->fd_high);
 }
 
+/* The ringer that took `pending` last died (its alive word says so):
+ * maybe between taking it and sending, which would leave the bell
+ * silent.  A load; a wrong "dead" costs one spare ring. */
+static bool claimer_dead(sn_arena *a, const sn_bell *b)
+{
+    int c = atomic_load(&b->claimer) - 1;
+    return c >= 0 && c != a->proc && (uint32_t)c < a->hdr->proc_hwm &&
+           sn_proc_word_dead(atomic_load(sn_proc_word(a, c)));
+}
+
 void sn_bell_ring(sn_arena *a, int id)
 {
     sn_bell *b = &a->bells[id - 1];
     uint32_t now = now_ms(), old = atomic_load(&b->pending);
-    if (old && now - old < RING_STALE_MS)
+    if (old && now - old < RING_STALE_MS && !claimer_dead(a, b))
         return;                         /* rung, not yet drained */
     if (!atomic_compare_exchange_strong(&b->pending, &old, now))
         return;                         /* another ringer took it */
+    atomic_store(&b->claimer, a->proc + 1);
     struct sockaddr_un to;
     socklen_t len = sn_bell_name(a, id, &to);
     sn_os_bell_send(&a->bell_tx, a->fd_high, &to, len);

@@ -10,8 +10,8 @@
  * `pending` makes a ring cost one system call per sleep, not per event:
  * it holds the time the bell was rung (ms, never 0) until the owner
  * drains it; a ringer sends only when it takes the flag from 0 (or from a
- * time older than 100 ms: a ringer killed between flag and send must not
- * silence the bell for good).  The owner drains the fd, then clears
+ * time older than 100 ms, or from a taker whose alive word reads dead:
+ * a ringer killed between flag and send must not silence the bell).  The owner drains the fd, then clears
  * pending, then looks at its sockets again.
  *
  * A queued bell (epoll) also records which sockets changed, so that its

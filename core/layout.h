@@ -15,7 +15,7 @@
 #include "core/lock.h"
 
 #define SN_MAGIC          0x74656e6d69736e00ULL   /* "\0snimnet" */
-#define SN_LAYOUT_VERSION 14  /* 4: reserved table rooms, heap holes;
+#define SN_LAYOUT_VERSION 15  /* 4: reserved table rooms, heap holes;
                                  5: reservation marker in sn_proc, keep flag;
                                  6: more host limits, sock.passive, UDP-Lite;
                                  7: urgent data and owner in sn_sock;
@@ -28,7 +28,8 @@
                                  13: sock.faulty on the first line;
                                  14: links' correlations, distribution,
                                      reorder; port, slicer, slow close;
-                                     sock.stall_idle (timeouts) */
+                                     sock.stall_idle (timeouts);
+                                 15: bell.claimer */
 #define SN_MAX_SOCKS      65536   /* 10,000 connections are 20,001 sockets */
 #define SN_MAX_PROCS      1024    /* bits in each socket's holder bitmap */
 /* Port spaces, each a table of 65536 bind chains: TCP, UDP, UDP-Lite
@@ -242,6 +243,9 @@ typedef struct sn_bell {
      * the new owner's bind fail with EADDRINUSE */
     _Atomic uint16_t gen;
     uint32_t         qhead, qlen;
+    _Atomic int32_t  claimer;   /* proc index + 1 of the last ringer to take
+                                   `pending` (0: none): a dead one's claim
+                                   is taken over (core/bell.c) */
     sn_lock_t        qlock;
     int32_t          q[SN_BELL_Q];   /* socket slots that changed */
 } sn_bell;

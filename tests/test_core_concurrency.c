@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/bell.h"
 #include "core/belltx.h"
 #include "core/sockwait.h"
 #include "tests/test_core_util.h"
@@ -878,4 +879,38 @@ Test(core_concurrency, doorbell_names_follow_their_format)
                 cr_assert(memcmp(un.sun_path + 1, want, (size_t)n) == 0,
                           "name '%.*s', want '%s'", n, un.sun_path + 1, want);
             }
+}
+
+/* A ringer killed after taking a bell's `pending` flag and before its
+ * send would leave the bell silent: nobody else sends while the flag is
+ * fresh.  The next ringer sees the taker dead and rings. */
+Test(core_concurrency, a_ringer_dead_after_taking_the_flag_does_not_silence_the_bell,
+     .timeout = 20)
+{
+    int b = sn_bell_alloc(&A, false);
+    cr_assert_gt(b, 0);
+    struct sockaddr_un un;
+    socklen_t len = sn_bell_name(&A, b, &un);
+    int rx = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    cr_assert_geq(rx, 0);
+    cr_assert_eq(bind(rx, (struct sockaddr *)&un, len), 0, "bind: %s", strerror(errno));
+    pid_t pid = fork_attached();
+    if (pid == 0) {
+        /* What a ring does up to its send, then death. */
+        sn_bell *bl = &A.bells[b - 1];
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        uint32_t ms = (uint32_t)(t.tv_sec * 1000 + t.tv_nsec / 1000000);
+        atomic_store(&bl->pending, ms ? ms : 1);
+        atomic_store(&bl->claimer, A.proc + 1);
+        raise(SIGKILL);
+    }
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFSIGNALED(st));
+    sn_bell_ring(&A, b);
+    char c;
+    cr_assert_eq(recv(rx, &c, 1, 0), 1, "the bell stayed silent after its ringer died");
+    close(rx);
+    sn_bell_free(&A, b);
 }
