@@ -174,12 +174,19 @@ Test(core_links, user_timeout_under_partition)
     cr_expect_eq(tc_send(&A, c, "x", 1, 0), -EPIPE);
 }
 
-Test(core_links, connect_waits_for_heal)
+/* Host db (127.100.0.1) with a listener on port 80: its slot. */
+static int db_listener(void)
 {
     tc_on(&A, "db");
     int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
     cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
     cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    return l;
+}
+
+Test(core_links, connect_waits_for_heal)
+{
+    db_listener();
     int x = tc_on(&A, "app");
     tc_loss_cut(&A, x, 1, -1, 1);
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
@@ -193,10 +200,7 @@ Test(core_links, connect_waits_for_heal)
 
 Test(core_links, connect_waits_when_only_the_answer_is_cut)
 {
-    tc_on(&A, "db");
-    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
-    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    int l = db_listener();
     int x = tc_on(&A, "app");
     tc_loss_cut(&A, 1, x, -1, 1);             /* db -> app only: the SYN-ACK is lost */
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
@@ -252,10 +256,7 @@ Test(core_links, stream_delay_keeps_order)
 
 Test(core_links, connect_takes_a_round_trip)
 {
-    tc_on(&A, "db");
-    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
-    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    db_listener();
     tc_on(&A, "app");
     link_timed(SN_LINK_ANY, SN_LINK_ANY, 30000000, -1, -1);
     int c = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
@@ -660,10 +661,7 @@ Test(core_links, slow_close_hides_the_hangup)
  * round trip after that, not the instant of heal (issue 14 review). */
 Test(core_links, held_connect_goes_on_at_the_next_syn, .timeout = 15)
 {
-    tc_on(&A, "db");
-    int l = sn_sock_create(&A, AF_INET, SOCK_STREAM, 0);
-    cr_assert_eq(tc_bind4(&A, l, "0.0.0.0", 80), 0);
-    cr_assert_eq(sn_sock_listen(&A, l, 8), 0);
+    db_listener();
     int x = tc_on(&A, "app");
     tc_loss_cut(&A, x, 1, -1, 1);
     int64_t t0 = tc_mono_ns();
